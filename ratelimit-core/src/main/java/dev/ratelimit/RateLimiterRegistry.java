@@ -1,0 +1,451 @@
+package dev.ratelimit;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.ratelimit.internal.Errors;
+import dev.ratelimit.internal.KeyedLimiters;
+import dev.ratelimit.internal.Limiters;
+
+/**
+ * Named limiters and per-key limiters (say {@code orders} per tenant), created on demand from
+ * declared limits.
+ *
+ * <p>Per-key limiters are bounded: each name holds at most {@code maxKeys} live keys. A key is
+ * evicted once it has been idle for {@code keyIdleTimeout} and its limiter is back at full
+ * capacity (so eviction never hands a key a fresher limit than it had). When the bound is reached
+ * and no key can be evicted, new keys share one overflow limiter of the same limit until room is
+ * made, so a flood of distinct keys cannot exhaust memory and is still limited. Thread-safe.
+ */
+public final class RateLimiterRegistry {
+
+	private final Ticker ticker;
+
+	private final Scheduler scheduler;
+
+	private final ListenerFactory listeners;
+
+	private final RateLimiterBackend defaultBackend;
+
+	private final int maxKeys;
+
+	private final long keyIdleNanos;
+
+	private final RateLimit defaultLimit;
+
+	private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
+
+	private final Map<String, RateLimiter> named = new ConcurrentHashMap<>();
+
+	private final Map<String, KeyedLimiters> keyed = new ConcurrentHashMap<>();
+
+	private RateLimiterRegistry(Builder builder) {
+		this.ticker = builder.ticker;
+		this.scheduler = builder.scheduler;
+		this.listeners = builder.listeners;
+		this.maxKeys = builder.maxKeys;
+		this.keyIdleNanos = builder.keyIdleTimeout.toNanos();
+		this.defaultLimit = builder.defaultLimit;
+		this.defaultBackend = (builder.backend != null) ? builder.backend : new InMemoryBackend();
+	}
+
+	/**
+	 * Starts building a registry.
+	 * @return the builder
+	 */
+	public static Builder builder() {
+		return new Builder();
+	}
+
+	/**
+	 * Creates a listener for each limiter a registry creates, for example to feed meters.
+	 */
+	@FunctionalInterface
+	public interface ListenerFactory {
+
+		/**
+		 * Returns the listener for a limiter.
+		 * @param name the limiter's name
+		 * @param key the key of a per-key limiter, {@code null} for a named one
+		 * @return the listener, {@link RateLimiterListener#NONE} for none
+		 */
+		RateLimiterListener create(String name, String key);
+
+	}
+
+	/**
+	 * A tier of a composite definition: a named limiter shared by every key, or the per-key limiter
+	 * of a name.
+	 *
+	 * @param name the tier's limiter name
+	 * @param perKey whether the tier is the per-key limiter of that name
+	 */
+	public record Tier(String name, boolean perKey) {
+
+		public Tier {
+			Objects.requireNonNull(name, "name");
+		}
+
+		/**
+		 * Returns a tier shared by every key.
+		 * @param name the tier's limiter name
+		 * @return the tier
+		 */
+		public static Tier shared(String name) {
+			return new Tier(name, false);
+		}
+
+		/**
+		 * Returns a tier that is the per-key limiter of a name.
+		 * @param name the tier's limiter name
+		 * @return the tier
+		 */
+		public static Tier perKey(String name) {
+			return new Tier(name, true);
+		}
+
+	}
+
+	private record Definition(RateLimit limit, RateLimiterBackend backend, List<Tier> tiers) {
+	}
+
+	/**
+	 * Declares a limit for a name, in the registry's default backend. Replaces an earlier
+	 * declaration only if no limiter of that name has been created yet; to change a live limiter,
+	 * use {@link RateLimiter#updateRate(Rate)}.
+	 * @param name the name
+	 * @param limit the limit
+	 * @return this registry
+	 */
+	public RateLimiterRegistry define(String name, RateLimit limit) {
+		return define(name, limit, this.defaultBackend);
+	}
+
+	/**
+	 * Declares a limit for a name, kept in the given backend.
+	 * @param name the name
+	 * @param limit the limit
+	 * @param backend the backend for this name's limiters
+	 * @return this registry
+	 */
+	public RateLimiterRegistry define(String name, RateLimit limit, RateLimiterBackend backend) {
+		Objects.requireNonNull(limit, "limit");
+		Objects.requireNonNull(backend, "backend");
+		putDefinition(name, new Definition(limit, backend, List.of()));
+		return this;
+	}
+
+	/**
+	 * Declares a composite: a limiter that takes permits from every tier or from none. Asked for
+	 * with a key, per-key tiers use that key; asked for without one, per-key tiers are not allowed.
+	 * @param name the composite's name
+	 * @param tiers the tiers, in the order they are tried, each declared on this registry
+	 * @return this registry
+	 */
+	public RateLimiterRegistry defineComposite(String name, List<Tier> tiers) {
+		Objects.requireNonNull(tiers, "tiers");
+		if (tiers.isEmpty()) {
+			throw new IllegalArgumentException("composite '" + name + "' needs at least one tier, but none were given");
+		}
+		for (Tier tier : tiers) {
+			if (tier.name().equals(name)) {
+				throw new IllegalArgumentException("composite '" + name + "' cannot be a tier of itself");
+			}
+		}
+		putDefinition(name, new Definition(null, null, List.copyOf(tiers)));
+		return this;
+	}
+
+	private void putDefinition(String name, Definition definition) {
+		Objects.requireNonNull(name, "name");
+		if (this.named.containsKey(name) || this.keyed.containsKey(name)) {
+			throw new IllegalStateException("limiter '" + name
+					+ "' is already in use and cannot be redefined: change its rate with updateRate instead");
+		}
+		this.definitions.put(name, definition);
+	}
+
+	/**
+	 * Returns the named limiter, created on first use from its declaration or the default limit.
+	 * @param name the name
+	 * @return the limiter
+	 * @throws IllegalArgumentException if the name is not declared and there is no default limit
+	 */
+	public RateLimiter limiter(String name) {
+		Objects.requireNonNull(name, "name");
+		RateLimiter limiter = this.named.get(name);
+		if (limiter != null) {
+			return limiter;
+		}
+		// not computeIfAbsent: a composite creates its tiers in this same map
+		RateLimiter created = create(name, null);
+		RateLimiter raced = this.named.putIfAbsent(name, created);
+		return (raced != null) ? raced : created;
+	}
+
+	/**
+	 * Returns the limiter of a name for one key, created on first use.
+	 * @param name the name
+	 * @param key the key, for example a tenant id
+	 * @return the limiter for that key (the shared overflow limiter when the key bound is reached)
+	 */
+	public RateLimiter limiter(String name, String key) {
+		Objects.requireNonNull(name, "name");
+		Objects.requireNonNull(key, "key");
+		KeyedLimiters keys = this.keyed.get(name);
+		if (keys == null) {
+			definition(name); // fail early for an unknown name
+			keys = this.keyed.computeIfAbsent(name,
+					(n) -> new KeyedLimiters(this.maxKeys, this.keyIdleNanos, this.ticker, (k) -> create(n, k)));
+		}
+		return keys.get(key);
+	}
+
+	/**
+	 * Returns the named limiter if it has been created.
+	 * @param name the name
+	 * @return the limiter, if any
+	 */
+	public Optional<RateLimiter> find(String name) {
+		return Optional.ofNullable(this.named.get(name));
+	}
+
+	/**
+	 * Returns whether a name is declared, or would be served by the default limit.
+	 * @param name the name
+	 * @return whether {@link #limiter(String)} would succeed
+	 */
+	public boolean isDefined(String name) {
+		return this.definitions.containsKey(name) || this.defaultLimit != null;
+	}
+
+	/**
+	 * Returns the declared names.
+	 * @return the names, in no particular order
+	 */
+	public Collection<String> definedNames() {
+		return Collections.unmodifiableSet(this.definitions.keySet());
+	}
+
+	/**
+	 * Returns the named limiters created so far.
+	 * @return the limiters, in no particular order
+	 */
+	public Collection<RateLimiter> limiters() {
+		return Collections.unmodifiableCollection(this.named.values());
+	}
+
+	/**
+	 * Returns the names that have per-key limiters.
+	 * @return the names
+	 */
+	public Collection<String> keyedNames() {
+		return Collections.unmodifiableSet(this.keyed.keySet());
+	}
+
+	/**
+	 * Returns the live keys of a name, in no particular order, at most {@code limit} of them after
+	 * skipping {@code offset}.
+	 * @param name the name
+	 * @param offset keys to skip
+	 * @param limit most keys to return
+	 * @return the keys with their limiters
+	 */
+	public List<Map.Entry<String, RateLimiter>> keys(String name, int offset, int limit) {
+		KeyedLimiters keys = this.keyed.get(name);
+		return (keys != null) ? keys.page(offset, limit) : List.of();
+	}
+
+	/**
+	 * Returns how many live keys a name has.
+	 * @param name the name
+	 * @return the number of keys
+	 */
+	public int keyCount(String name) {
+		KeyedLimiters keys = this.keyed.get(name);
+		return (keys != null) ? keys.size() : 0;
+	}
+
+	/**
+	 * Returns the bound on live keys per name.
+	 * @return the bound
+	 */
+	public int maxKeys() {
+		return this.maxKeys;
+	}
+
+	/**
+	 * Evicts every idle key at full capacity now, rather than when the bound is reached.
+	 * @return the number of keys evicted
+	 */
+	public int evictIdleKeys() {
+		int evicted = 0;
+		for (KeyedLimiters keys : this.keyed.values()) {
+			evicted += keys.evictIdle();
+		}
+		return evicted;
+	}
+
+	private Definition definition(String name) {
+		Definition definition = this.definitions.get(name);
+		if (definition != null) {
+			return definition;
+		}
+		if (this.defaultLimit != null) {
+			return new Definition(this.defaultLimit, this.defaultBackend, List.of());
+		}
+		throw new IllegalArgumentException("no limit is defined for '" + name
+				+ "': define it (ratelimit.limiters." + name + " in application properties, or registry.define) "
+				+ "or set a default limit");
+	}
+
+	private RateLimiter create(String name, String key) {
+		Definition definition = definition(name);
+		RateLimiterListener listener = this.listeners.create(name, key);
+		String limiterName = (key != null) ? name + "[" + key + "]" : name;
+		if (!definition.tiers().isEmpty()) {
+			List<RateLimiter> tiers = new ArrayList<>();
+			for (Tier tier : definition.tiers()) {
+				if (tier.perKey() && key == null) {
+					throw new IllegalArgumentException("composite '" + name + "' has per-key tier '" + tier.name()
+							+ "' and must be asked for with a key");
+				}
+				tiers.add(tier.perKey() ? limiter(tier.name(), key) : limiter(tier.name()));
+			}
+			return Limiters.composite(limiterName, tiers, this.ticker, this.scheduler, listener);
+		}
+		return definition.backend().create(limiterName, key, definition.limit(), listener);
+	}
+
+	/** The in-memory backend on the registry's clock. */
+	private final class InMemoryBackend implements RateLimiterBackend {
+
+		@Override
+		public String id() {
+			return "in-memory";
+		}
+
+		@Override
+		public RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener) {
+			return Limiters.create(name, limit, RateLimiterRegistry.this.ticker, RateLimiterRegistry.this.scheduler,
+					listener);
+		}
+
+	}
+
+	/** Builds a registry. */
+	public static final class Builder {
+
+		private Ticker ticker = Ticker.system();
+
+		private Scheduler scheduler = Scheduler.system();
+
+		private ListenerFactory listeners = (name, key) -> RateLimiterListener.NONE;
+
+		private RateLimiterBackend backend;
+
+		private int maxKeys = 10_000;
+
+		private Duration keyIdleTimeout = Duration.ofMinutes(10);
+
+		private RateLimit defaultLimit;
+
+		private Builder() {
+		}
+
+		/**
+		 * Sets the ticker of in-memory limiters and of key idleness.
+		 * @param ticker the ticker
+		 * @return this builder
+		 */
+		public Builder ticker(Ticker ticker) {
+			this.ticker = Objects.requireNonNull(ticker, "ticker");
+			return this;
+		}
+
+		/**
+		 * Sets the scheduler of in-memory limiters.
+		 * @param scheduler the scheduler
+		 * @return this builder
+		 */
+		public Builder scheduler(Scheduler scheduler) {
+			this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+			return this;
+		}
+
+		/**
+		 * Sets the factory of listeners, one per limiter.
+		 * @param listeners the factory
+		 * @return this builder
+		 */
+		public Builder listeners(ListenerFactory listeners) {
+			this.listeners = Objects.requireNonNull(listeners, "listeners");
+			return this;
+		}
+
+		/**
+		 * Sets the backend for names defined without one. In-memory unless set.
+		 * @param backend the backend
+		 * @return this builder
+		 */
+		public Builder backend(RateLimiterBackend backend) {
+			this.backend = Objects.requireNonNull(backend, "backend");
+			return this;
+		}
+
+		/**
+		 * Sets the most live keys per name (10,000 unless set).
+		 * @param maxKeys positive
+		 * @return this builder
+		 */
+		public Builder maxKeys(int maxKeys) {
+			if (maxKeys <= 0) {
+				throw Errors.notPositive("maxKeys", maxKeys);
+			}
+			this.maxKeys = maxKeys;
+			return this;
+		}
+
+		/**
+		 * Sets how long a key must be unused before it may be evicted (10 minutes unless set).
+		 * @param keyIdleTimeout positive
+		 * @return this builder
+		 */
+		public Builder keyIdleTimeout(Duration keyIdleTimeout) {
+			Objects.requireNonNull(keyIdleTimeout, "keyIdleTimeout");
+			if (keyIdleTimeout.isNegative() || keyIdleTimeout.isZero()) {
+				throw Errors.notPositive("keyIdleTimeout", keyIdleTimeout);
+			}
+			this.keyIdleTimeout = keyIdleTimeout;
+			return this;
+		}
+
+		/**
+		 * Sets the limit for names that are not declared. Without one, asking for an undeclared
+		 * name fails.
+		 * @param defaultLimit the default limit
+		 * @return this builder
+		 */
+		public Builder defaultLimit(RateLimit defaultLimit) {
+			this.defaultLimit = Objects.requireNonNull(defaultLimit, "defaultLimit");
+			return this;
+		}
+
+		/**
+		 * Builds the registry.
+		 * @return the registry
+		 */
+		public RateLimiterRegistry build() {
+			return new RateLimiterRegistry(this);
+		}
+
+	}
+
+}

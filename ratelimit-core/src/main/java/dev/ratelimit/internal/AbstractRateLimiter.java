@@ -1,0 +1,336 @@
+package dev.ratelimit.internal;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.ratelimit.Algorithm;
+import dev.ratelimit.Decision;
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.RateLimiterSnapshot;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.Ticker;
+
+/**
+ * What every limiter of this library shares: validation, listener calls, blocking and
+ * asynchronous waits, snapshots and serialized limit changes. An algorithm supplies the few
+ * primitives below; each must be lock-free and must never block.
+ *
+ * <p>Reservation results are encoded in one {@code long} so that the hot paths allocate nothing:
+ * a value {@code >= 0} means the permits were taken and may be used after that many nanoseconds; a
+ * negative value means they were not, and {@link #retryAfterOf(long)} recovers the nanoseconds
+ * after which a retry could succeed ({@link Long#MAX_VALUE} when unknown).
+ */
+public abstract class AbstractRateLimiter implements RateLimiter {
+
+	/** Encoded "denied, retry time unknown". */
+	protected static final long DENIED_UNKNOWN = Long.MIN_VALUE;
+
+	protected final String name;
+
+	protected final Ticker ticker;
+
+	protected final Scheduler scheduler;
+
+	protected final RateLimiterListener listener;
+
+	/** Serializes limit changes and resets; never taken on a decision path. */
+	private final ReentrantLock updateLock = new ReentrantLock();
+
+	private volatile RateLimit limit;
+
+	private volatile long capacity;
+
+	protected AbstractRateLimiter(String name, RateLimit limit, Ticker ticker, Scheduler scheduler,
+			RateLimiterListener listener) {
+		this.name = Objects.requireNonNull(name, "name");
+		this.limit = Objects.requireNonNull(limit, "limit");
+		this.capacity = limit.capacity();
+		this.ticker = Objects.requireNonNull(ticker, "ticker");
+		this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+		this.listener = Objects.requireNonNull(listener, "listener");
+	}
+
+	// ---- primitives an algorithm supplies ----------------------------------------------------
+
+	/** Takes {@code permits} now if all are available; reads the ticker only if it must. */
+	protected abstract boolean tryTake(long permits);
+
+	/**
+	 * Takes {@code permits} now or reserves them for use within {@code maxWaitNanos}. Returns the
+	 * wait (see the class comment for the encoding). Algorithms that cannot reserve return a
+	 * denial with the time after which to retry; the caller then polls.
+	 */
+	protected abstract long reserve(long permits, long maxWaitNanos, long now);
+
+	/** Permits that could be taken now; may be negative while reservations are outstanding. */
+	protected abstract long available(long now);
+
+	/** Nanoseconds after which {@code permits} could be taken, assuming nothing else is. */
+	protected abstract long retryAfter(long permits, long now);
+
+	/** Nanoseconds until the capacity is fully available again. */
+	protected abstract long resetNanos(long now);
+
+	/** Gives back permits that were taken but will not be used (composite rollback, interrupt). */
+	protected abstract void refund(long permits);
+
+	/** Moves the algorithm's state to a new limit; called under the update lock. */
+	protected abstract void applyLimit(RateLimit previous, RateLimit next, long now);
+
+	/** Returns the algorithm to its initial state; called under the update lock. */
+	protected abstract void applyReset(long now);
+
+	/** Backend-specific facts for snapshots. */
+	protected Map<String, Object> details() {
+		return Map.of();
+	}
+
+	// ---- shared behaviour --------------------------------------------------------------------
+
+	protected static long denied(long retryAfterNanos) {
+		return (retryAfterNanos >= Long.MAX_VALUE - 1) ? DENIED_UNKNOWN : -Math.max(1, retryAfterNanos) - 1;
+	}
+
+	protected static long retryAfterOf(long reservation) {
+		return (reservation == DENIED_UNKNOWN) ? Long.MAX_VALUE : -reservation - 1;
+	}
+
+	@Override
+	public final String name() {
+		return this.name;
+	}
+
+	@Override
+	public RateLimit limit() {
+		return this.limit;
+	}
+
+	/** The capacity requests are checked against. */
+	public long capacity() {
+		return this.capacity;
+	}
+
+	public final RateLimiterListener listener() {
+		return this.listener;
+	}
+
+	public final Ticker ticker() {
+		return this.ticker;
+	}
+
+	/** Whether the limiter is back at its full capacity, so forgetting it would change nothing. */
+	public boolean isAtRest() {
+		return available(this.ticker.read()) >= capacity();
+	}
+
+	protected final void checkPermits(long permits) {
+		if (permits <= 0) {
+			throw Errors.notPositivePermits(this.name, permits);
+		}
+		if (permits > capacity()) {
+			throw Errors.permitsOverCapacity(this.name, permits, capacity());
+		}
+	}
+
+	@Override
+	public boolean tryAcquire(long permits) {
+		checkPermits(permits);
+		if (tryTake(permits)) {
+			this.listener.onPermitted(permits);
+			return true;
+		}
+		this.listener.onRejected(permits);
+		return false;
+	}
+
+	@Override
+	public Decision decide(long permits) {
+		checkPermits(permits);
+		boolean permitted = tryTake(permits);
+		long now = this.ticker.read();
+		long remaining = Math.max(0, available(now));
+		if (permitted) {
+			this.listener.onPermitted(permits);
+			return new Decision(true, remaining, 0, resetNanos(now));
+		}
+		this.listener.onRejected(permits);
+		return new Decision(false, remaining, Math.max(1, retryAfter(permits, now)), resetNanos(now));
+	}
+
+	@Override
+	public boolean acquire(long permits, Duration timeout) throws InterruptedException {
+		checkPermits(permits);
+		long timeoutNanos = timeoutNanos(timeout);
+		if (tryTake(permits)) {
+			this.listener.onPermitted(permits);
+			return true;
+		}
+		long start = this.ticker.read();
+		long now = start;
+		for (;;) {
+			long left = LongMath.saturatedAdd(start, timeoutNanos) - now;
+			long reservation = reserve(permits, Math.max(0, left), now);
+			if (reservation >= 0) {
+				if (reservation > 0) {
+					try {
+						this.scheduler.sleep(reservation);
+					}
+					catch (InterruptedException ex) {
+						refund(permits);
+						throw ex;
+					}
+				}
+				this.listener.onWaited(now - start + reservation);
+				this.listener.onPermitted(permits);
+				return true;
+			}
+			long retryAfter = retryAfterOf(reservation);
+			if (retryAfter > left) {
+				this.listener.onRejected(permits);
+				return false;
+			}
+			this.scheduler.sleep(retryAfter);
+			now = this.ticker.read();
+		}
+	}
+
+	@Override
+	public CompletableFuture<Boolean> acquireAsync(long permits, Duration timeout) {
+		checkPermits(permits);
+		long timeoutNanos = timeoutNanos(timeout);
+		if (tryTake(permits)) {
+			this.listener.onPermitted(permits);
+			return CompletableFuture.completedFuture(Boolean.TRUE);
+		}
+		CompletableFuture<Boolean> future = new CompletableFuture<>();
+		long start = this.ticker.read();
+		attemptAsync(permits, start, LongMath.saturatedAdd(start, timeoutNanos), start, future);
+		return future;
+	}
+
+	private void attemptAsync(long permits, long start, long deadline, long now, CompletableFuture<Boolean> future) {
+		if (future.isDone()) {
+			return; // cancelled by the caller
+		}
+		long left = deadline - now;
+		long reservation = reserve(permits, Math.max(0, left), now);
+		if (reservation >= 0) {
+			long waited = now - start + reservation;
+			if (reservation == 0) {
+				grant(permits, waited, future);
+			}
+			else {
+				this.scheduler.schedule(() -> grant(permits, waited, future), reservation);
+			}
+			return;
+		}
+		long retryAfter = retryAfterOf(reservation);
+		if (retryAfter > left) {
+			this.listener.onRejected(permits);
+			future.complete(Boolean.FALSE);
+			return;
+		}
+		this.scheduler.schedule(() -> attemptAsync(permits, start, deadline, this.ticker.read(), future),
+				retryAfter);
+	}
+
+	private void grant(long permits, long waited, CompletableFuture<Boolean> future) {
+		if (future.complete(Boolean.TRUE)) {
+			if (waited > 0) {
+				this.listener.onWaited(waited);
+			}
+			this.listener.onPermitted(permits);
+		}
+		else {
+			refund(permits); // the caller cancelled the future while it waited
+		}
+	}
+
+	protected static long timeoutNanos(Duration timeout) {
+		Objects.requireNonNull(timeout, "timeout");
+		if (timeout.isNegative()) {
+			throw Errors.negative("timeout", timeout);
+		}
+		return saturatedNanos(timeout);
+	}
+
+	private static long saturatedNanos(Duration duration) {
+		try {
+			return duration.toNanos();
+		}
+		catch (ArithmeticException ex) {
+			return Long.MAX_VALUE;
+		}
+	}
+
+	@Override
+	public RateLimiterSnapshot snapshot() {
+		long now = this.ticker.read();
+		RateLimit current = limit();
+		long available = Math.max(0, available(now));
+		long capacity = capacity();
+		double utilization = Math.min(1.0, Math.max(0.0, 1.0 - (double) available / capacity));
+		return new RateLimiterSnapshot(this.name, current.algorithm(), current.rate(), capacity, available,
+				utilization, "in-memory", false, false, details());
+	}
+
+	@Override
+	public void updateRate(Rate rate) {
+		Objects.requireNonNull(rate, "rate");
+		if (this.limit.algorithm() == Algorithm.CONCURRENCY) {
+			throw Errors.notRateBased(this.name);
+		}
+		updateLimit(this.limit.withRate(rate));
+	}
+
+	/**
+	 * Replaces the limit with another of the same algorithm.
+	 * @param next the new limit
+	 */
+	public void updateLimit(RateLimit next) {
+		Objects.requireNonNull(next, "limit");
+		RateLimit previous;
+		this.updateLock.lock();
+		try {
+			previous = this.limit;
+			if (previous.algorithm() != next.algorithm()) {
+				throw new IllegalArgumentException("limiter '" + this.name + "' uses " + previous.algorithm().id()
+						+ " and cannot switch to " + next.algorithm().id() + ": create a new limiter instead");
+			}
+			if (previous.equals(next)) {
+				return;
+			}
+			applyLimit(previous, next, this.ticker.read());
+			this.limit = next;
+			this.capacity = next.capacity();
+		}
+		finally {
+			this.updateLock.unlock();
+		}
+		this.listener.onLimitChanged(previous, next);
+	}
+
+	@Override
+	public void reset() {
+		this.updateLock.lock();
+		try {
+			applyReset(this.ticker.read());
+		}
+		finally {
+			this.updateLock.unlock();
+		}
+		this.listener.onLimitChanged(this.limit, this.limit);
+	}
+
+	@Override
+	public String toString() {
+		return getClass().getSimpleName() + "[" + this.name + ", " + this.limit + "]";
+	}
+
+}

@@ -1,0 +1,173 @@
+package dev.ratelimit.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.Ticker;
+
+/**
+ * The per-key limiters of one name, bounded in number.
+ *
+ * <p>A slot is reserved (by CAS on a counter) before a key is inserted, so the map never holds
+ * more than {@code maxKeys} entries, even under a concurrent flood. At the bound, one thread
+ * sweeps for keys that are idle and back at full capacity and evicts them; if none can go, the
+ * next sweep waits an eighth of the idle timeout, so a flood costs no scan per call, and new keys
+ * share the overflow limiter meanwhile.
+ */
+public final class KeyedLimiters {
+
+	/** The key under which overflowing keys share one limiter. */
+	public static final String OVERFLOW_KEY = "(overflow)";
+
+	private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+
+	private final AtomicInteger slots = new AtomicInteger();
+
+	private final AtomicBoolean sweeping = new AtomicBoolean();
+
+	private final int maxKeys;
+
+	private final long idleNanos;
+
+	private final Ticker ticker;
+
+	private final Function<String, RateLimiter> factory;
+
+	private volatile RateLimiter overflow;
+
+	private volatile long nextSweepAt;
+
+	public KeyedLimiters(int maxKeys, long idleNanos, Ticker ticker, Function<String, RateLimiter> factory) {
+		this.maxKeys = maxKeys;
+		this.idleNanos = idleNanos;
+		this.ticker = ticker;
+		this.factory = factory;
+		this.nextSweepAt = ticker.read();
+	}
+
+	private static final class Entry {
+
+		final RateLimiter limiter;
+
+		/** Updated coarsely (see {@link #touch}), so hot keys do not write on every call. */
+		volatile long lastAccess;
+
+		Entry(RateLimiter limiter, long now) {
+			this.limiter = limiter;
+			this.lastAccess = now;
+		}
+
+	}
+
+	public RateLimiter get(String key) {
+		long now = this.ticker.read();
+		Entry entry = this.entries.get(key);
+		if (entry != null) {
+			touch(entry, now);
+			return entry.limiter;
+		}
+		if (!reserveSlot()) {
+			sweep(now);
+			if (!reserveSlot()) {
+				return overflow();
+			}
+		}
+		Entry created = new Entry(this.factory.apply(key), now);
+		Entry raced = this.entries.putIfAbsent(key, created);
+		if (raced != null) {
+			this.slots.decrementAndGet();
+			touch(raced, now);
+			return raced.limiter;
+		}
+		return created.limiter;
+	}
+
+	private void touch(Entry entry, long now) {
+		if (now - entry.lastAccess > (this.idleNanos >>> 4)) {
+			entry.lastAccess = now;
+		}
+	}
+
+	private boolean reserveSlot() {
+		for (int used = this.slots.get(); used < this.maxKeys;) {
+			int witness = this.slots.compareAndExchange(used, used + 1);
+			if (witness == used) {
+				return true;
+			}
+			used = witness;
+		}
+		return false;
+	}
+
+	private RateLimiter overflow() {
+		RateLimiter limiter = this.overflow;
+		if (limiter == null) {
+			limiter = this.factory.apply(OVERFLOW_KEY);
+			this.overflow = limiter;
+		}
+		return limiter;
+	}
+
+	private void sweep(long now) {
+		if (now - this.nextSweepAt < 0 || !this.sweeping.compareAndSet(false, true)) {
+			return;
+		}
+		try {
+			int evicted = evictIdle(now);
+			this.nextSweepAt = (evicted > 0) ? now : now + Math.max(this.idleNanos / 8, 1_000_000L);
+		}
+		finally {
+			this.sweeping.set(false);
+		}
+	}
+
+	public int evictIdle() {
+		return evictIdle(this.ticker.read());
+	}
+
+	private int evictIdle(long now) {
+		int evicted = 0;
+		for (Map.Entry<String, Entry> mapping : this.entries.entrySet()) {
+			Entry entry = mapping.getValue();
+			if (now - entry.lastAccess >= this.idleNanos && atRest(entry.limiter)
+					&& this.entries.remove(mapping.getKey(), entry)) {
+				this.slots.decrementAndGet();
+				evicted++;
+			}
+		}
+		return evicted;
+	}
+
+	private static boolean atRest(RateLimiter limiter) {
+		if (limiter instanceof AbstractRateLimiter local) {
+			return local.isAtRest();
+		}
+		return limiter.snapshot().available() >= limiter.snapshot().capacity();
+	}
+
+	public int size() {
+		return this.entries.size();
+	}
+
+	public List<Map.Entry<String, RateLimiter>> page(int offset, int limit) {
+		List<Map.Entry<String, RateLimiter>> page = new ArrayList<>(Math.min(Math.max(limit, 0), 1024));
+		int skipped = 0;
+		for (Map.Entry<String, Entry> mapping : this.entries.entrySet()) {
+			if (page.size() >= limit) {
+				break;
+			}
+			if (skipped++ < offset) {
+				continue;
+			}
+			page.add(Map.entry(mapping.getKey(), mapping.getValue().limiter));
+		}
+		return page;
+	}
+
+}

@@ -1,0 +1,227 @@
+package dev.ratelimit.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Map;
+
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.Ticker;
+
+/**
+ * A limiter whose decisions are split in two, like the Kafka backend's leases: an exact
+ * <em>authority</em> (the algorithm's state, read with the clock) and a <em>pool</em> of permits
+ * already taken from the authority and not yet handed out.
+ *
+ * <h2>Why</h2>
+ * Reading the clock costs more than the rest of a decision. When the authority has permits to
+ * spare, a slow-path call takes up to {@code leaseExtra} more than it needs (at most 1% of the
+ * capacity) and parks them in the pool; following calls take from the pool with one CAS and no
+ * clock read.
+ *
+ * <h2>Guarantee</h2>
+ * The authority is exact: over any interval it hands out no more than its algorithm allows. A
+ * permit from the pool was handed out by the authority earlier, so permits admitted in an
+ * interval are at most those the authority handed out in it plus what the pool held at its start:
+ * over-admission is bounded by the pool, {@code leaseExtra <= capacity / 100} (zero below a
+ * capacity of 100, where every decision is exact). Nothing is lost: pooled permits stay until
+ * taken, and a denial is decided only after reading the clock.
+ *
+ * <h2>Memory ordering</h2>
+ * The pool is one {@code long} on its own cache line (padded by inheritance), changed only by
+ * compare-and-exchange with volatile semantics. It guards no other data: a permit is a count, so
+ * no ordering with other fields is needed beyond the atomicity of each CAS.
+ */
+public abstract class PooledRateLimiter extends PoolPadAfter {
+
+	protected PooledRateLimiter(String name, RateLimit limit, Ticker ticker, Scheduler scheduler,
+			RateLimiterListener listener) {
+		super(name, limit, ticker, scheduler, listener);
+	}
+
+	// ---- the authority -----------------------------------------------------------------------
+
+	/**
+	 * Takes between {@code min} and {@code max} permits from the authority, as many as it has up
+	 * to {@code max}; returns how many, or a denial encoded as by {@link #denied(long)} with the
+	 * time until {@code min} are available.
+	 */
+	protected abstract long lease(long min, long max, long now);
+
+	/** Returns permits to the authority. */
+	protected abstract void giveBack(long permits);
+
+	/** Permits the authority could hand out now (negative while reservations are outstanding). */
+	protected abstract long authorityAvailable(long now);
+
+	/** Nanoseconds until the authority alone could hand out {@code permits}. */
+	protected abstract long authorityRetryAfter(long permits, long now);
+
+	/** Reserves permits at the authority for use within {@code maxWaitNanos}, if it can. */
+	protected abstract long authorityReserve(long permits, long maxWaitNanos, long now);
+
+	/** Permits a slow-path call may take beyond its need, at most 1% of the capacity. */
+	protected static long leaseExtraFor(long capacity) {
+		return capacity / 100;
+	}
+
+	/** Changes how much a slow-path call may take ahead. */
+	protected final void leaseExtra(long leaseExtra) {
+		this.leaseExtra = leaseExtra;
+	}
+
+	protected final long pooled() {
+		return (long) POOL.getVolatile(this);
+	}
+
+	protected final void drainPool() {
+		POOL.getAndSet(this, 0L);
+	}
+
+	// ---- decisions ---------------------------------------------------------------------------
+
+	@Override
+	protected final boolean tryTake(long permits) {
+		long pool = (long) POOL.getVolatile(this);
+		while (pool >= permits) {
+			long witness = (long) POOL.compareAndExchange(this, pool, pool - permits);
+			if (witness == pool) {
+				return true;
+			}
+			pool = witness;
+		}
+		return takeSlow(permits, this.ticker.read());
+	}
+
+	private boolean takeSlow(long permits, long now) {
+		for (;;) {
+			long leased = lease(permits, LongMath.saturatedAdd(permits, this.leaseExtra), now);
+			if (leased >= 0) {
+				if (leased > permits) {
+					POOL.getAndAdd(this, leased - permits);
+				}
+				return true;
+			}
+			// The authority alone is short; what the pool still holds may make up the difference.
+			long pool = (long) POOL.getVolatile(this);
+			if (pool >= permits) {
+				if (POOL.compareAndSet(this, pool, pool - permits)) {
+					return true;
+				}
+				continue;
+			}
+			if (pool <= 0) {
+				return false;
+			}
+			if (!POOL.compareAndSet(this, pool, 0L)) {
+				continue;
+			}
+			long rest = permits - pool;
+			if (lease(rest, rest, now) >= 0) {
+				return true;
+			}
+			POOL.getAndAdd(this, pool);
+			return false;
+		}
+	}
+
+	@Override
+	protected final long reserve(long permits, long maxWaitNanos, long now) {
+		if (tryTake(permits)) {
+			return 0;
+		}
+		return authorityReserve(permits, maxWaitNanos, now);
+	}
+
+	@Override
+	protected final long available(long now) {
+		return Math.max(0, authorityAvailable(now)) + pooled();
+	}
+
+	@Override
+	protected final long retryAfter(long permits, long now) {
+		long fromAuthority = permits - pooled();
+		return (fromAuthority <= 0) ? 0 : authorityRetryAfter(fromAuthority, now);
+	}
+
+	/**
+	 * Returns permits to the pool, up to {@code leaseExtra}, and the rest to the authority: a
+	 * permit returned where it came from leaves the limiter as it was, and the pool never holds
+	 * more than its bound.
+	 */
+	@Override
+	protected final void refund(long permits) {
+		long rest = permits;
+		long extra = this.leaseExtra;
+		for (long pool = (long) POOL.getVolatile(this); rest > 0 && pool < extra;) {
+			long toPool = Math.min(rest, extra - pool);
+			long witness = (long) POOL.compareAndExchange(this, pool, pool + toPool);
+			if (witness == pool) {
+				rest -= toPool;
+				break;
+			}
+			pool = witness;
+		}
+		if (rest > 0) {
+			giveBack(rest);
+		}
+	}
+
+	@Override
+	protected Map<String, Object> details() {
+		return Map.of("prefetched", pooled(), "prefetchLimit", this.leaseExtra);
+	}
+
+}
+
+/** Padding before the pool, so that read-mostly fields do not share its cache line. */
+abstract class PoolPadBefore extends AbstractRateLimiter {
+
+	long p00, p01, p02, p03, p04, p05, p06, p07;
+
+	long p10, p11, p12, p13, p14, p15, p16, p17;
+
+	PoolPadBefore(String name, RateLimit limit, Ticker ticker, Scheduler scheduler, RateLimiterListener listener) {
+		super(name, limit, ticker, scheduler, listener);
+	}
+
+}
+
+/** The pool: permits taken from the authority and not yet handed out. */
+abstract class PoolField extends PoolPadBefore {
+
+	static final VarHandle POOL;
+
+	static {
+		try {
+			POOL = MethodHandles.lookup().findVarHandle(PoolField.class, "pool", long.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
+
+	volatile long pool;
+
+	/** Written rarely (limit changes), read on slow paths. */
+	volatile long leaseExtra;
+
+	PoolField(String name, RateLimit limit, Ticker ticker, Scheduler scheduler, RateLimiterListener listener) {
+		super(name, limit, ticker, scheduler, listener);
+	}
+
+}
+
+/** Padding after the pool. */
+abstract class PoolPadAfter extends PoolField {
+
+	long q00, q01, q02, q03, q04, q05, q06, q07;
+
+	long q10, q11, q12, q13, q14, q15, q16, q17;
+
+	PoolPadAfter(String name, RateLimit limit, Ticker ticker, Scheduler scheduler, RateLimiterListener listener) {
+		super(name, limit, ticker, scheduler, listener);
+	}
+
+}

@@ -1,0 +1,4 @@
+/**
+ * Spring Boot integration for ratelimit.
+ */
+package dev.ratelimit.spring;
