@@ -1,5 +1,7 @@
 package dev.ratelimit;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -67,13 +69,27 @@ public final class Rate {
 		if (!(permitsPerSecond > 0) || Double.isInfinite(permitsPerSecond)) {
 			throw Errors.notPositive("permitsPerSecond", permitsPerSecond);
 		}
-		double scaled = permitsPerSecond * SCALE;
-		long micro = Math.round(scaled);
-		if (micro <= 0 || Math.abs(scaled - micro) > 1e-6 * Math.max(1, scaled)) {
-			throw Errors.rateTooPrecise(permitsPerSecond);
+		return decimal(BigDecimal.valueOf(permitsPerSecond), 1_000_000_000L, permitsPerSecond + "/s");
+	}
+
+	/**
+	 * Returns {@code permits} (a decimal of at most six places) per {@code periodNanos}, as a
+	 * fraction of whole numbers: {@code 2.5/1m} becomes 5 per 2 minutes.
+	 */
+	private static Rate decimal(BigDecimal permits, long periodNanos, String text) {
+		BigDecimal stripped = permits.stripTrailingZeros();
+		int scale = Math.max(0, stripped.scale());
+		if (scale > 6 || stripped.signum() <= 0) {
+			throw Errors.rateTooPrecise(text);
 		}
-		// micro permits per SCALE seconds
-		return reduced(micro, SCALE * 1_000_000_000L);
+		BigInteger whole = stripped.movePointRight(scale).toBigIntegerExact();
+		if (whole.bitLength() > 62) {
+			throw Errors.badRate(text);
+		}
+		long numerator = whole.longValueExact();
+		long denominator = BigInteger.TEN.pow(scale).longValueExact();
+		long gcd = LongMath.gcd(numerator, denominator);
+		return new Rate(numerator / gcd, LongMath.saturatedMultiply(denominator / gcd, periodNanos));
 	}
 
 	/**
@@ -140,12 +156,7 @@ public final class Rate {
 			}
 			return new Rate(permits, periodNanos);
 		}
-		double permits = Double.parseDouble(number);
-		perSecond(permits); // same validation as a per-second rate: positive, at most 6 decimals
-		long micro = Math.round(permits * SCALE);
-		long gcd = LongMath.gcd(micro, SCALE);
-		// (micro / SCALE) permits per period = micro permits per SCALE periods
-		return reduced(micro / gcd, LongMath.saturatedMultiply(SCALE / gcd, periodNanos));
+		return decimal(new BigDecimal(number), periodNanos, text);
 	}
 
 	/**

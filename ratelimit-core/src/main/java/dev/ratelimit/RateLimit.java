@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 import dev.ratelimit.internal.Errors;
 
@@ -111,7 +112,7 @@ public final class RateLimit {
 		}
 		// a concurrency limit has no rate; the bandwidth only carries its capacity
 		Bandwidth bandwidth = new Bandwidth(maxConcurrent, Rate.of(maxConcurrent, Duration.ofSeconds(1)), false);
-		return new RateLimit(Algorithm.CONCURRENCY, List.of(bandwidth), maxConcurrent, Duration.ZERO, 1);
+		return new RateLimit(Algorithm.CONCURRENCY, List.of(bandwidth), -1, Duration.ZERO, 1);
 	}
 
 	/**
@@ -154,11 +155,12 @@ public final class RateLimit {
 	}
 
 	/**
-	 * Returns the permits available when a limiter starts (token bucket), the capacity unless set.
-	 * @return the initial permits
+	 * Returns the permits available in each bandwidth when a token bucket starts, if set; when
+	 * empty, every bandwidth starts full.
+	 * @return the initial permits, if set
 	 */
-	public long initialPermits() {
-		return this.initialPermits;
+	public OptionalLong initialPermits() {
+		return (this.initialPermits < 0) ? OptionalLong.empty() : OptionalLong.of(this.initialPermits);
 	}
 
 	/**
@@ -192,8 +194,7 @@ public final class RateLimit {
 			default -> primary.capacity();
 		};
 		updated.set(0, new Bandwidth(capacity, checkRate(rate), primary.intervally()));
-		return new RateLimit(this.algorithm, updated, Math.min(this.initialPermits, capacity), this.warmup,
-				this.slices);
+		return new RateLimit(this.algorithm, updated, this.initialPermits, this.warmup, this.slices);
 	}
 
 	@Override
@@ -218,6 +219,9 @@ public final class RateLimit {
 				.append(" capacity=")
 				.append(bandwidth.capacity());
 		}
+		if (this.initialPermits >= 0) {
+			text.append(" initialPermits=").append(this.initialPermits);
+		}
 		if (!this.warmup.isZero()) {
 			text.append(" warmup=").append(this.warmup);
 		}
@@ -231,8 +235,8 @@ public final class RateLimit {
 		long permits = rate.permitsIn(HORIZON_NANOS);
 		if (permits >= MAX_PERMITS_OVER_HORIZON) {
 			throw Errors.tooLarge("rate", (long) rate.perSecond(),
-					(long) (MAX_PERMITS_OVER_HORIZON / (HORIZON_NANOS / 1e9)),
-					"permits per second; a counter must not overflow in ten years");
+					(long) (MAX_PERMITS_OVER_HORIZON / (HORIZON_NANOS / 1e9)), "permits per second",
+					"so that a limiter's counter cannot overflow in ten years");
 		}
 		return rate;
 	}
@@ -332,11 +336,10 @@ public final class RateLimit {
 								+ " were given: use a composite limiter to combine a warming-up limit with others");
 			}
 			long smallest = bandwidths.stream().mapToLong(Bandwidth::capacity).min().getAsLong();
-			long initial = (this.initialPermits < 0) ? smallest : this.initialPermits;
-			if (initial > smallest) {
-				throw Errors.outOfRange("initialPermits", initial, 0, smallest);
+			if (this.initialPermits > smallest) {
+				throw Errors.outOfRange("initialPermits", this.initialPermits, 0, smallest);
 			}
-			return new RateLimit(Algorithm.TOKEN_BUCKET, bandwidths, initial, this.warmup, 1);
+			return new RateLimit(Algorithm.TOKEN_BUCKET, bandwidths, this.initialPermits, this.warmup, 1);
 		}
 
 	}
@@ -359,8 +362,7 @@ public final class RateLimit {
 		 * @return the limit
 		 */
 		public RateLimit build() {
-			return new RateLimit(Algorithm.FIXED_WINDOW, List.of(this.bandwidth), this.bandwidth.capacity(),
-					Duration.ZERO, 1);
+			return new RateLimit(Algorithm.FIXED_WINDOW, List.of(this.bandwidth), -1, Duration.ZERO, 1);
 		}
 
 	}
@@ -408,7 +410,7 @@ public final class RateLimit {
 						+ "the window in nanoseconds");
 			}
 			Rate rate = checkRate(Rate.of(this.limit, Duration.ofNanos(this.windowNanos)));
-			return new RateLimit(Algorithm.SLIDING_WINDOW, List.of(new Bandwidth(this.limit, rate, true)), this.limit,
+			return new RateLimit(Algorithm.SLIDING_WINDOW, List.of(new Bandwidth(this.limit, rate, true)), -1,
 					Duration.ZERO, this.slices);
 		}
 
@@ -445,8 +447,8 @@ public final class RateLimit {
 		 * @return the limit
 		 */
 		public RateLimit build() {
-			return new RateLimit(Algorithm.LEAKY_BUCKET, List.of(Bandwidth.of(this.maxPermits, this.rate)),
-					this.maxPermits, Duration.ZERO, 1);
+			return new RateLimit(Algorithm.LEAKY_BUCKET, List.of(Bandwidth.of(this.maxPermits, this.rate)), -1,
+					Duration.ZERO, 1);
 		}
 
 	}

@@ -124,6 +124,10 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 		return this.ticker;
 	}
 
+	public final Scheduler scheduler() {
+		return this.scheduler;
+	}
+
 	/** Whether the limiter is back at its full capacity, so forgetting it would change nothing. */
 	public boolean isAtRest() {
 		return available(this.ticker.read()) >= capacity();

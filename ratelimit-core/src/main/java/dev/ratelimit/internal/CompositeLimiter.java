@@ -16,7 +16,8 @@ import dev.ratelimit.Ticker;
  * Multi-tier limiter: permits are taken from every tier, in order, or from none. When a tier
  * denies, the permits the earlier tiers gave are refunded to them, which leaves each as it was.
  * Each tier's listener hears the outcome for that tier: permitted when all tiers permitted,
- * rejected for the tier that denied.
+ * rejected for the tier that denied. Each tier is asked with a reading of its own ticker: tiers
+ * may run on different clocks (a local and a Kafka-backed tier, say).
  */
 final class CompositeLimiter extends AbstractRateLimiter {
 
@@ -74,7 +75,8 @@ final class CompositeLimiter extends AbstractRateLimiter {
 	protected long reserve(long permits, long maxWaitNanos, long now) {
 		long wait = 0;
 		for (int i = 0; i < this.tiers.length; i++) {
-			long reservation = this.tiers[i].reserve(permits, maxWaitNanos, now);
+			AbstractRateLimiter tier = this.tiers[i];
+			long reservation = tier.reserve(permits, maxWaitNanos, tier.ticker().read());
 			if (reservation < 0) {
 				for (int j = i - 1; j >= 0; j--) {
 					this.tiers[j].refund(permits);
@@ -90,7 +92,7 @@ final class CompositeLimiter extends AbstractRateLimiter {
 	protected long available(long now) {
 		long available = Long.MAX_VALUE;
 		for (AbstractRateLimiter tier : this.tiers) {
-			available = Math.min(available, tier.available(now));
+			available = Math.min(available, tier.available(tier.ticker().read()));
 		}
 		return available;
 	}
@@ -99,8 +101,9 @@ final class CompositeLimiter extends AbstractRateLimiter {
 	protected long retryAfter(long permits, long now) {
 		long wait = 0;
 		for (AbstractRateLimiter tier : this.tiers) {
-			if (tier.available(now) < permits) {
-				wait = Math.max(wait, tier.retryAfter(permits, now));
+			long tierNow = tier.ticker().read();
+			if (tier.available(tierNow) < permits) {
+				wait = Math.max(wait, tier.retryAfter(permits, tierNow));
 			}
 		}
 		return wait;
@@ -110,7 +113,7 @@ final class CompositeLimiter extends AbstractRateLimiter {
 	protected long resetNanos(long now) {
 		long wait = 0;
 		for (AbstractRateLimiter tier : this.tiers) {
-			wait = Math.max(wait, tier.resetNanos(now));
+			wait = Math.max(wait, tier.resetNanos(tier.ticker().read()));
 		}
 		return wait;
 	}

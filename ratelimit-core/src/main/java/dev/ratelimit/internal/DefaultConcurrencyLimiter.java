@@ -99,6 +99,10 @@ final class DefaultConcurrencyLimiter extends AbstractRateLimiter implements Con
 			this.listener.onPermitted(permits);
 			return CompletableFuture.completedFuture(Boolean.TRUE);
 		}
+		if (timeoutNanos == 0) {
+			this.listener.onRejected(permits);
+			return CompletableFuture.completedFuture(Boolean.FALSE);
+		}
 		AsyncWaiter waiter = new AsyncWaiter(permits, new CompletableFuture<>());
 		this.waiters.add(waiter);
 		if (timeoutNanos < Long.MAX_VALUE) {

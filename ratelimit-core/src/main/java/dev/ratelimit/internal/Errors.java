@@ -41,9 +41,9 @@ public final class Errors {
 				field + " must be between " + min + " and " + max + " (inclusive), but was " + value);
 	}
 
-	public static IllegalArgumentException tooLarge(String field, long value, long max, String why) {
-		return new IllegalArgumentException(
-				field + " must be at most " + max + ", but was " + value + " (" + why + ")");
+	public static IllegalArgumentException tooLarge(String field, long value, long max, String unit, String why) {
+		return new IllegalArgumentException(field + " must be at most " + max + " " + unit + ", but was " + value
+				+ " " + unit + " (" + why + ")");
 	}
 
 	public static IllegalArgumentException notPositivePermits(String limiter, long permits) {
@@ -62,9 +62,9 @@ public final class Errors {
 				+ "' is not understood: write permits/period, for example 100/s, 100/1s, 5000/1m, 0.5/s or 10000/1d");
 	}
 
-	public static IllegalArgumentException rateTooPrecise(double permitsPerSecond) {
-		return new IllegalArgumentException("rate must be at least one permit per 1,000,000 seconds "
-				+ "and given to at most 6 decimal places, but was " + permitsPerSecond + "/s");
+	public static IllegalArgumentException rateTooPrecise(String rate) {
+		return new IllegalArgumentException("rate must be positive and given to at most 6 decimal places, but was "
+				+ rate);
 	}
 
 	public static IllegalStateException releaseWithoutAcquire(String limiter, long permits, long inFlight) {

@@ -32,7 +32,12 @@ public final class Limiters {
 		};
 	}
 
+	/** A composite on the clock and scheduler of its first tier. */
 	public static RateLimiter composite(String name, List<? extends RateLimiter> tiers) {
+		Objects.requireNonNull(tiers, "tiers");
+		if (!tiers.isEmpty() && tiers.get(0) instanceof AbstractRateLimiter first) {
+			return composite(name, tiers, first.ticker(), first.scheduler(), RateLimiterListener.NONE);
+		}
 		return composite(name, tiers, Ticker.system(), Scheduler.system(), RateLimiterListener.NONE);
 	}
 

@@ -96,10 +96,11 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 
 	private boolean takeSlow(long permits, long now) {
 		for (;;) {
-			long leased = lease(permits, LongMath.saturatedAdd(permits, this.leaseExtra), now);
+			long room = Math.max(0, this.leaseExtra - (long) POOL.getVolatile(this));
+			long leased = lease(permits, LongMath.saturatedAdd(permits, room), now);
 			if (leased >= 0) {
 				if (leased > permits) {
-					POOL.getAndAdd(this, leased - permits);
+					refund(leased - permits); // into the pool, never beyond its bound
 				}
 				return true;
 			}
@@ -121,7 +122,7 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 			if (lease(rest, rest, now) >= 0) {
 				return true;
 			}
-			POOL.getAndAdd(this, pool);
+			refund(pool);
 			return false;
 		}
 	}
@@ -148,7 +149,7 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 	/**
 	 * Returns permits to the pool, up to {@code leaseExtra}, and the rest to the authority: a
 	 * permit returned where it came from leaves the limiter as it was, and the pool never holds
-	 * more than its bound.
+	 * more than its bound (the guarantee above rests on that).
 	 */
 	@Override
 	protected final void refund(long permits) {

@@ -21,15 +21,16 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 	TokenBucketLimiter(String name, RateLimit limit, Ticker ticker, Scheduler scheduler,
 			RateLimiterListener listener) {
 		super(name, limit, ticker, scheduler, listener);
-		this.epochs = initialEpochs(limit, ticker.read(), limit.initialPermits());
+		this.epochs = initialEpochs(limit, ticker.read());
 		leaseExtra(leaseExtraFor(limit.capacity()));
 	}
 
-	private static BucketEpoch[] initialEpochs(RateLimit limit, long now, long available) {
+	private static BucketEpoch[] initialEpochs(RateLimit limit, long now) {
 		List<Bandwidth> bandwidths = limit.bandwidths();
 		BucketEpoch[] epochs = new BucketEpoch[bandwidths.size()];
 		for (int i = 0; i < epochs.length; i++) {
-			epochs[i] = new BucketEpoch(bandwidths.get(i), now, Math.min(available, bandwidths.get(i).capacity()));
+			long capacity = bandwidths.get(i).capacity();
+			epochs[i] = new BucketEpoch(bandwidths.get(i), now, Math.min(limit.initialPermits().orElse(capacity), capacity));
 		}
 		return epochs;
 	}
@@ -194,8 +195,7 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 		for (BucketEpoch epoch : this.epochs) {
 			epoch.freeze();
 		}
-		RateLimit limit = limit();
-		this.epochs = initialEpochs(limit, now, limit.initialPermits());
+		this.epochs = initialEpochs(limit(), now);
 		drainPool();
 	}
 

@@ -1,0 +1,181 @@
+package dev.ratelimit;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+import dev.ratelimit.RateLimiterRegistry.Tier;
+import dev.ratelimit.test.ManualClock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class RateLimiterRegistryTest {
+
+	private final ManualClock clock = new ManualClock();
+
+	private RateLimiterRegistry.Builder registry() {
+		return RateLimiterRegistry.builder().ticker(this.clock).scheduler(this.clock);
+	}
+
+	@Test
+	void namedLimitersAreCreatedOnceFromTheirDefinition() {
+		RateLimiterRegistry registry = registry().build().define("orders", RateLimit.perSecond(5));
+		RateLimiter orders = registry.limiter("orders");
+		assertThat(registry.limiter("orders")).isSameAs(orders);
+		assertThat(orders.limit()).isEqualTo(RateLimit.perSecond(5));
+		assertThat(registry.find("orders")).contains(orders);
+		assertThat(registry.limiters()).containsExactly(orders);
+	}
+
+	@Test
+	void anUndefinedNameFailsWithTheFix() {
+		RateLimiterRegistry registry = registry().build();
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.limiter("orders"))
+			.withMessage("no limit is defined for 'orders': define it (ratelimit.limiters.orders in application "
+					+ "properties, or registry.define) or set a default limit");
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.limiter("orders", "tenant"))
+			.withMessageStartingWith("no limit is defined for 'orders'");
+	}
+
+	@Test
+	void theDefaultLimitServesUndefinedNames() {
+		RateLimiterRegistry registry = registry().defaultLimit(RateLimit.perSecond(3)).build();
+		assertThat(registry.isDefined("anything")).isTrue();
+		assertThat(registry.limiter("anything").limit()).isEqualTo(RateLimit.perSecond(3));
+	}
+
+	@Test
+	void aNameInUseCannotBeRedefined() {
+		RateLimiterRegistry registry = registry().build().define("orders", RateLimit.perSecond(5));
+		registry.limiter("orders");
+		assertThatIllegalStateException().isThrownBy(() -> registry.define("orders", RateLimit.perSecond(6)))
+			.withMessage("limiter 'orders' is already in use and cannot be redefined: change its rate with "
+					+ "updateRate instead");
+	}
+
+	@Test
+	void eachKeyHasItsOwnLimiter() {
+		RateLimiterRegistry registry = registry().build().define("orders", RateLimit.perSecond(2));
+		RateLimiter tenantA = registry.limiter("orders", "a");
+		assertThat(RateLimiterContractTest.drain(tenantA)).isEqualTo(2);
+		assertThat(registry.limiter("orders", "b").tryAcquire()).isTrue();
+		assertThat(registry.limiter("orders", "a")).isSameAs(tenantA);
+		assertThat(tenantA.name()).isEqualTo("orders[a]");
+		assertThat(registry.keyCount("orders")).isEqualTo(2);
+		assertThat(registry.keys("orders", 0, 10)).extracting(java.util.Map.Entry::getKey)
+			.containsExactlyInAnyOrder("a", "b");
+		assertThat(registry.keys("orders", 1, 10)).hasSize(1);
+	}
+
+	@Test
+	void aFloodOfOneMillionKeysStaysWithinTheBound() {
+		RateLimiterRegistry registry = registry().maxKeys(1_000).build().define("api", RateLimit.perSecond(1));
+		int overflowed = 0;
+		for (int i = 0; i < 1_000_000; i++) {
+			RateLimiter limiter = registry.limiter("api", "key-" + i);
+			if (limiter.name().equals("api[(overflow)]")) {
+				overflowed++;
+			}
+			if (i % 1000 == 0) {
+				this.clock.advance(Duration.ofMillis(1));
+			}
+		}
+		assertThat(registry.keyCount("api")).isLessThanOrEqualTo(1_000);
+		// nothing was idle for the default 10 minutes: every key past the bound shares the overflow limiter
+		assertThat(overflowed).isEqualTo(1_000_000 - 1_000);
+	}
+
+	@Test
+	void idleKeysAtFullCapacityMakeRoom() {
+		RateLimiterRegistry registry = registry().maxKeys(10).keyIdleTimeout(Duration.ofMinutes(1)).build()
+			.define("api", RateLimit.perSecond(1));
+		for (int i = 0; i < 10; i++) {
+			registry.limiter("api", "old-" + i).tryAcquire();
+		}
+		assertThat(registry.limiter("api", "new").name()).isEqualTo("api[(overflow)]");
+		this.clock.advance(Duration.ofMinutes(1));
+		assertThat(registry.limiter("api", "new").name()).isEqualTo("api[new]");
+		assertThat(registry.keyCount("api")).isEqualTo(1);
+	}
+
+	@Test
+	void aKeyIsNotEvictedWhileItsLimiterStillRemembersUse() {
+		// a daily quota: idle for an hour, but evicting it would hand the key a fresh quota
+		RateLimiterRegistry registry = registry().maxKeys(1).keyIdleTimeout(Duration.ofMinutes(1)).build()
+			.define("daily", RateLimit.tokenBucket(Rate.perDay(10)).build());
+		RateLimiter tenant = registry.limiter("daily", "t");
+		RateLimiterContractTest.drain(tenant);
+		this.clock.advance(Duration.ofHours(1));
+		assertThat(registry.evictIdleKeys()).isZero();
+		assertThat(registry.limiter("daily", "t")).isSameAs(tenant);
+		this.clock.advance(Duration.ofDays(1));
+		assertThat(registry.evictIdleKeys()).isEqualTo(1);
+	}
+
+	@Test
+	void concurrentFloodNeverExceedsTheBound() throws InterruptedException {
+		RateLimiterRegistry registry = RateLimiterRegistry.builder().maxKeys(500).build()
+			.define("api", RateLimit.perSecond(10));
+		int threads = 4;
+		CountDownLatch done = new CountDownLatch(threads);
+		AtomicInteger distinct = new AtomicInteger();
+		for (int t = 0; t < threads; t++) {
+			int offset = t;
+			new Thread(() -> {
+				for (int i = 0; i < 50_000; i++) {
+					registry.limiter("api", "k" + (i * threads + offset)).tryAcquire();
+					distinct.incrementAndGet();
+				}
+				done.countDown();
+			}).start();
+		}
+		assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+		assertThat(distinct.get()).isEqualTo(200_000);
+		assertThat(registry.keyCount("api")).isEqualTo(500);
+	}
+
+	@Test
+	void compositeDefinitionsTakeFromSharedAndPerKeyTiers() {
+		RateLimiterRegistry registry = registry().build()
+			.define("global", RateLimit.perSecond(5))
+			.define("tenant", RateLimit.perSecond(3))
+			.defineComposite("checkout", List.of(Tier.perKey("tenant"), Tier.shared("global")));
+		RateLimiter a = registry.limiter("checkout", "a");
+		RateLimiter b = registry.limiter("checkout", "b");
+		assertThat(RateLimiterContractTest.drain(a)).isEqualTo(3);
+		assertThat(RateLimiterContractTest.drain(b)).as("the global tier has only 2 left").isEqualTo(2);
+		assertThat(registry.limiter("global").snapshot().available()).isZero();
+		assertThat(registry.limiter("tenant", "b").snapshot().available()).isEqualTo(1);
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.limiter("checkout"))
+			.withMessage("composite 'checkout' has per-key tier 'tenant' and must be asked for with a key");
+	}
+
+	@Test
+	void listenersAreCreatedPerLimiter() {
+		List<String> created = new ArrayList<>();
+		RateLimiterRegistry registry = registry().listeners((name, key) -> {
+			created.add(name + "/" + key);
+			return RateLimiterListener.NONE;
+		}).build().define("orders", RateLimit.perSecond(1));
+		registry.limiter("orders");
+		registry.limiter("orders", "x");
+		assertThat(created).containsExactly("orders/null", "orders/x");
+	}
+
+	@Test
+	void builderRefusesBadBounds() {
+		assertThatIllegalArgumentException().isThrownBy(() -> RateLimiterRegistry.builder().maxKeys(0))
+			.withMessage("maxKeys must be positive, but was 0");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> RateLimiterRegistry.builder().keyIdleTimeout(Duration.ZERO))
+			.withMessage("keyIdleTimeout must be a positive duration, but was PT0S");
+	}
+
+}

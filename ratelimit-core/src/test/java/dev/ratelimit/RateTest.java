@@ -1,0 +1,86 @@
+package dev.ratelimit;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+class RateTest {
+
+	@ParameterizedTest
+	@CsvSource({ "100/s, 100, 1000000000", "100/1s, 100, 1000000000", "5000/10m, 5000, 600000000000",
+			"10000/1d, 10000, 86400000000000", "0.5/s, 1, 2000000000", "2.5/1m, 5, 120000000000",
+			"7/250ms, 7, 250000000", "1000.0/s, 1000, 1000000000", "3 / 2h, 3, 7200000000000",
+			"0.000001/s, 1, 1000000000000000" })
+	void parsesPermitsPerPeriod(String text, long permits, long periodNanos) {
+		Rate rate = Rate.parse(text);
+		assertThat(rate.permits()).isEqualTo(permits);
+		assertThat(rate.periodNanos()).isEqualTo(periodNanos);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "", "100", "/s", "100/", "100/x", "-1/s", "0/s", "1/0s", "abc/s", "1.1234567/s" })
+	void rejectsTextThatIsNotARate(String text) {
+		assertThatIllegalArgumentException().isThrownBy(() -> Rate.parse(text))
+			.withMessageMatching("(rate|permits) .*(not understood|must be).*");
+	}
+
+	@Test
+	void badTextNamesTheFormat() {
+		assertThatIllegalArgumentException().isThrownBy(() -> Rate.parse("fast"))
+			.withMessage("rate 'fast' is not understood: write permits/period, for example 100/s, 100/1s, 5000/1m, "
+					+ "0.5/s or 10000/1d");
+	}
+
+	@Test
+	void zeroPermitsNameTheField() {
+		assertThatIllegalArgumentException().isThrownBy(() -> Rate.of(0, Duration.ofSeconds(1)))
+			.withMessage("permits must be positive, but was 0");
+		assertThatIllegalArgumentException().isThrownBy(() -> Rate.of(5, Duration.ZERO))
+			.withMessage("period must be a positive duration, but was PT0S");
+		assertThatIllegalArgumentException().isThrownBy(() -> Rate.perSecond(-2))
+			.withMessage("permitsPerSecond must be positive, but was -2.0");
+	}
+
+	@Test
+	void fractionalRatesAreExact() {
+		Rate half = Rate.perSecond(0.5);
+		assertThat(half.permitsIn(Duration.ofSeconds(2).toNanos())).isEqualTo(1);
+		assertThat(half.permitsIn(Duration.ofSeconds(2).toNanos() - 1)).isZero();
+		assertThat(half.nanosFor(3)).isEqualTo(Duration.ofSeconds(6).toNanos());
+		assertThat(half.perSecond()).isEqualTo(0.5);
+	}
+
+	@Test
+	void refillNeverDriftsOverLongSpans() {
+		Rate third = Rate.of(1, Duration.ofMillis(3));
+		long tenYears = Duration.ofDays(3650).toNanos();
+		assertThat(third.permitsIn(tenYears)).isEqualTo(tenYears / 3_000_000L);
+		// a ratio whose product overflows 64 bits still computes exactly
+		Rate odd = Rate.of(123_456_789, Duration.ofDays(1));
+		long day = Duration.ofDays(1).toNanos();
+		assertThat(odd.permitsIn(day - 1)).isEqualTo(123_456_788);
+		assertThat(odd.permitsIn(day)).isEqualTo(123_456_789);
+		assertThat(odd.nanosFor(123_456_789)).isEqualTo(day);
+	}
+
+	@Test
+	void scalingKeepsThePeriodWhenWhole() {
+		assertThat(Rate.perMinute(1000).scaled(0.8)).isEqualTo(Rate.of(800, Duration.ofMinutes(1)));
+		assertThat(Rate.of(3, Duration.ofSeconds(1)).scaled(0.5).perSecond()).isEqualTo(1.5);
+	}
+
+	@Test
+	void printsInTheLargestWholeUnit() {
+		assertThat(Rate.perDay(10_000)).hasToString("10000/d");
+		assertThat(Rate.of(5, Duration.ofMinutes(10))).hasToString("5/10m");
+		assertThat(Rate.perSecond(0.5)).hasToString("1/2s");
+		assertThat(Rate.perSecond(100)).hasToString("100/s");
+	}
+
+}
