@@ -44,8 +44,9 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 
 	/**
 	 * Takes between {@code min} and {@code max} permits from the authority, as many as it has up
-	 * to {@code max}; returns how many, or a denial encoded as by {@link #denied(long)} with the
-	 * time until {@code min} are available.
+	 * to {@code max}; returns how many, or a negative value when it has fewer than {@code min}.
+	 * It does not work out the wait on a denial: the hot deny path has no use for it, and
+	 * {@link #authorityRetryAfter} computes it where it is needed.
 	 */
 	protected abstract long lease(long min, long max, long now);
 

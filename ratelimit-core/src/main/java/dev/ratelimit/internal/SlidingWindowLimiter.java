@@ -174,7 +174,7 @@ final class SlidingWindowLimiter extends PooledRateLimiter {
 			long free = slice.shape.limit() - slice.previous - count;
 			long take = Math.min(max, free);
 			if (take < min) {
-				return denied(retryAfterIn(slice, count, min, now));
+				return DENIED_UNKNOWN; // callers that need the wait ask authorityRetryAfter
 			}
 			if (COUNT.compareAndSet(slice, count, count + take)) {
 				return take;
@@ -203,8 +203,7 @@ final class SlidingWindowLimiter extends PooledRateLimiter {
 	@Override
 	protected long authorityReserve(long permits, long maxWaitNanos, long now) {
 		// A window cannot lend from the future: callers poll at the retry time instead.
-		long reservation = lease(permits, permits, now);
-		return (reservation >= 0) ? 0 : reservation;
+		return (lease(permits, permits, now) >= 0) ? 0 : denied(authorityRetryAfter(permits, now));
 	}
 
 	@Override

@@ -49,7 +49,7 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 				take = Math.min(take, epoch.available(consumed, epoch.refilled(now)));
 			}
 			if (take < min) {
-				return denied(retryAfterIn(epochs, min, now));
+				return DENIED_UNKNOWN; // callers that need the wait ask authorityRetryAfter
 			}
 			for (int i = 0; i < epochs.length; i++) {
 				if (charge(epochs[i], take, now, 0) < 0) {
