@@ -34,9 +34,7 @@ public final class RateLimiterRegistry {
 
 	private final RateLimiterBackend defaultBackend;
 
-	private final int maxKeys;
-
-	private final long keyIdleNanos;
+	private final KeyPolicy defaultKeys;
 
 	private final RateLimit defaultLimit;
 
@@ -50,8 +48,7 @@ public final class RateLimiterRegistry {
 		this.ticker = builder.ticker;
 		this.scheduler = builder.scheduler;
 		this.listeners = builder.listeners;
-		this.maxKeys = builder.maxKeys;
-		this.keyIdleNanos = builder.keyIdleTimeout.toNanos();
+		this.defaultKeys = new KeyPolicy(builder.maxKeys, builder.keyIdleTimeout);
 		this.defaultLimit = builder.defaultLimit;
 		this.defaultBackend = (builder.backend != null) ? builder.backend : new InMemoryBackend();
 	}
@@ -113,7 +110,28 @@ public final class RateLimiterRegistry {
 
 	}
 
-	private record Definition(RateLimit limit, RateLimiterBackend backend, List<Tier> tiers) {
+	/**
+	 * The bound on a name's per-key limiters.
+	 *
+	 * @param maxKeys most live keys, positive
+	 * @param idleTimeout time a key must be unused (and back at full capacity) before it may be
+	 * evicted, positive
+	 */
+	public record KeyPolicy(int maxKeys, Duration idleTimeout) {
+
+		public KeyPolicy {
+			Objects.requireNonNull(idleTimeout, "idleTimeout");
+			if (maxKeys <= 0) {
+				throw Errors.notPositive("maxKeys", maxKeys);
+			}
+			if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+				throw Errors.notPositive("keyIdleTimeout", idleTimeout);
+			}
+		}
+
+	}
+
+	private record Definition(RateLimit limit, RateLimiterBackend backend, List<Tier> tiers, KeyPolicy keys) {
 	}
 
 	/**
@@ -136,9 +154,22 @@ public final class RateLimiterRegistry {
 	 * @return this registry
 	 */
 	public RateLimiterRegistry define(String name, RateLimit limit, RateLimiterBackend backend) {
+		return define(name, limit, backend, this.defaultKeys);
+	}
+
+	/**
+	 * Declares a limit for a name, kept in the given backend, with its own bound on keys.
+	 * @param name the name
+	 * @param limit the limit
+	 * @param backend the backend for this name's limiters, {@code null} for the default
+	 * @param keys the bound on this name's per-key limiters
+	 * @return this registry
+	 */
+	public RateLimiterRegistry define(String name, RateLimit limit, RateLimiterBackend backend, KeyPolicy keys) {
 		Objects.requireNonNull(limit, "limit");
-		Objects.requireNonNull(backend, "backend");
-		putDefinition(name, new Definition(limit, backend, List.of()));
+		Objects.requireNonNull(keys, "keys");
+		putDefinition(name,
+				new Definition(limit, (backend != null) ? backend : this.defaultBackend, List.of(), keys));
 		return this;
 	}
 
@@ -150,7 +181,19 @@ public final class RateLimiterRegistry {
 	 * @return this registry
 	 */
 	public RateLimiterRegistry defineComposite(String name, List<Tier> tiers) {
+		return defineComposite(name, tiers, this.defaultKeys);
+	}
+
+	/**
+	 * Declares a composite with its own bound on keys.
+	 * @param name the composite's name
+	 * @param tiers the tiers, in the order they are tried, each declared on this registry
+	 * @param keys the bound on the composite's per-key limiters
+	 * @return this registry
+	 */
+	public RateLimiterRegistry defineComposite(String name, List<Tier> tiers, KeyPolicy keys) {
 		Objects.requireNonNull(tiers, "tiers");
+		Objects.requireNonNull(keys, "keys");
 		if (tiers.isEmpty()) {
 			throw new IllegalArgumentException("composite '" + name + "' needs at least one tier, but none were given");
 		}
@@ -159,7 +202,7 @@ public final class RateLimiterRegistry {
 				throw new IllegalArgumentException("composite '" + name + "' cannot be a tier of itself");
 			}
 		}
-		putDefinition(name, new Definition(null, null, List.copyOf(tiers)));
+		putDefinition(name, new Definition(null, null, List.copyOf(tiers), keys));
 		return this;
 	}
 
@@ -201,9 +244,9 @@ public final class RateLimiterRegistry {
 		Objects.requireNonNull(key, "key");
 		KeyedLimiters keys = this.keyed.get(name);
 		if (keys == null) {
-			definition(name); // fail early for an unknown name
-			keys = this.keyed.computeIfAbsent(name,
-					(n) -> new KeyedLimiters(this.maxKeys, this.keyIdleNanos, this.ticker, (k) -> create(n, k)));
+			KeyPolicy policy = definition(name).keys(); // fails early for an unknown name
+			keys = this.keyed.computeIfAbsent(name, (n) -> new KeyedLimiters(policy.maxKeys(),
+					policy.idleTimeout().toNanos(), this.ticker, (k) -> create(n, k)));
 		}
 		return keys.get(key);
 	}
@@ -274,11 +317,21 @@ public final class RateLimiterRegistry {
 	}
 
 	/**
-	 * Returns the bound on live keys per name.
+	 * Returns the bound on a name's per-key limiters.
+	 * @param name the name
 	 * @return the bound
 	 */
-	public int maxKeys() {
-		return this.maxKeys;
+	public KeyPolicy keyPolicy(String name) {
+		return definition(name).keys();
+	}
+
+	/**
+	 * Returns the limit a name is declared with (or the default limit), empty for a composite.
+	 * @param name the name
+	 * @return the limit, if the name is not a composite
+	 */
+	public Optional<RateLimit> definedLimit(String name) {
+		return Optional.ofNullable(definition(name).limit());
 	}
 
 	/**
@@ -299,7 +352,7 @@ public final class RateLimiterRegistry {
 			return definition;
 		}
 		if (this.defaultLimit != null) {
-			return new Definition(this.defaultLimit, this.defaultBackend, List.of());
+			return new Definition(this.defaultLimit, this.defaultBackend, List.of(), this.defaultKeys);
 		}
 		throw new IllegalArgumentException("no limit is defined for '" + name
 				+ "': define it (ratelimit.limiters." + name + " in application properties, or registry.define) "

@@ -1,0 +1,272 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import dev.ratelimit.Algorithm;
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterRegistry.KeyPolicy;
+import dev.ratelimit.RateLimiterRegistry.Tier;
+
+/**
+ * Maps {@code ratelimit.*} properties to the core's limits, in one place and without Spring, and
+ * checks them: every problem becomes an {@link InvalidRateLimitConfigurationException} naming the
+ * property, the value, the reason and the fix.
+ */
+public final class LimiterDefinitions {
+
+	static final String PREFIX = "ratelimit.limiters.";
+
+	static final int DEFAULT_MAX_KEYS = 10_000;
+
+	static final Duration DEFAULT_KEY_IDLE_TIMEOUT = Duration.ofMinutes(10);
+
+	private final Map<String, Definition> definitions;
+
+	private final Definition fallback;
+
+	private LimiterDefinitions(Map<String, Definition> definitions, Definition fallback) {
+		this.definitions = definitions;
+		this.fallback = fallback;
+	}
+
+	/**
+	 * One limiter, resolved: its limit (or tiers, for a composite) and the settings the Spring
+	 * integration needs.
+	 *
+	 * @param name the limiter name
+	 * @param limit the limit, {@code null} for a composite
+	 * @param tiers the tiers of a composite, empty otherwise
+	 * @param keys the bound on per-key limiters
+	 * @param waitTimeout the longest wait of a {@code @RateLimited} call
+	 * @param headers whether web responses carry the rate limit headers
+	 */
+	public record Definition(String name, RateLimit limit, List<Tier> tiers, KeyPolicy keys, Duration waitTimeout,
+			boolean headers) {
+
+		/**
+		 * Returns whether this is a composite.
+		 * @return whether the definition has tiers
+		 */
+		public boolean isComposite() {
+			return !this.tiers.isEmpty();
+		}
+
+	}
+
+	/**
+	 * Resolves and checks the properties.
+	 * @param properties the properties
+	 * @return the definitions
+	 * @throws InvalidRateLimitConfigurationException for the first bad value
+	 */
+	public static LimiterDefinitions of(RateLimitProperties properties) {
+		RateLimitProperties.Limiter defaults = properties.getDefaults();
+		boolean headers = properties.getWeb().isHeaders();
+		Map<String, Definition> definitions = new LinkedHashMap<>();
+		properties.getLimiters().keySet().stream().sorted().forEach((name) -> definitions.put(name,
+				resolve(name, PREFIX + name + ".", properties.getLimiters().get(name), defaults, headers)));
+		for (Definition definition : definitions.values()) {
+			for (int i = 0; i < definition.tiers().size(); i++) {
+				String tier = definition.tiers().get(i).name();
+				if (!definitions.containsKey(tier)) {
+					throw new InvalidRateLimitConfigurationException(
+							PREFIX + definition.name() + ".tiers[" + i + "].name", tier,
+							"no limiter named '" + tier + "' is declared",
+							"Declare ratelimit.limiters." + tier + " or use the name of a declared limiter.");
+				}
+			}
+		}
+		Definition fallback = null;
+		if (defaults.getRate() != null || defaults.getMaxConcurrent() != null) {
+			fallback = resolve("(default)", "ratelimit.defaults.", defaults, defaults, headers);
+		}
+		return new LimiterDefinitions(Map.copyOf(definitions), fallback);
+	}
+
+	/**
+	 * Returns the declared definitions.
+	 * @return the definitions by name
+	 */
+	public Map<String, Definition> declared() {
+		return this.definitions;
+	}
+
+	/**
+	 * Returns the definition of a name: its declaration, or the defaults when they set a rate.
+	 * @param name the name
+	 * @return the definition, or {@code null} when the name is unknown and there is no default
+	 */
+	public Definition find(String name) {
+		Definition definition = this.definitions.get(name);
+		if (definition != null || this.fallback == null) {
+			return definition;
+		}
+		return new Definition(name, this.fallback.limit(), List.of(), this.fallback.keys(),
+				this.fallback.waitTimeout(), this.fallback.headers());
+	}
+
+	/**
+	 * Returns the limit used for names that are not declared.
+	 * @return the default limit, or {@code null} when undeclared names are errors
+	 */
+	public RateLimit defaultLimit() {
+		return (this.fallback != null) ? this.fallback.limit() : null;
+	}
+
+	private static Definition resolve(String name, String prefix, RateLimitProperties.Limiter limiter,
+			RateLimitProperties.Limiter defaults, boolean headersByDefault) {
+		Duration waitTimeout = pick(limiter, defaults, RateLimitProperties.Limiter::getWaitTimeout);
+		if (waitTimeout == null) {
+			waitTimeout = Duration.ZERO;
+		}
+		if (waitTimeout.isNegative()) {
+			throw new InvalidRateLimitConfigurationException(prefix + "wait-timeout", waitTimeout,
+					"a wait cannot be negative", "Set zero to fail fast, or a positive duration such as 500ms.");
+		}
+		Integer maxKeys = pick(limiter, defaults, RateLimitProperties.Limiter::getMaxKeys);
+		Duration idle = pick(limiter, defaults, RateLimitProperties.Limiter::getKeyIdleTimeout);
+		KeyPolicy keys = check(prefix + ((maxKeys != null && maxKeys <= 0) ? "max-keys" : "key-idle-timeout"),
+				(maxKeys != null && maxKeys <= 0) ? maxKeys : idle,
+				() -> new KeyPolicy((maxKeys != null) ? maxKeys : DEFAULT_MAX_KEYS,
+						(idle != null) ? idle : DEFAULT_KEY_IDLE_TIMEOUT));
+		Boolean headers = pick(limiter, defaults, RateLimitProperties.Limiter::getHeaders);
+		boolean withHeaders = (headers != null) ? headers : headersByDefault;
+
+		if (!limiter.getTiers().isEmpty()) {
+			if (limiter.getRate() != null || limiter.getAlgorithm() != null) {
+				throw new InvalidRateLimitConfigurationException(prefix + "tiers", describe(limiter.getTiers()),
+						"a composite takes its limits from its tiers and has no rate or algorithm of its own",
+						"Remove " + prefix + "rate and " + prefix + "algorithm, or remove " + prefix
+								+ "tiers and declare a plain limiter.");
+			}
+			List<Tier> tiers = new ArrayList<>();
+			for (int i = 0; i < limiter.getTiers().size(); i++) {
+				RateLimitProperties.Tier tier = limiter.getTiers().get(i);
+				if (tier.getName() == null || tier.getName().isBlank() || tier.getName().equals(name)) {
+					throw new InvalidRateLimitConfigurationException(prefix + "tiers[" + i + "].name", tier.getName(),
+							"a tier must name another declared limiter", "Set the name of a declared limiter.");
+				}
+				tiers.add(new Tier(tier.getName(), tier.isPerKey()));
+			}
+			return new Definition(name, null, List.copyOf(tiers), keys, waitTimeout, withHeaders);
+		}
+
+		Algorithm algorithm = pick(limiter, defaults, RateLimitProperties.Limiter::getAlgorithm);
+		if (algorithm == null) {
+			algorithm = Algorithm.TOKEN_BUCKET;
+		}
+		RateLimit limit = (algorithm == Algorithm.CONCURRENCY) ? concurrency(prefix, limiter, defaults)
+				: rated(prefix, algorithm, limiter, defaults);
+		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders);
+	}
+
+	private static RateLimit concurrency(String prefix, RateLimitProperties.Limiter limiter,
+			RateLimitProperties.Limiter defaults) {
+		Long maxConcurrent = pick(limiter, defaults, RateLimitProperties.Limiter::getMaxConcurrent);
+		if (maxConcurrent == null) {
+			throw new InvalidRateLimitConfigurationException(prefix + "max-concurrent", null,
+					"the concurrency algorithm needs the most permits in flight",
+					"Set " + prefix + "max-concurrent, for example 16.");
+		}
+		return check(prefix + "max-concurrent", maxConcurrent, () -> RateLimit.concurrency(maxConcurrent));
+	}
+
+	private static RateLimit rated(String prefix, Algorithm algorithm, RateLimitProperties.Limiter limiter,
+			RateLimitProperties.Limiter defaults) {
+		Rate rate = pick(limiter, defaults, RateLimitProperties.Limiter::getRate);
+		if (rate == null) {
+			throw new InvalidRateLimitConfigurationException(prefix + "rate", null,
+					"a " + algorithm.id() + " limiter needs a rate",
+					"Set " + prefix + "rate as permits/period, for example 100/1s, 5000/1m or 0.5/s "
+							+ "(or ratelimit.defaults.rate for every limiter).");
+		}
+		Long capacity = pick(limiter, defaults, RateLimitProperties.Limiter::getCapacity);
+		switch (algorithm) {
+			case FIXED_WINDOW, SLIDING_WINDOW -> {
+				if (limiter.getCapacity() != null) {
+					throw new InvalidRateLimitConfigurationException(prefix + "capacity", limiter.getCapacity(),
+							"a " + algorithm.id() + " has no capacity of its own: the rate's permits are the limit per window",
+							"Remove " + prefix + "capacity and write the limit and the window as the rate, "
+									+ "for example 1000/1m.");
+				}
+				Duration window = Duration.ofNanos(rate.periodNanos());
+				if (algorithm == Algorithm.FIXED_WINDOW) {
+					return check(prefix + "rate", rate, () -> RateLimit.fixedWindow(rate.permits(), window).build());
+				}
+				Integer slices = pick(limiter, defaults, RateLimitProperties.Limiter::getSlices);
+				RateLimit.SlidingWindowBuilder builder = RateLimit.slidingWindow(rate.permits(), window);
+				if (slices != null) {
+					check(prefix + "slices", slices, () -> builder.slices(slices));
+				}
+				return check(prefix + "slices", (slices != null) ? slices : 10, builder::build);
+			}
+			case LEAKY_BUCKET -> {
+				RateLimit.LeakyBucketBuilder builder = check(prefix + "rate", rate, () -> RateLimit.leakyBucket(rate));
+				if (capacity != null) {
+					check(prefix + "capacity", capacity, () -> builder.maxPermits(capacity));
+				}
+				return builder.build();
+			}
+			default -> {
+				RateLimit.TokenBucketBuilder builder = check(prefix + "rate", rate, () -> RateLimit.tokenBucket(rate));
+				if (capacity != null) {
+					check(prefix + "capacity", capacity, () -> builder.capacity(capacity));
+				}
+				Long initial = pick(limiter, defaults, RateLimitProperties.Limiter::getInitialPermits);
+				if (initial != null) {
+					check(prefix + "initial-permits", initial, () -> builder.initialPermits(initial));
+				}
+				Duration warmup = pick(limiter, defaults, RateLimitProperties.Limiter::getWarmup);
+				if (warmup != null) {
+					check(prefix + "warmup", warmup, () -> builder.warmup(warmup));
+				}
+				List<RateLimitProperties.Bandwidth> bandwidths = limiter.getBandwidths().isEmpty()
+						? defaults.getBandwidths() : limiter.getBandwidths();
+				for (int i = 0; i < bandwidths.size(); i++) {
+					RateLimitProperties.Bandwidth bandwidth = bandwidths.get(i);
+					String at = prefix + "bandwidths[" + i + "].";
+					if (bandwidth.getRate() == null) {
+						throw new InvalidRateLimitConfigurationException(at + "rate", null,
+								"a bandwidth needs a rate", "Set " + at + "rate, for example 10000/1d.");
+					}
+					long bandwidthCapacity = (bandwidth.getCapacity() != null) ? bandwidth.getCapacity()
+							: Math.max(1, bandwidth.getRate().permits());
+					check(at + "capacity", bandwidthCapacity,
+							() -> builder.bandwidth(bandwidthCapacity, bandwidth.getRate()));
+				}
+				String whole = (initial != null) ? prefix + "initial-permits" : prefix + "warmup";
+				return check(whole, (initial != null) ? initial : warmup, builder::build);
+			}
+		}
+	}
+
+	private static <T> T pick(RateLimitProperties.Limiter limiter, RateLimitProperties.Limiter defaults,
+			Function<RateLimitProperties.Limiter, T> value) {
+		T own = value.apply(limiter);
+		return (own != null) ? own : value.apply(defaults);
+	}
+
+	/** Runs a core builder step; the core's message becomes the reason, with the property named. */
+	private static <T> T check(String property, Object value, Supplier<T> step) {
+		try {
+			return step.get();
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidRateLimitConfigurationException(property, value, ex.getMessage(),
+					"Update " + property + " in your application's configuration.");
+		}
+	}
+
+	private static String describe(List<RateLimitProperties.Tier> tiers) {
+		return tiers.stream().map(RateLimitProperties.Tier::getName).toList().toString().toLowerCase(Locale.ROOT);
+	}
+
+}

@@ -1,4 +1,0 @@
-/**
- * Spring Boot integration for ratelimit.
- */
-package dev.ratelimit.spring;
