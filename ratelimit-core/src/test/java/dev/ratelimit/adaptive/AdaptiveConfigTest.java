@@ -19,7 +19,8 @@ class AdaptiveConfigTest {
 
 	private static final String FACTOR = " must be greater than 0 and less than 1, but was ";
 
-	private static final String FACTOR_FIX = ": the rate is multiplied by it on each decrease, for example 0.5 to halve it";
+	private static final String FACTOR_FIX = ": the rate is multiplied by it on each decrease, "
+			+ "for example 0.5 to halve it";
 
 	private static final String WATERMARK = " must be between 0 and 1 (inclusive), but was ";
 
