@@ -1,0 +1,27 @@
+package dev.ratelimit.adaptive;
+
+import dev.ratelimit.Rate;
+
+/**
+ * A point-in-time view of an {@link AdaptiveController}, for actuator endpoints and meters.
+ *
+ * @param name the controller's name (its limiter's, when it controls one)
+ * @param rate the rate in force
+ * @param ceiling the highest rate: the configured limit
+ * @param floor the lowest rate: {@link AdaptiveConfig#floorFraction()} of the ceiling
+ * @param severity the severity from the lag
+ * @param lag the last lag reported to {@link AdaptiveController#onLag(long)}, 0 before the first
+ * @param lastReason why the rate last changed ({@link ChangeReason#CEILING} until the first
+ * change)
+ * @param lastDetail what caused the last change, for people: the text given to
+ * {@link AdaptiveController#reduce(String)}, or the lag or utilization that crossed a threshold
+ * @param lastChangeNanos {@link dev.ratelimit.Ticker} reading of the last rate change, or of the
+ * creation; only differences with other readings of the same ticker mean something
+ * @param decreases how many times a signal lowered the rate, counted since creation
+ * @param increases how many recovery steps raised the rate, counted since creation (resets and
+ * ceiling changes are not counted in either)
+ */
+public record AdaptiveState(String name, Rate rate, Rate ceiling, Rate floor, Severity severity, long lag,
+		ChangeReason lastReason, String lastDetail, long lastChangeNanos, long decreases, long increases) {
+
+}
