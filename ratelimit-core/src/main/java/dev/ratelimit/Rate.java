@@ -69,7 +69,9 @@ public final class Rate {
 		if (!(permitsPerSecond > 0) || Double.isInfinite(permitsPerSecond)) {
 			throw Errors.notPositive("permitsPerSecond", permitsPerSecond);
 		}
-		return decimal(BigDecimal.valueOf(permitsPerSecond), 1_000_000_000L, permitsPerSecond + "/s");
+		// rounded to six places, so that floating-point noise (72.03800000000001) does not matter
+		BigDecimal rounded = BigDecimal.valueOf(permitsPerSecond).setScale(6, java.math.RoundingMode.HALF_UP);
+		return decimal(rounded, 1_000_000_000L, permitsPerSecond + "/s");
 	}
 
 	/**
@@ -184,9 +186,10 @@ public final class Rate {
 	}
 
 	/**
-	 * Returns this rate multiplied by a factor. The period is kept when the scaled permits are a
-	 * whole number to within 1% (so a window keeps its length); otherwise the result is a
-	 * per-second rate to six decimal places, at least one permit per 1,000,000 seconds.
+	 * Returns this rate multiplied by a factor given to six decimal places, as an exact fraction:
+	 * the period is kept when the permits come out whole ({@code 1000/m} scaled by 0.8 is
+	 * {@code 800/m}), otherwise it grows ({@code 3/s} scaled by 0.8 is {@code 12/5s}). Use
+	 * {@link #inPeriod(long)} to express a rate over a chosen period.
 	 * @param factor the factor, positive
 	 * @return the scaled rate
 	 */
@@ -194,13 +197,37 @@ public final class Rate {
 		if (!(factor > 0) || Double.isInfinite(factor)) {
 			throw Errors.notPositive("factor", factor);
 		}
-		double permits = this.permits * factor;
-		long whole = Math.round(permits);
-		if (whole >= 1 && whole < Long.MAX_VALUE / 2 && Math.abs(permits - whole) <= 0.01 * permits) {
-			return new Rate(whole, this.periodNanos);
+		long millionths = Math.max(1, Math.round(factor * SCALE));
+		long gcd = LongMath.gcd(millionths, SCALE);
+		long numerator = millionths / gcd;
+		long denominator = SCALE / gcd;
+		long permits = LongMath.saturatedMultiply(this.permits, numerator);
+		if (permits != Long.MAX_VALUE && permits % denominator == 0) {
+			return new Rate(permits / denominator, this.periodNanos); // whole: keep the period
 		}
-		double permitsPerSecond = Math.max(perSecond() * factor, 1.0 / SCALE);
-		return perSecond(Math.round(permitsPerSecond * SCALE) / (double) SCALE);
+		long common = LongMath.gcd(permits, denominator);
+		long period = LongMath.saturatedMultiply(this.periodNanos, denominator / common);
+		if (permits == Long.MAX_VALUE || period == Long.MAX_VALUE) {
+			return perSecond(Math.max(Math.round(perSecond() * factor * SCALE), 1) / (double) SCALE);
+		}
+		return new Rate(permits / common, period);
+	}
+
+	/**
+	 * Returns this rate over another period, rounded to whole permits and at least one: how a
+	 * window of that length expresses it.
+	 * @param periodNanos the period in nanoseconds, positive
+	 * @return permits per that period
+	 */
+	public Rate inPeriod(long periodNanos) {
+		if (periodNanos <= 0) {
+			throw Errors.notPositive("periodNanos", periodNanos);
+		}
+		if (periodNanos == this.periodNanos) {
+			return this;
+		}
+		long whole = Math.max(1, Math.round((double) this.permits * periodNanos / this.periodNanos));
+		return new Rate(whole, periodNanos);
 	}
 
 	/**

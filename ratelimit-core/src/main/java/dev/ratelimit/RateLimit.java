@@ -180,8 +180,9 @@ public final class RateLimit {
 	}
 
 	/**
-	 * Returns a copy with the primary bandwidth's rate replaced, capacity unchanged. For windows,
-	 * the rate's permits and period become the limit and the window.
+	 * Returns a copy with the primary bandwidth's rate replaced, capacity unchanged. A window keeps
+	 * its length: its new limit is the rate over the window ({@link Rate#inPeriod(long)}), at least
+	 * one; build a new limit to change the window itself.
 	 * @param rate the new rate
 	 * @return the new limit
 	 */
@@ -189,11 +190,15 @@ public final class RateLimit {
 		Objects.requireNonNull(rate, "rate");
 		List<Bandwidth> updated = new ArrayList<>(this.bandwidths);
 		Bandwidth primary = updated.get(0);
+		Rate applied = switch (this.algorithm) {
+			case FIXED_WINDOW, SLIDING_WINDOW -> rate.inPeriod(primary.rate().periodNanos());
+			default -> rate;
+		};
 		long capacity = switch (this.algorithm) {
-			case FIXED_WINDOW, SLIDING_WINDOW -> rate.permits();
+			case FIXED_WINDOW, SLIDING_WINDOW -> applied.permits();
 			default -> primary.capacity();
 		};
-		updated.set(0, new Bandwidth(capacity, checkRate(rate), primary.intervally()));
+		updated.set(0, new Bandwidth(capacity, checkRate(applied), primary.intervally()));
 		return new RateLimit(this.algorithm, updated, this.initialPermits, this.warmup, this.slices);
 	}
 

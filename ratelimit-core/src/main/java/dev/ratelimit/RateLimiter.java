@@ -87,8 +87,9 @@ public interface RateLimiter {
 	RateLimiterSnapshot snapshot();
 
 	/**
-	 * Changes the rate of the primary bandwidth (for a window: the limit and window), keeping
-	 * permits already available up to the capacity. Takes effect for the next decision.
+	 * Changes the rate of the primary bandwidth, keeping permits already available up to the
+	 * capacity. A window keeps its length and takes the rate over it as its limit (at least one).
+	 * Takes effect for the next decision.
 	 * @param rate the new rate
 	 * @throws IllegalArgumentException for a concurrency limiter, which has no rate
 	 */
@@ -123,7 +124,9 @@ public interface RateLimiter {
 	/**
 	 * Creates a multi-tier limiter that takes permits from every tier or from none: when one tier
 	 * denies, the permits the others already gave are returned to them. Tiers are tried in order,
-	 * so put the one most likely to deny first. Tiers must be limiters created by this library.
+	 * so put the one most likely to deny first. Tiers must be limiters created by this library. The
+	 * composite waits on the first tier's clock and scheduler; rate changes and its reported limit
+	 * are the first tier's.
 	 * @param name the composite's name
 	 * @param tiers the tiers, at least one
 	 * @return the composite limiter

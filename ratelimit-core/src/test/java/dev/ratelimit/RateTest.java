@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 class RateTest {
@@ -70,9 +71,18 @@ class RateTest {
 	}
 
 	@Test
-	void scalingKeepsThePeriodWhenWhole() {
+	void scalingIsAnExactFraction() {
 		assertThat(Rate.perMinute(1000).scaled(0.8)).isEqualTo(Rate.of(800, Duration.ofMinutes(1)));
-		assertThat(Rate.of(3, Duration.ofSeconds(1)).scaled(0.5).perSecond()).isEqualTo(1.5);
+		assertThat(Rate.perMinute(1000).scaled(0.8).perSecond()).isEqualTo(1000 * 0.8 / 60, within(1e-12));
+		assertThat(Rate.of(3, Duration.ofSeconds(1)).scaled(0.8)).isEqualTo(Rate.of(12, Duration.ofSeconds(5)));
+		assertThat(Rate.of(10, Duration.ofMinutes(1)).scaled(0.01).perSecond()).isEqualTo(0.1 / 60, within(1e-12));
+	}
+
+	@Test
+	void inPeriodRoundsToWholePermitsOfThatPeriod() {
+		assertThat(Rate.of(12, Duration.ofSeconds(5)).inPeriod(Duration.ofSeconds(1).toNanos()))
+			.isEqualTo(Rate.of(2, Duration.ofSeconds(1)));
+		assertThat(Rate.perHour(1).inPeriod(Duration.ofSeconds(1).toNanos())).isEqualTo(Rate.perSecond(1));
 	}
 
 	@Test

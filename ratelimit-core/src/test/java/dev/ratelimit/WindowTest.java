@@ -90,15 +90,18 @@ class WindowTest {
 	}
 
 	@Test
-	void fixedWindowRateUpdateChangesLimitAndWindow() {
+	void fixedWindowRateUpdateKeepsTheWindowLength() {
 		RateLimiter limiter = limiter(RateLimit.fixedWindow(10, Duration.ofSeconds(1)).build());
-		limiter.updateRate(Rate.of(3, Duration.ofMinutes(1)));
-		assertThat(limiter.limit().capacity()).isEqualTo(3);
+		limiter.updateRate(Rate.of(180, Duration.ofMinutes(1)));
+		assertThat(limiter.limit().rate()).isEqualTo(Rate.of(3, Duration.ofSeconds(1)));
 		assertThat(RateLimiterContractTest.drain(limiter)).isEqualTo(3);
-		this.clock.advance(Duration.ofSeconds(59));
+		this.clock.advance(Duration.ofMillis(999));
 		assertThat(limiter.tryAcquire()).isFalse();
-		this.clock.advance(Duration.ofSeconds(1));
+		this.clock.advance(Duration.ofMillis(1));
 		assertThat(limiter.tryAcquire()).isTrue();
+		// a rate below one permit per window rounds up to one
+		limiter.updateRate(Rate.of(1, Duration.ofHours(1)));
+		assertThat(limiter.limit().capacity()).isEqualTo(1);
 	}
 
 	@Test

@@ -443,7 +443,7 @@ class AdaptiveControllerTest {
 	void toStringShowsTheEssentials() {
 		AdaptiveController controller = controller();
 		controller.reduce("429");
-		assertThat(controller).hasToString("AdaptiveController[orders, rate=1/2ms, ceiling=1/ms, severity=NORMAL]");
+		assertThat(controller).hasToString("AdaptiveController[orders, rate=500/s, ceiling=1000/s, severity=NORMAL]");
 	}
 
 	@Test

@@ -24,7 +24,8 @@ class LongMathTest {
 			@ForAll @LongRange(min = 0, max = 1L << 40) long b, @ForAll @LongRange(min = 1, max = 1L << 40) long c) {
 		BigInteger[] division = BigInteger.valueOf(a).multiply(BigInteger.valueOf(b)).divideAndRemainder(BigInteger.valueOf(c));
 		BigInteger ceiling = division[0].add(BigInteger.valueOf(division[1].signum() == 0 ? 0 : 1));
-		long expected = (division[0].bitLength() < 63) ? ceiling.longValue() : Long.MAX_VALUE;
+		boolean saturated = division[0].bitLength() >= 64 || division[0].longValue() == Long.MAX_VALUE;
+		long expected = saturated ? Long.MAX_VALUE : ceiling.longValue();
 		assertThat(LongMath.mulDivCeil(a, b, c)).isEqualTo(expected);
 	}
 
