@@ -19,10 +19,20 @@ public final class AllOrNothing {
 	 * The outcome of a decision over several limiters.
 	 *
 	 * @param decision the combined decision: permitted when all permitted; the smallest remaining;
-	 * when denied, the retry-after of the limiter that denied
+	 * when denied, the decision of the limiter that denied
 	 * @param denying index of the limiter that denied, -1 when permitted
+	 * @param each when permitted and asked for, each limiter's own decision; otherwise {@code null}
 	 */
-	public record Outcome(Decision decision, int denying) {
+	public record Outcome(Decision decision, int denying, Decision[] each) {
+
+		/**
+		 * Returns whether every limiter permitted.
+		 * @return whether permitted
+		 */
+		public boolean permitted() {
+			return this.denying < 0;
+		}
+
 	}
 
 	/**
@@ -41,21 +51,64 @@ public final class AllOrNothing {
 				checked[i].listener().onRejected(permits[i]);
 				long now = checked[i].ticker().read();
 				long remaining = Math.max(0, checked[i].available(now));
-				return new Outcome(new Decision(false, remaining, Math.max(1, checked[i].retryAfter(permits[i], now)),
-						checked[i].resetNanos(now)), i);
+				return new Outcome(denial(checked[i], permits[i]), i, null);
 			}
+		}
+		if (!withDecision) {
+			for (int i = 0; i < checked.length; i++) {
+				checked[i].listener().onPermitted(permits[i]);
+			}
+			return PERMITTED;
 		}
 		long remaining = Long.MAX_VALUE;
 		long reset = 0;
+		Decision[] each = new Decision[checked.length];
 		for (int i = 0; i < checked.length; i++) {
 			checked[i].listener().onPermitted(permits[i]);
-			if (withDecision) {
-				long now = checked[i].ticker().read();
-				remaining = Math.min(remaining, Math.max(0, checked[i].available(now)));
-				reset = Math.max(reset, checked[i].resetNanos(now));
-			}
+			long now = checked[i].ticker().read();
+			each[i] = new Decision(true, Math.max(0, checked[i].available(now)), 0, checked[i].resetNanos(now));
+			remaining = Math.min(remaining, each[i].remaining());
+			reset = Math.max(reset, each[i].resetNanos());
 		}
-		return new Outcome(new Decision(true, withDecision ? remaining : 0, 0, reset), -1);
+		return new Outcome(new Decision(true, remaining, 0, reset), -1, each);
+	}
+
+	private static final Outcome PERMITTED = new Outcome(new Decision(true, 0, 0, 0), -1, null);
+
+	/**
+	 * Describes, without taking anything, why {@code permits} were just denied: remaining permits
+	 * and the wait. For callers that tried with the allocation-free {@code tryAcquire} first.
+	 * @param limiter a limiter created by this library
+	 * @param permits the permits asked for
+	 * @return the denial
+	 */
+	public static Decision denial(RateLimiter limiter, long permits) {
+		return denial(check(List.of(limiter), new long[] { permits })[0], permits);
+	}
+
+	private static Decision denial(AbstractRateLimiter limiter, long permits) {
+		long now = limiter.ticker().read();
+		long remaining = Math.max(0, limiter.available(now));
+		return new Decision(false, remaining, Math.max(1, limiter.retryAfter(permits, now)), limiter.resetNanos(now));
+	}
+
+	/**
+	 * The outcome of a reservation over several limiters.
+	 *
+	 * @param waitNanos when reserved, the wait before the permits may be used; -1 when denied
+	 * @param denying index of the limiter that denied, -1 when reserved
+	 * @param denial the decision of the limiter that denied, {@code null} when reserved
+	 */
+	public record Reservation(long waitNanos, int denying, Decision denial) {
+
+		/**
+		 * Returns whether the permits were reserved.
+		 * @return whether reserved
+		 */
+		public boolean reserved() {
+			return this.denying < 0;
+		}
+
 	}
 
 	/**
@@ -64,10 +117,9 @@ public final class AllOrNothing {
 	 * @param limiters limiters created by this library
 	 * @param permits permits per limiter
 	 * @param maxWaitNanos the longest acceptable wait
-	 * @return the wait in nanoseconds before the permits may be used, or a negative value when they
-	 * cannot be had in time
+	 * @return the reservation, with the wait before the permits may be used
 	 */
-	public static long reserve(List<RateLimiter> limiters, long[] permits, long maxWaitNanos) {
+	public static Reservation reserve(List<RateLimiter> limiters, long[] permits, long maxWaitNanos) {
 		AbstractRateLimiter[] checked = check(limiters, permits);
 		long wait = 0;
 		for (int i = 0; i < checked.length; i++) {
@@ -75,7 +127,7 @@ public final class AllOrNothing {
 			if (reservation < 0) {
 				refund(checked, permits, i);
 				checked[i].listener().onRejected(permits[i]);
-				return -1;
+				return new Reservation(-1, i, denial(checked[i], permits[i]));
 			}
 			wait = Math.max(wait, reservation);
 		}
@@ -85,7 +137,7 @@ public final class AllOrNothing {
 			}
 			checked[i].listener().onPermitted(permits[i]);
 		}
-		return wait;
+		return new Reservation(wait, -1, null);
 	}
 
 	/**

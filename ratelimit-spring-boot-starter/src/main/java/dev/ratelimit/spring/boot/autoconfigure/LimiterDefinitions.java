@@ -114,6 +114,15 @@ public final class LimiterDefinitions {
 	}
 
 	/**
+	 * Returns the bound on keys of names that are not declared.
+	 * @return the key policy of the defaults
+	 */
+	public KeyPolicy defaultKeys() {
+		return (this.fallback != null) ? this.fallback.keys()
+				: new KeyPolicy(DEFAULT_MAX_KEYS, DEFAULT_KEY_IDLE_TIMEOUT);
+	}
+
+	/**
 	 * Returns the limit used for names that are not declared.
 	 * @return the default limit, or {@code null} when undeclared names are errors
 	 */

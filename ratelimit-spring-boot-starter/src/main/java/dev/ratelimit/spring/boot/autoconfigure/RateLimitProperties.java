@@ -154,7 +154,7 @@ public class RateLimitProperties {
 		private final List<Tier> tiers;
 
 		/**
-		 * Longest time a {@code @RateLimited} call waits for a permit. Zero fails fast.
+		 * Longest time a @RateLimited call waits for a permit. Zero fails fast.
 		 */
 		private final Duration waitTimeout;
 

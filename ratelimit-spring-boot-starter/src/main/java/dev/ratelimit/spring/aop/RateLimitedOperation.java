@@ -1,0 +1,435 @@
+package dev.ratelimit.spring.aop;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+import org.aopalliance.intercept.MethodInvocation;
+
+import org.springframework.aop.ProxyMethodInvocation;
+import org.springframework.context.expression.MethodBasedEvaluationContext;
+import org.springframework.core.DefaultParameterNameDiscoverer;
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.expression.BeanResolver;
+import org.springframework.expression.Expression;
+import org.springframework.util.ReflectionUtils;
+
+import dev.ratelimit.ConcurrencyLimiter;
+import dev.ratelimit.Decision;
+import dev.ratelimit.RateLimitExceededException;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.internal.AllOrNothing;
+
+/**
+ * The limits of one {@code @RateLimited} method, resolved and checked at start-up, and what a
+ * call does with them. Immutable apart from the cached shared limiters; thread-safe.
+ */
+final class RateLimitedOperation {
+
+	private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
+
+	/** The key under which calls whose key expression gives {@code null} share a limiter. */
+	static final String NULL_KEY = "(none)";
+
+	enum Kind {
+
+		SYNC, FUTURE, MONO, FLUX
+
+	}
+
+	/** One limit of the method. */
+	static final class Spec {
+
+		final String name;
+
+		final Expression key;
+
+		final long permits;
+
+		final boolean headers;
+
+		/** The shared limiter of an unkeyed spec, created on first use. */
+		private volatile RateLimiter shared;
+
+		Spec(String name, Expression key, long permits, boolean headers) {
+			this.name = name;
+			this.key = key;
+			this.permits = permits;
+			this.headers = headers;
+		}
+
+	}
+
+	private final Method method;
+
+	private final Spec[] specs;
+
+	private final long[] permits;
+
+	private final long waitNanos;
+
+	private final Kind kind;
+
+	private final Method fallback;
+
+	private final boolean fallbackTakesException;
+
+	private final RateLimiterRegistry registry;
+
+	private final BeanResolver beans;
+
+	private final Executor executor;
+
+	private final boolean anyHeaders;
+
+	RateLimitedOperation(Method method, List<Spec> specs, long waitNanos, Kind kind, Method fallback,
+			RateLimiterRegistry registry, BeanResolver beans, Executor executor) {
+		this.method = method;
+		this.specs = specs.toArray(new Spec[0]);
+		this.permits = specs.stream().mapToLong((spec) -> spec.permits).toArray();
+		this.waitNanos = waitNanos;
+		this.kind = kind;
+		this.fallback = fallback;
+		this.fallbackTakesException = (fallback != null)
+				&& fallback.getParameterCount() == method.getParameterCount() + 1;
+		if (fallback != null) {
+			ReflectionUtils.makeAccessible(fallback);
+		}
+		this.registry = registry;
+		this.beans = beans;
+		this.executor = executor;
+		this.anyHeaders = specs.stream().anyMatch((spec) -> spec.headers);
+	}
+
+	Kind kind() {
+		return this.kind;
+	}
+
+	Object invoke(MethodInvocation invocation, List<RateLimitHeadersListener> listeners) throws Throwable {
+		return switch (this.kind) {
+			case SYNC -> invokeSync(invocation, listeners);
+			case FUTURE -> invokeFuture(invocation, listeners);
+			case MONO, FLUX -> ReactiveSupport.invoke(this, invocation, listeners);
+		};
+	}
+
+	// ---- plain methods -----------------------------------------------------------------------
+
+	private Object invokeSync(MethodInvocation invocation, List<RateLimitHeadersListener> listeners) throws Throwable {
+		List<RateLimiter> limiters = limiters(invocation);
+		RateLimitExceededException denied = (this.waitNanos == 0) ? decide(limiters, listeners)
+				: waitBlocking(limiters, listeners);
+		if (denied != null) {
+			return fallbackOrThrow(invocation, denied);
+		}
+		try {
+			return invocation.proceed();
+		}
+		finally {
+			release(limiters);
+		}
+	}
+
+	/** Takes the permits now; returns the denial, or {@code null} when permitted. */
+	RateLimitExceededException decide(List<RateLimiter> limiters, List<RateLimitHeadersListener> listeners) {
+		List<RateLimitHeadersListener> active = active(listeners);
+		if (active.isEmpty() && limiters.size() == 1) {
+			RateLimiter limiter = limiters.get(0);
+			return limiter.tryAcquire(this.permits[0]) ? null
+					: exceeded(0, limiter, AllOrNothing.denial(limiter, this.permits[0]));
+		}
+		AllOrNothing.Outcome outcome = AllOrNothing.decide(limiters, this.permits, !active.isEmpty());
+		if (!outcome.permitted()) {
+			return exceeded(outcome.denying(), limiters.get(outcome.denying()), outcome.decision());
+		}
+		report(active, limiters, outcome.each());
+		return null;
+	}
+
+	/**
+	 * Waits for the permits on this thread (a virtual thread releases its carrier). Reserves
+	 * where the algorithms can; polls at the retry time where they cannot (sliding windows).
+	 */
+	private RateLimitExceededException waitBlocking(List<RateLimiter> limiters,
+			List<RateLimitHeadersListener> listeners) {
+		long deadline = System.nanoTime() + this.waitNanos;
+		for (;;) {
+			long left = Math.max(0, deadline - System.nanoTime());
+			AllOrNothing.Reservation reservation = AllOrNothing.reserve(limiters, this.permits, left);
+			try {
+				if (reservation.reserved()) {
+					Scheduler.system().sleep(reservation.waitNanos());
+					report(active(listeners), limiters, null);
+					return null;
+				}
+				if (reservation.denial().retryAfterNanos() > deadline - System.nanoTime()) {
+					return exceeded(reservation.denying(), limiters.get(reservation.denying()), reservation.denial());
+				}
+				Scheduler.system().sleep(reservation.denial().retryAfterNanos());
+			}
+			catch (InterruptedException ex) {
+				if (reservation.reserved()) {
+					AllOrNothing.refund(limiters, this.permits);
+				}
+				Thread.currentThread().interrupt();
+				RateLimitExceededException exceeded = exceeded(0, limiters.get(0),
+						new Decision(false, 0, Math.max(1, this.waitNanos), 0));
+				exceeded.initCause(ex);
+				return exceeded;
+			}
+		}
+	}
+
+	// ---- CompletableFuture -------------------------------------------------------------------
+
+	private Object invokeFuture(MethodInvocation invocation, List<RateLimitHeadersListener> listeners) {
+		List<RateLimiter> limiters = limiters(invocation);
+		if (this.waitNanos == 0) {
+			RateLimitExceededException denied = decide(limiters, listeners);
+			if (denied != null) {
+				return futureFallbackOrFailure(invocation, denied);
+			}
+			return proceedFuture(invocation, limiters);
+		}
+		MethodInvocation clone = clone(invocation);
+		CompletableFuture<Object> result = new CompletableFuture<>();
+		attemptFuture(clone, limiters, System.nanoTime() + this.waitNanos, result);
+		return result;
+	}
+
+	private void attemptFuture(MethodInvocation invocation, List<RateLimiter> limiters, long deadline,
+			CompletableFuture<Object> result) {
+		if (result.isDone()) {
+			return;
+		}
+		long left = Math.max(0, deadline - System.nanoTime());
+		AllOrNothing.Reservation reservation = AllOrNothing.reserve(limiters, this.permits, left);
+		if (reservation.reserved()) {
+			Executor after = CompletableFuture.delayedExecutor(reservation.waitNanos(), TimeUnit.NANOSECONDS,
+					this.executor);
+			after.execute(() -> {
+				if (result.isDone()) {
+					AllOrNothing.refund(limiters, this.permits); // cancelled while waiting
+					return;
+				}
+				relay(proceedFuture(invocation, limiters), result);
+			});
+			return;
+		}
+		long retryAfter = reservation.denial().retryAfterNanos();
+		if (retryAfter > deadline - System.nanoTime()) {
+			RateLimitExceededException denied = exceeded(reservation.denying(), limiters.get(reservation.denying()),
+					reservation.denial());
+			relay(futureFallbackOrFailure(invocation, denied), result);
+			return;
+		}
+		CompletableFuture.delayedExecutor(retryAfter, TimeUnit.NANOSECONDS, this.executor)
+			.execute(() -> attemptFuture(invocation, limiters, deadline, result));
+	}
+
+	@SuppressWarnings("unchecked")
+	private CompletableFuture<Object> proceedFuture(MethodInvocation invocation, List<RateLimiter> limiters) {
+		try {
+			Object returned = invocation.proceed();
+			if (returned == null) {
+				release(limiters);
+				return CompletableFuture.completedFuture(null);
+			}
+			CompletableFuture<Object> future = ((CompletionStage<Object>) returned).toCompletableFuture();
+			if (hasConcurrency(limiters)) {
+				future.whenComplete((value, failure) -> release(limiters));
+			}
+			return future;
+		}
+		catch (Throwable ex) {
+			release(limiters);
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	@SuppressWarnings("unchecked")
+	private CompletableFuture<Object> futureFallbackOrFailure(MethodInvocation invocation,
+			RateLimitExceededException denied) {
+		if (this.fallback == null) {
+			return CompletableFuture.failedFuture(denied);
+		}
+		try {
+			Object returned = callFallback(invocation, denied);
+			return (returned != null) ? ((CompletionStage<Object>) returned).toCompletableFuture()
+					: CompletableFuture.completedFuture(null);
+		}
+		catch (Throwable ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	private static void relay(CompletableFuture<Object> from, CompletableFuture<Object> to) {
+		from.whenComplete((value, failure) -> {
+			if (failure != null) {
+				to.completeExceptionally((failure instanceof CompletionException && failure.getCause() != null)
+						? failure.getCause() : failure);
+			}
+			else {
+				to.complete(value);
+			}
+		});
+	}
+
+	// ---- shared ------------------------------------------------------------------------------
+
+	long waitNanos() {
+		return this.waitNanos;
+	}
+
+	long[] permits() {
+		return this.permits;
+	}
+
+	Executor executor() {
+		return this.executor;
+	}
+
+	static MethodInvocation clone(MethodInvocation invocation) {
+		return (invocation instanceof ProxyMethodInvocation proxy) ? proxy.invocableClone() : invocation;
+	}
+
+	List<RateLimiter> limiters(MethodInvocation invocation) {
+		if (this.specs.length == 1 && this.specs[0].key == null) {
+			return List.of(shared(this.specs[0]));
+		}
+		List<RateLimiter> limiters = new ArrayList<>(this.specs.length);
+		MethodBasedEvaluationContext context = null;
+		for (Spec spec : this.specs) {
+			if (spec.key == null) {
+				limiters.add(shared(spec));
+				continue;
+			}
+			if (context == null) {
+				Object[] args = invocation.getArguments();
+				context = new MethodBasedEvaluationContext(new KeyRoot(this.method, args, invocation.getThis()),
+						this.method, args, PARAMETER_NAMES);
+				if (this.beans != null) {
+					context.setBeanResolver(this.beans);
+				}
+			}
+			Object key = spec.key.getValue(context);
+			limiters.add(this.registry.limiter(spec.name, (key != null) ? key.toString() : NULL_KEY));
+		}
+		return limiters;
+	}
+
+	private RateLimiter shared(Spec spec) {
+		RateLimiter limiter = spec.shared;
+		if (limiter == null) {
+			limiter = this.registry.limiter(spec.name);
+			spec.shared = limiter;
+		}
+		return limiter;
+	}
+
+	List<RateLimitHeadersListener> active(List<RateLimitHeadersListener> listeners) {
+		if (!this.anyHeaders || listeners.isEmpty()) {
+			return List.of();
+		}
+		List<RateLimitHeadersListener> active = null;
+		for (RateLimitHeadersListener listener : listeners) {
+			if (listener.isActive()) {
+				if (active == null) {
+					active = new ArrayList<>(listeners.size());
+				}
+				active.add(listener);
+			}
+		}
+		return (active != null) ? active : List.of();
+	}
+
+	/** Reports the decisions of a permitted call; {@code each} may be null after a wait. */
+	void report(List<RateLimitHeadersListener> active, List<RateLimiter> limiters, Decision[] each) {
+		if (active.isEmpty()) {
+			return;
+		}
+		List<RateLimitHeadersListener.AppliedLimit> applied = new ArrayList<>();
+		for (int i = 0; i < this.specs.length; i++) {
+			if (this.specs[i].headers) {
+				RateLimiter limiter = limiters.get(i);
+				Decision decision = (each != null) ? each[i] : permittedNow(limiter);
+				applied.add(new RateLimitHeadersListener.AppliedLimit(this.specs[i].name, limiter.limit(), decision));
+			}
+		}
+		for (RateLimitHeadersListener listener : active) {
+			listener.onPermitted(applied);
+		}
+	}
+
+	private static Decision permittedNow(RateLimiter limiter) {
+		var snapshot = limiter.snapshot();
+		return new Decision(true, snapshot.available(), 0, 0);
+	}
+
+	RateLimitExceededException exceeded(int index, RateLimiter limiter, Decision decision) {
+		return new RateLimitExceededException(this.specs[index].name, limiter.limit(), decision);
+	}
+
+	static boolean hasConcurrency(List<RateLimiter> limiters) {
+		for (RateLimiter limiter : limiters) {
+			if (limiter instanceof ConcurrencyLimiter) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	void release(List<RateLimiter> limiters) {
+		for (int i = 0; i < limiters.size(); i++) {
+			if (limiters.get(i) instanceof ConcurrencyLimiter concurrency) {
+				concurrency.release(this.permits[i]);
+			}
+		}
+	}
+
+	Object fallbackOrThrow(MethodInvocation invocation, RateLimitExceededException denied) throws Throwable {
+		if (this.fallback == null) {
+			throw denied;
+		}
+		return callFallback(invocation, denied);
+	}
+
+	boolean hasFallback() {
+		return this.fallback != null;
+	}
+
+	Object callFallback(MethodInvocation invocation, RateLimitExceededException denied) throws Throwable {
+		Object[] args = invocation.getArguments();
+		if (this.fallbackTakesException) {
+			args = Arrays.copyOf(args, args.length + 1);
+			args[args.length - 1] = denied;
+		}
+		try {
+			return this.fallback.invoke(invocation.getThis(), args);
+		}
+		catch (InvocationTargetException ex) {
+			throw ex.getTargetException();
+		}
+	}
+
+	/**
+	 * The root object of key expressions: {@code #root.method}, {@code #root.args},
+	 * {@code #root.target}.
+	 *
+	 * @param method the method
+	 * @param args its arguments
+	 * @param target the target object
+	 */
+	record KeyRoot(Method method, Object[] args, Object target) {
+	}
+
+}

@@ -1,0 +1,104 @@
+package dev.ratelimit.spring.aop;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.aopalliance.intercept.MethodInvocation;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import dev.ratelimit.RateLimitExceededException;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.internal.AllOrNothing;
+
+/**
+ * {@code Mono} and {@code Flux} methods: the limit is taken when the result is subscribed to
+ * (once per subscription), waits are {@code Mono.delay} on Reactor's timer, so no thread is
+ * parked and no event loop is blocked. Loaded only when Reactor is on the classpath.
+ */
+final class ReactiveSupport {
+
+	private ReactiveSupport() {
+	}
+
+	static Object invoke(RateLimitedOperation operation, MethodInvocation invocation,
+			List<RateLimitHeadersListener> listeners) {
+		MethodInvocation clone = RateLimitedOperation.clone(invocation);
+		boolean flux = operation.kind() == RateLimitedOperation.Kind.FLUX;
+		if (flux) {
+			return Flux.defer(() -> attempt(operation, clone, listeners, true));
+		}
+		return Mono.defer(() -> Mono.from(attempt(operation, clone, listeners, false)));
+	}
+
+	private static Publisher<Object> attempt(RateLimitedOperation operation, MethodInvocation invocation,
+			List<RateLimitHeadersListener> listeners, boolean flux) {
+		List<RateLimiter> limiters = operation.limiters(invocation);
+		if (operation.waitNanos() == 0) {
+			RateLimitExceededException denied = operation.decide(limiters, listeners);
+			return (denied != null) ? fallbackOrError(operation, invocation, denied)
+					: proceed(operation, invocation, limiters, flux);
+		}
+		return reserve(operation, invocation, limiters, System.nanoTime() + operation.waitNanos(), flux);
+	}
+
+	private static Publisher<Object> reserve(RateLimitedOperation operation, MethodInvocation invocation,
+			List<RateLimiter> limiters, long deadline, boolean flux) {
+		long left = Math.max(0, deadline - System.nanoTime());
+		AllOrNothing.Reservation reservation = AllOrNothing.reserve(limiters, operation.permits(), left);
+		if (reservation.reserved()) {
+			if (reservation.waitNanos() == 0) {
+				return proceed(operation, invocation, limiters, flux);
+			}
+			Mono<Long> delay = Mono.delay(Duration.ofNanos(reservation.waitNanos()))
+				.doOnCancel(() -> AllOrNothing.refund(limiters, operation.permits()));
+			return delay.thenMany(Flux.defer(() -> proceed(operation, invocation, limiters, flux)));
+		}
+		long retryAfter = reservation.denial().retryAfterNanos();
+		if (retryAfter > deadline - System.nanoTime()) {
+			return fallbackOrError(operation, invocation, operation.exceeded(reservation.denying(),
+					limiters.get(reservation.denying()), reservation.denial()));
+		}
+		return Mono.delay(Duration.ofNanos(retryAfter))
+			.thenMany(Flux.defer(() -> reserve(operation, invocation, limiters, deadline, flux)));
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Publisher<Object> proceed(RateLimitedOperation operation, MethodInvocation invocation,
+			List<RateLimiter> limiters, boolean flux) {
+		Publisher<Object> result;
+		try {
+			result = (Publisher<Object>) invocation.proceed();
+		}
+		catch (Throwable ex) {
+			operation.release(limiters);
+			return Mono.error(ex);
+		}
+		if (result == null) {
+			operation.release(limiters);
+			return Mono.empty();
+		}
+		if (!RateLimitedOperation.hasConcurrency(limiters)) {
+			return result;
+		}
+		return flux ? Flux.from(result).doFinally((signal) -> operation.release(limiters))
+				: Mono.from(result).doFinally((signal) -> operation.release(limiters));
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Publisher<Object> fallbackOrError(RateLimitedOperation operation, MethodInvocation invocation,
+			RateLimitExceededException denied) {
+		if (!operation.hasFallback()) {
+			return Mono.error(denied);
+		}
+		try {
+			Object returned = operation.callFallback(invocation, denied);
+			return (returned != null) ? (Publisher<Object>) returned : Mono.empty();
+		}
+		catch (Throwable ex) {
+			return Mono.error(ex);
+		}
+	}
+
+}

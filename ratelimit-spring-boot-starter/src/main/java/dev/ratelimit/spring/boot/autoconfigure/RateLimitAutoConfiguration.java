@@ -1,0 +1,65 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.util.List;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.ConfigurationPropertiesBinding;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+import dev.ratelimit.RateLimiterBackend;
+import dev.ratelimit.RateLimiterRegistry;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
+ * rate limiting: binds {@code ratelimit.*}, checks it, and declares every limiter in a
+ * {@link RateLimiterRegistry}.
+ */
+@AutoConfiguration
+@ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(RateLimitProperties.class)
+public final class RateLimitAutoConfiguration {
+
+	@Bean
+	@ConfigurationPropertiesBinding
+	static StringToRateConverter rateLimitStringToRateConverter() {
+		return new StringToRateConverter();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	LimiterDefinitions rateLimiterDefinitions(RateLimitProperties properties) {
+		return LimiterDefinitions.of(properties);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	RateLimiterRegistry rateLimiterRegistry(LimiterDefinitions definitions,
+			ObjectProvider<RateLimiterRegistry.ListenerFactory> listenerFactories,
+			ObjectProvider<RateLimiterBackend> backends) {
+		List<RateLimiterRegistry.ListenerFactory> factories = listenerFactories.orderedStream().toList();
+		RateLimiterRegistry.Builder builder = RateLimiterRegistry.builder()
+			.listeners((name, key) -> CompositeRateLimiterListener
+				.of(factories.stream().map((factory) -> factory.create(name, key)).toList()))
+			.maxKeys(definitions.defaultKeys().maxKeys())
+			.keyIdleTimeout(definitions.defaultKeys().idleTimeout());
+		backends.ifAvailable(builder::backend);
+		if (definitions.defaultLimit() != null) {
+			builder.defaultLimit(definitions.defaultLimit());
+		}
+		RateLimiterRegistry registry = builder.build();
+		definitions.declared().values().forEach((definition) -> {
+			if (definition.isComposite()) {
+				registry.defineComposite(definition.name(), definition.tiers(), definition.keys());
+			}
+			else {
+				registry.define(definition.name(), definition.limit(), null, definition.keys());
+			}
+		});
+		return registry;
+	}
+
+}
