@@ -13,7 +13,8 @@ class InvalidRateLimitConfigurationFailureAnalyzer
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, InvalidRateLimitConfigurationException cause) {
 		StringBuilder description = new StringBuilder("Invalid rate limit configuration:\n\n");
-		description.append("    Property: ").append(cause.getProperty()).append('\n');
+		String label = cause.getProperty().startsWith("@") ? "Annotation: " : "Property: ";
+		description.append("    ").append(label).append(cause.getProperty()).append('\n');
 		if (cause.getValue() != null) {
 			description.append("    Value: \"").append(cause.getValue()).append("\"\n");
 		}
