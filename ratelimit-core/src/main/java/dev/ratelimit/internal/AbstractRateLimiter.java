@@ -281,7 +281,22 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 		long capacity = capacity();
 		double utilization = Math.min(1.0, Math.max(0.0, 1.0 - (double) available / capacity));
 		return new RateLimiterSnapshot(this.name, current.algorithm(), current.rate(), capacity, available,
-				utilization, "in-memory", false, false, details());
+				utilization, backendId(), isDistributed(), isPersistent(), details());
+	}
+
+	/** Where the authoritative state lives, for snapshots. */
+	protected String backendId() {
+		return "in-memory";
+	}
+
+	/** Whether the limit is shared by several instances. */
+	protected boolean isDistributed() {
+		return false;
+	}
+
+	/** Whether the state survives a restart. */
+	protected boolean isPersistent() {
+		return false;
 	}
 
 	@Override
@@ -311,6 +326,28 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 				return;
 			}
 			applyLimit(previous, next, this.ticker.read());
+			this.limit = next;
+			this.capacity = next.capacity();
+		}
+		finally {
+			this.updateLock.unlock();
+		}
+		this.listener.onLimitChanged(previous, next);
+	}
+
+	/**
+	 * Takes on a limit that was changed elsewhere (by a shared authority), without applying it to
+	 * the algorithm's state. Listeners hear of the change.
+	 * @param next the limit now in force
+	 */
+	protected final void adoptLimit(RateLimit next) {
+		RateLimit previous;
+		this.updateLock.lock();
+		try {
+			previous = this.limit;
+			if (previous.equals(next)) {
+				return;
+			}
 			this.limit = next;
 			this.capacity = next.capacity();
 		}

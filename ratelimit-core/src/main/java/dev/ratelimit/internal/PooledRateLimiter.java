@@ -76,8 +76,19 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 		return (long) POOL.getVolatile(this);
 	}
 
-	protected final void drainPool() {
-		POOL.getAndSet(this, 0L);
+	/** Empties the pool and returns what it held. */
+	protected final long drainPool() {
+		return Math.max(0, (long) POOL.getAndSet(this, 0L));
+	}
+
+	/**
+	 * Adds permits handed out by a remote authority to the pool, without the local bound: a
+	 * backend whose authority is elsewhere (Kafka) keeps its leases here.
+	 */
+	protected final void deposit(long permits) {
+		if (permits > 0) {
+			POOL.getAndAdd(this, permits);
+		}
 	}
 
 	// ---- decisions ---------------------------------------------------------------------------

@@ -1,0 +1,441 @@
+package dev.ratelimit.kafka;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import dev.ratelimit.internal.Errors;
+
+/**
+ * Settings of the Kafka backend. Immutable; built with {@link #builder(String)}, every value
+ * checked when built.
+ *
+ * <p>Instances with the same {@link #clusterId()} share limits: same limiter name (and key), one
+ * bucket. Topics are named after the cluster id: {@code <prefix>-requests}, {@code <prefix>-grants},
+ * and the authority's changelog {@code <prefix>-authority-buckets-changelog}, with
+ * {@code prefix = ratelimit-<clusterId>}.
+ */
+public final class KafkaBackendConfig {
+
+	private final String bootstrapServers;
+
+	private final String clusterId;
+
+	private final String instanceId;
+
+	private final Map<String, Object> clientProperties;
+
+	private final int requestPartitions;
+
+	private final int grantPartitions;
+
+	private final Optional<Short> replicationFactor;
+
+	private final boolean createTopics;
+
+	private final boolean authority;
+
+	private final Duration leaseTtl;
+
+	private final Duration leaseHorizon;
+
+	private final double lowWater;
+
+	private final Duration requestTimeout;
+
+	private final Duration keeperInterval;
+
+	private final Duration idleReturn;
+
+	private final DegradedPolicy degradedPolicy;
+
+	private final String processingGuarantee;
+
+	private final Duration commitInterval;
+
+	private final int standbyReplicas;
+
+	private final Optional<Duration> sessionTimeout;
+
+	private final Optional<String> stateDir;
+
+	private KafkaBackendConfig(Builder builder) {
+		this.bootstrapServers = builder.bootstrapServers;
+		this.clusterId = builder.clusterId;
+		this.instanceId = builder.instanceId;
+		this.clientProperties = Map.copyOf(builder.clientProperties);
+		this.requestPartitions = builder.requestPartitions;
+		this.grantPartitions = builder.grantPartitions;
+		this.replicationFactor = builder.replicationFactor;
+		this.createTopics = builder.createTopics;
+		this.authority = builder.authority;
+		this.leaseTtl = builder.leaseTtl;
+		this.leaseHorizon = builder.leaseHorizon;
+		this.lowWater = builder.lowWater;
+		this.requestTimeout = builder.requestTimeout;
+		this.keeperInterval = builder.keeperInterval;
+		this.idleReturn = builder.idleReturn;
+		this.degradedPolicy = builder.degradedPolicy;
+		this.processingGuarantee = builder.processingGuarantee;
+		this.commitInterval = builder.commitInterval;
+		this.standbyReplicas = builder.standbyReplicas;
+		this.sessionTimeout = builder.sessionTimeout;
+		this.stateDir = builder.stateDir;
+	}
+
+	/**
+	 * Starts a configuration.
+	 * @param bootstrapServers the Kafka bootstrap servers, {@code host:port,...}
+	 * @return the builder
+	 */
+	public static Builder builder(String bootstrapServers) {
+		return new Builder(bootstrapServers);
+	}
+
+	public String bootstrapServers() {
+		return this.bootstrapServers;
+	}
+
+	public String clusterId() {
+		return this.clusterId;
+	}
+
+	public String instanceId() {
+		return this.instanceId;
+	}
+
+	/** Extra properties for every client (security, SASL/SSL, client tuning). */
+	public Map<String, Object> clientProperties() {
+		return this.clientProperties;
+	}
+
+	public int requestPartitions() {
+		return this.requestPartitions;
+	}
+
+	public int grantPartitions() {
+		return this.grantPartitions;
+	}
+
+	public Optional<Short> replicationFactor() {
+		return this.replicationFactor;
+	}
+
+	public boolean createTopics() {
+		return this.createTopics;
+	}
+
+	public boolean authority() {
+		return this.authority;
+	}
+
+	public Duration leaseTtl() {
+		return this.leaseTtl;
+	}
+
+	public Duration leaseHorizon() {
+		return this.leaseHorizon;
+	}
+
+	public double lowWater() {
+		return this.lowWater;
+	}
+
+	public Duration requestTimeout() {
+		return this.requestTimeout;
+	}
+
+	public Duration keeperInterval() {
+		return this.keeperInterval;
+	}
+
+	public Duration idleReturn() {
+		return this.idleReturn;
+	}
+
+	public DegradedPolicy degradedPolicy() {
+		return this.degradedPolicy;
+	}
+
+	public String processingGuarantee() {
+		return this.processingGuarantee;
+	}
+
+	public Duration commitInterval() {
+		return this.commitInterval;
+	}
+
+	public int standbyReplicas() {
+		return this.standbyReplicas;
+	}
+
+	public Optional<Duration> sessionTimeout() {
+		return this.sessionTimeout;
+	}
+
+	public Optional<String> stateDir() {
+		return this.stateDir;
+	}
+
+	/** The prefix of the backend's topics and application id. */
+	public String prefix() {
+		return "ratelimit-" + this.clusterId;
+	}
+
+	public String requestTopic() {
+		return prefix() + "-requests";
+	}
+
+	public String grantTopic() {
+		return prefix() + "-grants";
+	}
+
+	public String applicationId() {
+		return prefix() + "-authority";
+	}
+
+	public String changelogTopic() {
+		return applicationId() + "-buckets-changelog";
+	}
+
+	@Override
+	public String toString() {
+		return "KafkaBackendConfig[cluster=" + this.clusterId + ", instance=" + this.instanceId + ", bootstrap="
+				+ this.bootstrapServers + ", authority=" + this.authority + ", leaseTtl=" + this.leaseTtl
+				+ ", leaseHorizon=" + this.leaseHorizon + ", policy=" + this.degradedPolicy + ", guarantee="
+				+ this.processingGuarantee + ", commitInterval=" + this.commitInterval + "]";
+	}
+
+	static String defaultInstanceId() {
+		String host;
+		try {
+			host = InetAddress.getLocalHost().getHostName();
+		}
+		catch (Exception ex) {
+			host = "host";
+		}
+		return host + "-" + ManagementFactory.getRuntimeMXBean().getPid();
+	}
+
+	/** Builds a {@link KafkaBackendConfig}. */
+	public static final class Builder {
+
+		private final String bootstrapServers;
+
+		private String clusterId = "default";
+
+		private String instanceId = defaultInstanceId();
+
+		private final Map<String, Object> clientProperties = new HashMap<>();
+
+		private int requestPartitions = 12;
+
+		private int grantPartitions = 12;
+
+		private Optional<Short> replicationFactor = Optional.empty();
+
+		private boolean createTopics = true;
+
+		private boolean authority = true;
+
+		private Duration leaseTtl = Duration.ofSeconds(5);
+
+		private Duration leaseHorizon = Duration.ofMillis(500);
+
+		private double lowWater = 0.5;
+
+		private Duration requestTimeout = Duration.ofSeconds(2);
+
+		private Duration keeperInterval = Duration.ofMillis(5);
+
+		private Duration idleReturn = Duration.ofSeconds(10);
+
+		private DegradedPolicy degradedPolicy = DegradedPolicy.LOCAL_SHARE;
+
+		private String processingGuarantee = "at_least_once";
+
+		private Duration commitInterval = Duration.ofMillis(50);
+
+		private int standbyReplicas = 0;
+
+		private Optional<Duration> sessionTimeout = Optional.empty();
+
+		private Optional<String> stateDir = Optional.empty();
+
+		private Builder(String bootstrapServers) {
+			if (bootstrapServers == null || bootstrapServers.isBlank()) {
+				throw new IllegalArgumentException(
+						"bootstrapServers must name at least one broker (host:port), but was '" + bootstrapServers + "'");
+			}
+			this.bootstrapServers = bootstrapServers;
+		}
+
+		/**
+		 * Names the group of instances that share limits. Letters, digits, '.', '_' and '-' only
+		 * (it becomes part of topic names).
+		 * @param clusterId the cluster id
+		 * @return this builder
+		 */
+		public Builder clusterId(String clusterId) {
+			Objects.requireNonNull(clusterId, "clusterId");
+			if (!clusterId.matches("[A-Za-z0-9._-]{1,100}")) {
+				throw new IllegalArgumentException("clusterId must be 1 to 100 letters, digits, '.', '_' or '-' "
+						+ "(it becomes part of topic names), but was '" + clusterId + "'");
+			}
+			this.clusterId = clusterId;
+			return this;
+		}
+
+		public Builder instanceId(String instanceId) {
+			Objects.requireNonNull(instanceId, "instanceId");
+			if (instanceId.isBlank()) {
+				throw new IllegalArgumentException("instanceId must not be blank");
+			}
+			this.instanceId = instanceId;
+			return this;
+		}
+
+		public Builder clientProperties(Map<String, ?> properties) {
+			this.clientProperties.putAll(Objects.requireNonNull(properties, "properties"));
+			return this;
+		}
+
+		public Builder requestPartitions(int partitions) {
+			this.requestPartitions = positive("requestPartitions", partitions);
+			return this;
+		}
+
+		public Builder grantPartitions(int partitions) {
+			this.grantPartitions = positive("grantPartitions", partitions);
+			return this;
+		}
+
+		public Builder replicationFactor(short replicationFactor) {
+			positive("replicationFactor", replicationFactor);
+			this.replicationFactor = Optional.of(replicationFactor);
+			return this;
+		}
+
+		public Builder createTopics(boolean createTopics) {
+			this.createTopics = createTopics;
+			return this;
+		}
+
+		/**
+		 * Whether this instance runs the authority (the default); an instance that does not is a
+		 * pure client.
+		 * @param authority whether to run the authority
+		 * @return this builder
+		 */
+		public Builder authority(boolean authority) {
+			this.authority = authority;
+			return this;
+		}
+
+		public Builder leaseTtl(Duration leaseTtl) {
+			this.leaseTtl = positive("leaseTtl", leaseTtl);
+			return this;
+		}
+
+		public Builder leaseHorizon(Duration leaseHorizon) {
+			this.leaseHorizon = positive("leaseHorizon", leaseHorizon);
+			return this;
+		}
+
+		public Builder lowWater(double lowWater) {
+			if (!(lowWater > 0 && lowWater < 1)) {
+				throw new IllegalArgumentException("lowWater must be between 0 and 1 (exclusive), but was " + lowWater);
+			}
+			this.lowWater = lowWater;
+			return this;
+		}
+
+		public Builder requestTimeout(Duration requestTimeout) {
+			this.requestTimeout = positive("requestTimeout", requestTimeout);
+			return this;
+		}
+
+		public Builder keeperInterval(Duration keeperInterval) {
+			this.keeperInterval = positive("keeperInterval", keeperInterval);
+			return this;
+		}
+
+		public Builder idleReturn(Duration idleReturn) {
+			this.idleReturn = positive("idleReturn", idleReturn);
+			return this;
+		}
+
+		public Builder degradedPolicy(DegradedPolicy degradedPolicy) {
+			this.degradedPolicy = Objects.requireNonNull(degradedPolicy, "degradedPolicy");
+			return this;
+		}
+
+		/**
+		 * Sets the authority's processing guarantee: {@code at_least_once} (the default; lease
+		 * round trips of a few milliseconds, idempotent requests make redelivery harmless) or
+		 * {@code exactly_once_v2} (a grant is visible only after the commit interval).
+		 * @param processingGuarantee the guarantee
+		 * @return this builder
+		 */
+		public Builder processingGuarantee(String processingGuarantee) {
+			if (!"at_least_once".equals(processingGuarantee) && !"exactly_once_v2".equals(processingGuarantee)) {
+				throw new IllegalArgumentException("processingGuarantee must be at_least_once or exactly_once_v2, but was '"
+						+ processingGuarantee + "'");
+			}
+			this.processingGuarantee = processingGuarantee;
+			return this;
+		}
+
+		public Builder commitInterval(Duration commitInterval) {
+			this.commitInterval = positive("commitInterval", commitInterval);
+			return this;
+		}
+
+		public Builder standbyReplicas(int standbyReplicas) {
+			if (standbyReplicas < 0) {
+				throw Errors.negative("standbyReplicas", standbyReplicas);
+			}
+			this.standbyReplicas = standbyReplicas;
+			return this;
+		}
+
+		public Builder sessionTimeout(Duration sessionTimeout) {
+			this.sessionTimeout = Optional.of(positive("sessionTimeout", sessionTimeout));
+			return this;
+		}
+
+		public Builder stateDir(String stateDir) {
+			this.stateDir = Optional.of(Objects.requireNonNull(stateDir, "stateDir"));
+			return this;
+		}
+
+		public KafkaBackendConfig build() {
+			if (this.requestTimeout.compareTo(this.leaseTtl) >= 0) {
+				throw new IllegalArgumentException("requestTimeout (" + this.requestTimeout
+						+ ") must be shorter than leaseTtl (" + this.leaseTtl + "): a lease must outlive one lost request");
+			}
+			return new KafkaBackendConfig(this);
+		}
+
+		private static int positive(String field, int value) {
+			if (value <= 0) {
+				throw Errors.notPositive(field, value);
+			}
+			return value;
+		}
+
+		private static Duration positive(String field, Duration value) {
+			Objects.requireNonNull(value, field);
+			if (value.isNegative() || value.isZero()) {
+				throw Errors.notPositive(field, value);
+			}
+			return value;
+		}
+
+	}
+
+}

@@ -1,0 +1,203 @@
+package dev.ratelimit.kafka.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+
+import dev.ratelimit.kafka.internal.BucketState.Instance;
+import dev.ratelimit.kafka.internal.Messages.Grant;
+import dev.ratelimit.kafka.internal.Messages.Request;
+
+/**
+ * What the authority does with one request for one key: a pure function of the stored state, the
+ * request and the owner's wall clock, so it is tested without Kafka.
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ * <li>Tokens leave the bucket only through grants, and a grant never exceeds what the exact
+ * bucket holds: the global limit holds by construction, however many instances ask.</li>
+ * <li>A request whose sequence number was already answered changes nothing and gets the same
+ * answer again (idempotent under at-least-once redelivery).</li>
+ * <li>Each instance gets at most its max-min fair share: shares are water-filled over the
+ * instances' reported demands (what no one wants is spread evenly), and each instance draws its
+ * grants from a share bucket refilled at its share and holding its share of the capacity, so an
+ * instance that asks more often does not get more.</li>
+ * </ul>
+ */
+public final class AuthorityLogic {
+
+	/** An instance that has not asked for this long (in lease lifetimes) is forgotten. */
+	static final int INACTIVE_AFTER_LEASES = 4;
+
+	private AuthorityLogic() {
+	}
+
+	/**
+	 * The new state and the answer.
+	 *
+	 * @param state the state to store (never null after a request)
+	 * @param grant the answer to send to the requester
+	 */
+	public record Result(BucketState state, Grant grant) {
+	}
+
+	public static Result handle(String key, BucketState stored, Request request, long nowMillis, long leaseTtlMillis) {
+		BucketState state = (stored != null) ? stored : BucketState.create(request.spec(), nowMillis);
+		forgetInactive(state, request, nowMillis, leaseTtlMillis);
+		Instance instance = instance(state, request, nowMillis);
+		if (request.seq() == instance.lastSeq) {
+			// already answered: the same answer again, nothing debited twice
+			return new Result(state, grant(key, state, instance, instance.lastGranted, request, leaseTtlMillis, nowMillis));
+		}
+		if (request.seq() < instance.lastSeq) {
+			// older than the last answer, whose grant is not kept: answer nothing rather than twice
+			return new Result(state, grant(key, state, instance, 0, request, leaseTtlMillis, nowMillis));
+		}
+		instance.lastSeq = request.seq();
+		instance.lastSeenMillis = nowMillis;
+		switch (request.type()) {
+			case Messages.UPDATE -> {
+				state.overridden = true;
+				state.rebase(request.spec(), nowMillis);
+				instance.lastGranted = 0;
+				return new Result(state, grant(key, state, instance, 0, request, leaseTtlMillis, nowMillis));
+			}
+			case Messages.RESET -> {
+				state.overridden = false;
+				state.inForce = state.configured;
+				state.originMillis = nowMillis;
+				state.consumed = 0;
+				state.version++;
+				instance.lastGranted = 0;
+				return new Result(state, grant(key, state, instance, 0, request, leaseTtlMillis, nowMillis));
+			}
+			default -> {
+				return lease(key, state, instance, request, nowMillis, leaseTtlMillis);
+			}
+		}
+	}
+
+	private static Result lease(String key, BucketState state, Instance instance, Request request, long nowMillis,
+			long leaseTtlMillis) {
+		if (!request.spec().equals(state.configured)) {
+			// a redeployed instance brings a new configured limit; a runtime update still wins
+			state.configured = request.spec();
+			if (!state.overridden) {
+				state.rebase(request.spec(), nowMillis);
+			}
+		}
+		if (instance.expiryMillis <= nowMillis) {
+			instance.outstanding = 0; // an expired lease may no longer be spent: forfeit
+		}
+		long returned = Math.min(request.returned(), instance.outstanding);
+		if (returned > 0) {
+			state.giveBack(returned);
+			instance.outstanding -= returned;
+		}
+		instance.demand = request.demand();
+		instance.horizonMillis = request.horizonMillis();
+		refillShares(state, nowMillis);
+		long available = state.available(nowMillis);
+		long granted = Math.max(0, Math.min(Math.min(request.want(), available), (long) Math.floor(instance.shareTokens)));
+		if (granted > 0) {
+			state.take(granted, nowMillis);
+			instance.shareTokens -= granted;
+			instance.outstanding += granted;
+		}
+		if (granted > 0 || instance.outstanding > 0) {
+			instance.expiryMillis = nowMillis + leaseTtlMillis;
+		}
+		instance.lastGranted = granted;
+		return new Result(state, grant(key, state, instance, granted, request, leaseTtlMillis, nowMillis));
+	}
+
+	private static Instance instance(BucketState state, Request request, long nowMillis) {
+		String id = Instance.key(request.instance(), request.incarnation());
+		Instance instance = state.instances.get(id);
+		if (instance != null) {
+			return instance;
+		}
+		// a new incarnation of the same instance means the old process is gone: forget it
+		state.instances.values().removeIf((old) -> old.id.equals(request.instance()));
+		instance = new Instance(request.instance(), request.incarnation());
+		instance.lastSeenMillis = nowMillis;
+		instance.shareAtMillis = nowMillis;
+		instance.horizonMillis = request.horizonMillis();
+		instance.demand = request.demand();
+		state.instances.put(id, instance);
+		// a newcomer starts with its share of the capacity, so the bucket's burst is shared too
+		double[] shares = shares(state);
+		int index = new ArrayList<>(state.instances.values()).indexOf(instance);
+		instance.shareTokens = state.inForce.capacity() * shares[index] / state.inForce.perSecond();
+		return instance;
+	}
+
+	private static void forgetInactive(BucketState state, Request request, long nowMillis, long leaseTtlMillis) {
+		long cutoff = nowMillis - INACTIVE_AFTER_LEASES * leaseTtlMillis;
+		for (Iterator<Instance> it = state.instances.values().iterator(); it.hasNext();) {
+			Instance instance = it.next();
+			boolean requester = instance.id.equals(request.instance()) && instance.incarnation == request.incarnation();
+			if (!requester && instance.lastSeenMillis < cutoff) {
+				it.remove();
+			}
+		}
+	}
+
+	/** Refills every instance's share bucket up to now, at its current share. */
+	private static void refillShares(BucketState state, long nowMillis) {
+		double[] shares = shares(state);
+		double ratePerSecond = state.inForce.perSecond();
+		int i = 0;
+		for (Instance instance : state.instances.values()) {
+			double share = shares[i++];
+			double elapsed = Math.max(0, nowMillis - instance.shareAtMillis) / 1000.0;
+			// enough for its share of the burst, or two horizons of its share, whichever is more
+			double cap = Math.max(share * 2 * instance.horizonMillis / 1000.0,
+					state.inForce.capacity() * share / ratePerSecond);
+			instance.shareTokens = Math.min(Math.max(cap, 1), instance.shareTokens + share * elapsed);
+			instance.shareAtMillis = nowMillis;
+		}
+	}
+
+	/**
+	 * Max-min fair shares of the rate over the instances' demands, in their map order: the small
+	 * demands are served whole, the rest is split evenly, and what no one asks for is spread evenly
+	 * so that the shares always add up to the rate.
+	 */
+	static double[] shares(BucketState state) {
+		List<Instance> instances = new ArrayList<>(state.instances.values());
+		int count = instances.size();
+		double[] shares = new double[count];
+		if (count == 0) {
+			return shares;
+		}
+		double rate = state.inForce.perSecond();
+		Integer[] order = new Integer[count];
+		for (int i = 0; i < count; i++) {
+			order[i] = i;
+		}
+		java.util.Arrays.sort(order, Comparator.comparingDouble((Integer i) -> instances.get(i).demand));
+		double left = rate;
+		for (int k = 0; k < count; k++) {
+			int i = order[k];
+			double fair = left / (count - k);
+			shares[i] = Math.min(instances.get(i).demand, fair);
+			left -= shares[i];
+		}
+		for (int i = 0; i < count; i++) {
+			shares[i] += left / count;
+		}
+		return shares;
+	}
+
+	private static Grant grant(String key, BucketState state, Instance instance, long granted, Request request,
+			long leaseTtlMillis, long nowMillis) {
+		double[] shares = shares(state);
+		int index = new ArrayList<>(state.instances.values()).indexOf(instance);
+		double share = (index >= 0) ? shares[index] : 0;
+		return new Grant(key, request.instance(), request.incarnation(), request.seq(), granted, leaseTtlMillis,
+				state.inForce, state.version, share, state.instances.size(), Math.max(0, state.available(nowMillis)));
+	}
+
+}

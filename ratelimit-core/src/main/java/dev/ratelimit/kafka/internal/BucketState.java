@@ -1,0 +1,196 @@
+package dev.ratelimit.kafka.internal;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.internal.LongMath;
+import dev.ratelimit.kafka.internal.Messages.Spec;
+
+/**
+ * The authoritative state of one limiter key, kept in the authority's state store (and so in its
+ * compacted changelog topic). Mutable, but only ever touched by the one stream thread that owns
+ * the key's partition.
+ *
+ * <p>The bucket is the same exact integer algorithm as the local token bucket
+ * ({@code capacity + R(t) - max(consumed, R(t))} permits available, {@code R} the refill since
+ * {@code origin}), on wall-clock milliseconds because the state moves between machines: a new
+ * owner, or a restarted cluster, continues from the stored origin and consumed count, so a drained
+ * bucket stays drained and refills only with elapsed time.
+ */
+public final class BucketState {
+
+	/** The limit configured by instances (the latest one a request carried). */
+	Spec configured;
+
+	/** The limit in force: the configured one, or a runtime update. */
+	Spec inForce;
+
+	/** Whether {@link #inForce} was set by an update rather than configuration. */
+	boolean overridden;
+
+	/** Increases whenever {@link #inForce} changes. */
+	long version;
+
+	long originMillis;
+
+	long consumed;
+
+	/** Active instances, by id and incarnation. */
+	final Map<String, Instance> instances = new LinkedHashMap<>();
+
+	/** What the authority knows of one instance of one key. */
+	static final class Instance {
+
+		final String id;
+
+		final long incarnation;
+
+		long lastSeq;
+
+		long lastGranted;
+
+		double demand;
+
+		long horizonMillis;
+
+		double shareTokens;
+
+		long shareAtMillis;
+
+		long outstanding;
+
+		long expiryMillis;
+
+		long lastSeenMillis;
+
+		Instance(String id, long incarnation) {
+			this.id = id;
+			this.incarnation = incarnation;
+		}
+
+		String key() {
+			return key(this.id, this.incarnation);
+		}
+
+		static String key(String id, long incarnation) {
+			return id + "#" + incarnation;
+		}
+
+	}
+
+	static BucketState create(Spec spec, long nowMillis) {
+		BucketState state = new BucketState();
+		state.configured = spec;
+		state.inForce = spec;
+		state.originMillis = nowMillis;
+		state.consumed = 0; // full
+		return state;
+	}
+
+	Rate rate() {
+		return Rate.of(this.inForce.permits(), Duration.ofNanos(this.inForce.periodNanos()));
+	}
+
+	long refilled(long nowMillis) {
+		long elapsed = nowMillis - this.originMillis;
+		return (elapsed <= 0) ? 0 : rate().permitsIn(LongMath.saturatedMultiply(elapsed, 1_000_000L));
+	}
+
+	long available(long nowMillis) {
+		long refilled = refilled(nowMillis);
+		return this.inForce.capacity() + refilled - Math.max(this.consumed, refilled);
+	}
+
+	void take(long permits, long nowMillis) {
+		this.consumed = Math.max(this.consumed, refilled(nowMillis)) + permits;
+	}
+
+	void giveBack(long permits) {
+		this.consumed = Math.max(0, this.consumed - permits);
+	}
+
+	/** Moves to a new limit in force, keeping what is available (at most the new capacity). */
+	void rebase(Spec next, long nowMillis) {
+		long available = Math.min(next.capacity(), available(nowMillis));
+		this.inForce = next;
+		this.originMillis = nowMillis;
+		this.consumed = next.capacity() - available;
+		this.version++;
+	}
+
+	// ---- wire format ---------------------------------------------------------------------------
+
+	public byte[] encode() {
+		return Messages.write((out) -> {
+			out.writeByte(Messages.STATE);
+			this.configured.write(out);
+			this.inForce.write(out);
+			out.writeBoolean(this.overridden);
+			out.writeLong(this.version);
+			out.writeLong(this.originMillis);
+			out.writeLong(this.consumed);
+			out.writeInt(this.instances.size());
+			for (Instance instance : this.instances.values()) {
+				write(out, instance);
+			}
+		});
+	}
+
+	private static void write(DataOutputStream out, Instance instance) throws IOException {
+		out.writeUTF(instance.id);
+		out.writeLong(instance.incarnation);
+		out.writeLong(instance.lastSeq);
+		out.writeLong(instance.lastGranted);
+		out.writeDouble(instance.demand);
+		out.writeLong(instance.horizonMillis);
+		out.writeDouble(instance.shareTokens);
+		out.writeLong(instance.shareAtMillis);
+		out.writeLong(instance.outstanding);
+		out.writeLong(instance.expiryMillis);
+		out.writeLong(instance.lastSeenMillis);
+	}
+
+	public static BucketState decode(byte[] bytes) {
+		return Messages.read(bytes, (in) -> {
+			if (in.readByte() != Messages.STATE) {
+				throw new MalformedRecordException("not a bucket state");
+			}
+			BucketState state = new BucketState();
+			state.configured = Spec.read(in);
+			state.inForce = Spec.read(in);
+			state.overridden = in.readBoolean();
+			state.version = in.readLong();
+			state.originMillis = in.readLong();
+			state.consumed = in.readLong();
+			int count = in.readInt();
+			if (count < 0 || count > 100_000) {
+				throw new MalformedRecordException("implausible instance count " + count);
+			}
+			for (int i = 0; i < count; i++) {
+				Instance instance = read(in);
+				state.instances.put(instance.key(), instance);
+			}
+			return state;
+		});
+	}
+
+	private static Instance read(DataInputStream in) throws IOException {
+		Instance instance = new Instance(in.readUTF(), in.readLong());
+		instance.lastSeq = in.readLong();
+		instance.lastGranted = in.readLong();
+		instance.demand = in.readDouble();
+		instance.horizonMillis = in.readLong();
+		instance.shareTokens = in.readDouble();
+		instance.shareAtMillis = in.readLong();
+		instance.outstanding = in.readLong();
+		instance.expiryMillis = in.readLong();
+		instance.lastSeenMillis = in.readLong();
+		return instance;
+	}
+
+}

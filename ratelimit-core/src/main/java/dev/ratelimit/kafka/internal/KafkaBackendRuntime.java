@@ -1,0 +1,430 @@
+package dev.ratelimit.kafka.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.Ticker;
+import dev.ratelimit.kafka.BackendHealth;
+import dev.ratelimit.kafka.DegradedPolicy;
+import dev.ratelimit.kafka.KafkaBackendConfig;
+
+/**
+ * What one instance runs for the Kafka backend: a producer of requests, a consumer of the grant
+ * partition its instance id hashes to, the keeper thread that leases ahead of need, and (unless
+ * opted out) the authority's Kafka Streams instance.
+ */
+public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoCloseable {
+
+	private static final System.Logger logger = System.getLogger(KafkaBackendRuntime.class.getName());
+
+	private static final int ROUND_TRIPS_KEPT = 4096;
+
+	private final KafkaBackendConfig config;
+
+	private final long incarnation = new SecureRandom().nextLong() & Long.MAX_VALUE;
+
+	private final Map<String, KafkaRateLimiter> limiters = new ConcurrentHashMap<>();
+
+	private final LongAdder malformed = new LongAdder();
+
+	private final LongAdder requestsSent = new LongAdder();
+
+	private final LongAdder grantsReceived = new LongAdder();
+
+	private final LongAdder sendFailures = new LongAdder();
+
+	private final AtomicLongArray roundTrips = new AtomicLongArray(ROUND_TRIPS_KEPT);
+
+	private final AtomicLong roundTripCount = new AtomicLong();
+
+	private final Admin admin;
+
+	private final KafkaProducer<String, byte[]> producer;
+
+	private final KafkaConsumer<String, byte[]> consumer;
+
+	private final KafkaStreams streams;
+
+	private final Thread receiver;
+
+	private final Thread keeper;
+
+	private final int grantPartition;
+
+	private volatile boolean running = true;
+
+	private volatile String lastError;
+
+	private boolean loggedMalformed;
+
+	public KafkaBackendRuntime(KafkaBackendConfig config) {
+		this.config = config;
+		long timeout = config.requestTimeout().toMillis() * 5;
+		this.admin = Admin.create(clientProperties(Map.of(AdminClientConfig.CLIENT_ID_CONFIG, clientId("admin"))));
+		try {
+			TopicSetup.apply(this.admin, config, Math.max(timeout, 10_000));
+			int partitions = TopicSetup.partitions(this.admin, config.grantTopic(), Math.max(timeout, 10_000));
+			// the partition a producer's default partitioner picks for our id, so grants keyed by it land here
+			this.grantPartition = Utils.toPositive(Utils.murmur2(config.instanceId().getBytes(StandardCharsets.UTF_8)))
+					% partitions;
+			this.producer = new KafkaProducer<>(producerProperties(), new StringSerializer(), new ByteArraySerializer());
+			this.consumer = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
+					new ByteArrayDeserializer());
+			TopicPartition partition = new TopicPartition(config.grantTopic(), this.grantPartition);
+			this.consumer.assign(List.of(partition));
+			this.consumer.seekToEnd(List.of(partition));
+			this.consumer.position(partition); // resolve now: grants sent from here on are ours to read
+			this.streams = config.authority() ? startAuthority() : null;
+		}
+		catch (RuntimeException ex) {
+			this.admin.close(Duration.ofSeconds(1));
+			throw ex;
+		}
+		this.receiver = new Thread(this::receive, "ratelimit-kafka-grants-" + config.clusterId());
+		this.receiver.setDaemon(true);
+		this.receiver.start();
+		this.keeper = new Thread(this::keep, "ratelimit-kafka-keeper-" + config.clusterId());
+		this.keeper.setDaemon(true);
+		this.keeper.start();
+	}
+
+	private String clientId(String role) {
+		return "ratelimit-" + this.config.clusterId() + "-" + this.config.instanceId() + "-" + role;
+	}
+
+	private Properties clientProperties(Map<String, Object> own) {
+		Properties properties = new Properties();
+		properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.config.bootstrapServers());
+		properties.putAll(this.config.clientProperties());
+		properties.putAll(own);
+		return properties;
+	}
+
+	private Properties producerProperties() {
+		int requestTimeout = (int) this.config.requestTimeout().toMillis();
+		Map<String, Object> own = new HashMap<>();
+		own.put(ProducerConfig.CLIENT_ID_CONFIG, clientId("requests"));
+		own.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+		own.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Math.min(1000, requestTimeout));
+		own.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, requestTimeout);
+		own.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 2 * requestTimeout);
+		return clientProperties(own);
+	}
+
+	private Properties consumerProperties() {
+		Map<String, Object> own = new HashMap<>();
+		own.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId("grants"));
+		own.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+		own.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
+		own.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+		own.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+		return clientProperties(own);
+	}
+
+	private KafkaStreams startAuthority() {
+		Map<String, Object> own = new HashMap<>();
+		own.put(StreamsConfig.APPLICATION_ID_CONFIG, this.config.applicationId());
+		own.put(StreamsConfig.CLIENT_ID_CONFIG, clientId("authority"));
+		own.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, this.config.processingGuarantee());
+		own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, this.config.commitInterval().toMillis());
+		own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, this.config.standbyReplicas());
+		own.put(StreamsConfig.POLL_MS_CONFIG, 5);
+		own.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 5);
+		own.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
+		this.config.replicationFactor()
+			.ifPresent((factor) -> own.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) factor));
+		this.config.sessionTimeout()
+			.ifPresent((timeout) -> own.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+					(int) timeout.toMillis()));
+		own.put(StreamsConfig.STATE_DIR_CONFIG, this.config.stateDir().orElseGet(this::temporaryStateDir));
+		KafkaStreams streams = new KafkaStreams(AuthorityTopology.build(this.config.requestTopic(),
+				this.config.grantTopic(), this.config.leaseTtl().toMillis(), this.malformed), clientProperties(own));
+		streams.setUncaughtExceptionHandler((failure) -> {
+			this.lastError = "authority: " + failure;
+			logger.log(System.Logger.Level.ERROR, "Rate limit authority failed; replacing its stream thread", failure);
+			return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+		});
+		streams.start();
+		return streams;
+	}
+
+	private String temporaryStateDir() {
+		try {
+			// in-memory stores keep nothing here but locks and checkpoints; one directory per process
+			return Files.createTempDirectory("ratelimit-authority-").toString();
+		}
+		catch (java.io.IOException ex) {
+			throw new IllegalStateException("cannot create a state directory for the authority", ex);
+		}
+	}
+
+	// ---- limiters --------------------------------------------------------------------------------
+
+	public KafkaRateLimiter create(String name, RateLimit limit, RateLimiterListener listener) {
+		KafkaRateLimiter.checkShareable(name, limit);
+		return this.limiters.computeIfAbsent(name,
+				(key) -> new KafkaRateLimiter(key, limit, Ticker.system(), Scheduler.system(), listener, this));
+	}
+
+	@Override
+	public void send(KafkaRateLimiter limiter, Messages.Request request) {
+		if (!this.running) {
+			return;
+		}
+		try {
+			this.producer.send(new ProducerRecord<>(this.config.requestTopic(), limiter.key, request.encode()),
+					(metadata, failure) -> {
+						if (failure != null) {
+							this.sendFailures.increment();
+							this.lastError = "send: " + failure.getMessage();
+							limiter.sendFailed(request.seq(), failure);
+						}
+					});
+			this.requestsSent.increment();
+		}
+		catch (RuntimeException ex) {
+			this.sendFailures.increment();
+			this.lastError = "send: " + ex.getMessage();
+			limiter.sendFailed(request.seq(), ex);
+		}
+	}
+
+	@Override
+	public void nudge() {
+		LockSupport.unpark(this.keeper);
+	}
+
+	@Override
+	public long incarnation() {
+		return this.incarnation;
+	}
+
+	@Override
+	public String instanceId() {
+		return this.config.instanceId();
+	}
+
+	@Override
+	public DegradedPolicy policy() {
+		return this.config.degradedPolicy();
+	}
+
+	@Override
+	public Duration leaseHorizon() {
+		return this.config.leaseHorizon();
+	}
+
+	// ---- threads ---------------------------------------------------------------------------------
+
+	private void keep() {
+		long interval = this.config.keeperInterval().toNanos();
+		long requestTimeout = this.config.requestTimeout().toNanos();
+		long idleReturn = this.config.idleReturn().toNanos();
+		double lowWater = this.config.lowWater();
+		while (this.running) {
+			long now = System.nanoTime();
+			for (KafkaRateLimiter limiter : this.limiters.values()) {
+				try {
+					limiter.keep(now, requestTimeout, idleReturn, lowWater);
+				}
+				catch (RuntimeException ex) {
+					this.lastError = "keeper: " + ex;
+				}
+			}
+			LockSupport.parkNanos(this, interval);
+		}
+	}
+
+	private void receive() {
+		while (this.running) {
+			ConsumerRecords<String, byte[]> records;
+			try {
+				records = this.consumer.poll(Duration.ofMillis(100));
+			}
+			catch (WakeupException ex) {
+				break;
+			}
+			catch (RuntimeException ex) {
+				this.lastError = "grants: " + ex.getMessage();
+				LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+				continue;
+			}
+			long received = System.nanoTime();
+			for (ConsumerRecord<String, byte[]> record : records) {
+				apply(record, received);
+			}
+		}
+	}
+
+	private void apply(ConsumerRecord<String, byte[]> record, long received) {
+		Messages.Grant grant;
+		try {
+			grant = Messages.Grant.decode(record.value());
+		}
+		catch (MalformedRecordException ex) {
+			this.malformed.increment();
+			if (!this.loggedMalformed) {
+				this.loggedMalformed = true;
+				logger.log(System.Logger.Level.WARNING, "Skipping malformed record at {0}-{1} offset {2}: {3} "
+						+ "(further ones are only counted)", record.topic(), record.partition(), record.offset(),
+						ex.getMessage());
+			}
+			return;
+		}
+		if (!grant.instance().equals(this.config.instanceId()) || grant.incarnation() != this.incarnation) {
+			return; // another instance's grant on the same partition
+		}
+		KafkaRateLimiter limiter = this.limiters.get(grant.key());
+		if (limiter != null) {
+			this.grantsReceived.increment();
+			long before = limiter.lastRoundTripNanos();
+			limiter.onGrant(grant, received);
+			long after = limiter.lastRoundTripNanos();
+			if (after != before && after >= 0) {
+				this.roundTrips.set((int) (this.roundTripCount.getAndIncrement() % ROUND_TRIPS_KEPT), after);
+			}
+		}
+	}
+
+	// ---- health and metrics ------------------------------------------------------------------------
+
+	public BackendHealth health() {
+		Map<String, Object> details = new LinkedHashMap<>();
+		details.put("cluster", this.config.clusterId());
+		details.put("instance", this.config.instanceId());
+		details.put("policy", this.config.degradedPolicy().name());
+		if (!this.running) {
+			return new BackendHealth(BackendHealth.Status.DOWN, details);
+		}
+		long degraded = this.limiters.values().stream().filter(KafkaRateLimiter::isDegraded).count();
+		details.put("limiters", this.limiters.size());
+		details.put("degradedLimiters", degraded);
+		if (this.streams != null) {
+			details.put("authority", this.streams.state().name());
+		}
+		details.putAll(metrics());
+		if (this.lastError != null) {
+			details.put("lastError", this.lastError);
+		}
+		boolean authorityDown = this.streams != null && !this.streams.state().isRunningOrRebalancing();
+		return new BackendHealth((degraded > 0 || authorityDown) ? BackendHealth.Status.DEGRADED
+				: BackendHealth.Status.UP, details);
+	}
+
+	public Map<String, Object> metrics() {
+		Map<String, Object> metrics = new LinkedHashMap<>();
+		metrics.put("requestsSent", this.requestsSent.sum());
+		metrics.put("grantsReceived", this.grantsReceived.sum());
+		metrics.put("sendFailures", this.sendFailures.sum());
+		metrics.put("malformedRecords", this.malformed.sum());
+		long[] sorted = roundTripsSorted();
+		if (sorted.length > 0) {
+			metrics.put("roundTripP50Millis", sorted[sorted.length / 2] / 1e6);
+			metrics.put("roundTripP99Millis", sorted[Math.min(sorted.length - 1, (int) (sorted.length * 0.99))] / 1e6);
+		}
+		return metrics;
+	}
+
+	/** The most recent lease round trips (up to 4,096), sorted, in nanoseconds. */
+	public long[] roundTripsSorted() {
+		int count = (int) Math.min(this.roundTripCount.get(), ROUND_TRIPS_KEPT);
+		long[] values = new long[count];
+		for (int i = 0; i < count; i++) {
+			values[i] = this.roundTrips.get(i);
+		}
+		java.util.Arrays.sort(values);
+		return values;
+	}
+
+	public long malformedRecords() {
+		return this.malformed.sum();
+	}
+
+	public long requestsSent() {
+		return this.requestsSent.sum();
+	}
+
+	public KafkaStreams.State authorityState() {
+		return (this.streams != null) ? this.streams.state() : null;
+	}
+
+	// ---- shutdown ----------------------------------------------------------------------------------
+
+	/** Gives unspent leases back, then stops every client and thread. */
+	@Override
+	public void close() {
+		if (!this.running) {
+			return;
+		}
+		for (KafkaRateLimiter limiter : this.limiters.values()) {
+			limiter.returnAll();
+		}
+		this.running = false;
+		stop(true);
+	}
+
+	/** Stops without giving leases back or leaving cleanly, as a crash would (for tests). */
+	public void abandon() {
+		this.running = false;
+		stop(false);
+	}
+
+	private void stop(boolean graceful) {
+		LockSupport.unpark(this.keeper);
+		this.consumer.wakeup();
+		join(this.keeper);
+		join(this.receiver);
+		Duration wait = graceful ? Duration.ofSeconds(10) : Duration.ZERO;
+		this.producer.close(graceful ? Duration.ofSeconds(5) : Duration.ZERO);
+		if (this.streams != null) {
+			this.streams.close(wait);
+		}
+		this.consumer.close(Duration.ZERO);
+		this.admin.close(graceful ? Duration.ofSeconds(5) : Duration.ZERO);
+	}
+
+	private static void join(Thread thread) {
+		try {
+			thread.join(TimeUnit.SECONDS.toMillis(10));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

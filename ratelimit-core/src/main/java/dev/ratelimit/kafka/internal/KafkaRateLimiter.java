@@ -1,0 +1,399 @@
+package dev.ratelimit.kafka.internal;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.Ticker;
+import dev.ratelimit.internal.Limiters;
+import dev.ratelimit.internal.PooledRateLimiter;
+import dev.ratelimit.kafka.DegradedPolicy;
+import dev.ratelimit.kafka.internal.Messages.Grant;
+import dev.ratelimit.kafka.internal.Messages.Spec;
+
+/**
+ * A limiter whose bucket is shared through Kafka. Decisions are local: permits leased from the
+ * authority sit in the pool of {@link PooledRateLimiter} and are spent with one CAS, no clock
+ * read and no network. The backend's keeper thread asks for more ahead of need, gives back what
+ * goes unused, forfeits what expires, and measures demand; the receiver thread deposits grants.
+ *
+ * <p>An empty pool is a denial, decided at once: the hot path never waits on Kafka. While grants
+ * do not come (timeouts, send failures), the limiter is degraded and its {@link DegradedPolicy}
+ * decides; the first grant ends it.
+ */
+public final class KafkaRateLimiter extends PooledRateLimiter {
+
+	/** The backend's side of a limiter: sending requests and waking the keeper. */
+	interface Link {
+
+		void send(KafkaRateLimiter limiter, Messages.Request request);
+
+		void nudge();
+
+		long incarnation();
+
+		String instanceId();
+
+		DegradedPolicy policy();
+
+		Duration leaseHorizon();
+
+	}
+
+	final String key;
+
+	private final Link link;
+
+	private final AtomicLong sequence = new AtomicLong();
+
+	private final LongAdder denied = new LongAdder();
+
+	private final AtomicLong deposited = new AtomicLong();
+
+	private final AtomicLong drained = new AtomicLong();
+
+	private volatile long inFlightSeq;
+
+	private volatile long inFlightSinceNanos;
+
+	private volatile long inFlightWant;
+
+	/** After a short grant, no new request before this time: the share needs time to accrue. */
+	private volatile long notBeforeNanos;
+
+	private volatile long lastAppliedSeq;
+
+	private volatile long lastGranted;
+
+	/** Local time after which pooled permits may no longer be spent; 0 when nothing is leased. */
+	private volatile long expiryNanos;
+
+	private volatile double share;
+
+	private volatile int instances;
+
+	private volatile long version = -1;
+
+	private volatile long lastRoundTripNanos = -1;
+
+	private volatile boolean degraded;
+
+	private volatile String degradedReason;
+
+	private volatile RateLimiter fallback;
+
+	private volatile boolean nudged;
+
+	// owned by the keeper thread
+	double demand;
+
+	private long lastConsumed;
+
+	private long lastDenied;
+
+	long lastTickNanos;
+
+	long lastActivityNanos;
+
+	KafkaRateLimiter(String key, RateLimit limit, Ticker ticker, Scheduler scheduler, RateLimiterListener listener,
+			Link link) {
+		super(key, limit, ticker, scheduler, listener);
+		this.key = key;
+		this.link = link;
+		leaseExtra(0);
+		long now = System.nanoTime();
+		this.lastTickNanos = now;
+		this.lastActivityNanos = now;
+	}
+
+	static Spec spec(RateLimit limit) {
+		return new Spec(limit.capacity(), limit.rate().permits(), limit.rate().periodNanos());
+	}
+
+	// ---- decisions (any thread) ----------------------------------------------------------------
+
+	@Override
+	protected long lease(long min, long max, long now) {
+		if (this.inFlightSeq == 0) {
+			this.nudged = true;
+			this.link.nudge();
+		}
+		if (this.degraded) {
+			switch (this.link.policy()) {
+				case FAIL_OPEN:
+					return min;
+				case LOCAL_SHARE:
+					RateLimiter fallback = this.fallback;
+					if (fallback != null && fallback.tryAcquire(Math.min(min, fallback.limit().capacity()))) {
+						return min;
+					}
+					break;
+				default:
+					break;
+			}
+		}
+		this.denied.increment();
+		return DENIED_UNKNOWN;
+	}
+
+	@Override
+	protected long authorityReserve(long permits, long maxWaitNanos, long now) {
+		// leases cannot be reserved remotely without waiting on Kafka: callers poll
+		return denied(authorityRetryAfter(permits, now));
+	}
+
+	@Override
+	protected long authorityAvailable(long now) {
+		RateLimiter fallback = this.fallback;
+		return (this.degraded && fallback != null) ? fallback.snapshot().available() : 0;
+	}
+
+	@Override
+	protected long authorityRetryAfter(long permits, long now) {
+		double share = this.share;
+		long roundTrip = Math.max(this.lastRoundTripNanos, 1_000_000L);
+		if (share > 0) {
+			return Math.max(roundTrip, (long) (permits * 1e9 / share));
+		}
+		return roundTrip;
+	}
+
+	@Override
+	protected void giveBack(long permits) {
+		deposit(permits); // leased permits stay valid: back to the pool
+	}
+
+	@Override
+	protected long resetNanos(long now) {
+		long expiry = this.expiryNanos;
+		return (expiry == 0) ? 0 : Math.max(0, expiry - System.nanoTime());
+	}
+
+	@Override
+	protected void applyLimit(RateLimit previous, RateLimit next, long now) {
+		checkShareable(name(), next);
+		send(Messages.UPDATE, 0, 0, spec(next));
+	}
+
+	@Override
+	protected void applyReset(long now) {
+		this.drained.addAndGet(drainPool());
+		send(Messages.RESET, 0, 0, spec(limit()));
+	}
+
+	static void checkShareable(String name, RateLimit limit) {
+		if (limit.algorithm() != dev.ratelimit.Algorithm.TOKEN_BUCKET || limit.bandwidths().size() != 1
+				|| !limit.warmup().isZero()) {
+			throw new IllegalArgumentException("limiter '" + name + "' is " + limit + ": a limit shared through Kafka "
+					+ "must be a token bucket with one bandwidth and no warm-up; keep other limits local "
+					+ "(scope: local) or combine a global token bucket with local tiers in a composite");
+		}
+	}
+
+	@Override
+	protected String backendId() {
+		return "kafka";
+	}
+
+	@Override
+	protected boolean isDistributed() {
+		return true;
+	}
+
+	@Override
+	protected boolean isPersistent() {
+		return true;
+	}
+
+	@Override
+	protected Map<String, Object> details() {
+		Map<String, Object> details = new LinkedHashMap<>();
+		details.put("leased", pooled());
+		long expiry = this.expiryNanos;
+		details.put("leaseExpiresInMillis", (expiry == 0) ? 0 : Math.max(0, (expiry - System.nanoTime()) / 1_000_000));
+		details.put("lastRoundTripMillis", (this.lastRoundTripNanos < 0) ? -1 : this.lastRoundTripNanos / 1e6);
+		details.put("share", this.share);
+		details.put("instances", this.instances);
+		details.put("demand", this.demand);
+		details.put("degraded", this.degraded);
+		if (this.degraded) {
+			details.put("degradedReason", String.valueOf(this.degradedReason));
+			details.put("policy", this.link.policy().name());
+		}
+		details.put("version", this.version);
+		return details;
+	}
+
+	public boolean isDegraded() {
+		return this.degraded;
+	}
+
+	public long lastRoundTripNanos() {
+		return this.lastRoundTripNanos;
+	}
+
+	// ---- the keeper thread -----------------------------------------------------------------------
+
+	/** One keeper pass: demand, expiry, timeouts, returns and renewals. */
+	void keep(long now, long requestTimeoutNanos, long idleReturnNanos, double lowWater) {
+		long pool = pooled();
+		long consumed = this.deposited.get() - this.drained.get() - pool;
+		long deniedNow = this.denied.sum();
+		long attempts = Math.max(0, consumed - this.lastConsumed) + (deniedNow - this.lastDenied);
+		this.lastConsumed = consumed;
+		this.lastDenied = deniedNow;
+		long elapsed = now - this.lastTickNanos;
+		this.lastTickNanos = now;
+		if (elapsed > 0) {
+			// exponential moving average over about a quarter of a second
+			double weight = Math.min(1.0, elapsed / 250_000_000.0);
+			this.demand += weight * (attempts * 1e9 / elapsed - this.demand);
+		}
+		if (attempts > 0) {
+			this.lastActivityNanos = now;
+		}
+		long expiry = this.expiryNanos;
+		if (expiry != 0 && now >= expiry) {
+			this.drained.addAndGet(drainPool()); // forfeit: the authority no longer counts them as ours
+			this.expiryNanos = 0;
+			pool = 0;
+		}
+		long inFlight = this.inFlightSeq;
+		if (inFlight != 0 && now - this.inFlightSinceNanos > requestTimeoutNanos) {
+			this.inFlightSeq = 0;
+			enterDegraded("no grant within " + Duration.ofNanos(requestTimeoutNanos).toMillis() + " ms");
+			inFlight = 0;
+		}
+		if (inFlight != 0) {
+			return;
+		}
+		boolean idle = now - this.lastActivityNanos > idleReturnNanos;
+		if (idle) {
+			if (pool > 0) {
+				long returned = drainPool();
+				this.drained.addAndGet(returned);
+				this.expiryNanos = 0;
+				send(Messages.LEASE, 0, returned, spec(limit()));
+			}
+			return;
+		}
+		boolean low = pool < Math.max(1, (long) (lowWater * this.lastGranted));
+		boolean expiring = expiry != 0 && pool > 0 && now >= expiry - 2 * requestTimeoutNanos;
+		if (now < this.notBeforeNanos && !expiring) {
+			return;
+		}
+		if (this.nudged || (this.demand > 0.5 && low) || expiring) {
+			this.nudged = false;
+			long horizonNanos = this.link.leaseHorizon().toNanos();
+			long want = (long) Math.ceil(Math.max(this.demand, 1.0) * horizonNanos / 1e9);
+			want = Math.max(1, Math.min(want, limit().capacity()));
+			send(Messages.LEASE, want, 0, spec(limit()));
+		}
+	}
+
+	/** Gives every pooled permit back to the authority (graceful shutdown). */
+	void returnAll() {
+		long returned = drainPool();
+		if (returned > 0) {
+			this.drained.addAndGet(returned);
+			this.expiryNanos = 0;
+			send(Messages.LEASE, 0, returned, spec(limit()));
+		}
+	}
+
+	private void send(byte type, long want, long returned, Spec spec) {
+		long seq = this.sequence.incrementAndGet();
+		if (type == Messages.LEASE && want > 0) {
+			this.inFlightSinceNanos = System.nanoTime();
+			this.inFlightWant = want;
+			this.inFlightSeq = seq;
+		}
+		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.link.incarnation(), seq, want,
+				returned, this.demand, this.link.leaseHorizon().toMillis(), spec);
+		this.link.send(this, request);
+	}
+
+	/** A request could not be sent (called from the producer's callback). */
+	void sendFailed(long seq, Exception failure) {
+		if (this.inFlightSeq == seq) {
+			this.inFlightSeq = 0;
+		}
+		enterDegraded("request not sent: " + failure.getMessage());
+	}
+
+	void enterDegraded(String reason) {
+		this.degradedReason = reason;
+		if (!this.degraded) {
+			this.fallback = fallbackLimiter();
+			this.degraded = true;
+		}
+	}
+
+	/** The local limit of {@link DegradedPolicy#LOCAL_SHARE}: this instance's share of the rate. */
+	private RateLimiter fallbackLimiter() {
+		RateLimit limit = limit();
+		double rate = limit.rate().perSecond();
+		double share = this.share;
+		if (!(share > 0)) {
+			share = rate / Math.max(1, this.instances);
+		}
+		double fraction = Math.min(1.0, share / rate);
+		long capacity = Math.max(1, (long) Math.floor(limit.capacity() * fraction));
+		RateLimit local = RateLimit.tokenBucket(Rate.perSecond(Math.max(share, 1e-6)))
+			.capacity(capacity)
+			.initialPermits(0)
+			.build();
+		return Limiters.create(name() + "(local share)", local, Ticker.system(), Scheduler.system(),
+				RateLimiterListener.NONE);
+	}
+
+	// ---- the receiver thread ---------------------------------------------------------------------
+
+	/** A grant for this instance arrived. Grants of one key arrive in order; duplicates are skipped. */
+	void onGrant(Grant grant, long receivedNanos) {
+		if (grant.seq() <= this.lastAppliedSeq) {
+			return;
+		}
+		this.lastAppliedSeq = grant.seq();
+		if (grant.seq() == this.inFlightSeq) {
+			this.lastRoundTripNanos = receivedNanos - this.inFlightSinceNanos;
+			long shortBy = this.inFlightWant - grant.granted();
+			if (shortBy > 0 && grant.share() > 0) {
+				// the authority had less than asked for: ask again once half the rest can have accrued at
+				// our share (at most half a horizon), rather than every few milliseconds for nothing
+				long accrue = (long) (Math.max(1, shortBy / 2) * 1e9 / grant.share());
+				this.notBeforeNanos = receivedNanos + Math.min(accrue, this.link.leaseHorizon().toNanos() / 2);
+			}
+			this.inFlightSeq = 0;
+		}
+		this.share = grant.share();
+		this.instances = grant.instances();
+		if (grant.granted() > 0) {
+			this.deposited.addAndGet(grant.granted());
+			deposit(grant.granted());
+			this.lastGranted = grant.granted();
+		}
+		if (grant.granted() > 0 || pooled() > 0) {
+			// spend no later than the authority's expiry, less a margin for the trip and the keeper
+			this.expiryNanos = receivedNanos + grant.ttlMillis() * 1_000_000L - Math.max(this.lastRoundTripNanos, 0);
+		}
+		if (grant.version() != this.version) {
+			this.version = grant.version();
+			Spec spec = grant.spec();
+			RateLimit inForce = RateLimit.tokenBucket(Rate.of(spec.permits(), Duration.ofNanos(spec.periodNanos())))
+				.capacity(spec.capacity())
+				.build();
+			adoptLimit(inForce);
+		}
+		this.degraded = false;
+		this.fallback = null;
+	}
+
+}

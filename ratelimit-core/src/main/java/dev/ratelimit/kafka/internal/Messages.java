@@ -1,0 +1,204 @@
+package dev.ratelimit.kafka.internal;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The records of the lease protocol and their wire format: a version byte, a type byte, then the
+ * fields in a fixed order. Hand-written rather than JSON so the core needs no serialization
+ * library and a record costs a few dozen bytes. A record that cannot be read raises
+ * {@link MalformedRecordException}; readers skip it, log it once and count it.
+ */
+public final class Messages {
+
+	static final byte VERSION = 1;
+
+	static final byte LEASE = 1;
+
+	static final byte UPDATE = 2;
+
+	static final byte RESET = 3;
+
+	static final byte GRANT = 10;
+
+	static final byte STATE = 20;
+
+	private Messages() {
+	}
+
+	/**
+	 * A limit as the authority keeps it: a token bucket of {@code capacity} refilling
+	 * {@code permits} per {@code periodNanos}.
+	 */
+	public record Spec(long capacity, long permits, long periodNanos) {
+
+		void write(DataOutputStream out) throws IOException {
+			out.writeLong(this.capacity);
+			out.writeLong(this.permits);
+			out.writeLong(this.periodNanos);
+		}
+
+		static Spec read(DataInputStream in) throws IOException {
+			Spec spec = new Spec(in.readLong(), in.readLong(), in.readLong());
+			if (spec.capacity <= 0 || spec.permits <= 0 || spec.periodNanos <= 0) {
+				throw new MalformedRecordException("limit spec has a non-positive field: " + spec);
+			}
+			return spec;
+		}
+
+		double perSecond() {
+			return this.permits * 1e9 / this.periodNanos;
+		}
+
+	}
+
+	/**
+	 * A message to the authority of one limiter key: a lease request, a rate update or a reset.
+	 *
+	 * @param type {@link #LEASE}, {@link #UPDATE} or {@link #RESET}
+	 * @param instance the requesting instance's id
+	 * @param incarnation random per process start, so a restarted instance's sequence numbers are new
+	 * @param seq the request's sequence number, increasing per instance incarnation and key
+	 * @param want permits wanted
+	 * @param returned unspent permits given back
+	 * @param demand the instance's recent demand, permits per second (denied attempts included)
+	 * @param horizonMillis how long the instance plans to spend a lease
+	 * @param spec the limit the instance is configured with (a lease) or wants (an update)
+	 */
+	public record Request(byte type, String instance, long incarnation, long seq, long want, long returned,
+			double demand, long horizonMillis, Spec spec) {
+
+		public byte[] encode() {
+			return write((out) -> {
+				out.writeByte(this.type);
+				out.writeUTF(this.instance);
+				out.writeLong(this.incarnation);
+				out.writeLong(this.seq);
+				out.writeLong(this.want);
+				out.writeLong(this.returned);
+				out.writeDouble(this.demand);
+				out.writeLong(this.horizonMillis);
+				this.spec.write(out);
+			});
+		}
+
+		public static Request decode(byte[] bytes) {
+			return read(bytes, (in) -> {
+				byte type = in.readByte();
+				if (type != LEASE && type != UPDATE && type != RESET) {
+					throw new MalformedRecordException("unknown request type " + type);
+				}
+				Request request = new Request(type, in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
+						in.readLong(), in.readDouble(), in.readLong(), Spec.read(in));
+				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0) || request.horizonMillis < 0) {
+					throw new MalformedRecordException("request has a negative field: " + request);
+				}
+				return request;
+			});
+		}
+
+	}
+
+	/**
+	 * The authority's answer to a request, sent to the requesting instance.
+	 *
+	 * @param key the limiter key
+	 * @param instance the instance it is for
+	 * @param incarnation the incarnation it is for
+	 * @param seq the request it answers
+	 * @param granted permits granted (may be zero)
+	 * @param ttlMillis how long the lease may be spent after it is received
+	 * @param spec the limit in force
+	 * @param version increases whenever the limit in force changes
+	 * @param share the instance's fair share of the rate, permits per second, for degraded mode
+	 * @param instances instances active on this key
+	 * @param available permits left in the shared bucket after this grant
+	 */
+	public record Grant(String key, String instance, long incarnation, long seq, long granted, long ttlMillis,
+			Spec spec, long version, double share, int instances, long available) {
+
+		public byte[] encode() {
+			return write((out) -> {
+				out.writeByte(GRANT);
+				out.writeUTF(this.key);
+				out.writeUTF(this.instance);
+				out.writeLong(this.incarnation);
+				out.writeLong(this.seq);
+				out.writeLong(this.granted);
+				out.writeLong(this.ttlMillis);
+				this.spec.write(out);
+				out.writeLong(this.version);
+				out.writeDouble(this.share);
+				out.writeInt(this.instances);
+				out.writeLong(this.available);
+			});
+		}
+
+		public static Grant decode(byte[] bytes) {
+			return read(bytes, (in) -> {
+				byte type = in.readByte();
+				if (type != GRANT) {
+					throw new MalformedRecordException("not a grant: type " + type);
+				}
+				Grant grant = new Grant(in.readUTF(), in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
+						in.readLong(), Spec.read(in), in.readLong(), in.readDouble(), in.readInt(), in.readLong());
+				if (grant.granted < 0 || grant.ttlMillis < 0) {
+					throw new MalformedRecordException("grant has a negative field: " + grant);
+				}
+				return grant;
+			});
+		}
+
+	}
+
+	/** Writes a record body after the version byte. */
+	interface Writer {
+
+		void write(DataOutputStream out) throws IOException;
+
+	}
+
+	/** Reads a record body after the version byte. */
+	interface Reader<T> {
+
+		T read(DataInputStream in) throws IOException;
+
+	}
+
+	static byte[] write(Writer writer) {
+		ByteArrayOutputStream bytes = new ByteArrayOutputStream(96);
+		try (DataOutputStream out = new DataOutputStream(bytes)) {
+			out.writeByte(VERSION);
+			writer.write(out);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		return bytes.toByteArray();
+	}
+
+	static <T> T read(byte[] bytes, Reader<T> reader) {
+		if (bytes == null || bytes.length == 0) {
+			throw new MalformedRecordException("empty record");
+		}
+		try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+			byte version = in.readByte();
+			if (version != VERSION) {
+				throw new MalformedRecordException("unsupported format version " + version);
+			}
+			T value = reader.read(in);
+			if (in.available() > 0) {
+				throw new MalformedRecordException(in.available() + " unexpected trailing bytes");
+			}
+			return value;
+		}
+		catch (IOException ex) {
+			throw new MalformedRecordException("truncated record: " + ex);
+		}
+	}
+
+}
