@@ -19,6 +19,8 @@ import dev.ratelimit.kafka.internal.Messages.Request;
  * bucket holds: the global limit holds by construction, however many instances ask.</li>
  * <li>A request whose sequence number was already answered changes nothing and gets the same
  * answer again (idempotent under at-least-once redelivery).</li>
+ * <li>Permits an instance admitted on its own under the local-share policy, while leases could not
+ * flow, are debited when it reports them, so an outage does not admit the same period twice.</li>
  * <li>Each instance gets at most its max-min fair share: shares are water-filled over the
  * instances' reported demands (what no one wants is spread evenly), and each instance draws its
  * grants from a share bucket refilled at its share and holding its share of the capacity, so an
@@ -89,6 +91,11 @@ public final class AuthorityLogic {
 		}
 		if (instance.expiryMillis <= nowMillis) {
 			instance.outstanding = 0; // an expired lease may no longer be spent: forfeit
+		}
+		if (request.spentLocally() > 0) {
+			// admitted under the local-share policy while leases did not flow: the bucket pays for them
+			// now (it may go into debt), so an outage does not hand out the same period twice
+			state.take(request.spentLocally(), nowMillis);
 		}
 		long returned = Math.min(request.returned(), instance.outstanding);
 		if (returned > 0) {

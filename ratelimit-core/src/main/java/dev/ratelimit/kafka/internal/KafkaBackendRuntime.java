@@ -212,7 +212,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 						if (failure != null) {
 							this.sendFailures.increment();
 							this.lastError = "send: " + failure.getMessage();
-							limiter.sendFailed(request.seq(), failure);
+							limiter.sendFailed(request, failure);
 						}
 					});
 			this.requestsSent.increment();
@@ -220,7 +220,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		catch (RuntimeException ex) {
 			this.sendFailures.increment();
 			this.lastError = "send: " + ex.getMessage();
-			limiter.sendFailed(request.seq(), ex);
+			limiter.sendFailed(request, ex);
 		}
 	}
 

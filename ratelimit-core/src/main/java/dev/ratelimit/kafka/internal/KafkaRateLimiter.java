@@ -59,6 +59,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private final AtomicLong drained = new AtomicLong();
 
+	/** Permits admitted under the local-share policy and not yet reported to the authority. */
+	private final AtomicLong spentLocally = new AtomicLong();
+
 	private volatile long inFlightSeq;
 
 	private volatile long inFlightSinceNanos;
@@ -132,6 +135,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				case LOCAL_SHARE:
 					RateLimiter fallback = this.fallback;
 					if (fallback != null && fallback.tryAcquire(Math.min(min, fallback.limit().capacity()))) {
+						this.spentLocally.addAndGet(min);
 						return min;
 					}
 					break;
@@ -315,16 +319,18 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.inFlightWant = want;
 			this.inFlightSeq = seq;
 		}
+		long spent = this.spentLocally.getAndSet(0);
 		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.link.incarnation(), seq, want,
-				returned, this.demand, this.link.leaseHorizon().toMillis(), spec);
+				returned, this.demand, this.link.leaseHorizon().toMillis(), spent, spec);
 		this.link.send(this, request);
 	}
 
 	/** A request could not be sent (called from the producer's callback). */
-	void sendFailed(long seq, Exception failure) {
-		if (this.inFlightSeq == seq) {
+	void sendFailed(Messages.Request request, Exception failure) {
+		if (this.inFlightSeq == request.seq()) {
 			this.inFlightSeq = 0;
 		}
+		this.spentLocally.addAndGet(request.spentLocally()); // report them with the next request
 		enterDegraded("request not sent: " + failure.getMessage());
 	}
 

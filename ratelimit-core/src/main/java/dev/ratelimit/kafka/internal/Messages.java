@@ -67,10 +67,12 @@ public final class Messages {
 	 * @param returned unspent permits given back
 	 * @param demand the instance's recent demand, permits per second (denied attempts included)
 	 * @param horizonMillis how long the instance plans to spend a lease
+	 * @param spentLocally permits admitted under the local-share policy since the last report, to be
+	 * debited from the shared bucket
 	 * @param spec the limit the instance is configured with (a lease) or wants (an update)
 	 */
 	public record Request(byte type, String instance, long incarnation, long seq, long want, long returned,
-			double demand, long horizonMillis, Spec spec) {
+			double demand, long horizonMillis, long spentLocally, Spec spec) {
 
 		public byte[] encode() {
 			return write((out) -> {
@@ -82,6 +84,7 @@ public final class Messages {
 				out.writeLong(this.returned);
 				out.writeDouble(this.demand);
 				out.writeLong(this.horizonMillis);
+				out.writeLong(this.spentLocally);
 				this.spec.write(out);
 			});
 		}
@@ -93,8 +96,9 @@ public final class Messages {
 					throw new MalformedRecordException("unknown request type " + type);
 				}
 				Request request = new Request(type, in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
-						in.readLong(), in.readDouble(), in.readLong(), Spec.read(in));
-				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0) || request.horizonMillis < 0) {
+						in.readLong(), in.readDouble(), in.readLong(), in.readLong(), Spec.read(in));
+				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0) || request.horizonMillis < 0
+						|| request.spentLocally < 0) {
 					throw new MalformedRecordException("request has a negative field: " + request);
 				}
 				return request;

@@ -1,0 +1,124 @@
+package dev.ratelimit.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import org.apache.kafka.streams.KafkaStreams;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import dev.ratelimit.RateLimiter;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What the Kafka integration tests share: a real in-process KRaft broker, backend settings for a
+ * one-broker cluster, and an open-loop load generator.
+ */
+final class KafkaTestSupport {
+
+	private KafkaTestSupport() {
+	}
+
+	static EmbeddedKafkaBroker startBroker() {
+		EmbeddedKafkaBroker broker = new EmbeddedKafkaKraftBroker(1, 1).brokerProperties(Map.of(
+				"transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1",
+				// lets tests use a short session timeout, so a failed owner is replaced quickly
+				"group.min.session.timeout.ms", "2000", "group.initial.rebalance.delay.ms", "0"));
+		broker.afterPropertiesSet();
+		return broker;
+	}
+
+	static KafkaBackendConfig.Builder config(String bootstrap, String cluster, String instance) {
+		return KafkaBackendConfig.builder(bootstrap)
+			.clusterId(cluster)
+			.instanceId(instance)
+			.requestPartitions(3)
+			.grantPartitions(3)
+			.replicationFactor((short) 1)
+			.sessionTimeout(Duration.ofSeconds(6));
+	}
+
+	static void awaitAuthorities(List<KafkaRateLimiterBackend> backends) {
+		await().atMost(Duration.ofSeconds(60)).until(() -> backends.stream()
+			.allMatch((backend) -> backend.runtime().authorityState() == null
+					|| backend.runtime().authorityState() == KafkaStreams.State.RUNNING));
+	}
+
+	/** A client that tries a limiter at a fixed rate, whatever the answers (open loop). */
+	static final class Load {
+
+		final RateLimiter limiter;
+
+		final double perSecond;
+
+		final AtomicLong admitted = new AtomicLong();
+
+		final AtomicLong attempts = new AtomicLong();
+
+		volatile boolean stop;
+
+		Load(RateLimiter limiter, double perSecond) {
+			this.limiter = limiter;
+			this.perSecond = perSecond;
+		}
+
+		long run(long untilNanos) {
+			long interval = (long) (1e9 / this.perSecond);
+			long next = System.nanoTime();
+			while (!this.stop && next < untilNanos) {
+				long wait = next - System.nanoTime();
+				if (wait > 0) {
+					LockSupport.parkNanos(wait); // pacing the load generator, not waiting for a result
+				}
+				this.attempts.incrementAndGet();
+				if (this.limiter.tryAcquire()) {
+					this.admitted.incrementAndGet();
+				}
+				next += interval;
+			}
+			return this.admitted.get();
+		}
+
+	}
+
+	/** Runs loads in parallel until the deadline and returns each one's admitted count. */
+	static long[] runAll(List<Load> loads, Duration duration) throws Exception {
+		ExecutorService executor = Executors.newFixedThreadPool(loads.size());
+		try {
+			long until = System.nanoTime() + duration.toNanos();
+			List<Future<Long>> futures = new ArrayList<>();
+			for (Load load : loads) {
+				futures.add(executor.submit((Callable<Long>) () -> load.run(until)));
+			}
+			long[] admitted = new long[loads.size()];
+			for (int i = 0; i < admitted.length; i++) {
+				admitted[i] = futures.get(i).get();
+			}
+			return admitted;
+		}
+		finally {
+			executor.shutdownNow();
+		}
+	}
+
+	static void closeAll(List<KafkaRateLimiterBackend> backends) {
+		for (KafkaRateLimiterBackend backend : backends) {
+			try {
+				backend.close();
+			}
+			catch (RuntimeException ex) {
+				// closing the rest matters more
+			}
+		}
+	}
+
+}

@@ -1,0 +1,236 @@
+package dev.ratelimit.kafka.internal;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import dev.ratelimit.kafka.internal.Messages.Grant;
+import dev.ratelimit.kafka.internal.Messages.Request;
+import dev.ratelimit.kafka.internal.Messages.Spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The authority's decisions, driven with a simulated wall clock: no Kafka needed to check the
+ * global bound, idempotence, fairness, expiry and updates.
+ */
+class AuthorityLogicTest {
+
+	private static final Spec SPEC = new Spec(100, 100, 1_000_000_000L); // 100/s, burst 100
+
+	private static final long TTL = 5_000;
+
+	private BucketState state;
+
+	private long now = 1_700_000_000_000L;
+
+	private Grant ask(String instance, long seq, long want, double demand) {
+		return ask(instance, 1, seq, want, 0, demand);
+	}
+
+	private Grant ask(String instance, long incarnation, long seq, long want, long returned, double demand) {
+		Request request = new Request(Messages.LEASE, instance, incarnation, seq, want, returned, demand, 500, 0, SPEC);
+		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, request, this.now, TTL);
+		// every answer goes through the store's wire format, as it does in Kafka Streams
+		this.state = BucketState.decode(result.state().encode());
+		return Grant.decode(result.grant().encode());
+	}
+
+	@Test
+	void aLoneInstanceMayTakeTheWholeBurst() {
+		Grant grant = ask("a", 1, 500, 1000);
+		assertThat(grant.granted()).isEqualTo(100);
+		assertThat(grant.available()).isZero();
+		assertThat(grant.share()).isEqualTo(100.0);
+		assertThat(grant.ttlMillis()).isEqualTo(TTL);
+		this.now += 100;
+		assertThat(ask("a", 2, 500, 1000).granted()).isEqualTo(10);
+	}
+
+	@Test
+	void aRepeatedRequestIsAnsweredAgainWithoutDebitingTwice() {
+		Grant first = ask("a", 1, 30, 10);
+		Grant again = ask("a", 1, 30, 10);
+		assertThat(again.granted()).isEqualTo(first.granted()).isEqualTo(30);
+		assertThat(again.available()).isEqualTo(70);
+		assertThat(ask("a", 2, 5, 10).granted()).isEqualTo(5);
+		assertThat(ask("a", 1, 30, 10).granted()).as("older than the last answer: nothing").isZero();
+	}
+
+	@Test
+	void returnedPermitsGoBackUpToWhatIsOutstanding() {
+		ask("a", 1, 60, 10);
+		Grant grant = ask("a", 1, 2, 0, 40, 0);
+		assertThat(grant.available()).isEqualTo(80);
+		// returning more than was ever granted credits only what is outstanding
+		Grant greedy = ask("a", 1, 3, 0, 1_000, 0);
+		assertThat(greedy.available()).isEqualTo(100);
+	}
+
+	@Test
+	void anExpiredLeaseIsForfeitNotReturned() {
+		ask("a", 1, 60, 10);
+		this.now += TTL + 1;
+		Grant grant = ask("a", 1, 2, 0, 60, 0);
+		assertThat(grant.available()).as("refilled by time, not by the late return").isEqualTo(100);
+		assertThat(this.state.instances.values().iterator().next().outstanding).isZero();
+	}
+
+	@Test
+	void maxMinSharesServeSmallDemandsWholeAndSplitTheRest() {
+		this.state = BucketState.create(SPEC, this.now);
+		assertThat(shares(100, 200, 300)).containsExactly(new double[] { 100.0 / 3, 100.0 / 3, 100.0 / 3 },
+				within(1e-9));
+		assertThat(shares(10, 200, 300)).containsExactly(new double[] { 10.0, 45.0, 45.0 }, within(1e-9));
+		// what nobody wants is spread evenly, so shares always add up to the rate
+		assertThat(shares(10, 20, 30)).containsExactly(new double[] { 10 + 40 / 3.0, 20 + 40 / 3.0, 30 + 40 / 3.0 },
+				within(1e-9));
+	}
+
+	private double[] shares(double... demands) {
+		BucketState state = BucketState.create(SPEC, this.now);
+		for (int i = 0; i < demands.length; i++) {
+			BucketState.Instance instance = new BucketState.Instance("i" + i, 1);
+			instance.demand = demands[i];
+			state.instances.put(instance.key(), instance);
+		}
+		return AuthorityLogic.shares(state);
+	}
+
+	@Test
+	void updatesChangeTheRateForEveryoneAndResetRestoresTheConfiguredLimit() {
+		ask("a", 1, 100, 100);
+		Spec slower = new Spec(50, 10, 1_000_000_000L);
+		Request update = new Request(Messages.UPDATE, "b", 1, 1, 0, 0, 0, 500, 0, slower);
+		this.state = AuthorityLogic.handle("k", this.state, update, this.now, TTL).state();
+		assertThat(this.state.inForce).isEqualTo(slower);
+		assertThat(this.state.version).isEqualTo(1);
+		// a's configured spec does not undo a runtime update
+		this.now += 1000;
+		Grant grant = ask("a", 2, 100, 100);
+		assertThat(grant.spec()).isEqualTo(slower);
+		assertThat(grant.granted()).isLessThanOrEqualTo(10);
+		Request reset = new Request(Messages.RESET, "b", 1, 2, 0, 0, 0, 500, 0, slower);
+		this.state = AuthorityLogic.handle("k", this.state, reset, this.now, TTL).state();
+		assertThat(this.state.inForce).isEqualTo(SPEC);
+		assertThat(this.state.available(this.now)).isEqualTo(100);
+		assertThat(this.state.version).isEqualTo(2);
+	}
+
+	@Test
+	void aNewConfiguredLimitIsAdoptedWhenNotOverridden() {
+		ask("a", 1, 10, 10);
+		Spec doubled = new Spec(200, 200, 1_000_000_000L);
+		Request request = new Request(Messages.LEASE, "a", 1, 2, 10, 0, 10, 500, 0, doubled);
+		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, request, this.now, TTL);
+		assertThat(result.state().inForce).isEqualTo(doubled);
+		assertThat(result.grant().version()).isEqualTo(1);
+	}
+
+	@Test
+	void permitsAdmittedLocallyDuringAnOutageAreDebited() {
+		ask("a", 1, 10, 10);
+		this.now += 10_000; // an outage: the bucket refilled, while a admitted 60 on its own
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 10, 500, 60, SPEC);
+		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, report, this.now, TTL);
+		assertThat(result.grant().available()).isEqualTo(40);
+	}
+
+	@Test
+	void aNewIncarnationReplacesTheOldProcess() {
+		ask("a", 1, 1, 10, 0, 10);
+		ask("a", 2, 1, 10, 0, 10);
+		assertThat(this.state.instances).hasSize(1);
+		assertThat(this.state.instances.values().iterator().next().incarnation).isEqualTo(2);
+	}
+
+	@Test
+	void malformedRecordsAreRecognised() {
+		byte[] good = new Request(Messages.LEASE, "a", 1, 1, 1, 0, 1, 500, 0, SPEC).encode();
+		assertThat(Request.decode(good).instance()).isEqualTo("a");
+		assertThatExceptionOfType(MalformedRecordException.class).isThrownBy(() -> Request.decode(new byte[0]));
+		assertThatExceptionOfType(MalformedRecordException.class)
+			.isThrownBy(() -> Request.decode(Arrays.copyOf(good, good.length - 3)));
+		assertThatExceptionOfType(MalformedRecordException.class)
+			.isThrownBy(() -> Request.decode(Arrays.copyOf(good, good.length + 1)));
+		byte[] future = good.clone();
+		future[0] = 9;
+		assertThatExceptionOfType(MalformedRecordException.class).isThrownBy(() -> Request.decode(future))
+			.withMessage("unsupported format version 9");
+		assertThatExceptionOfType(MalformedRecordException.class).isThrownBy(() -> Grant.decode(good))
+			.withMessage("not a grant: type 1");
+		assertThatExceptionOfType(MalformedRecordException.class)
+			.isThrownBy(() -> BucketState.decode("{\"json\":true}".getBytes()));
+	}
+
+	/**
+	 * Many instances asking at random times, in random amounts, with random returns: the permits
+	 * granted over any window never exceed the capacity plus the refill.
+	 */
+	@ParameterizedTest
+	@ValueSource(longs = { 1, 2, 3, 4, 5, 6, 7, 8 })
+	void grantsNeverExceedTheGlobalBucket(long seed) {
+		Random random = new Random(seed);
+		long start = this.now;
+		long[] grantedAt = new long[4000];
+		long[] amounts = new long[4000];
+		long[] seqs = new long[5];
+		long[] outstanding = new long[5];
+		for (int step = 0; step < grantedAt.length; step++) {
+			this.now += random.nextInt(30);
+			int instance = random.nextInt(5);
+			long returned = (random.nextInt(10) == 0) ? outstanding[instance] / 2 : 0;
+			outstanding[instance] -= returned;
+			Grant grant = ask("i" + instance, 1, ++seqs[instance], 1 + random.nextInt(80), returned,
+					random.nextInt(400));
+			outstanding[instance] += grant.granted();
+			grantedAt[step] = this.now;
+			amounts[step] = grant.granted() - returned; // returned permits were never spent
+		}
+		for (int i = 0; i < grantedAt.length; i += 37) {
+			long total = 0;
+			for (int j = i; j < grantedAt.length; j++) {
+				total += amounts[j];
+				long refill = (grantedAt[j] - grantedAt[i]) * 100 / 1000 + 1;
+				assertThat(total).isLessThanOrEqualTo(100 + refill);
+			}
+		}
+		assertThat(this.now - start).isPositive();
+	}
+
+	/**
+	 * Demands of 1:2:3 above the limit, each instance asking as often as its demand drains its
+	 * leases: each gets its max-min fair share (a third of the rate) to within 20%.
+	 */
+	@Test
+	void instancesThatAskMoreOftenDoNotGetMore() {
+		double[] demands = { 100, 200, 300 }; // rate 100/s: every demand is above its fair share
+		long[] received = new long[3];
+		long[] nextAsk = new long[3];
+		long[] seq = new long[3];
+		long end = this.now + 20_000;
+		while (this.now < end) {
+			for (int i = 0; i < 3; i++) {
+				if (this.now >= nextAsk[i]) {
+					long want = (long) Math.ceil(demands[i] * 0.5);
+					Grant grant = ask("i" + i, 1, ++seq[i], want, 0, demands[i]);
+					received[i] += grant.granted();
+					// spends at its demand; asks again when it runs out, or after 10 ms when refused
+					nextAsk[i] = this.now + Math.max(10, (long) (grant.granted() * 1000 / demands[i]));
+				}
+			}
+			this.now += 1;
+		}
+		double fair = (100 + 100 * 20.0) / 3;
+		for (long got : received) {
+			assertThat((double) got).isCloseTo(fair, within(fair * 0.2));
+		}
+		assertThat(received[0] + received[1] + received[2]).isLessThanOrEqualTo(100 + 100 * 20);
+	}
+
+}
