@@ -10,6 +10,10 @@ import dev.ratelimit.RateLimit;
  * headers on the current HTTP response. The web auto-configuration provides one; decisions are
  * computed only while a listener is {@linkplain #isActive() active}, so calls outside a web
  * request pay nothing for it.
+ *
+ * <p>Listeners are beans, or, for calls returning {@code Mono} or {@code Flux}, an instance the
+ * subscriber puts in its Reactor context under the key {@code RateLimitHeadersListener.class}:
+ * that is how a listener is scoped to one WebFlux exchange, which no thread-bound state can find.
  */
 public interface RateLimitHeadersListener {
 

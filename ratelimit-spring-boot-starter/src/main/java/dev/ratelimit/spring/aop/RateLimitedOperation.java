@@ -372,7 +372,9 @@ final class RateLimitedOperation {
 
 	private static Decision permittedNow(RateLimiter limiter) {
 		var snapshot = limiter.snapshot();
-		return new Decision(true, snapshot.available(), 0, 0);
+		// a snapshot has no reset time: unknown (Long.MAX_VALUE, as for a concurrency limit with
+		// permits in flight) rather than zero, which would claim the limiter is full
+		return new Decision(true, Math.max(0, snapshot.available()), 0, Long.MAX_VALUE);
 	}
 
 	RateLimitExceededException exceeded(int index, RateLimiter limiter, Decision decision) {

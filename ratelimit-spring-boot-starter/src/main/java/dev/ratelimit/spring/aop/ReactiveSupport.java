@@ -1,12 +1,14 @@
 package dev.ratelimit.spring.aop;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.aopalliance.intercept.MethodInvocation;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
 
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
@@ -16,6 +18,11 @@ import dev.ratelimit.internal.AllOrNothing;
  * {@code Mono} and {@code Flux} methods: the limit is taken when the result is subscribed to
  * (once per subscription), waits are {@code Mono.delay} on Reactor's timer, so no thread is
  * parked and no event loop is blocked. Loaded only when Reactor is on the classpath.
+ *
+ * <p>Besides the listener beans, decisions go to a {@link RateLimitHeadersListener} the
+ * subscriber put in its Reactor context under the key {@code RateLimitHeadersListener.class}: a
+ * reactive call has no thread-bound request, so this is how a WebFlux filter scopes a listener
+ * to one exchange.
  */
 final class ReactiveSupport {
 
@@ -27,9 +34,23 @@ final class ReactiveSupport {
 		MethodInvocation clone = RateLimitedOperation.clone(invocation);
 		boolean flux = operation.kind() == RateLimitedOperation.Kind.FLUX;
 		if (flux) {
-			return Flux.defer(() -> attempt(operation, clone, listeners, true));
+			return Flux.deferContextual((context) -> attempt(operation, clone, withContext(listeners, context), true));
 		}
-		return Mono.defer(() -> Mono.from(attempt(operation, clone, listeners, false)));
+		return Mono
+			.deferContextual((context) -> Mono.from(attempt(operation, clone, withContext(listeners, context), false)));
+	}
+
+	/** Adds the listener of the subscriber's context, if any, to the listener beans. */
+	private static List<RateLimitHeadersListener> withContext(List<RateLimitHeadersListener> listeners,
+			ContextView context) {
+		RateLimitHeadersListener scoped = context.getOrDefault(RateLimitHeadersListener.class, null);
+		if (scoped == null) {
+			return listeners;
+		}
+		List<RateLimitHeadersListener> all = new ArrayList<>(listeners.size() + 1);
+		all.addAll(listeners);
+		all.add(scoped);
+		return all;
 	}
 
 	private static Publisher<Object> attempt(RateLimitedOperation operation, MethodInvocation invocation,
@@ -40,20 +61,25 @@ final class ReactiveSupport {
 			return (denied != null) ? fallbackOrError(operation, invocation, denied)
 					: proceed(operation, invocation, limiters, flux);
 		}
-		return reserve(operation, invocation, limiters, System.nanoTime() + operation.waitNanos(), flux);
+		return reserve(operation, invocation, limiters, listeners, System.nanoTime() + operation.waitNanos(), flux);
 	}
 
 	private static Publisher<Object> reserve(RateLimitedOperation operation, MethodInvocation invocation,
-			List<RateLimiter> limiters, long deadline, boolean flux) {
+			List<RateLimiter> limiters, List<RateLimitHeadersListener> listeners, long deadline, boolean flux) {
 		long left = Math.max(0, deadline - System.nanoTime());
 		AllOrNothing.Reservation reservation = AllOrNothing.reserve(limiters, operation.permits(), left);
 		if (reservation.reserved()) {
 			if (reservation.waitNanos() == 0) {
+				operation.report(operation.active(listeners), limiters, null);
 				return proceed(operation, invocation, limiters, flux);
 			}
 			Mono<Long> delay = Mono.delay(Duration.ofNanos(reservation.waitNanos()))
 				.doOnCancel(() -> AllOrNothing.refund(limiters, operation.permits()));
-			return delay.thenMany(Flux.defer(() -> proceed(operation, invocation, limiters, flux)));
+			return delay.thenMany(Flux.defer(() -> {
+				// reported once the wait is over, as blocking calls do
+				operation.report(operation.active(listeners), limiters, null);
+				return proceed(operation, invocation, limiters, flux);
+			}));
 		}
 		long retryAfter = reservation.denial().retryAfterNanos();
 		if (retryAfter > deadline - System.nanoTime()) {
@@ -61,7 +87,7 @@ final class ReactiveSupport {
 					limiters.get(reservation.denying()), reservation.denial()));
 		}
 		return Mono.delay(Duration.ofNanos(retryAfter))
-			.thenMany(Flux.defer(() -> reserve(operation, invocation, limiters, deadline, flux)));
+			.thenMany(Flux.defer(() -> reserve(operation, invocation, limiters, listeners, deadline, flux)));
 	}
 
 	@SuppressWarnings("unchecked")

@@ -1,0 +1,54 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.util.List;
+
+import reactor.core.publisher.Mono;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.context.annotation.Bean;
+import org.springframework.http.codec.HttpMessageWriter;
+import org.springframework.http.codec.ServerCodecConfigurer;
+import org.springframework.util.function.SingletonSupplier;
+import org.springframework.web.reactive.DispatcherHandler;
+
+import dev.ratelimit.spring.web.reactive.RateLimitExceededWebExceptionHandler;
+import dev.ratelimit.spring.web.reactive.RateLimitHeadersWebFilter;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
+ * rate limiting for Spring WebFlux: a denied call becomes {@code 429 Too Many Requests} with
+ * {@code Retry-After} and the IETF {@code RateLimit} / {@code RateLimit-Policy} fields, and
+ * permitted {@code @RateLimited} calls returning {@code Mono} or {@code Flux} carry those fields
+ * too.
+ */
+@AutoConfiguration(after = RateLimitAutoConfiguration.class,
+		afterName = { "org.springframework.boot.webflux.autoconfigure.WebFluxAutoConfiguration",
+				"org.springframework.boot.webflux.autoconfigure.error.ErrorWebFluxAutoConfiguration" })
+@ConditionalOnWebApplication(type = Type.REACTIVE)
+@ConditionalOnClass({ DispatcherHandler.class, Mono.class })
+@ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
+public final class RateLimitWebFluxAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	RateLimitExceededWebExceptionHandler rateLimitExceededWebExceptionHandler(LimiterDefinitions definitions,
+			RateLimitProperties properties, ObjectProvider<ServerCodecConfigurer> codecs) {
+		// the codecs WebFlux writes responses with, user customizations included
+		SingletonSupplier<List<HttpMessageWriter<?>>> writers = SingletonSupplier
+			.of(() -> codecs.getIfAvailable(ServerCodecConfigurer::create).getWriters());
+		return new RateLimitExceededWebExceptionHandler(writers, new LimiterHeaders(definitions, properties));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	RateLimitHeadersWebFilter rateLimitHeadersWebFilter() {
+		return new RateLimitHeadersWebFilter();
+	}
+
+}
