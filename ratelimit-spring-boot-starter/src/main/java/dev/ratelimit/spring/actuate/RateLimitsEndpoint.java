@@ -1,0 +1,331 @@
+package dev.ratelimit.spring.actuate;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+
+import dev.ratelimit.Algorithm;
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.RateLimiterSnapshot;
+
+/**
+ * {@link Endpoint @Endpoint} that shows the limiters of a {@link RateLimiterRegistry} and changes
+ * their rate or resets them at runtime.
+ *
+ * <p>Reads never create a limiter: a declared name whose shared limiter has not been used yet is
+ * described from its declaration, with {@code created} false and no live state, and the per-key
+ * limiters of a name are counted and paged without being touched (so reading them does not keep
+ * idle keys from being evicted). Writes change only live limiters: declarations are immutable,
+ * and a change to a limiter that does not exist yet would be silently lost.
+ *
+ * <p>Spring Boot exposes the endpoint over HTTP only when it is included in
+ * {@code management.endpoints.web.exposure.include}. Thread-safe.
+ */
+@Endpoint(id = "ratelimits")
+public class RateLimitsEndpoint {
+
+	/** Keys per page when the {@code size} parameter is not given. */
+	public static final int DEFAULT_PAGE_SIZE = 100;
+
+	/** Most keys one page may ask for, so that one read stays cheap whatever the key count. */
+	public static final int MAX_PAGE_SIZE = 1000;
+
+	private final RateLimiterRegistry registry;
+
+	/**
+	 * Creates the endpoint.
+	 * @param registry the registry whose limiters are shown
+	 */
+	public RateLimitsEndpoint(RateLimiterRegistry registry) {
+		this.registry = Objects.requireNonNull(registry, "registry");
+	}
+
+	/**
+	 * Lists every limiter: each declared name, each shared limiter created so far, and each name
+	 * with per-key limiters, sorted by name.
+	 * @return the limiters
+	 */
+	@ReadOperation
+	public RateLimitersDescriptor rateLimiters() {
+		SortedSet<String> names = new TreeSet<>(this.registry.definedNames());
+		this.registry.limiters().forEach((limiter) -> names.add(limiter.name()));
+		names.addAll(this.registry.keyedNames());
+		List<RateLimiterDescriptor> limiters = new ArrayList<>(names.size());
+		for (String name : names) {
+			limiters.add(describe(name, summary(name)));
+		}
+		return new RateLimitersDescriptor(limiters);
+	}
+
+	/**
+	 * Shows one limiter with a page of its live keys. Keys come in no stable order: a page taken
+	 * while keys are created or evicted may repeat or miss some; each page is sorted by key.
+	 * @param name the limiter name
+	 * @param offset keys to skip, zero unless given
+	 * @param size most keys to return, {@value #DEFAULT_PAGE_SIZE} unless given, at most
+	 * {@value #MAX_PAGE_SIZE}
+	 * @return the limiter, or {@code null} (HTTP 404) when no limiter of that name is declared or
+	 * in use
+	 */
+	@ReadOperation
+	public @Nullable RateLimiterDescriptor rateLimiter(@Selector String name, @Nullable Integer offset,
+			@Nullable Integer size) {
+		int from = (offset != null) ? offset : 0;
+		int count = (size != null) ? size : DEFAULT_PAGE_SIZE;
+		if (from < 0) {
+			throw invalid("offset must be zero or more, but was " + from
+					+ ": give the number of keys to skip, for example offset=0 for the first page");
+		}
+		if (count < 1 || count > MAX_PAGE_SIZE) {
+			throw invalid("size must be between 1 and " + MAX_PAGE_SIZE + ", but was " + count
+					+ ": ask for at most " + MAX_PAGE_SIZE + " keys and use offset to page through the rest");
+		}
+		if (!isKnown(name)) {
+			return null;
+		}
+		return describe(name, page(name, from, count));
+	}
+
+	/**
+	 * Changes the rate of a live limiter, resets it, or both (the rate first, so a reset fills the
+	 * limiter to its new capacity). Without {@code key}, applies to the shared limiter of the
+	 * name; with it, to that key's limiter. Per-key limiters are changed one key at a time, and
+	 * keys created later start from the declared limit: change the configuration to change them
+	 * all.
+	 * @param name the limiter name
+	 * @param rate the new rate as permits/period, for example {@code 500/1s}, or {@code null} to
+	 * keep it
+	 * @param reset whether to return the limiter to its initial state (full)
+	 * @param key the key whose limiter to change, or {@code null} for the shared limiter
+	 * @return the limiter after the change
+	 */
+	@WriteOperation
+	public RateLimiterDescriptor updateRateLimiter(@Selector String name, @Nullable String rate,
+			@Nullable Boolean reset, @Nullable String key) {
+		boolean resetting = Boolean.TRUE.equals(reset);
+		if (rate == null && !resetting) {
+			throw invalid("nothing to change for limiter '" + name + "': give rate as permits/period (for example "
+					+ "500/1s) to change its rate, reset=true to return it to its initial state, or both");
+		}
+		Rate parsed = (rate != null) ? parse(rate) : null;
+		RateLimiter target = (key != null) ? liveKey(name, key) : liveShared(name);
+		if (parsed != null) {
+			if (target.limit().algorithm() == Algorithm.CONCURRENCY) {
+				throw invalid("limiter '" + name + "' is a concurrency limiter and has no rate to change: "
+						+ "reset it with reset=true, or change ratelimit.limiters." + name + ".max-concurrent");
+			}
+			try {
+				target.updateRate(parsed);
+			}
+			catch (IllegalArgumentException ex) {
+				throw invalid("rate " + rate + " cannot be applied to limiter '" + name + "': " + ex.getMessage());
+			}
+		}
+		if (resetting) {
+			target.reset();
+		}
+		return (key != null) ? describe(name, key, target.snapshot(), null) : describe(name, summary(name));
+	}
+
+	private boolean isKnown(String name) {
+		return this.registry.definedNames().contains(name) || this.registry.find(name).isPresent()
+				|| this.registry.keyedNames().contains(name);
+	}
+
+	private RateLimiter liveShared(String name) {
+		Optional<RateLimiter> shared = this.registry.find(name);
+		if (shared.isPresent()) {
+			return shared.get();
+		}
+		if (!isKnown(name)) {
+			throw invalid("no limiter named '" + name + "' is declared or in use: use a name listed by the "
+					+ "ratelimits endpoint");
+		}
+		int keys = this.registry.keyCount(name);
+		if (keys > 0) {
+			throw invalid("limiter '" + name + "' is used per key (" + keys + " live keys) and has no shared limiter: "
+					+ "give key to change one key's limiter, or change ratelimit.limiters." + name
+					+ " to change every key");
+		}
+		throw invalid("limiter '" + name + "' has not been used yet, so there is nothing to change: change "
+				+ "ratelimit.limiters." + name + " to change its declared limit");
+	}
+
+	private RateLimiter liveKey(String name, String key) {
+		for (Map.Entry<String, RateLimiter> entry : this.registry.keys(name, 0, Integer.MAX_VALUE)) {
+			if (entry.getKey().equals(key)) {
+				return entry.getValue();
+			}
+		}
+		throw invalid("key '" + key + "' of limiter '" + name + "' is not live (never used, or evicted after being "
+				+ "idle at full capacity), so there is nothing to change: a new key starts from the declared limit");
+	}
+
+	private static Rate parse(String rate) {
+		try {
+			return Rate.parse(rate);
+		}
+		catch (IllegalArgumentException ex) {
+			// the core's parse error already names the value and the format; its range errors do not
+			String message = ex.getMessage();
+			throw invalid(message.startsWith("rate '") ? message
+					: "rate '" + rate + "' is not valid (" + message + "): write permits/period, for example 500/1s");
+		}
+	}
+
+	private KeysDescriptor summary(String name) {
+		return new KeysDescriptor(this.registry.keyCount(name), maxKeys(name), null, null, null);
+	}
+
+	private KeysDescriptor page(String name, int offset, int size) {
+		List<KeyDescriptor> items = new ArrayList<>();
+		for (Map.Entry<String, RateLimiter> entry : this.registry.keys(name, offset, size)) {
+			RateLimiterSnapshot snapshot = entry.getValue().snapshot();
+			items.add(new KeyDescriptor(entry.getKey(), snapshot.rate().toString(), snapshot.available(),
+					snapshot.utilization()));
+		}
+		items.sort(Comparator.comparing(KeyDescriptor::key));
+		return new KeysDescriptor(this.registry.keyCount(name), maxKeys(name), offset, size, items);
+	}
+
+	private int maxKeys(String name) {
+		try {
+			return this.registry.keyPolicy(name).maxKeys();
+		}
+		catch (IllegalArgumentException ex) {
+			return 0; // a created limiter of a name that is no longer resolvable: no keys allowed
+		}
+	}
+
+	private RateLimiterDescriptor describe(String name, KeysDescriptor keys) {
+		Optional<RateLimiter> shared = this.registry.find(name);
+		if (shared.isPresent()) {
+			return describe(name, null, shared.get().snapshot(), keys);
+		}
+		// Not created: describe the declaration, with backend facts from a live key if there is
+		// one, rather than create a limiter (and its meters, and maybe a remote lease) on a read.
+		RateLimit limit = declaredLimit(name);
+		List<Map.Entry<String, RateLimiter>> anyKey = this.registry.keys(name, 0, 1);
+		RateLimiterSnapshot keySnapshot = anyKey.isEmpty() ? null : anyKey.get(0).getValue().snapshot();
+		String algorithm = null;
+		Rate rate = null;
+		Long capacity = null;
+		if (limit != null) {
+			algorithm = limit.algorithm().id();
+			rate = limit.rate();
+			capacity = limit.capacity();
+		}
+		else if (keySnapshot != null) {
+			algorithm = keySnapshot.algorithm().id();
+			rate = keySnapshot.rate();
+			capacity = keySnapshot.capacity();
+		}
+		return new RateLimiterDescriptor(name, null, false, algorithm, (rate != null) ? rate.toString() : null,
+				(rate != null) ? rate.perSecond() : null, capacity, null, null,
+				(keySnapshot != null) ? keySnapshot.backend() : null,
+				(keySnapshot != null) ? keySnapshot.distributed() : null,
+				(keySnapshot != null) ? keySnapshot.persistent() : null, Map.of(), keys);
+	}
+
+	private static RateLimiterDescriptor describe(String name, @Nullable String key, RateLimiterSnapshot snapshot,
+			@Nullable KeysDescriptor keys) {
+		return new RateLimiterDescriptor(name, key, true, snapshot.algorithm().id(), snapshot.rate().toString(),
+				snapshot.rate().perSecond(), snapshot.capacity(), snapshot.available(), snapshot.utilization(),
+				snapshot.backend(), snapshot.distributed(), snapshot.persistent(), snapshot.details(), keys);
+	}
+
+	private @Nullable RateLimit declaredLimit(String name) {
+		try {
+			return this.registry.definedLimit(name).orElse(null);
+		}
+		catch (IllegalArgumentException ex) {
+			return null; // only keys of a name that is no longer declared
+		}
+	}
+
+	private static InvalidEndpointRequestException invalid(String message) {
+		return new InvalidEndpointRequestException(message, message);
+	}
+
+	/**
+	 * Every limiter, sorted by name.
+	 *
+	 * @param limiters the limiters
+	 */
+	public record RateLimitersDescriptor(List<RateLimiterDescriptor> limiters) implements OperationResponseBody {
+
+	}
+
+	/**
+	 * One limiter. Values a limiter not yet created does not have are {@code null} and left out of
+	 * the JSON.
+	 *
+	 * @param name the limiter name (without key)
+	 * @param key the key, for a per-key limiter
+	 * @param created whether the limiter exists: {@code false} for a declared name whose shared
+	 * limiter has not been used (it may still have per-key limiters)
+	 * @param algorithm the algorithm id, for example {@code token-bucket}
+	 * @param rate the current rate as permits/period, for example {@code 100/s}
+	 * @param permitsPerSecond the current rate in permits per second
+	 * @param capacity the capacity (burst, window limit, or permits in flight)
+	 * @param available permits that could be taken now
+	 * @param utilization share of the capacity in use, from 0 (idle) to 1 (exhausted)
+	 * @param backend where the state lives, for example {@code in-memory}
+	 * @param distributed whether the limit is shared by several instances
+	 * @param persistent whether the state survives a restart
+	 * @param details backend-specific facts (tiers of a composite, lease state)
+	 * @param keys the name's per-key limiters
+	 */
+	public record RateLimiterDescriptor(String name, @Nullable String key, boolean created,
+			@Nullable String algorithm, @Nullable String rate, @Nullable Double permitsPerSecond,
+			@Nullable Long capacity, @Nullable Long available, @Nullable Double utilization, @Nullable String backend,
+			@Nullable Boolean distributed, @Nullable Boolean persistent, Map<String, Object> details,
+			@Nullable KeysDescriptor keys) implements OperationResponseBody {
+
+	}
+
+	/**
+	 * The per-key limiters of a name: their count and bound and, when one limiter is shown, a page
+	 * of them.
+	 *
+	 * @param count live keys
+	 * @param maxKeys most live keys before new keys share an overflow limiter
+	 * @param offset keys skipped before this page
+	 * @param size most keys asked for
+	 * @param items the keys of this page, sorted by key
+	 */
+	public record KeysDescriptor(int count, int maxKeys, @Nullable Integer offset, @Nullable Integer size,
+			@Nullable List<KeyDescriptor> items) {
+
+	}
+
+	/**
+	 * One key's limiter.
+	 *
+	 * @param key the key
+	 * @param rate its current rate as permits/period
+	 * @param available permits that could be taken now
+	 * @param utilization share of the capacity in use, from 0 (idle) to 1 (exhausted)
+	 */
+	public record KeyDescriptor(String key, String rate, long available, double utilization) {
+
+	}
+
+}

@@ -1,0 +1,52 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.actuate.RateLimiterMetrics;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
+ * rate limiter meters: a {@link RateLimiterMetrics} listener factory, which the
+ * {@link RateLimiterRegistry} built by {@link RateLimitAutoConfiguration} installs, so meters are
+ * driven by limiter events and cost nothing without a meter registry.
+ *
+ * <p>Ordered after Boot's meter registry auto-configurations so that the condition on a
+ * {@link MeterRegistry} bean sees them. The factory looks the meter registry and the limiter
+ * registry up lazily: the limiter registry needs the factory to be built, and meter registries
+ * should be configured (filters, common tags) before anything registers a meter.
+ */
+@AutoConfiguration(after = RateLimitAutoConfiguration.class,
+		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration" })
+@ConditionalOnClass(MeterRegistry.class)
+@ConditionalOnBean(MeterRegistry.class)
+@ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
+public final class RateLimitMetricsAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	RateLimiterMetrics rateLimiterMetrics(ObjectProvider<MeterRegistry> meterRegistry,
+			ObjectProvider<RateLimiterRegistry> registry, RateLimitProperties properties) {
+		RateLimitProperties.Metrics metrics = properties.getMetrics();
+		if (metrics.getMaxTaggedKeys() < 0) {
+			throw new InvalidRateLimitConfigurationException("ratelimit.metrics.max-tagged-keys",
+					metrics.getMaxTaggedKeys(), "a number of keys cannot be negative",
+					"Set zero or more, for example 100, or turn per-key tags off with "
+							+ "ratelimit.metrics.per-key-tags=false.");
+		}
+		// getIfUnique: with several meter registries and none primary, no meters rather than a
+		// failure inside the first call that creates a limiter
+		return new RateLimiterMetrics(meterRegistry::getIfUnique, registry::getIfUnique, metrics.isPerKeyTags(),
+				metrics.getMaxTaggedKeys());
+	}
+
+}
