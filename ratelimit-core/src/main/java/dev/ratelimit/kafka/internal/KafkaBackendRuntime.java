@@ -379,6 +379,23 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		return this.requestsSent.sum();
 	}
 
+	/** The request partition a limiter key goes to (what the producer's partitioner picks). */
+	public int partitionOf(String key) {
+		int partitions = TopicSetup.partitions(this.admin, this.config.requestTopic(), 10_000);
+		return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+	}
+
+	/** The request partitions whose keys this instance's authority owns right now. */
+	public java.util.Set<Integer> ownedPartitions() {
+		java.util.Set<Integer> owned = new java.util.TreeSet<>();
+		if (this.streams != null && this.streams.state().isRunningOrRebalancing()) {
+			this.streams.metadataForLocalThreads()
+				.forEach((thread) -> thread.activeTasks()
+					.forEach((task) -> task.topicPartitions().forEach((partition) -> owned.add(partition.partition()))));
+		}
+		return owned;
+	}
+
 	public KafkaStreams.State authorityState() {
 		return (this.streams != null) ? this.streams.state() : null;
 	}

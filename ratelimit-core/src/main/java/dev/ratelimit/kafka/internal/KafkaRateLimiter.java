@@ -53,7 +53,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private final AtomicLong sequence = new AtomicLong();
 
-	private final LongAdder denied = new LongAdder();
+	/** Calls that found the pool empty: denied, or admitted by the degraded policy. Demand counts them. */
+	private final LongAdder slowAttempts = new LongAdder();
 
 	private final AtomicLong deposited = new AtomicLong();
 
@@ -99,7 +100,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private long lastConsumed;
 
-	private long lastDenied;
+	private long lastSlow;
 
 	long lastTickNanos;
 
@@ -124,10 +125,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	@Override
 	protected long lease(long min, long max, long now) {
-		if (this.inFlightSeq == 0) {
+		if (this.inFlightSeq == 0 && !this.nudged) {
+			// wake the keeper once; it clears the flag when it sends (denials stay cheap meanwhile)
 			this.nudged = true;
 			this.link.nudge();
 		}
+		this.slowAttempts.increment();
 		if (this.degraded) {
 			switch (this.link.policy()) {
 				case FAIL_OPEN:
@@ -143,7 +146,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 					break;
 			}
 		}
-		this.denied.increment();
 		return DENIED_UNKNOWN;
 	}
 
@@ -249,10 +251,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	void keep(long now, long requestTimeoutNanos, long idleReturnNanos, double lowWater) {
 		long pool = pooled();
 		long consumed = this.deposited.get() - this.drained.get() - pool;
-		long deniedNow = this.denied.sum();
-		long attempts = Math.max(0, consumed - this.lastConsumed) + (deniedNow - this.lastDenied);
+		long slowNow = this.slowAttempts.sum();
+		long attempts = Math.max(0, consumed - this.lastConsumed) + (slowNow - this.lastSlow);
 		this.lastConsumed = consumed;
-		this.lastDenied = deniedNow;
+		this.lastSlow = slowNow;
 		long elapsed = now - this.lastTickNanos;
 		this.lastTickNanos = now;
 		if (elapsed > 0) {

@@ -47,9 +47,10 @@ public final class LimiterDefinitions {
 	 * @param keys the bound on per-key limiters
 	 * @param waitTimeout the longest wait of a {@code @RateLimited} call
 	 * @param headers whether web responses carry the rate limit headers
+	 * @param global whether the limit is shared by every instance through the backend
 	 */
 	public record Definition(String name, RateLimit limit, List<Tier> tiers, KeyPolicy keys, Duration waitTimeout,
-			boolean headers) {
+			boolean headers, boolean global) {
 
 		/**
 		 * Returns whether this is a composite.
@@ -110,7 +111,7 @@ public final class LimiterDefinitions {
 			return definition;
 		}
 		return new Definition(name, this.fallback.limit(), List.of(), this.fallback.keys(),
-				this.fallback.waitTimeout(), this.fallback.headers());
+				this.fallback.waitTimeout(), this.fallback.headers(), this.fallback.global());
 	}
 
 	/**
@@ -165,7 +166,12 @@ public final class LimiterDefinitions {
 				}
 				tiers.add(new Tier(tier.getName(), tier.isPerKey()));
 			}
-			return new Definition(name, null, List.copyOf(tiers), keys, waitTimeout, withHeaders);
+			if (limiter.getScope() == RateLimitProperties.Scope.GLOBAL) {
+				throw new InvalidRateLimitConfigurationException(prefix + "scope", "global",
+						"a composite is not shared itself; its tiers are", "Remove " + prefix
+								+ "scope and set scope: global on the tiers that should be shared.");
+			}
+			return new Definition(name, null, List.copyOf(tiers), keys, waitTimeout, withHeaders, false);
 		}
 
 		Algorithm algorithm = pick(limiter, defaults, RateLimitProperties.Limiter::getAlgorithm);
@@ -174,7 +180,16 @@ public final class LimiterDefinitions {
 		}
 		RateLimit limit = (algorithm == Algorithm.CONCURRENCY) ? concurrency(prefix, limiter, defaults)
 				: rated(prefix, algorithm, limiter, defaults);
-		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders);
+		RateLimitProperties.Scope scope = pick(limiter, defaults, RateLimitProperties.Limiter::getScope);
+		boolean global = scope == RateLimitProperties.Scope.GLOBAL;
+		if (global && (algorithm != Algorithm.TOKEN_BUCKET || limit.bandwidths().size() > 1
+				|| !limit.warmup().isZero())) {
+			throw new InvalidRateLimitConfigurationException(prefix + "scope", "global",
+					"a global limit must be a token bucket with one bandwidth and no warm-up, but this one is " + limit,
+					"Make it a plain token bucket (rate and capacity), or keep it local and combine it with a global "
+							+ "token bucket in a composite (tiers).");
+		}
+		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders, global);
 	}
 
 	private static RateLimit concurrency(String prefix, RateLimitProperties.Limiter limiter,

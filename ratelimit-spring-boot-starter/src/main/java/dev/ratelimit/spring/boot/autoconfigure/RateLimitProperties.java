@@ -50,15 +50,21 @@ public class RateLimitProperties {
 	 */
 	private final Metrics metrics;
 
+	/**
+	 * Kafka backend, used when the backend is kafka for limiters of global scope.
+	 */
+	private final Kafka kafka;
+
 	public RateLimitProperties(@DefaultValue("true") boolean enabled, @DefaultValue("in-memory") Backend backend,
 			@DefaultValue Limiter defaults, Map<String, Limiter> limiters, @DefaultValue Web web,
-			@DefaultValue Metrics metrics) {
+			@DefaultValue Metrics metrics, @DefaultValue Kafka kafka) {
 		this.enabled = enabled;
 		this.backend = backend;
 		this.defaults = defaults;
 		this.limiters = (limiters != null) ? Map.copyOf(limiters) : Map.of();
 		this.web = web;
 		this.metrics = metrics;
+		this.kafka = kafka;
 	}
 
 	public boolean isEnabled() {
@@ -85,6 +91,10 @@ public class RateLimitProperties {
 		return this.metrics;
 	}
 
+	public Kafka getKafka() {
+		return this.kafka;
+	}
+
 	/**
 	 * Where limiter state lives.
 	 */
@@ -99,9 +109,28 @@ public class RateLimitProperties {
 	}
 
 	/**
+	 * Whether a limiter is this instance's own or shared by every instance of the cluster.
+	 */
+	public enum Scope {
+
+		/** Kept in this instance's memory. */
+		LOCAL,
+
+		/** Shared through the configured backend (kafka) by every instance with the same cluster id. */
+		GLOBAL
+
+	}
+
+	/**
 	 * One limiter. Every value is optional here and falls back to {@code ratelimit.defaults}.
 	 */
 	public static class Limiter {
+
+		/**
+		 * Whether the limit is this instance's own or shared by every instance (global needs the
+		 * kafka backend and a token bucket with one bandwidth).
+		 */
+		private final Scope scope;
 
 		/**
 		 * Admission algorithm.
@@ -175,9 +204,10 @@ public class RateLimitProperties {
 		 */
 		private final Boolean headers;
 
-		public Limiter(Algorithm algorithm, Rate rate, Long capacity, Long initialPermits, Duration warmup,
+		public Limiter(Scope scope, Algorithm algorithm, Rate rate, Long capacity, Long initialPermits, Duration warmup,
 				Integer slices, Long maxConcurrent, List<Bandwidth> bandwidths, List<Tier> tiers, Duration waitTimeout,
 				Integer maxKeys, Duration keyIdleTimeout, Boolean headers) {
+			this.scope = scope;
 			this.algorithm = algorithm;
 			this.rate = rate;
 			this.capacity = capacity;
@@ -191,6 +221,10 @@ public class RateLimitProperties {
 			this.maxKeys = maxKeys;
 			this.keyIdleTimeout = keyIdleTimeout;
 			this.headers = headers;
+		}
+
+		public Scope getScope() {
+			return this.scope;
 		}
 
 		public Algorithm getAlgorithm() {
@@ -355,6 +389,222 @@ public class RateLimitProperties {
 
 		public int getMaxTaggedKeys() {
 			return this.maxTaggedKeys;
+		}
+
+	}
+
+
+	/**
+	 * Kafka backend.
+	 */
+	public static class Kafka {
+
+		/**
+		 * Kafka bootstrap servers for the backend. Taken from spring.kafka when not set.
+		 */
+		private final List<String> bootstrapServers;
+
+		/**
+		 * Name of the group of instances that share global limits; part of the backend's topic names.
+		 */
+		private final String clusterId;
+
+		/**
+		 * Id of this instance, stable across restarts where possible (a pod name). Host name and
+		 * process id when not set.
+		 */
+		private final String instanceId;
+
+		/**
+		 * Whether this instance runs the authority that grants leases. An instance that does not is a
+		 * pure client.
+		 */
+		private final boolean authority;
+
+		/**
+		 * Whether to create the backend's topics at start-up when they are missing.
+		 */
+		private final boolean createTopics;
+
+		/**
+		 * Partitions of the request topic, which bound how many instances share the authority's work.
+		 */
+		private final int requestPartitions;
+
+		/**
+		 * Partitions of the grant topic.
+		 */
+		private final int grantPartitions;
+
+		/**
+		 * Replication factor of the backend's topics and of the authority's state changelog. The
+		 * broker's default when not set.
+		 */
+		private final Short replicationFactor;
+
+		/**
+		 * How long a lease may be spent after it is granted.
+		 */
+		private final Duration leaseTtl;
+
+		/**
+		 * How much of an instance's demand one lease covers; longer means fewer Kafka records per
+		 * decision and more permits held by each instance.
+		 */
+		private final Duration leaseHorizon;
+
+		/**
+		 * Fraction of the last lease left at which more is asked for, ahead of need.
+		 */
+		private final double lowWater;
+
+		/**
+		 * How long to wait for a grant before deciding under the degraded policy.
+		 */
+		private final Duration requestTimeout;
+
+		/**
+		 * What limiters do while grants do not come: each instance enforcing its share of the rate,
+		 * denying, or permitting.
+		 */
+		private final dev.ratelimit.kafka.DegradedPolicy degradedPolicy;
+
+		/**
+		 * Processing guarantee of the authority: at_least_once or exactly_once_v2.
+		 */
+		private final String processingGuarantee;
+
+		/**
+		 * Commit interval of the authority; under exactly_once_v2 it bounds every lease round trip.
+		 */
+		private final Duration commitInterval;
+
+		/**
+		 * Standby replicas of the authority's state, for faster failover.
+		 */
+		private final int standbyReplicas;
+
+		/**
+		 * Session timeout of the authority's consumers: how long a failed instance keeps its buckets.
+		 */
+		private final Duration sessionTimeout;
+
+		/**
+		 * Directory for the authority's local state (locks and checkpoints only).
+		 */
+		private final String stateDir;
+
+		/**
+		 * Extra Kafka client properties for the backend's clients, on top of spring.kafka's (security,
+		 * for example).
+		 */
+		private final Map<String, String> properties;
+
+		public Kafka(List<String> bootstrapServers, @DefaultValue("default") String clusterId, String instanceId,
+				@DefaultValue("true") boolean authority, @DefaultValue("true") boolean createTopics,
+				@DefaultValue("12") int requestPartitions, @DefaultValue("12") int grantPartitions,
+				Short replicationFactor, @DefaultValue("5s") Duration leaseTtl,
+				@DefaultValue("500ms") Duration leaseHorizon, @DefaultValue("0.5") double lowWater,
+				@DefaultValue("2s") Duration requestTimeout,
+				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
+				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
+				@DefaultValue("0") int standbyReplicas, Duration sessionTimeout, String stateDir,
+				Map<String, String> properties) {
+			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
+			this.clusterId = clusterId;
+			this.instanceId = instanceId;
+			this.authority = authority;
+			this.createTopics = createTopics;
+			this.requestPartitions = requestPartitions;
+			this.grantPartitions = grantPartitions;
+			this.replicationFactor = replicationFactor;
+			this.leaseTtl = leaseTtl;
+			this.leaseHorizon = leaseHorizon;
+			this.lowWater = lowWater;
+			this.requestTimeout = requestTimeout;
+			this.degradedPolicy = degradedPolicy;
+			this.processingGuarantee = processingGuarantee;
+			this.commitInterval = commitInterval;
+			this.standbyReplicas = standbyReplicas;
+			this.sessionTimeout = sessionTimeout;
+			this.stateDir = stateDir;
+			this.properties = (properties != null) ? Map.copyOf(properties) : Map.of();
+		}
+
+		public List<String> getBootstrapServers() {
+			return this.bootstrapServers;
+		}
+
+		public String getClusterId() {
+			return this.clusterId;
+		}
+
+		public String getInstanceId() {
+			return this.instanceId;
+		}
+
+		public boolean isAuthority() {
+			return this.authority;
+		}
+
+		public boolean isCreateTopics() {
+			return this.createTopics;
+		}
+
+		public int getRequestPartitions() {
+			return this.requestPartitions;
+		}
+
+		public int getGrantPartitions() {
+			return this.grantPartitions;
+		}
+
+		public Short getReplicationFactor() {
+			return this.replicationFactor;
+		}
+
+		public Duration getLeaseTtl() {
+			return this.leaseTtl;
+		}
+
+		public Duration getLeaseHorizon() {
+			return this.leaseHorizon;
+		}
+
+		public double getLowWater() {
+			return this.lowWater;
+		}
+
+		public Duration getRequestTimeout() {
+			return this.requestTimeout;
+		}
+
+		public dev.ratelimit.kafka.DegradedPolicy getDegradedPolicy() {
+			return this.degradedPolicy;
+		}
+
+		public String getProcessingGuarantee() {
+			return this.processingGuarantee;
+		}
+
+		public Duration getCommitInterval() {
+			return this.commitInterval;
+		}
+
+		public int getStandbyReplicas() {
+			return this.standbyReplicas;
+		}
+
+		public Duration getSessionTimeout() {
+			return this.sessionTimeout;
+		}
+
+		public String getStateDir() {
+			return this.stateDir;
+		}
+
+		public Map<String, String> getProperties() {
+			return this.properties;
 		}
 
 	}

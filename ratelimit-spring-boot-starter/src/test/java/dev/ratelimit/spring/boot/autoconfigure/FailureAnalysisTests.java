@@ -113,6 +113,23 @@ class FailureAnalysisTests {
 	}
 
 	@Test
+	void globalScopeWithoutASharedBackend(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.orders.rate=100/1s",
+				"ratelimit.limiters.orders.scope=global"))
+			.contains("Property: ratelimit.limiters.orders.scope")
+			.contains("a global limit needs a shared backend, but ratelimit.backend is in-memory")
+			.contains("Set ratelimit.backend=kafka");
+	}
+
+	@Test
+	void globalScopeOnAnAlgorithmThatCannotBeShared(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.orders.rate=100/1m",
+				"ratelimit.limiters.orders.algorithm=sliding-window", "ratelimit.limiters.orders.scope=global"))
+			.contains("Property: ratelimit.limiters.orders.scope")
+			.contains("a global limit must be a token bucket with one bandwidth and no warm-up");
+	}
+
+	@Test
 	void undeclaredNameWithoutDefault(CapturedOutput output) {
 		assertThat(report(output, UndeclaredApp.class))
 			.contains("Annotation: @RateLimited on FailureAnalysisTests.Undeclared.call()")
