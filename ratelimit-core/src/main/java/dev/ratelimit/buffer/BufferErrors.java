@@ -77,9 +77,10 @@ final class BufferErrors {
 				+ "which returns them), or raise closeTimeout");
 	}
 
-	static IllegalStateException closeFromHandler(String buffer) {
-		return new IllegalStateException("close() of buffer '" + buffer + "' was called from its flush handler, "
-				+ "where it would wait for the handler itself to return: close the buffer from another thread");
+	static IllegalStateException closeFromCallback(String buffer) {
+		return new IllegalStateException("close() of buffer '" + buffer + "' was called from its flush handler or "
+				+ "listener, where it would wait for the buffer it is holding up: close the buffer from another "
+				+ "thread");
 	}
 
 }

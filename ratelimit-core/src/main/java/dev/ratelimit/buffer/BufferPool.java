@@ -58,7 +58,8 @@ import dev.ratelimit.Ticker;
  * <p><b>No loss, no reordering.</b> A batch whose handler call throws stays at the head of the
  * buffer and is retried, the same batch, after an exponential backoff, before anything newer;
  * items offered meanwhile queue behind it and count against the bounds, which is what pushes back
- * on producers. Retries go on until the batch is delivered or {@link #close()} gives up on it.
+ * on producers. (Should the limiter's capacity drop below the batch's size meanwhile, the batch is
+ * split, in order, since it could never be permitted whole.) Retries go on until the batch is delivered or {@link #close()} gives up on it.
  * Ordering is total: batches, and items within them, follow the global offer order, so items of
  * any one key (or any one producer thread) are also delivered in order. Delivery is at least
  * once: a batch is delivered again after a failed attempt, even if that attempt wrote part of it.
@@ -136,6 +137,8 @@ public final class BufferPool<T> implements AutoCloseable {
 	 */
 	private static final class Batch<T> {
 
+		final List<Entry<T>> entries;
+
 		final List<T> items;
 
 		final long bytes;
@@ -145,14 +148,18 @@ public final class BufferPool<T> implements AutoCloseable {
 		/** Failed attempts so far; written under the lock. */
 		int failures;
 
-		Batch(List<Entry<T>> entries, long bytes) {
+		Batch(List<Entry<T>> entries, int failures) {
 			List<T> items = new ArrayList<>(entries.size());
+			long bytes = 0;
 			for (Entry<T> entry : entries) {
 				items.add(entry.item());
+				bytes += entry.bytes();
 			}
+			this.entries = entries;
 			this.items = Collections.unmodifiableList(items);
 			this.bytes = bytes;
 			this.oldestOfferedAt = entries.get(0).offeredAt();
+			this.failures = failures;
 		}
 
 		int size() {
@@ -504,7 +511,8 @@ public final class BufferPool<T> implements AutoCloseable {
 	/**
 	 * Closes the pool with the configured {@code closeTimeout}; see {@link #close(Duration)}.
 	 * @throws IllegalStateException if items were left undelivered (they are in
-	 * {@link #unflushed()}), so that they cannot go unnoticed; or if called from the handler
+	 * {@link #unflushed()}), so that they cannot go unnoticed; or if called from the handler or a
+	 * listener
 	 */
 	@Override
 	public void close() {
@@ -530,12 +538,14 @@ public final class BufferPool<T> implements AutoCloseable {
 	 * the same items. The default executor is shut down once nothing is left to flush.
 	 * @param timeout the longest wait, zero for none
 	 * @return the items not delivered, in offer order; empty when everything was delivered
-	 * @throws IllegalStateException if called from the handler, where it would wait for itself
+	 * @throws IllegalStateException if called from the handler or a listener, where it would wait
+	 * for itself
 	 */
 	public List<T> close(Duration timeout) {
 		long timeoutNanos = nanos(checkTimeout(timeout));
-		if (this.deliveringThread == Thread.currentThread()) {
-			throw BufferErrors.closeFromHandler(this.name);
+		// listeners run under the lock: either way the caller would wait for a pool it holds up
+		if (this.deliveringThread == Thread.currentThread() || this.lock.isHeldByCurrentThread()) {
+			throw BufferErrors.closeFromCallback(this.name);
 		}
 		Batch<T> start = null;
 		this.lock.lock();
@@ -707,7 +717,7 @@ public final class BufferPool<T> implements AutoCloseable {
 			batchBytes += head.bytes();
 		}
 		this.queueBytes -= batchBytes;
-		this.batch = new Batch<>(entries, batchBytes);
+		this.batch = new Batch<>(entries, 0);
 		return this.batch;
 	}
 
@@ -780,11 +790,44 @@ public final class BufferPool<T> implements AutoCloseable {
 				}
 				return;
 			}
-			if (!taken && this.limiter != null && !takePermits(current)) {
-				return;
+			if (!taken && this.limiter != null) {
+				current = fitToCapacity(current);
+				if (current == null || !takePermits(current)) {
+					return;
+				}
 			}
 			current = attempt(current);
 			taken = false;
+		}
+	}
+
+	/**
+	 * Splits the batch in flight when the limiter's capacity dropped below its size since it was
+	 * formed (a window's limit follows its rate, for one): asking for more permits than the
+	 * capacity would fail on every retry. The tail goes back to the head of the queue, in order.
+	 * Returns the batch to deliver, or null when close gave up on it.
+	 */
+	private Batch<T> fitToCapacity(Batch<T> target) {
+		this.lock.lock();
+		try {
+			if (this.batch != target) {
+				return null;
+			}
+			int limit = batchLimit();
+			if (target.size() <= limit) {
+				return target;
+			}
+			List<Entry<T>> kept = new ArrayList<>(target.entries.subList(0, limit));
+			List<Entry<T>> returned = target.entries.subList(limit, target.size());
+			for (int i = returned.size() - 1; i >= 0; i--) {
+				this.queue.addFirst(returned.get(i));
+				this.queueBytes += returned.get(i).bytes();
+			}
+			this.batch = new Batch<>(kept, target.failures);
+			return this.batch;
+		}
+		finally {
+			this.lock.unlock();
 		}
 	}
 

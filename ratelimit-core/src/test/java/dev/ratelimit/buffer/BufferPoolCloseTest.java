@@ -31,6 +31,9 @@ class BufferPoolCloseTest {
 	private static final String CLOSED = "buffer 'orders' is closed and accepts no more items: offer only before "
 			+ "close()";
 
+	private static final String FROM_CALLBACK = "close() of buffer 'orders' was called from its flush handler or "
+			+ "listener, where it would wait for the buffer it is holding up: close the buffer from another thread";
+
 	private final ManualClock clock = new ManualClock();
 
 	private final RecordingHandler<Integer> handler = new RecordingHandler<>(this.clock);
@@ -236,9 +239,32 @@ class BufferPoolCloseTest {
 		}).name("orders").executor(Runnable::run).maxBatchSize(1).build();
 		self.set(pool);
 		pool.offer(1);
-		assertThat(failure.get()).hasMessage("close() of buffer 'orders' was called from its flush handler, where "
-				+ "it would wait for the handler itself to return: close the buffer from another thread");
+		assertThat(failure.get()).hasMessage(FROM_CALLBACK);
 		assertThat(pool.isClosed()).isFalse();
+	}
+
+	@Test
+	void closeFromAListenerIsRefused() {
+		AtomicReference<BufferPool<Integer>> self = new AtomicReference<>();
+		AtomicReference<Throwable> failure = new AtomicReference<>();
+		BufferPool<Integer> pool = builder().maxItems(1).listener(new BufferPoolListener<Integer>() {
+			@Override
+			public void onFull(double utilization) {
+				try {
+					self.get().close();
+				}
+				catch (IllegalStateException ex) {
+					failure.set(ex);
+				}
+			}
+		}).build();
+		self.set(pool);
+		this.handler.failNext(1);
+		pool.offer(1);
+		assertThat(failure.get()).hasMessage(FROM_CALLBACK);
+		assertThat(pool.isClosed()).isFalse();
+		this.clock.advance(Duration.ofMillis(100));
+		assertThat(this.handler.delivered()).containsExactly(1);
 	}
 
 	@Test

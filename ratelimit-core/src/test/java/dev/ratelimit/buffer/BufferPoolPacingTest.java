@@ -117,6 +117,42 @@ class BufferPoolPacingTest {
 	}
 
 	@Test
+	void aRetriedBatchLargerThanTheCapacityNowIsSplitInOrder() {
+		ConcurrencyLimiter bulkhead = ConcurrencyLimiter.of("bulkhead", 4);
+		BufferPool<Integer> pool = builder(bulkhead).maxBatchSize(4).maxAge(Duration.ofHours(1)).build();
+		this.handler.failNext(1);
+		for (int i = 0; i < 6; i++) {
+			pool.offer(i); // [0..3] fails; 4, 5 wait behind it
+		}
+		bulkhead.updateMaxConcurrent(3);
+		this.clock.advance(Duration.ofMillis(100));
+		pool.flush();
+		assertThat(this.handler.calls()).extracting(RecordingHandler.Call::batch)
+			.containsExactly(List.of(0, 1, 2, 3), List.of(0, 1, 2), List.of(3, 4, 5));
+		assertThat(pool.size()).isZero();
+		assertThat(bulkhead.inFlight()).isZero();
+	}
+
+	@Test
+	void aWindowWhoseRateIsLoweredSplitsTheBatchInFlight() {
+		RateLimiter window = RateLimiter.builder("window", RateLimit.fixedWindow(10, Duration.ofSeconds(1)).build())
+			.ticker(this.clock)
+			.scheduler(this.clock)
+			.build();
+		BufferPool<Integer> pool = builder(window).maxBatchSize(10).maxAge(Duration.ofHours(1)).build();
+		this.handler.failNext(1);
+		for (int i = 0; i < 10; i++) {
+			pool.offer(i);
+		}
+		window.updateRate(Rate.perSecond(4)); // the window's limit, its capacity, is now 4
+		this.clock.advance(Duration.ofSeconds(5));
+		pool.flush();
+		this.clock.advance(Duration.ofSeconds(5));
+		assertThat(this.handler.delivered()).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+		assertThat(this.handler.batches()).allSatisfy((batch) -> assertThat(batch).hasSizeLessThanOrEqualTo(4));
+	}
+
+	@Test
 	void aConcurrencyLimitersPermitsAreGivenBackAfterEachAttempt() {
 		ConcurrencyLimiter bulkhead = ConcurrencyLimiter.of("bulkhead", 3);
 		long[] inFlightDuringCall = { -1 };

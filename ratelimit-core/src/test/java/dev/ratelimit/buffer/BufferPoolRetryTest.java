@@ -2,6 +2,11 @@ package dev.ratelimit.buffer;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -181,24 +186,55 @@ class BufferPoolRetryTest {
 	}
 
 	@Test
-	void aFailingListenerDoesNotDisturbThePool() {
-		BufferPool<Integer> pool = BufferPool.builder(this.handler)
-			.ticker(this.clock)
-			.scheduler(this.clock)
-			.executor(Runnable::run)
-			.maxBatchSize(1)
-			.listener(new BufferPoolListener<Integer>() {
-				@Override
-				public void onFlushFailed(int batchSize, int attempt, Throwable error, long nextBackoffNanos,
-						double utilization) {
-					throw new IllegalStateException("listener bug");
-				}
-			})
-			.build();
-		this.handler.failNext(1);
-		pool.offer(1);
-		this.clock.advance(Duration.ofMillis(100));
-		assertThat(this.handler.delivered()).containsExactly(1);
+	void aFailingListenerDoesNotDisturbThePoolAndIsLogged() {
+		Logger logger = Logger.getLogger(BufferPool.class.getName());
+		List<LogRecord> records = new CopyOnWriteArrayList<>();
+		Handler capture = new Handler() {
+			@Override
+			public void publish(LogRecord record) {
+				records.add(record);
+			}
+
+			@Override
+			public void flush() {
+			}
+
+			@Override
+			public void close() {
+			}
+		};
+		boolean useParentHandlers = logger.getUseParentHandlers();
+		logger.setUseParentHandlers(false);
+		logger.addHandler(capture);
+		try {
+			BufferPool<Integer> pool = BufferPool.builder(this.handler)
+				.name("audit")
+				.ticker(this.clock)
+				.scheduler(this.clock)
+				.executor(Runnable::run)
+				.maxBatchSize(1)
+				.listener(new BufferPoolListener<Integer>() {
+					@Override
+					public void onFlushFailed(int batchSize, int attempt, Throwable error, long nextBackoffNanos,
+							double utilization) {
+						throw new IllegalStateException("listener bug");
+					}
+				})
+				.build();
+			this.handler.failNext(1);
+			pool.offer(1);
+			this.clock.advance(Duration.ofMillis(100));
+			assertThat(this.handler.delivered()).containsExactly(1);
+		}
+		finally {
+			logger.removeHandler(capture);
+			logger.setUseParentHandlers(useParentHandlers);
+		}
+		assertThat(records).singleElement().satisfies((record) -> {
+			assertThat(record.getLevel()).isEqualTo(Level.WARNING);
+			assertThat(record.getMessage()).isEqualTo("Listener of buffer 'audit' failed");
+			assertThat(record.getThrown()).hasMessage("listener bug");
+		});
 	}
 
 }
