@@ -7,9 +7,10 @@ import java.util.List;
  *
  * <p>A {@link BufferPool} calls it with one batch at a time, never concurrently, on its flush
  * executor. Returning normally means the whole batch was delivered; throwing means none of it was,
- * and the same batch (the same list, same items, same order) is handed over again after a backoff.
- * A batch may therefore be delivered more than once when a handler fails after a partial write,
- * so make delivery idempotent where that matters.
+ * and the same batch (the same list, same items, same order) is handed over again after a backoff,
+ * split in order only if the pacing limiter's capacity has dropped below its size. A batch may
+ * therefore be delivered more than once when a handler fails after a partial write, so make
+ * delivery idempotent where that matters.
  *
  * @param <T> the type of the items
  */
