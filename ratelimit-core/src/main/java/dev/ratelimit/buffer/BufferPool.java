@@ -1050,6 +1050,7 @@ public final class BufferPool<T> implements AutoCloseable {
 			while (this.state == State.CLOSING) {
 				if (this.size == 0) {
 					this.state = State.CLOSED;
+					this.settled.signalAll(); // other closers return too
 					settledHere = true;
 					break;
 				}
@@ -1059,6 +1060,7 @@ public final class BufferPool<T> implements AutoCloseable {
 					permitsToCancel = this.pendingPermits;
 					requestsToFail = new ArrayList<>(this.flushRequests);
 					abandonLocked();
+					this.settled.signalAll(); // other closers return too
 					settledHere = true;
 					break;
 				}
@@ -1398,7 +1400,9 @@ public final class BufferPool<T> implements AutoCloseable {
 		 * Sets the executor the handler runs on. The pool gives it one task at a time (flushes are
 		 * sequential) and does not shut it down. {@code Runnable::run} runs the handler on the
 		 * thread that triggers the flush (an offer, a scheduler task or close), which makes tests
-		 * deterministic. Default: a dedicated daemon thread, shut down by close.
+		 * on a manual clock deterministic; with the system scheduler it would run handlers on the
+		 * scheduler's shared thread, so keep it for tests. Default: a dedicated daemon thread, shut
+		 * down by close.
 		 * @param executor the executor
 		 * @return this builder
 		 */

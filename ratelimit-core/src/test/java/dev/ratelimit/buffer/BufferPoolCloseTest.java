@@ -296,6 +296,23 @@ class BufferPoolCloseTest {
 	}
 
 	@Test
+	void concurrentClosesAllReturnWhenTheFirstSettles() throws Exception {
+		BufferPool<Integer> pool = builder().build();
+		this.handler.failNext(Integer.MAX_VALUE);
+		pool.offer(1);
+		pool.offer(2);
+		AtomicReference<List<Integer>> first = new AtomicReference<>();
+		Thread interrupted = new Thread(() -> first.set(pool.close(Duration.ofHours(1))));
+		interrupted.start();
+		await().atMost(Duration.ofSeconds(30)).until(() -> interrupted.getState() == Thread.State.TIMED_WAITING);
+		CompletableFuture<List<Integer>> second = closeInBackground(pool, Duration.ofHours(1));
+		interrupted.interrupt();
+		interrupted.join(TimeUnit.SECONDS.toMillis(30));
+		assertThat(first.get()).containsExactly(1, 2);
+		assertThat(second.get(30, TimeUnit.SECONDS)).containsExactly(1, 2);
+	}
+
+	@Test
 	void theDefaultExecutorRunsTheHandlerOnItsOwnThreadUntilClose() throws Exception {
 		CountDownLatch delivered = new CountDownLatch(1);
 		AtomicReference<String> thread = new AtomicReference<>();
