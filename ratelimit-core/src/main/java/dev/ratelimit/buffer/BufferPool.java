@@ -56,13 +56,14 @@ import dev.ratelimit.Ticker;
  * permit per item of the batch, waiting for them without parking a thread.
  *
  * <p><b>No loss, no reordering.</b> A batch whose handler call throws stays at the head of the
- * buffer and is retried, the same batch, after an exponential backoff, before anything newer;
- * items offered meanwhile queue behind it and count against the bounds, which is what pushes back
- * on producers. (Should the limiter's capacity drop below the batch's size meanwhile, the batch is
- * split, in order, since it could never be permitted whole.) Retries go on until the batch is delivered or {@link #close()} gives up on it.
- * Ordering is total: batches, and items within them, follow the global offer order, so items of
- * any one key (or any one producer thread) are also delivered in order. Delivery is at least
- * once: a batch is delivered again after a failed attempt, even if that attempt wrote part of it.
+ * buffer and is retried, the same batch, after an exponential backoff, before anything newer; items
+ * offered meanwhile queue behind it and count against the bounds, which is what pushes back on
+ * producers. (Should the limiter's capacity drop below the batch's size meanwhile, the batch is
+ * split, in order, since it could never be permitted whole.) Retries go on until the batch is
+ * delivered or {@link #close()} gives up on it. Ordering is total: batches, and items within them,
+ * follow the global offer order, so items of any one key (or any one producer thread) are also
+ * delivered in order. Delivery is at least once: a batch is delivered again after a failed attempt,
+ * even if that attempt wrote part of it.
  *
  * <p><b>Close.</b> {@link #close()} stops accepting items (offers then throw
  * {@link IllegalStateException}), flushes everything left, retries included, for at most

@@ -39,8 +39,8 @@ class BufferPoolConfigTest {
 
 	@Test
 	void maxItemsMustBePositive() {
-		assertRejected((b) -> b.maxItems(0),
-				"maxItems must be positive, but was 0: it is the most items the buffer holds before offers are refused");
+		assertRejected((b) -> b.maxItems(0), "maxItems must be positive, but was 0: it is the most items the buffer "
+				+ "holds before offers are refused");
 		assertRejected((b) -> b.maxItems(-3),
 				"maxItems must be positive, but was -3: it is the most items the buffer holds before offers are "
 						+ "refused");

@@ -63,8 +63,9 @@ class BufferPoolPropertyTest {
 	@Property(tries = 300)
 	void nothingIsLostDuplicatedOrReordered(@ForAll @IntRange(min = 1, max = 20) int maxItems,
 			@ForAll @IntRange(min = 1, max = 20) int batchSeed, @ForAll @IntRange(min = 40, max = 200) int maxBytes,
-			@ForAll @IntRange(min = 1, max = 200) int batchBytesSeed, @ForAll @IntRange(min = 0, max = 2_000) int maxAgeMillis,
-			@ForAll boolean paced, @ForAll("steps") List<Step> steps) {
+			@ForAll @IntRange(min = 1, max = 200) int batchBytesSeed,
+			@ForAll @IntRange(min = 0, max = 2_000) int maxAgeMillis, @ForAll boolean paced,
+			@ForAll("steps") List<Step> steps) {
 		ManualClock clock = new ManualClock();
 		RecordingHandler<Item> handler = new RecordingHandler<>(clock);
 		int maxBatchSize = 1 + (batchSeed - 1) % maxItems;

@@ -84,7 +84,8 @@ class BufferPoolRetryTest {
 		pool.offer(2);
 		this.clock.advance(Duration.ofSeconds(5));
 		assertThat(this.listener.events()).containsExactly("failed 2 attempt=1 IOException backoff=50ms 0.20",
-				"failed 2 attempt=2 IOException backoff=150ms 0.20", "failed 2 attempt=3 IOException backoff=450ms 0.20",
+				"failed 2 attempt=2 IOException backoff=150ms 0.20",
+				"failed 2 attempt=3 IOException backoff=450ms 0.20",
 				"failed 2 attempt=4 IOException backoff=1000ms 0.20", "flushed 2 latency=0ms wait=1650ms 0.00");
 	}
 
@@ -182,7 +183,8 @@ class BufferPoolRetryTest {
 		assertThat(this.handler.calls()).isEmpty();
 		this.clock.advance(Duration.ofMillis(100));
 		assertThat(this.handler.delivered()).containsExactly(1);
-		assertThat(this.listener.events()).startsWith("failed 1 attempt=1 RejectedExecutionException backoff=100ms 0.00");
+		assertThat(this.listener.events())
+			.startsWith("failed 1 attempt=1 RejectedExecutionException backoff=100ms 0.00");
 	}
 
 	@Test
