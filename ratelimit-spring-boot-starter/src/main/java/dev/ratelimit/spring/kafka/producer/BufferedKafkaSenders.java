@@ -1,0 +1,249 @@
+package dev.ratelimit.spring.kafka.producer;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.kafka.core.KafkaTemplate;
+
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterRegistry;
+
+/**
+ * Creates {@link BufferedKafkaSender}s and stops them with the application. Auto-configured as a
+ * bean; inject it to create senders in code:
+ *
+ * <pre class="code">
+ * BufferedKafkaSender&lt;String, Order&gt; orders = senders.builder("orders", kafkaTemplate)
+ * 	.topic("orders")
+ * 	.maxRecords(50_000)
+ * 	.limiter("orders-out")          // a limiter of the registry
+ * 	.build();
+ * </pre>
+ *
+ * <p><b>Lifecycle.</b> A {@link SmartLifecycle} in a late phase ({@link #DEFAULT_PHASE}): it
+ * stops after listener containers and web servers, which may still offer records, and before
+ * Spring Kafka's producer factories (phase {@code Integer.MIN_VALUE}), which close their producers
+ * when stopped. Stopping flushes every live sender at once, then closes each within its close
+ * timeout; starting again (after {@code context.stop()}) gives each a new, empty buffer. A sender
+ * closed by its user is forgotten. Destroying the factory closes what is left.
+ *
+ * <p><b>Events.</b> Buffer events are published as Spring application events on one background
+ * thread, in order, so that listeners never run under a buffer's lock or delay an offer.
+ *
+ * <p>Thread-safe.
+ */
+public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
+
+	/** Stop phase: after listener containers and web servers, before producer factories. */
+	public static final int DEFAULT_PHASE = Integer.MIN_VALUE + 1000;
+
+	private static final Log logger = LogFactory.getLog(BufferedKafkaSenders.class);
+
+	private static final AtomicInteger eventThreads = new AtomicInteger();
+
+	private final @Nullable RateLimiterRegistry limiters;
+
+	private final @Nullable ApplicationEventPublisher publisher;
+
+	private final @Nullable ThreadPoolExecutor eventExecutor;
+
+	private final CopyOnWriteArrayList<BufferedKafkaSender<?, ?>> senders = new CopyOnWriteArrayList<>();
+
+	private final CopyOnWriteArrayList<Consumer<BufferedKafkaSender<?, ?>>> observers = new CopyOnWriteArrayList<>();
+
+	private volatile boolean running;
+
+	private volatile int phase = DEFAULT_PHASE;
+
+	/**
+	 * Creates a factory whose senders publish no events and take limiters only as instances.
+	 */
+	public BufferedKafkaSenders() {
+		this(null, null);
+	}
+
+	/**
+	 * Creates a factory.
+	 * @param limiters the registry that {@link BufferedKafkaSender.Builder#limiter(String)} looks
+	 * names up in, or {@code null} for none
+	 * @param publisher where buffer events go, or {@code null} for nowhere
+	 */
+	public BufferedKafkaSenders(@Nullable RateLimiterRegistry limiters, @Nullable ApplicationEventPublisher publisher) {
+		this.limiters = limiters;
+		this.publisher = publisher;
+		if (publisher != null) {
+			// one daemon thread, started on the first event and ended when idle: events keep their
+			// order, and a slow listener never holds a buffer's lock
+			ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+					(task) -> {
+						Thread thread = new Thread(task, "ratelimit-buffer-events-" + eventThreads.incrementAndGet());
+						thread.setDaemon(true);
+						return thread;
+					});
+			executor.allowCoreThreadTimeOut(true);
+			this.eventExecutor = executor;
+		}
+		else {
+			this.eventExecutor = null;
+		}
+	}
+
+	/**
+	 * Starts building a sender.
+	 * @param <K> the type of the keys
+	 * @param <V> the type of the values
+	 * @param name the sender's name: unique among this factory's live senders; used in messages,
+	 * events, meter tags and the flush thread's name
+	 * @param template the template that sends the records
+	 * @return the builder
+	 */
+	public <K, V> BufferedKafkaSender.Builder<K, V> builder(String name, KafkaTemplate<K, V> template) {
+		return new BufferedKafkaSender.Builder<>(name, template, this::limiter, this::publish, this::built,
+				this.senders::remove);
+	}
+
+	/**
+	 * Creates a sender with the default options.
+	 * @param <K> the type of the keys
+	 * @param <V> the type of the values
+	 * @param name the sender's name, unique among this factory's live senders
+	 * @param template the template that sends the records
+	 * @return the sender
+	 */
+	public <K, V> BufferedKafkaSender<K, V> create(String name, KafkaTemplate<K, V> template) {
+		return builder(name, template).build();
+	}
+
+	/**
+	 * Returns the live senders: created here and not closed by their user.
+	 * @return the senders, in creation order
+	 */
+	public List<BufferedKafkaSender<?, ?>> senders() {
+		return List.copyOf(this.senders);
+	}
+
+	/**
+	 * Calls an action for every live sender and for every sender created from now on (used to
+	 * register meters). The action may see a sender twice when one is created meanwhile.
+	 */
+	void forEachSender(Consumer<BufferedKafkaSender<?, ?>> action) {
+		this.observers.add(action);
+		this.senders.forEach(action);
+	}
+
+	private RateLimiter limiter(String name) {
+		if (this.limiters == null) {
+			throw new IllegalStateException("no limiter registry to look limiter '" + name + "' up in: pass the "
+					+ "limiter itself, or create this factory with a RateLimiterRegistry");
+		}
+		if (!this.limiters.isDefined(name)) {
+			throw new IllegalArgumentException("no limiter named '" + name + "' is declared, and there is no default "
+					+ "limit: declare ratelimit.limiters." + name + " or use the name of a declared limiter");
+		}
+		return this.limiters.limiter(name);
+	}
+
+	private void built(BufferedKafkaSender<?, ?> sender) {
+		for (BufferedKafkaSender<?, ?> live : this.senders) {
+			if (live.name().equals(sender.name())) {
+				sender.close();
+				throw new IllegalStateException("a buffered sender named '" + sender.name() + "' already exists: "
+						+ "names identify senders in events and meters, so give each its own, or close the other first");
+			}
+		}
+		this.senders.add(sender);
+		this.observers.forEach((observer) -> observer.accept(sender));
+	}
+
+	private void publish(BufferEvent event) {
+		ThreadPoolExecutor executor = this.eventExecutor;
+		if (executor == null) {
+			return;
+		}
+		try {
+			executor.execute(() -> {
+				try {
+					this.publisher.publishEvent(event);
+				}
+				catch (RuntimeException ex) {
+					logger.warn("Could not publish " + event, ex);
+				}
+			});
+		}
+		catch (RejectedExecutionException ex) {
+			logger.debug("Dropped " + event + ": the sender factory is destroyed");
+		}
+	}
+
+	@Override
+	public void start() {
+		for (BufferedKafkaSender<?, ?> sender : this.senders) {
+			sender.start();
+		}
+		this.running = true;
+	}
+
+	/**
+	 * Flushes every live sender at once, then closes each within its close timeout, so shutdown
+	 * takes about as long as the slowest sender rather than the sum.
+	 */
+	@Override
+	public void stop() {
+		this.running = false;
+		for (BufferedKafkaSender<?, ?> sender : this.senders) {
+			if (sender.isOpen()) {
+				sender.flushSoon();
+			}
+		}
+		for (BufferedKafkaSender<?, ?> sender : this.senders) {
+			sender.stop();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public int getPhase() {
+		return this.phase;
+	}
+
+	/**
+	 * Sets the lifecycle phase in which senders are stopped.
+	 * @param phase the phase; it must stay above the producer factories' phase
+	 */
+	public void setPhase(int phase) {
+		this.phase = phase;
+	}
+
+	/**
+	 * Closes every live sender and stops publishing events.
+	 */
+	@Override
+	public void destroy() {
+		stop();
+		for (BufferedKafkaSender<?, ?> sender : this.senders) {
+			sender.close();
+		}
+		if (this.eventExecutor != null) {
+			this.eventExecutor.shutdown();
+		}
+	}
+
+}
