@@ -19,13 +19,13 @@ import org.springframework.kafka.mock.MockProducerFactory;
  * A {@link KafkaTemplate} over Kafka's {@link MockProducer}: sends are recorded in order, with
  * the time each was made, and answered at once ({@code autoComplete}) or when the test says so.
  */
-final class MockKafka {
+public final class MockKafka {
 
-	final RecordingProducer producer;
+	public final RecordingProducer producer;
 
-	final KafkaTemplate<String, String> template;
+	public final KafkaTemplate<String, String> template;
 
-	MockKafka(boolean autoComplete) {
+	public MockKafka(boolean autoComplete) {
 		this(autoComplete, System::nanoTime);
 	}
 
@@ -35,7 +35,7 @@ final class MockKafka {
 	}
 
 	/** The values sent so far, in send order, repeats included. */
-	List<String> sentValues() {
+	public List<String> sentValues() {
 		return this.producer.history().stream().map(ProducerRecord::value).toList();
 	}
 
@@ -43,7 +43,7 @@ final class MockKafka {
 	 * Stays open when the template closes it after each send (a real factory hands out a
 	 * close-safe proxy), and records when each send was made.
 	 */
-	static final class RecordingProducer extends MockProducer<String, String> {
+	public static final class RecordingProducer extends MockProducer<String, String> {
 
 		final List<Long> sendTimes = new CopyOnWriteArrayList<>();
 

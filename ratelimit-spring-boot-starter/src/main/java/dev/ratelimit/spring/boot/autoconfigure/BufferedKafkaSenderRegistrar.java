@@ -1,0 +1,70 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.util.Map;
+import java.util.TreeSet;
+
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.support.AbstractBeanDefinition;
+import org.springframework.beans.factory.support.AutowireCandidateQualifier;
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
+import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
+import org.springframework.core.env.Environment;
+import org.springframework.core.type.AnnotationMetadata;
+
+import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
+import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
+
+/**
+ * Declares one {@link BufferedKafkaSender} bean per {@code ratelimit.buffers.<name>}: named
+ * {@code <name>BufferedKafkaSender}, qualified {@code <name>}, created by
+ * {@link BufferedSenderDefinitions}. A bean the application already declares under that name
+ * wins. The bean's type is raw, so it can be injected as {@code BufferedKafkaSender<K, V>} for the
+ * template's key and value types, as Boot's {@code KafkaTemplate<?, ?>} is.
+ */
+class BufferedKafkaSenderRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware, BeanFactoryAware {
+
+	static final String BEAN_NAME_SUFFIX = "BufferedKafkaSender";
+
+	private Environment environment;
+
+	private ConfigurableListableBeanFactory beanFactory;
+
+	@Override
+	public void setEnvironment(Environment environment) {
+		this.environment = environment;
+	}
+
+	@Override
+	public void setBeanFactory(BeanFactory beanFactory) throws BeansException {
+		this.beanFactory = (ConfigurableListableBeanFactory) beanFactory;
+	}
+
+	@Override
+	public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
+		// only the names are needed here; the values are bound again, with the application's
+		// converters, into RateLimitBufferProperties when the senders are created
+		Map<String, RateLimitBufferProperties.Buffer> buffers = Binder.get(this.environment)
+			.bind(BufferedSenderDefinitions.PREFIX, Bindable.mapOf(String.class, RateLimitBufferProperties.Buffer.class))
+			.orElse(Map.of());
+		for (String name : new TreeSet<>(buffers.keySet())) {
+			String beanName = name + BEAN_NAME_SUFFIX;
+			if (registry.containsBeanDefinition(beanName)) {
+				continue;
+			}
+			RootBeanDefinition definition = new RootBeanDefinition(BufferedKafkaSender.class);
+			definition.setInstanceSupplier(() -> BufferedSenderDefinitions.create(name, beanName, this.beanFactory));
+			definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
+			definition.setDestroyMethodName(AbstractBeanDefinition.INFER_METHOD);
+			registry.registerBeanDefinition(beanName, definition);
+		}
+	}
+
+}

@@ -1,0 +1,433 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.StreamSupport;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.annotation.ImportCandidates;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.util.unit.DataSize;
+
+import dev.ratelimit.spring.kafka.producer.BufferBackpressureEvent;
+import dev.ratelimit.spring.kafka.producer.BufferEvent;
+import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
+import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenderMetrics;
+import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
+import dev.ratelimit.spring.kafka.producer.MockKafka;
+import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
+import dev.ratelimit.spring.kafka.producer.RecordSizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class RateLimitBufferAutoConfigurationTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class, RateLimitAutoConfiguration.class,
+				RateLimitBufferAutoConfiguration.class));
+
+	/** The same runner over a mock producer, for tests that send. */
+	private final ApplicationContextRunner mockRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(RateLimitAutoConfiguration.class,
+				RateLimitBufferAutoConfiguration.class))
+		.withUserConfiguration(MockKafkaConfiguration.class)
+		.withPropertyValues("ratelimit.buffers.orders.topic=orders", "ratelimit.buffers.orders.max-age=1h");
+
+	/** Loads a YAML file as application.yml would be, below any property values of a test. */
+	static ApplicationContextInitializer<ConfigurableApplicationContext> yaml(String resource) {
+		return (context) -> {
+			try {
+				new YamlPropertySourceLoader().load(resource, new ClassPathResource(resource))
+					.forEach(context.getEnvironment().getPropertySources()::addLast);
+			}
+			catch (IOException ex) {
+				throw new UncheckedIOException(ex);
+			}
+		};
+	}
+
+	@Test
+	void theDocumentedExampleBindsEveryPropertyAndDeclaresItsSender() {
+		this.contextRunner.withInitializer(yaml("buffered-producing.yml"))
+			.withUserConfiguration(OrdersClient.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed().hasSingleBean(BufferedKafkaSenders.class);
+				RateLimitBufferProperties.Buffer orders = context.getBean(RateLimitBufferProperties.class)
+					.getBuffers()
+					.get("orders");
+				assertThat(orders.getTopic()).isEqualTo("orders");
+				assertThat(orders.getTemplate()).isNull();
+				assertThat(orders.getMaxRecords()).isEqualTo(50_000);
+				assertThat(orders.getMaxBytes()).isEqualTo(DataSize.ofMegabytes(64));
+				assertThat(orders.getMaxBatch()).isEqualTo(500);
+				assertThat(orders.getMaxAge()).isEqualTo(Duration.ofMillis(200));
+				assertThat(orders.getLimiter()).isEqualTo("orders-out");
+				assertThat(orders.getInitialBackoff()).isEqualTo(Duration.ofMillis(100));
+				assertThat(orders.getMaxBackoff()).isEqualTo(Duration.ofSeconds(5));
+				assertThat(orders.getBackoffMultiplier()).isEqualTo(2.0);
+				assertThat(orders.getSendTimeout()).isEqualTo(Duration.ofSeconds(30));
+				assertThat(orders.getCloseTimeout()).isEqualTo(Duration.ofSeconds(30));
+				assertThat(orders.getLowWaterMark()).isEqualTo(0.5);
+
+				BufferedKafkaSender<?, ?> sender = context.getBean("ordersBufferedKafkaSender", BufferedKafkaSender.class);
+				assertThat(context.getBean(OrdersClient.class).orders).isSameAs(sender);
+				assertThat(sender.name()).isEqualTo("orders");
+				assertThat(sender.topic()).isEqualTo("orders");
+				assertThat(sender.maxRecords()).isEqualTo(50_000);
+				assertThat(sender.maxBytes()).isEqualTo(DataSize.ofMegabytes(64).toBytes());
+				assertThat(context.getBean(BufferedKafkaSenders.class).senders()).containsExactly(sender);
+			});
+	}
+
+	@Test
+	void defaultsApplyToEveryUnsetProperty() {
+		this.contextRunner.withPropertyValues("ratelimit.buffers.events.topic=events").run((context) -> {
+			RateLimitBufferProperties.Buffer events = context.getBean(RateLimitBufferProperties.class)
+				.getBuffers()
+				.get("events");
+			assertThat(events.getMaxRecords()).isEqualTo(10_000);
+			assertThat(events.getMaxBytes()).isEqualTo(DataSize.ofMegabytes(32));
+			assertThat(events.getMaxBatch()).isNull();
+			assertThat(events.getMaxAge()).isEqualTo(Duration.ofMillis(200));
+			assertThat(events.getLimiter()).isNull();
+			assertThat(events.getInitialBackoff()).isEqualTo(Duration.ofMillis(100));
+			assertThat(events.getMaxBackoff()).isEqualTo(Duration.ofSeconds(5));
+			assertThat(events.getBackoffMultiplier()).isEqualTo(2.0);
+			assertThat(events.getSendTimeout()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(events.getCloseTimeout()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(events.getLowWaterMark()).isEqualTo(0.5);
+			// sized with the serializers Boot configured for the template
+			BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+			sender.offer("events", "key", "value");
+			assertThat(sender.bytes()).isEqualTo(8);
+			sender.close(Duration.ZERO);
+		});
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@CsvSource(delimiter = '|', textBlock = """
+			max-records=0              | max-records        | so it must be at least 1
+			max-bytes=0B               | max-bytes          | so it must be at least 1 byte
+			max-batch=0                | max-batch          | so it must be at least 1
+			max-batch=10001            | max-batch          | can never exceed max-records (10000)
+			max-batch=600              | max-batch          | limiter 'orders-out' never holds more than 500
+			max-age=-1s                | max-age            | so it cannot be negative
+			initial-backoff=0s         | initial-backoff    | so it must be positive
+			max-backoff=50ms           | max-backoff        | retries wait from initial-backoff (PT0.1S) up to max-backoff
+			backoff-multiplier=0.5     | backoff-multiplier | a finite number of at least 1.0
+			send-timeout=0s            | send-timeout       | so it must be positive
+			close-timeout=-1s          | close-timeout      | so it cannot be negative
+			low-water-mark=0           | low-water-mark     | greater than 0 and at most 1
+			low-water-mark=1.5         | low-water-mark     | greater than 0 and at most 1
+			topic=                     | topic              | a topic name cannot be blank
+			limiter=missing            | limiter            | no limiter named 'missing' is declared
+			template=nope              | template           | there is no bean named 'nope'
+			template=rateLimiterRegistry | template         | bean 'rateLimiterRegistry' is not a KafkaTemplate
+			""")
+	void everyBadValueStopsStartUpNamingTheProperty(String assignment, String property, String reason) {
+		this.contextRunner.withPropertyValues("ratelimit.limiters.orders-out.rate=500/1s",
+				"ratelimit.buffers.orders.limiter=orders-out", "ratelimit.buffers.orders." + assignment)
+			.run((context) -> {
+				InvalidRateLimitConfigurationException failure = invalid(context);
+				assertThat(failure.getProperty()).isEqualTo("ratelimit.buffers.orders." + property);
+				assertThat(failure.getReason()).contains(reason);
+				assertThat(failure.getAction()).isNotBlank();
+			});
+	}
+
+	@Test
+	void theFailureAnalysisNamesThePropertyValueReasonAndFix() {
+		this.contextRunner.withPropertyValues("ratelimit.buffers.orders.max-records=0").run((context) -> {
+			FailureAnalysis analysis = new InvalidRateLimitConfigurationFailureAnalyzer()
+				.analyze(context.getStartupFailure());
+			assertThat(analysis.getDescription()).contains("Property: ratelimit.buffers.orders.max-records")
+				.contains("Value: \"0\"")
+				.contains("it is the most records the buffer holds");
+			assertThat(analysis.getAction()).isEqualTo("Set 1 or more, for example 10000.");
+		});
+	}
+
+	@Test
+	void withoutATemplateTheSenderCannotBeCreated() {
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(RateLimitAutoConfiguration.class, RateLimitBufferAutoConfiguration.class))
+			.withPropertyValues("ratelimit.buffers.orders.topic=orders")
+			.run((context) -> {
+				InvalidRateLimitConfigurationException failure = invalid(context);
+				assertThat(failure.getProperty()).isEqualTo("ratelimit.buffers.orders.template");
+				assertThat(failure.getReason()).isEqualTo("there is no KafkaTemplate bean to send with");
+			});
+	}
+
+	@Test
+	void withSeveralTemplatesAndNoPrimaryOneMustBeNamed() {
+		this.mockRunner.withUserConfiguration(SecondTemplateConfiguration.class).run((context) -> {
+			InvalidRateLimitConfigurationException failure = invalid(context);
+			assertThat(failure.getProperty()).isEqualTo("ratelimit.buffers.orders.template");
+			assertThat(failure.getReason()).contains("several KafkaTemplate beans").contains("none is primary");
+		});
+		this.mockRunner.withUserConfiguration(SecondTemplateConfiguration.class)
+			.withPropertyValues("ratelimit.buffers.orders.template=secondTemplate",
+					"ratelimit.buffers.orders.max-bytes=1MB")
+			.withBean(RecordSizer.class, () -> (record) -> 1)
+			.run((context) -> {
+				BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+				sender.offerDefault("k", "v");
+				sender.flush().join();
+				assertThat(context.getBean("second", MockKafka.class).sentValues()).containsExactly("v");
+				assertThat(context.getBean("mockKafka", MockKafka.class).sentValues()).isEmpty();
+			});
+		this.mockRunner.withUserConfiguration(PrimaryTemplateConfiguration.class)
+			.withBean(RecordSizer.class, RecordSizer::none)
+			.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(BufferedKafkaSender.class));
+	}
+
+	@Test
+	void withoutSerializersToSizeWithARecordSizerBeanIsNeeded() {
+		this.mockRunner.run((context) -> {
+			InvalidRateLimitConfigurationException failure = invalid(context);
+			assertThat(failure.getProperty()).isEqualTo("ratelimit.buffers.orders.max-bytes");
+			assertThat(failure.getReason()).contains("has no key.serializer");
+		});
+		this.mockRunner.withBean(RecordSizer.class, () -> (record) -> 7).run((context) -> {
+			BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+			sender.offerDefault("k", "v");
+			assertThat(sender.bytes()).isEqualTo(7);
+		});
+	}
+
+	@Test
+	void closingTheContextSendsWhatIsBuffered() {
+		MockKafka[] kafka = new MockKafka[1];
+		this.mockRunner.withBean(RecordSizer.class, RecordSizer::none).run((context) -> {
+			kafka[0] = context.getBean(MockKafka.class);
+			BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+			for (int i = 0; i < 5; i++) {
+				sender.offerDefault("k", "v" + i);
+			}
+			assertThat(kafka[0].sentValues()).isEmpty();
+		});
+		assertThat(kafka[0].sentValues()).containsExactly("v0", "v1", "v2", "v3", "v4");
+	}
+
+	@Test
+	void backpressureIsPublishedAsAnApplicationEvent() {
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(RateLimitAutoConfiguration.class, RateLimitBufferAutoConfiguration.class))
+			.withBean(RecordSizer.class, RecordSizer::none)
+			.withBean(KafkaTemplate.class, () -> new MockKafka(false).template)
+			.withPropertyValues("ratelimit.buffers.orders.topic=orders", "ratelimit.buffers.orders.max-records=2",
+					"ratelimit.buffers.orders.close-timeout=0s")
+			.withUserConfiguration(EventsConfiguration.class)
+			.run((context) -> {
+				BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+				sender.offerDefault("k", "v0");
+				sender.offerDefault("k", "v1");
+				assertThat(sender.offerDefault("k", "v2")).isFalse();
+				List<BufferEvent> events = context.getBean(EventsConfiguration.class).events;
+				await().until(() -> !events.isEmpty());
+				assertThat(events.get(0)).isInstanceOf(BufferBackpressureEvent.class);
+				assertThat(events.get(0).getBufferName()).isEqualTo("orders");
+				assertThat(events.get(0).getUtilization()).isEqualTo(1.0);
+			});
+	}
+
+	@Test
+	void sendersHaveMetersWhenThereIsAMeterRegistry() {
+		this.mockRunner.withBean(RecordSizer.class, RecordSizer::none)
+			.withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+					SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class))
+			.run((context) -> {
+				BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+				sender.offerDefault("k", "v");
+				MeterRegistry meters = context.getBean(MeterRegistry.class);
+				assertThat(meters.get("ratelimit.buffer.size").tag("name", "orders").gauge().value()).isOne();
+				assertThat(meters.get("ratelimit.buffer.utilization").tag("name", "orders").gauge().value())
+					.isEqualTo(1.0 / 10_000);
+				assertThat(meters.get("ratelimit.buffer.offers")
+					.tags("name", "orders", "result", "accepted")
+					.functionCounter()
+					.count()).isOne();
+			});
+	}
+
+	@Test
+	void whenMicrometerIsNotOnTheClasspathThenThereIsNoMeterBinder() {
+		this.mockRunner.withBean(RecordSizer.class, RecordSizer::none)
+			.withClassLoader(new FilteredClassLoader(MeterBinder.class))
+			.run((context) -> assertThat(context).hasNotFailed()
+				.hasSingleBean(BufferedKafkaSender.class)
+				.doesNotHaveBean(BufferedKafkaSenderMetrics.class));
+	}
+
+	@Test
+	void whenKafkaIsNotOnTheClasspathThenNothingIsDeclared() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(KafkaTemplate.class))
+			.withPropertyValues("ratelimit.buffers.orders.topic=orders")
+			.run((context) -> assertThat(context).hasNotFailed()
+				.doesNotHaveBean(BufferedKafkaSenders.class)
+				.doesNotHaveBean(BufferedKafkaSender.class)
+				.doesNotHaveBean(RateLimitBufferProperties.class));
+	}
+
+	@Test
+	void whenRateLimitingIsDisabledThenNothingIsDeclared() {
+		this.contextRunner.withPropertyValues("ratelimit.enabled=false", "ratelimit.buffers.orders.topic=orders")
+			.run((context) -> assertThat(context).hasNotFailed()
+				.doesNotHaveBean(BufferedKafkaSenders.class)
+				.doesNotHaveBean(BufferedKafkaSender.class));
+	}
+
+	@Test
+	void userBeansBackOff() {
+		this.mockRunner.withBean(RecordSizer.class, RecordSizer::none)
+			.withUserConfiguration(UserBeansConfiguration.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(BufferedKafkaSenders.class)).isSameAs(UserBeansConfiguration.SENDERS);
+				assertThat(context.getBean(BufferedKafkaSenderMetrics.class)).isSameAs(UserBeansConfiguration.METRICS);
+				// a bean of the sender's name wins over the property-declared one
+				assertThat(context.getBean("ordersBufferedKafkaSender")).isEqualTo("the user's");
+			});
+	}
+
+	@Test
+	void theAutoConfigurationIsImported() {
+		List<String> imports = StreamSupport
+			.stream(ImportCandidates.load(AutoConfiguration.class, getClass().getClassLoader()).spliterator(), false)
+			.toList();
+		assertThat(imports).contains(RateLimitBufferAutoConfiguration.class.getName());
+	}
+
+	private static InvalidRateLimitConfigurationException invalid(
+			org.springframework.boot.test.context.assertj.AssertableApplicationContext context) {
+		assertThat(context).hasFailed();
+		Throwable cause = context.getStartupFailure();
+		while (cause != null && !(cause instanceof InvalidRateLimitConfigurationException)) {
+			cause = cause.getCause();
+		}
+		assertThat(cause).as("an InvalidRateLimitConfigurationException in %s", context.getStartupFailure())
+			.isNotNull();
+		return (InvalidRateLimitConfigurationException) cause;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class MockKafkaConfiguration {
+
+		@Bean
+		MockKafka mockKafka() {
+			return new MockKafka(true);
+		}
+
+		@Bean
+		KafkaTemplate<String, String> kafkaTemplate(MockKafka mockKafka) {
+			return mockKafka.template;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class SecondTemplateConfiguration {
+
+		@Bean
+		MockKafka second() {
+			return new MockKafka(true);
+		}
+
+		@Bean
+		KafkaTemplate<String, String> secondTemplate(@Qualifier("second") MockKafka second) {
+			return second.template;
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class OrdersClient {
+
+		BufferedKafkaSender<String, String> orders;
+
+		@Bean
+		String ordersClient(@Qualifier("orders") BufferedKafkaSender<String, String> orders) {
+			this.orders = orders;
+			return "client";
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class EventsConfiguration {
+
+		final List<BufferEvent> events = new CopyOnWriteArrayList<>();
+
+		@EventListener
+		void on(BufferEvent event) {
+			this.events.add(event);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UserBeansConfiguration {
+
+		static final BufferedKafkaSenders SENDERS = new BufferedKafkaSenders();
+
+		static final BufferedKafkaSenderMetrics METRICS = new BufferedKafkaSenderMetrics(SENDERS);
+
+		@Bean
+		BufferedKafkaSenders mySenders() {
+			return SENDERS;
+		}
+
+		@Bean
+		BufferedKafkaSenderMetrics myMetrics() {
+			return METRICS;
+		}
+
+		@Bean
+		String ordersBufferedKafkaSender() {
+			return "the user's";
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class PrimaryTemplateConfiguration {
+
+		@Bean
+		@Primary
+		KafkaTemplate<String, String> primaryTemplate() {
+			return new MockKafka(true).template;
+		}
+
+	}
+
+}
