@@ -124,7 +124,7 @@ class RateLimitBufferAutoConfigurationTests {
 			assertThat(events.getCloseTimeout()).isEqualTo(Duration.ofSeconds(30));
 			assertThat(events.getLowWaterMark()).isEqualTo(0.5);
 			// sized with the serializers Boot configured for the template
-			BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+			BufferedKafkaSender<String, String> sender = sender(context);
 			sender.offer("events", "key", "value");
 			assertThat(sender.bytes()).isEqualTo(8);
 			sender.close(Duration.ZERO);
@@ -199,7 +199,7 @@ class RateLimitBufferAutoConfigurationTests {
 					"ratelimit.buffers.orders.max-bytes=1MB")
 			.withBean(RecordSizer.class, () -> (record) -> 1)
 			.run((context) -> {
-				BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+				BufferedKafkaSender<String, String> sender = sender(context);
 				sender.offerDefault("k", "v");
 				sender.flush().join();
 				assertThat(context.getBean("second", MockKafka.class).sentValues()).containsExactly("v");
@@ -218,7 +218,7 @@ class RateLimitBufferAutoConfigurationTests {
 			assertThat(failure.getReason()).contains("has no key.serializer");
 		});
 		this.mockRunner.withBean(RecordSizer.class, () -> (record) -> 7).run((context) -> {
-			BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+			BufferedKafkaSender<String, String> sender = sender(context);
 			sender.offerDefault("k", "v");
 			assertThat(sender.bytes()).isEqualTo(7);
 		});
@@ -229,7 +229,7 @@ class RateLimitBufferAutoConfigurationTests {
 		MockKafka[] kafka = new MockKafka[1];
 		this.mockRunner.withBean(RecordSizer.class, RecordSizer::none).run((context) -> {
 			kafka[0] = context.getBean(MockKafka.class);
-			BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+			BufferedKafkaSender<String, String> sender = sender(context);
 			for (int i = 0; i < 5; i++) {
 				sender.offerDefault("k", "v" + i);
 			}
@@ -249,7 +249,7 @@ class RateLimitBufferAutoConfigurationTests {
 					"ratelimit.buffers.orders.close-timeout=0s")
 			.withUserConfiguration(EventsConfiguration.class)
 			.run((context) -> {
-				BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+				BufferedKafkaSender<String, String> sender = sender(context);
 				sender.offerDefault("k", "v0");
 				sender.offerDefault("k", "v1");
 				assertThat(sender.offerDefault("k", "v2")).isFalse();
@@ -267,7 +267,7 @@ class RateLimitBufferAutoConfigurationTests {
 			.withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
 					SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class))
 			.run((context) -> {
-				BufferedKafkaSender<String, String> sender = context.getBean(BufferedKafkaSender.class);
+				BufferedKafkaSender<String, String> sender = sender(context);
 				sender.offerDefault("k", "v");
 				MeterRegistry meters = context.getBean(MeterRegistry.class);
 				assertThat(meters.get("ratelimit.buffer.size").tag("name", "orders").gauge().value()).isOne();
@@ -326,6 +326,11 @@ class RateLimitBufferAutoConfigurationTests {
 			.stream(ImportCandidates.load(AutoConfiguration.class, getClass().getClassLoader()).spliterator(), false)
 			.toList();
 		assertThat(imports).contains(RateLimitBufferAutoConfiguration.class.getName());
+	}
+
+	@SuppressWarnings("unchecked")
+	private static BufferedKafkaSender<String, String> sender(ConfigurableApplicationContext context) {
+		return context.getBean(BufferedKafkaSender.class);
 	}
 
 	private static InvalidRateLimitConfigurationException invalid(
