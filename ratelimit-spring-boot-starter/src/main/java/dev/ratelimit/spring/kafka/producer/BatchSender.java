@@ -26,10 +26,11 @@ import dev.ratelimit.buffer.FlushHandler;
  * <p>A retry does not start over. It first waits again for sends still unanswered (a record whose
  * outcome is unknown is never sent twice: it may yet succeed), then sends only what is not in the
  * log: the failed records and those never sent. To keep each key in order it also sends again any
- * record that Kafka acknowledged <em>after</em> an earlier record of its group had failed (an
- * idempotent producer makes that rare: a failed batch fails the later in-flight batches of its
- * partition too). Those resends are certain duplicates, counted as such; resent failed records are
- * duplicates only when the broker wrote them but the answer was lost, and are counted as retried.
+ * record that Kafka acknowledged <em>after</em> an earlier record of its group had failed (rare
+ * with an idempotent producer, whose later sends to the partition usually fail with the first:
+ * they expire together, or are refused for the gap in sequence numbers). Those resends are certain
+ * duplicates, counted as such; resent failed records are duplicates only when the broker wrote
+ * them but the answer was lost, and are counted as retried.
  *
  * <p>The pool may split a failed batch before its next attempt (when the limiter's capacity
  * drops); the ordering rule must see the whole batch, so the last failed batch is kept as the

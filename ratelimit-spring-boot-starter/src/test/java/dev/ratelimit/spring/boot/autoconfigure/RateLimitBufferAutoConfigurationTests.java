@@ -2,9 +2,13 @@ package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -104,6 +108,16 @@ class RateLimitBufferAutoConfigurationTests {
 				assertThat(sender.maxBytes()).isEqualTo(DataSize.ofMegabytes(64).toBytes());
 				assertThat(context.getBean(BufferedKafkaSenders.class).senders()).containsExactly(sender);
 			});
+	}
+
+	@Test
+	void theDocumentationShowsTheExampleAsTheTestsLoadIt() throws IOException {
+		String example = new ClassPathResource("buffered-producing.yml").getContentAsString(StandardCharsets.UTF_8)
+			.lines()
+			.dropWhile((line) -> line.startsWith("#"))
+			.collect(Collectors.joining("\n"));
+		// the tests run in the module's directory
+		assertThat(Files.readString(Path.of("../docs/kafka-buffered-producing.md"))).contains(example);
 	}
 
 	@Test
