@@ -151,23 +151,32 @@ class BufferedKafkaSenderTests {
 	@Test
 	void retriesBackOffExponentiallyUpToTheMaximum() {
 		MockKafka kafka = new MockKafka(true);
+		// attempts run on the test thread, inside clock.advance: each retry happens exactly when due
 		BufferedKafkaSender<String, String> sender = builder(kafka).initialBackoff(Duration.ofMillis(100))
 			.maxBackoff(Duration.ofMillis(300))
+			.executor(Runnable::run)
 			.build();
 		kafka.producer.sendException = new IllegalStateException("no metadata");
 		sender.offer(record("a", "a0"));
 		sender.flush();
-		await().until(() -> sender.stats().failedAttempts() == 1);
-		for (long expected : new long[] { 2, 3, 4, 5 }) {
-			this.clock.advance(Duration.ofMillis(300));
-			await().until(() -> sender.stats().failedAttempts() == expected);
-		}
-		assertThat(this.events).filteredOn(BufferFlushFailedEvent.class::isInstance)
+		assertThat(sender.stats().failedAttempts()).isOne();
+		this.clock.advance(Duration.ofMillis(99));
+		assertThat(sender.stats().failedAttempts()).isOne();
+		this.clock.advance(Duration.ofMillis(1)); // 100 ms: the first retry
+		assertThat(sender.stats().failedAttempts()).isEqualTo(2);
+		this.clock.advance(Duration.ofMillis(200)); // 300 ms: the second, 200 ms later
+		assertThat(sender.stats().failedAttempts()).isEqualTo(3);
+		this.clock.advance(Duration.ofMillis(299));
+		assertThat(sender.stats().failedAttempts()).isEqualTo(3);
+		this.clock.advance(Duration.ofMillis(1)); // 600 ms: the third, 300 ms later (the maximum)
+		assertThat(sender.stats().failedAttempts()).isEqualTo(4);
+		await().untilAsserted(() -> assertThat(this.events).filteredOn(BufferFlushFailedEvent.class::isInstance)
 			.extracting((event) -> ((BufferFlushFailedEvent) event).getNextBackoff())
-			.startsWith(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(300), Duration.ofMillis(300));
+			.containsExactly(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(300),
+					Duration.ofMillis(300)));
 		kafka.producer.sendException = null;
 		this.clock.advance(Duration.ofMillis(300));
-		await().until(() -> sender.stats().sent() == 1);
+		assertThat(sender.stats().sent()).isOne();
 	}
 
 	@Test
