@@ -389,8 +389,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.lastGranted = grant.granted();
 		}
 		if (grant.granted() > 0 || pooled() > 0) {
-			// spend no later than the authority's expiry, less a margin for the trip and the keeper
-			this.expiryNanos = receivedNanos + grant.ttlMillis() * 1_000_000L - Math.max(this.lastRoundTripNanos, 0);
+			// The authority's expiry started when it sent the grant, a return trip ago: stop spending
+			// that much earlier, but never by more than a tenth of the lease, or one slow round trip
+			// (a rebalance) would forfeit a fresh lease at once.
+			long ttlNanos = grant.ttlMillis() * 1_000_000L;
+			long margin = Math.min(Math.max(this.lastRoundTripNanos, 0), ttlNanos / 10);
+			this.expiryNanos = receivedNanos + ttlNanos - margin;
 		}
 		if (grant.version() != this.version) {
 			this.version = grant.version();

@@ -204,9 +204,16 @@ public class RateLimitProperties {
 		 */
 		private final Boolean headers;
 
+		/**
+		 * Adaptive control of the rate: lowered on back-off signals, consumer lag or high
+		 * utilization, recovered step by step.
+		 */
+		private final Adaptive adaptive;
+
 		public Limiter(Scope scope, Algorithm algorithm, Rate rate, Long capacity, Long initialPermits, Duration warmup,
 				Integer slices, Long maxConcurrent, List<Bandwidth> bandwidths, List<Tier> tiers, Duration waitTimeout,
-				Integer maxKeys, Duration keyIdleTimeout, Boolean headers) {
+				Integer maxKeys, Duration keyIdleTimeout, Boolean headers, Adaptive adaptive) {
+			this.adaptive = adaptive;
 			this.scope = scope;
 			this.algorithm = algorithm;
 			this.rate = rate;
@@ -277,6 +284,205 @@ public class RateLimitProperties {
 
 		public Boolean getHeaders() {
 			return this.headers;
+		}
+
+		public Adaptive getAdaptive() {
+			return this.adaptive;
+		}
+
+	}
+
+	/**
+	 * Adaptive control of a limiter's rate. The configured rate is the ceiling.
+	 */
+	public static class Adaptive {
+
+		/**
+		 * Whether the limiter's rate is controlled adaptively.
+		 */
+		private final Boolean enabled;
+
+		/**
+		 * Lowest rate, as a fraction of the configured rate.
+		 */
+		private final Double floorFraction;
+
+		/**
+		 * Factor the rate is multiplied by on a back-off signal.
+		 */
+		private final Double decreaseFactor;
+
+		/**
+		 * Shortest time between two decreases on back-off signals; a burst of signals is one step.
+		 */
+		private final Duration decreaseCooldown;
+
+		/**
+		 * Time without a decrease before each recovery step.
+		 */
+		private final Duration recoveryInterval;
+
+		/**
+		 * Size of a recovery step, as a fraction of the configured rate.
+		 */
+		private final Double recoveryStep;
+
+		/**
+		 * Consumer lag above which the severity is warning.
+		 */
+		private final Long warningLag;
+
+		/**
+		 * Consumer lag above which the severity is critical.
+		 */
+		private final Long criticalLag;
+
+		/**
+		 * Consumer lag above which the severity is emergency (the rate drops to the floor).
+		 */
+		private final Long emergencyLag;
+
+		/**
+		 * Consumer lag below which the severity returns to normal and the rate may recover.
+		 */
+		private final Long recoveryLag;
+
+		/**
+		 * Rate at warning severity, as a fraction of the configured rate.
+		 */
+		private final Double warningFraction;
+
+		/**
+		 * Rate at critical severity, as a fraction of the configured rate.
+		 */
+		private final Double criticalFraction;
+
+		/**
+		 * Utilization above which the rate is lowered, when utilization is a signal.
+		 */
+		private final Double highUtilization;
+
+		/**
+		 * Utilization below which the rate may recover at once, when utilization is a signal.
+		 */
+		private final Double lowUtilization;
+
+		/**
+		 * Factor the rate is multiplied by at high utilization.
+		 */
+		private final Double utilizationDecreaseFactor;
+
+		/**
+		 * Whether the limiter's own utilization is sampled as a signal.
+		 */
+		private final Boolean utilization;
+
+		/**
+		 * Exceptions that mean "back off" when a @RateLimited call of this limiter throws them (an
+		 * HTTP 429 from a downstream service, for example), by class name.
+		 */
+		private final List<String> reduceOn;
+
+		/**
+		 * Consumer group or listener id whose lag sets the severity.
+		 */
+		private final String lagSource;
+
+		public Adaptive(Boolean enabled, Double floorFraction, Double decreaseFactor, Duration decreaseCooldown,
+				Duration recoveryInterval, Double recoveryStep, Long warningLag, Long criticalLag, Long emergencyLag,
+				Long recoveryLag, Double warningFraction, Double criticalFraction, Double highUtilization,
+				Double lowUtilization, Double utilizationDecreaseFactor, Boolean utilization, List<String> reduceOn,
+				String lagSource) {
+			this.enabled = enabled;
+			this.floorFraction = floorFraction;
+			this.decreaseFactor = decreaseFactor;
+			this.decreaseCooldown = decreaseCooldown;
+			this.recoveryInterval = recoveryInterval;
+			this.recoveryStep = recoveryStep;
+			this.warningLag = warningLag;
+			this.criticalLag = criticalLag;
+			this.emergencyLag = emergencyLag;
+			this.recoveryLag = recoveryLag;
+			this.warningFraction = warningFraction;
+			this.criticalFraction = criticalFraction;
+			this.highUtilization = highUtilization;
+			this.lowUtilization = lowUtilization;
+			this.utilizationDecreaseFactor = utilizationDecreaseFactor;
+			this.utilization = utilization;
+			this.reduceOn = (reduceOn != null) ? List.copyOf(reduceOn) : List.of();
+			this.lagSource = lagSource;
+		}
+
+		public Boolean getEnabled() {
+			return this.enabled;
+		}
+
+		public Double getFloorFraction() {
+			return this.floorFraction;
+		}
+
+		public Double getDecreaseFactor() {
+			return this.decreaseFactor;
+		}
+
+		public Duration getDecreaseCooldown() {
+			return this.decreaseCooldown;
+		}
+
+		public Duration getRecoveryInterval() {
+			return this.recoveryInterval;
+		}
+
+		public Double getRecoveryStep() {
+			return this.recoveryStep;
+		}
+
+		public Long getWarningLag() {
+			return this.warningLag;
+		}
+
+		public Long getCriticalLag() {
+			return this.criticalLag;
+		}
+
+		public Long getEmergencyLag() {
+			return this.emergencyLag;
+		}
+
+		public Long getRecoveryLag() {
+			return this.recoveryLag;
+		}
+
+		public Double getWarningFraction() {
+			return this.warningFraction;
+		}
+
+		public Double getCriticalFraction() {
+			return this.criticalFraction;
+		}
+
+		public Double getHighUtilization() {
+			return this.highUtilization;
+		}
+
+		public Double getLowUtilization() {
+			return this.lowUtilization;
+		}
+
+		public Double getUtilizationDecreaseFactor() {
+			return this.utilizationDecreaseFactor;
+		}
+
+		public Boolean getUtilization() {
+			return this.utilization;
+		}
+
+		public List<String> getReduceOn() {
+			return this.reduceOn;
+		}
+
+		public String getLagSource() {
+			return this.lagSource;
 		}
 
 	}
