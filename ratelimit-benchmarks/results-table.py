@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""Turns JMH JSON results of TryAcquireBenchmark into markdown tables.
+"""Turns JMH JSON results of the ratelimit benchmarks into markdown tables.
 
 Usage: results-table.py RESULT.json [RESULT.json ...]
 
-Files from runs without a profiler give the ns/op table, one column per thread count, with the
-ratio of ours to the fastest of the three peers for each path and thread count. Files from runs
-with -prof gc give the bytes allocated per call (gc.alloc.rate.norm). Ratios are only meaningful
-between numbers from the same run on the same machine.
+The files may come from any of the benchmark classes, in any mix; each class present gets its
+tables, one column per thread count:
+
+- TryAcquireBenchmark: ns/op, with the ratio of ours to the fastest of the three peers for each
+  path and thread count; files from runs with -prof gc give the bytes allocated per call
+  (gc.alloc.rate.norm).
+- RateLimitedProxyBenchmark: ns/op of the plain call, of our @RateLimited proxy, of Resilience4j's
+  @RateLimiter aspect and of each limiter alone, the overhead each proxy adds to the plain call,
+  and the ratio of ours to Resilience4j's (target: at most 1); bytes per call from -prof gc runs.
+
+Ratios are only meaningful between numbers from the same run on the same machine.
 """
 
 import json
@@ -21,18 +28,30 @@ BASELINES = {"baselineNanoTime": "System.nanoTime()", "baselineCas": "CAS on one
 # ours / fastest peer on the permitted path, by thread count: the targets of the issue
 TARGETS = {1: 0.35, 2: 0.30}
 
+# RateLimitedProxyBenchmark
+PROXY_ROWS = [
+    ("plainCall", "plain call, no proxy"),
+    ("proxyOurs", "@RateLimited proxy (ours)"),
+    ("proxyResilience4j", "Resilience4j @RateLimiter aspect"),
+    ("limiterOurs", "limiter alone: ours, tryAcquire()"),
+    ("limiterResilience4j", "limiter alone: Resilience4j, acquirePermission()"),
+]
+# our added overhead / Resilience4j's: the target of the issue
+PROXY_TARGET = 1.0
+
 
 def load(paths):
-    """Returns ({(method, threads): result}, {(method, threads): result}) for timing and gc runs."""
-    timing, gc = {}, {}
+    """Returns {class: (timing, gc)}, each {(method, threads): result}, for timing and gc runs."""
+    classes = {}
     for path in paths:
         with open(path) as file:
             for result in json.load(file):
-                method = result["benchmark"].rsplit(".", 1)[1]
+                owner, method = result["benchmark"].rsplit(".", 1)
+                timing, gc = classes.setdefault(owner.rsplit(".", 1)[-1], ({}, {}))
                 secondary = result.get("secondaryMetrics", {})
                 target = gc if "gc.alloc.rate.norm" in secondary else timing
                 target[(method, result["threads"])] = result
-    return timing, gc
+    return classes
 
 
 def number(value):
@@ -98,6 +117,63 @@ def gc_tables(gc):
     return lines
 
 
+def thread_header(threads, unit):
+    header = ["Benchmark"] + [f"{t} thread{'s' if t > 1 else ''}, {unit}" for t in threads]
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
+# ---- RateLimitedProxyBenchmark ------------------------------------------------------------------
+
+def proxy_table(timing):
+    threads = sorted({t for (_, t) in timing})
+    if not threads:
+        return []
+    lines = thread_header(threads, "ns/op")
+    for method, name in PROXY_ROWS:
+        cells = [time_cell(timing.get((method, t))) for t in threads]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    def difference(t, minuend, *subtrahends):
+        keys = [(minuend, t)] + [(m, t) for m in subtrahends]
+        if any(key not in timing for key in keys):
+            return None
+        return score(timing[keys[0]]) - sum(score(timing[key]) for key in keys[1:])
+
+    def cell(value):
+        return "-" if value is None else f"{value:.1f}"
+
+    for label, args in [("added overhead: ours (proxy - plain)", ("proxyOurs", "plainCall")),
+                        ("added overhead: Resilience4j (aspect - plain)", ("proxyResilience4j", "plainCall")),
+                        ("interception alone: ours (proxy - plain - limiter)",
+                         ("proxyOurs", "plainCall", "limiterOurs")),
+                        ("interception alone: Resilience4j (aspect - plain - limiter)",
+                         ("proxyResilience4j", "plainCall", "limiterResilience4j"))]:
+        lines.append(f"| {label} | " + " | ".join(cell(difference(t, *args)) for t in threads) + " |")
+    cells = []
+    for t in threads:
+        ours, theirs = difference(t, "proxyOurs", "plainCall"), difference(t, "proxyResilience4j", "plainCall")
+        if ours is None or theirs is None or theirs <= 0:
+            cells.append("-")
+            continue
+        ratio = ours / theirs
+        cells.append(f"**{ratio:.3f}x** ({'meets' if ratio <= PROXY_TARGET else 'misses'} target ≤ {PROXY_TARGET:g}x)")
+    lines.append("| added overhead, ours / Resilience4j | " + " | ".join(cells) + " |")
+    return lines
+
+
+def proxy_gc_tables(gc):
+    lines = []
+    for threads in sorted({t for (_, t) in gc}):
+        lines += ["", f"Bytes allocated per call (gc.alloc.rate.norm, {threads} thread{'s' if threads > 1 else ''}):", ""]
+        lines += ["| Benchmark | B/op |", "|---|---|"]
+        for method, name in PROXY_ROWS:
+            result = gc.get((method, threads))
+            norm = result and result["secondaryMetrics"]["gc.alloc.rate.norm"]
+            cell = "-" if norm is None else f"{number(norm['score']):.1f}"
+            lines.append(f"| {name} | {cell} |")
+    return lines
+
+
 def warnings(results):
     """A permitting benchmark that denied calls measured the wrong path."""
     lines = []
@@ -112,9 +188,20 @@ def warnings(results):
 def main(paths):
     if not paths:
         sys.exit(__doc__)
-    timing, gc = load(paths)
-    lines = timing_table(timing) + gc_tables(gc)
-    problems = warnings(timing) + warnings(gc)
+    classes = load(paths)
+    lines, problems = [], []
+    for name, (timing, gc) in classes.items():
+        if lines:
+            lines.append("")
+        lines.append(f"### {name}")
+        lines.append("")
+        if name == "TryAcquireBenchmark":
+            lines += timing_table(timing) + gc_tables(gc)
+            problems += warnings(timing) + warnings(gc)
+        elif name == "RateLimitedProxyBenchmark":
+            lines += proxy_table(timing) + proxy_gc_tables(gc)
+        else:
+            lines.append(f"(no table for {name})")
     print("\n".join(lines + ([""] + problems if problems else [])))
     return 1 if problems else 0
 
