@@ -12,6 +12,9 @@ tables, one column per thread count:
 - RateLimitedProxyBenchmark: ns/op of the plain call, of our @RateLimited proxy, of Resilience4j's
   @RateLimiter aspect and of each limiter alone, the overhead each proxy adds to the plain call,
   and the ratio of ours to Resilience4j's (target: at most 1); bytes per call from -prof gc runs.
+- KafkaBackendBenchmark: decisions per second (all, and permitted) of the in-memory bucket, the
+  Kafka backend and Bucket4j on Redis, with the ratio of the Kafka backend's permitted decisions to
+  the in-memory bucket's (target: at least 0.5) and to Bucket4j on Redis'.
 
 Ratios are only meaningful between numbers from the same run on the same machine.
 """
@@ -39,9 +42,20 @@ PROXY_ROWS = [
 # our added overhead / Resilience4j's: the target of the issue
 PROXY_TARGET = 1.0
 
+# KafkaBackendBenchmark
+DEFAULT_HORIZON = "500"
+KAFKA_ROWS = [("inMemory", "in-memory token bucket (ours)"), ("kafka", "Kafka backend (ours), one instance"),
+              ("bucket4jRedis", "Bucket4j on Redis (Lettuce, CAS)")]
+# Kafka backend / in-memory, permitted decisions per second: the target of the issue
+KAFKA_TARGET = 0.5
+
 
 def load(paths):
-    """Returns {class: (timing, gc)}, each {(method, threads): result}, for timing and gc runs."""
+    """Returns {class: (timing, gc)}, each {(method, threads): result}, for timing and gc runs.
+
+    A method run with several values of a parameter (say -p leaseHorizonMillis=200,500) is keyed
+    "method[name=value]" for every value after the first seen, so that no result is lost.
+    """
     classes = {}
     for path in paths:
         with open(path) as file:
@@ -50,8 +64,14 @@ def load(paths):
                 timing, gc = classes.setdefault(owner.rsplit(".", 1)[-1], ({}, {}))
                 secondary = result.get("secondaryMetrics", {})
                 target = gc if "gc.alloc.rate.norm" in secondary else timing
-                target[(method, result["threads"])] = result
+                target[(variant(method, result), result["threads"])] = result
     return classes
+
+
+def variant(method, result):
+    """The method, with the lease horizon when it is not the default one."""
+    horizon = result.get("params", {}).get("leaseHorizonMillis")
+    return method if horizon in (None, DEFAULT_HORIZON) else f"{method}[{horizon}]"
 
 
 def number(value):
@@ -174,6 +194,69 @@ def proxy_gc_tables(gc):
     return lines
 
 
+# ---- KafkaBackendBenchmark ----------------------------------------------------------------------
+
+def rate_cell(value, error=float("nan")):
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if math.isnan(error) else f"{value:,.0f} ± {error:,.0f}"
+
+
+def permitted(result):
+    metric = result.get("secondaryMetrics", {}).get("permitted")
+    return None if metric is None else number(metric["score"])
+
+
+def kafka_table(timing):
+    threads = sorted({t for (_, t) in timing})
+    if not threads:
+        return []
+    kafka_variants = sorted({m for (m, _) in timing if m == "kafka" or m.startswith("kafka[")},
+                            key=lambda m: (m != "kafka", m))
+    rows = [KAFKA_ROWS[0]] + [(m, KAFKA_ROWS[1][1] + ("" if m == "kafka" else f", lease horizon {m[6:-1]} ms"))
+                              for m in kafka_variants or ["kafka"]] + [KAFKA_ROWS[2]]
+    lines = thread_header(threads, "decisions/s (permitted/s)")
+    for method, name in rows:
+        cells = []
+        for t in threads:
+            result = timing.get((method, t))
+            if result is None:
+                cells.append("-")
+                continue
+            metric = result["primaryMetric"]
+            cells.append(f"{rate_cell(number(metric['score']), number(metric['scoreError']))} "
+                         f"({rate_cell(permitted(result))})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for method, name in rows[1:-1]:
+        for peer, peer_name, target in [("inMemory", "in-memory", KAFKA_TARGET), ("bucket4jRedis", "Bucket4j on Redis", None)]:
+            cells = []
+            for t in threads:
+                ours, theirs = timing.get((method, t)), timing.get((peer, t))
+                if ours is None or theirs is None or not permitted(theirs):
+                    cells.append("-")
+                    continue
+                ratio = permitted(ours) / permitted(theirs)
+                cell = f"**{ratio:,.0f}x**" if ratio >= 100 else f"**{ratio:.2f}x**"
+                if target is not None:
+                    cell += f" ({'meets' if ratio >= target else 'misses'} target ≥ {target}x)"
+                cells.append(cell)
+            label = name.replace("Kafka backend (ours), one instance", "Kafka backend")
+            lines.append(f"| {label} / {peer_name}, permitted | " + " | ".join(cells) + " |")
+    return lines
+
+
+def kafka_warnings(timing):
+    """A denial means the backend fell behind: with a limit this high, none should be denied."""
+    lines = []
+    for (method, threads), result in sorted(timing.items()):
+        denied = result.get("secondaryMetrics", {}).get("denied")
+        total = number(result["primaryMetric"]["score"])
+        if denied is not None and total > 0 and number(denied["score"]) > 0.01 * total:
+            lines.append(f"WARNING: {method} with {threads} thread(s) denied {100 * number(denied['score']) / total:.1f}% "
+                         "of its decisions: the backend did not keep up (compare the permitted rates).")
+    return lines
+
+
 def warnings(results):
     """A permitting benchmark that denied calls measured the wrong path."""
     lines = []
@@ -200,6 +283,9 @@ def main(paths):
             problems += warnings(timing) + warnings(gc)
         elif name == "RateLimitedProxyBenchmark":
             lines += proxy_table(timing) + proxy_gc_tables(gc)
+        elif name == "KafkaBackendBenchmark":
+            lines += kafka_table(timing)
+            problems += kafka_warnings(timing)
         else:
             lines.append(f"(no table for {name})")
     print("\n".join(lines + ([""] + problems if problems else [])))
