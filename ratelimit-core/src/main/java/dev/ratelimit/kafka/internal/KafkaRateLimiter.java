@@ -298,7 +298,13 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (this.nudged || (this.demand > 0.5 && low) || expiring) {
 			this.nudged = false;
 			long horizonNanos = this.link.leaseHorizon().toNanos();
-			long want = (long) Math.ceil(Math.max(this.demand, 1.0) * horizonNanos / 1e9);
+			double rate = Math.max(this.demand, 1.0);
+			if (this.lastGranted == 0) {
+				// no lease yet and no demand history: ask for a horizon at the full rate, the authority
+				// cuts it to the fair share; otherwise the first leases are a permit or two each
+				rate = Math.max(rate, limit().rate().perSecond());
+			}
+			long want = (long) Math.ceil(rate * horizonNanos / 1e9);
 			want = Math.max(1, Math.min(want, limit().capacity()));
 			send(Messages.LEASE, want, 0, spec(limit()));
 		}
