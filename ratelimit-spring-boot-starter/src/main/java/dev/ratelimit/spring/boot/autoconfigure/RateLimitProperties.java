@@ -50,15 +50,21 @@ public class RateLimitProperties {
 	 */
 	private final Metrics metrics;
 
+	/**
+	 * Kafka integration.
+	 */
+	private final Kafka kafka;
+
 	public RateLimitProperties(@DefaultValue("true") boolean enabled, @DefaultValue("in-memory") Backend backend,
 			@DefaultValue Limiter defaults, Map<String, Limiter> limiters, @DefaultValue Web web,
-			@DefaultValue Metrics metrics) {
+			@DefaultValue Metrics metrics, @DefaultValue Kafka kafka) {
 		this.enabled = enabled;
 		this.backend = backend;
 		this.defaults = defaults;
 		this.limiters = (limiters != null) ? Map.copyOf(limiters) : Map.of();
 		this.web = web;
 		this.metrics = metrics;
+		this.kafka = kafka;
 	}
 
 	public boolean isEnabled() {
@@ -83,6 +89,10 @@ public class RateLimitProperties {
 
 	public Metrics getMetrics() {
 		return this.metrics;
+	}
+
+	public Kafka getKafka() {
+		return this.kafka;
 	}
 
 	/**
@@ -355,6 +365,133 @@ public class RateLimitProperties {
 
 		public int getMaxTaggedKeys() {
 			return this.maxTaggedKeys;
+		}
+
+	}
+
+	/**
+	 * Kafka integration.
+	 */
+	public static class Kafka {
+
+		/**
+		 * Kafka listener containers to throttle or observe, by listener id (the id of a
+		 * {@code @KafkaListener}, or the bean name of a listener container).
+		 */
+		private final Map<String, Listener> listeners;
+
+		/**
+		 * Consumer lag observation.
+		 */
+		private final Backpressure backpressure;
+
+		public Kafka(Map<String, Listener> listeners, @DefaultValue Backpressure backpressure) {
+			this.listeners = (listeners != null) ? Map.copyOf(listeners) : Map.of();
+			this.backpressure = backpressure;
+		}
+
+		public Map<String, Listener> getListeners() {
+			return this.listeners;
+		}
+
+		public Backpressure getBackpressure() {
+			return this.backpressure;
+		}
+
+		/**
+		 * One Kafka listener container.
+		 */
+		public static class Listener {
+
+			/**
+			 * Name of the limiter, declared under ratelimit.limiters, that records of this listener
+			 * take permits from. Without one, the listener's consumer lag is observed but its
+			 * records are not throttled.
+			 */
+			private final String limiter;
+
+			/**
+			 * Permits each record takes, also each record of a batch.
+			 */
+			private final long permitsPerRecord;
+
+			public Listener(String limiter, @DefaultValue("1") long permitsPerRecord) {
+				this.limiter = limiter;
+				this.permitsPerRecord = permitsPerRecord;
+			}
+
+			public String getLimiter() {
+				return this.limiter;
+			}
+
+			public long getPermitsPerRecord() {
+				return this.permitsPerRecord;
+			}
+
+		}
+
+		/**
+		 * Consumer lag observation.
+		 */
+		public static class Backpressure {
+
+			/**
+			 * Consumer groups, typically downstream of this application, whose lag is read with
+			 * the admin client.
+			 */
+			private final List<Watch> watch;
+
+			/**
+			 * Time between two readings of the lag of watched groups, and between two reports of
+			 * every lag to lag listeners.
+			 */
+			private final Duration lagInterval;
+
+			public Backpressure(List<Watch> watch, @DefaultValue("5s") Duration lagInterval) {
+				this.watch = (watch != null) ? List.copyOf(watch) : List.of();
+				this.lagInterval = lagInterval;
+			}
+
+			public List<Watch> getWatch() {
+				return this.watch;
+			}
+
+			public Duration getLagInterval() {
+				return this.lagInterval;
+			}
+
+		}
+
+		/**
+		 * A consumer group whose lag is watched.
+		 */
+		public static class Watch {
+
+			/**
+			 * Consumer group id.
+			 */
+			private final String group;
+
+			/**
+			 * Topics to read the group's lag on. Partitions without a committed offset count from
+			 * the start of the log. When empty, every partition the group has committed an offset
+			 * for.
+			 */
+			private final List<String> topics;
+
+			public Watch(String group, List<String> topics) {
+				this.group = group;
+				this.topics = (topics != null) ? List.copyOf(topics) : List.of();
+			}
+
+			public String getGroup() {
+				return this.group;
+			}
+
+			public List<String> getTopics() {
+				return this.topics;
+			}
+
 		}
 
 	}

@@ -126,7 +126,9 @@ class RateLimitAutoConfigurationTests {
 			.of(new RateLimitProperties(true, RateLimitProperties.Backend.IN_MEMORY,
 					new RateLimitProperties.Limiter(null, null, null, null, null, null, null, null, null, null, null, null,
 							null),
-					null, new RateLimitProperties.Web(true), new RateLimitProperties.Metrics(false, 100)));
+					null, new RateLimitProperties.Web(true), new RateLimitProperties.Metrics(false, 100),
+					new RateLimitProperties.Kafka(null,
+							new RateLimitProperties.Kafka.Backpressure(null, Duration.ofSeconds(5)))));
 
 		@Bean
 		LimiterDefinitions myDefinitions() {
