@@ -39,10 +39,17 @@ final class PartitionPauses {
 		this.scheduler = scheduler;
 	}
 
-	void pause(MessageListenerContainer container, Collection<TopicPartition> partitions,
-			RateLimitExceededException denied) {
+	/**
+	 * Returns how long a denial asks to wait before trying again.
+	 * @param denied the denial
+	 * @return the retry-after in nanoseconds
+	 */
+	static long retryNanos(RateLimitExceededException denied) {
 		long retryNanos = denied.getDecision().retryAfterNanos();
-		long delay = (retryNanos == Long.MAX_VALUE) ? UNKNOWN_RETRY_NANOS : retryNanos;
+		return (retryNanos == Long.MAX_VALUE) ? UNKNOWN_RETRY_NANOS : retryNanos;
+	}
+
+	void pause(MessageListenerContainer container, Collection<TopicPartition> partitions, long delay) {
 		for (TopicPartition partition : partitions) {
 			Paused paused = new Paused(container, partition);
 			Object token = new Object();

@@ -2,6 +2,7 @@ package dev.ratelimit.spring.kafka;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -36,9 +37,12 @@ import dev.ratelimit.Scheduler;
  * default), the container has already committed what was processed and hands over the denied
  * record and the rest of the poll ({@code handleRemaining}, {@code handleBatch}). This handler
  * seeks every partition among them back to its first unprocessed offset
- * ({@link SeekUtils#doSeeks}, without recovery), pauses, and then throws a {@link KafkaException}
- * logged at debug level: the container commits the failed record's offset only when the handler
- * returns normally, so throwing keeps it uncommitted.</li>
+ * ({@link SeekUtils#doSeeks}, without recovery), pauses them all, and then throws a
+ * {@link KafkaException} logged at debug level: the container commits the failed record's offset
+ * only when the handler returns normally, so throwing keeps it uncommitted. The denied partition
+ * waits one retry-after longer per other partition it pauses: the consumer fetches partitions in
+ * the same order every time, so when permits return more slowly than it fetches, the first
+ * partition would otherwise take every permit while it has records.</li>
  * <li>Otherwise ({@code handleOne}, {@code handleBatchAndReturnRemaining}), it pauses and reports
  * the records as not handled: the container keeps them in memory, commits none of them, and
  * delivers them again once the partition is resumed.</li>
@@ -118,7 +122,7 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 		if (denied == null) {
 			return this.delegate.handleOne(thrownException, record, consumer, container);
 		}
-		this.pauses.pause(container, Set.of(partition(record)), denied);
+		this.pauses.pause(container, Set.of(partition(record)), PartitionPauses.retryNanos(denied));
 		// not handled: the container keeps this record and the rest of the poll, commits none
 		// of them, and delivers them again when the partition is no longer pause-requested
 		return false;
@@ -135,7 +139,14 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 		// every partition back to its first unprocessed record, the denied one included: without
 		// recovery, nothing is skipped
 		SeekUtils.doSeeks(records, consumer, null, false, (record, ex) -> false, logger);
-		this.pauses.pause(container, Set.of(partition(records.get(0))), denied);
+		// the other partitions sought back wait for the permits to return too, and the denied one
+		// a turn longer for each of them, so that they take turns
+		long retry = PartitionPauses.retryNanos(denied);
+		Set<TopicPartition> others = partitions(records);
+		TopicPartition partition = partition(records.get(0));
+		others.remove(partition);
+		this.pauses.pause(container, others, retry);
+		this.pauses.pause(container, Set.of(partition), saturatedMultiply(retry, others.size() + 1));
 		throw throttled(denied);
 	}
 
@@ -150,7 +161,7 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 		List<ConsumerRecord<?, ?>> records = new ArrayList<>(data.count());
 		data.forEach(records::add);
 		SeekUtils.doSeeks(records, consumer, null, false, (record, ex) -> false, logger);
-		this.pauses.pause(container, data.partitions(), denied);
+		this.pauses.pause(container, data.partitions(), PartitionPauses.retryNanos(denied));
 		throw throttled(denied);
 	}
 
@@ -164,7 +175,7 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 			return this.delegate.handleBatchAndReturnRemaining(thrownException, data, consumer, container,
 					invokeListener);
 		}
-		this.pauses.pause(container, data.partitions(), denied);
+		this.pauses.pause(container, data.partitions(), PartitionPauses.retryNanos(denied));
 		// all of them remain: kept in memory, uncommitted, delivered again after the resume
 		return (ConsumerRecords<K, V>) data;
 	}
@@ -202,6 +213,17 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 
 	private static TopicPartition partition(ConsumerRecord<?, ?> record) {
 		return new TopicPartition(record.topic(), record.partition());
+	}
+
+	private static Set<TopicPartition> partitions(List<ConsumerRecord<?, ?>> records) {
+		Set<TopicPartition> partitions = new LinkedHashSet<>();
+		records.forEach((record) -> partitions.add(partition(record)));
+		return partitions;
+	}
+
+	private static long saturatedMultiply(long nanos, int times) {
+		long product = nanos * times;
+		return (nanos != 0 && product / nanos != times) ? Long.MAX_VALUE : product;
 	}
 
 	private static KafkaException throttled(RateLimitExceededException denied) {
