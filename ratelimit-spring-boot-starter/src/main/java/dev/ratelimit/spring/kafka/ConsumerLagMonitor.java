@@ -355,16 +355,16 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 	@Override
 	public void stop() {
 		ScheduledExecutorService stopped = this.executor.getAndSet(null);
-		if (stopped == null) {
-			return;
+		if (stopped != null) {
+			stopped.shutdownNow();
+			try {
+				stopped.awaitTermination(5, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
 		}
-		stopped.shutdownNow();
-		try {
-			stopped.awaitTermination(5, TimeUnit.SECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
+		// also when never started: refresh() may have been called directly
 		this.refreshLock.lock();
 		try {
 			if (this.admin != null) {
