@@ -23,8 +23,9 @@ import static org.awaitility.Awaitility.await;
  * limiter {@code orders-drain} at 200/1s with the default capacity of one period (200 permits),
  * full at start. The first 200 records go at once, the other 1,800 at 200 a second, so the drain
  * takes (2000 - 200) / 200 = 9 s from the first record to the last; asserted within 10%. A token
- * bucket never admits more than its capacity plus the rate times the window, so no 1-second window
- * may hold more than 200 + 200 = 400 records.
+ * bucket admits at most its capacity plus the rate times the window, and the pooled token bucket
+ * up to 1% of its capacity more (permits it handed out just before the window, see
+ * {@code PooledRateLimiter}), so no 1-second window may hold more than 200 + 200 + 2 = 402 records.
  */
 class ThrottledDrainIT {
 
@@ -36,7 +37,7 @@ class ThrottledDrainIT {
 
 	static final Duration EXPECTED = Duration.ofMillis((long) ((RECORDS - CAPACITY) / RATE * 1000));
 
-	static final int MAX_PER_SECOND = (int) (RATE + CAPACITY);
+	static final int MAX_PER_SECOND = (int) (RATE + CAPACITY + CAPACITY / 100);
 
 	static EmbeddedKafkaBroker broker;
 

@@ -376,7 +376,7 @@ public class RateLimitProperties {
 
 		/**
 		 * Kafka listener containers to throttle or observe, by listener id (the id of a
-		 * {@code @KafkaListener}, or the bean name of a listener container).
+		 * @KafkaListener, or the bean name of a listener container).
 		 */
 		private final Map<String, Listener> listeners;
 
