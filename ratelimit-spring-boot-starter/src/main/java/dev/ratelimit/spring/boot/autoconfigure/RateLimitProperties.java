@@ -375,8 +375,8 @@ public class RateLimitProperties {
 	public static class Kafka {
 
 		/**
-		 * Kafka listener containers to throttle or observe, by listener id (the id of a
-		 * @KafkaListener, or the bean name of a listener container).
+		 * Kafka listener containers to throttle or observe, by listener id: the id of a
+		 * Kafka listener annotation, or the bean name of a listener container.
 		 */
 		private final Map<String, Listener> listeners;
 
