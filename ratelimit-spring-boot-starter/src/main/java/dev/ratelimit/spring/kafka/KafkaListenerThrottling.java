@@ -138,11 +138,20 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 	}
 
 	private void apply(MessageListenerContainer container, @Nullable ListenerLimit limit) {
-		if (!(container instanceof AbstractMessageListenerContainer<?, ?> configurable)
-				|| !this.applied.add(container)) {
+		String id = container.getListenerId();
+		if (!(container instanceof AbstractMessageListenerContainer<?, ?> configurable)) {
+			if (limit != null) {
+				// share consumers, for example: no interceptors or error handler to compose with
+				throw new InvalidRateLimitConfigurationException(PREFIX + id, null,
+						"the listener container '" + id + "' is a " + container.getClass().getSimpleName()
+								+ ", which cannot be throttled",
+						"Throttle a listener of a regular (consumer group) listener container.");
+			}
 			return;
 		}
-		String id = container.getListenerId();
+		if (!this.applied.add(container)) {
+			return;
+		}
 		if (container.isRunning()) {
 			if (limit != null) {
 				throw new InvalidRateLimitConfigurationException(PREFIX + id, null,

@@ -69,11 +69,6 @@ final class PartitionPauses {
 		}
 	}
 
-	/** Whether a pause of ours is current, for tests. */
-	boolean isPaused(MessageListenerContainer container, TopicPartition partition) {
-		return this.current.containsKey(new Paused(container, partition));
-	}
-
 	/**
 	 * A partition of a container. Containers compare by identity.
 	 *

@@ -14,6 +14,8 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.listener.CommonErrorHandler;
+import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.spring.annotation.RateLimited;
@@ -100,6 +102,53 @@ class RateLimitedListenerIT {
 			});
 	}
 
+	@Test
+	void errorHandlerThatDoesNotSeekKeepsTheRefusedRecordsInMemory() throws Exception {
+		String topic = "in-memory";
+		KafkaTestSupport.createTopic(broker, topic, 2);
+		Map<Integer, Integer> produced = KafkaTestSupport.produce(broker, topic, 2, 150);
+		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
+			.withUserConfiguration(RecordListener.class)
+			.withBean(CommonErrorHandler.class, () -> {
+				DefaultErrorHandler handler = new DefaultErrorHandler();
+				handler.setSeekAfterError(false);
+				return handler;
+			})
+			.withPropertyValues("test.topic=" + topic, "ratelimit.limiters.orders-drain.rate=50/1s")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				KafkaTestSupport.Processed processed = context.getBean(KafkaTestSupport.Processed.class);
+				await().atMost(Duration.ofSeconds(30)).until(() -> processed.count() >= 150);
+				System.out.printf("Without seeks: 150 records in %d ms (expected 2000 ms)%n",
+						processed.span().toMillis());
+				assertOnceInOrder(processed, produced);
+				assertThat(processed.maxInWindow(Duration.ofSeconds(1))).isLessThanOrEqualTo(100);
+			});
+	}
+
+	@Test
+	void batchErrorHandlerThatDoesNotSeekKeepsTheRefusedBatchInMemory() throws Exception {
+		String topic = "in-memory-batches";
+		KafkaTestSupport.createTopic(broker, topic, 2);
+		Map<Integer, Integer> produced = KafkaTestSupport.produce(broker, topic, 2, 200);
+		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
+			.withUserConfiguration(BatchListener.class)
+			.withBean(CommonErrorHandler.class, () -> {
+				DefaultErrorHandler handler = new DefaultErrorHandler();
+				handler.setSeekAfterError(false);
+				return handler;
+			})
+			.withPropertyValues("test.topic=" + topic, "ratelimit.limiters.orders-drain.rate=100/1s",
+					"spring.kafka.consumer.max-poll-records=20")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				KafkaTestSupport.Processed processed = context.getBean(KafkaTestSupport.Processed.class);
+				await().atMost(Duration.ofSeconds(30)).until(() -> processed.count() >= 200);
+				assertOnceInOrder(processed, produced);
+				assertThat(processed.maxInWindow(Duration.ofSeconds(1))).isLessThanOrEqualTo(200 + 1);
+			});
+	}
+
 	private static void assertOnceInOrder(KafkaTestSupport.Processed processed, Map<Integer, Integer> produced) {
 		Map<Integer, List<Long>> offsets = processed.offsets();
 		produced.forEach((partition, count) -> assertThat(offsets.get(partition)).as("partition %d", partition)
@@ -132,6 +181,36 @@ class RateLimitedListenerIT {
 		@RateLimited("orders-drain")
 		@KafkaListener(id = "annotated", topics = "${test.topic}", groupId = "${test.topic}")
 		public void onOrder(ConsumerRecord<String, String> record) {
+			this.processed.add(record);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class RecordListener {
+
+		@Bean
+		KafkaTestSupport.Processed processed() {
+			return new KafkaTestSupport.Processed();
+		}
+
+		@Bean
+		Records records(KafkaTestSupport.Processed processed) {
+			return new Records(processed);
+		}
+
+	}
+
+	static class Records {
+
+		private final KafkaTestSupport.Processed processed;
+
+		Records(KafkaTestSupport.Processed processed) {
+			this.processed = processed;
+		}
+
+		@KafkaListener(id = "orders", topics = "${test.topic}", groupId = "${test.topic}")
+		void onOrder(ConsumerRecord<String, String> record) {
 			this.processed.add(record);
 		}
 
