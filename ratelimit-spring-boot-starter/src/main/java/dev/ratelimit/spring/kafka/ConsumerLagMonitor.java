@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiPredicate;
 import java.util.function.Supplier;
 
 import org.apache.commons.logging.LogFactory;
@@ -43,16 +45,18 @@ import org.springframework.util.Assert;
  * The latest consumer lag, per partition, of the throttled or observed Kafka listeners of this
  * application and of watched consumer groups (typically downstream ones), and the place to
  * listen for it, for example to drive an {@code AdaptiveController} with
- * {@code monitor.addListener((group, lag) -> controller.onLag(lag))}.
+ * {@code monitor.addListener((source, lag) -> controller.onLag(lag))}.
  *
  * <p>A listener's lag is read on its consumer thread before every poll, from the consumer's own
  * position and the end offset of its last fetch ({@link Consumer#currentLag}), which never waits
  * on the network. A watched group's lag is its committed offsets against the end offsets, read
  * with an {@link Admin} client every interval on this monitor's own thread, which then reports
- * the total lag of every known group to the {@link LagListener}s.
+ * the total lag of every known source to the {@link LagListener}s.
  *
- * <p>Lag is in records. A group that is both consumed here and watched is reported from the
- * watched reading. Thread-safe.
+ * <p>A lag <em>source</em> is a consumer group id or a listener id: every group known from a
+ * listener or a watch, and every listener whose id is not also a group id (a listener's id often
+ * is its group id). Lag is in records. A group that is both consumed here and watched is reported
+ * from the watched reading. Thread-safe.
  */
 public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<ConsumerStoppingEvent> {
 
@@ -99,20 +103,26 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 	}
 
 	/**
-	 * Returns the latest total lag of a consumer group, over every partition known for it.
-	 * @param group the consumer group id
-	 * @return the lag in records, or empty when no lag is known for the group
+	 * Returns the latest total lag of a consumer group, over every partition known for it, or,
+	 * when no group has that id, of a listener.
+	 * @param source the consumer group id or listener id
+	 * @return the lag in records, or empty when no lag is known for the source
 	 */
-	public OptionalLong lag(String group) {
-		Map<TopicPartition, Long> watchedLag = this.watchedLags.get(group);
+	public OptionalLong lag(String source) {
+		Map<TopicPartition, Long> watchedLag = this.watchedLags.get(source);
 		if (watchedLag != null) {
 			return OptionalLong.of(sum(watchedLag.values()));
 		}
+		OptionalLong group = sumOfListeners((key, reading) -> reading.group.equals(source));
+		return group.isPresent() ? group : sumOfListeners((key, reading) -> key.listener().equals(source));
+	}
+
+	private OptionalLong sumOfListeners(BiPredicate<ListenerPartition, Reading> filter) {
 		long total = 0;
 		boolean known = false;
-		for (Reading reading : this.listenerLags.values()) {
-			if (reading.group.equals(group)) {
-				total += reading.lag;
+		for (Map.Entry<ListenerPartition, Reading> entry : this.listenerLags.entrySet()) {
+			if (filter.test(entry.getKey(), entry.getValue())) {
+				total += entry.getValue().lag;
 				known = true;
 			}
 		}
@@ -135,7 +145,7 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 	}
 
 	/**
-	 * Adds a listener that receives every group's total lag after each reading. Listeners are
+	 * Adds a listener that receives every source's total lag after each reading. Listeners are
 	 * called on the monitor's thread, in the order added; they must not block.
 	 * @param listener the listener
 	 */
@@ -145,7 +155,7 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 	}
 
 	/**
-	 * Reads the lag of the watched groups now, then reports every group's total lag to the
+	 * Reads the lag of the watched groups now, then reports every source's total lag to the
 	 * listeners. Runs every interval while the monitor is running; a reading that fails (broker
 	 * unreachable, unknown group) leaves that group without a lag until one succeeds.
 	 */
@@ -296,16 +306,22 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 	}
 
 	private void report() {
-		Map<String, Long> totals = new TreeMap<>();
-		this.listenerLags.values().forEach((reading) -> totals.merge(reading.group, reading.lag, Long::sum));
-		this.watchedLags.forEach((group, partitions) -> totals.put(group, sum(partitions.values())));
+		Map<String, Long> groups = new TreeMap<>();
+		Map<String, Long> listenerIds = new TreeMap<>();
+		this.listenerLags.forEach((key, reading) -> {
+			groups.merge(reading.group, reading.lag, Long::sum);
+			listenerIds.merge(key.listener(), reading.lag, Long::sum);
+		});
+		this.watchedLags.forEach((group, partitions) -> groups.put(group, sum(partitions.values())));
+		Map<String, Long> totals = new LinkedHashMap<>(groups);
+		listenerIds.forEach(totals::putIfAbsent);
 		for (LagListener listener : this.listeners) {
-			totals.forEach((group, lag) -> {
+			totals.forEach((source, lag) -> {
 				try {
-					listener.onLag(group, lag);
+					listener.onLag(source, lag);
 				}
 				catch (RuntimeException ex) {
-					logger.warn(ex, () -> "Lag listener " + listener + " failed on group '" + group + "'");
+					logger.warn(ex, () -> "Lag listener " + listener + " failed on '" + source + "'");
 				}
 			});
 		}
@@ -424,17 +440,18 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 	}
 
 	/**
-	 * Receives the total lag of each consumer group after every reading.
+	 * Receives the total lag of each consumer group, and of each listener whose id is not a group
+	 * id, after every reading.
 	 */
 	@FunctionalInterface
 	public interface LagListener {
 
 		/**
-		 * Called with the latest total lag of a group, on the monitor's thread.
-		 * @param group the consumer group id
-		 * @param totalLag records the group has yet to consume, over every known partition
+		 * Called with the latest total lag of a source, on the monitor's thread.
+		 * @param source the consumer group id, or the listener id
+		 * @param totalLag records the source has yet to consume, over every known partition
 		 */
-		void onLag(String group, long totalLag);
+		void onLag(String source, long totalLag);
 
 	}
 

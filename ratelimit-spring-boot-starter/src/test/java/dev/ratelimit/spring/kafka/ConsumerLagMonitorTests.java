@@ -72,7 +72,17 @@ class ConsumerLagMonitorTests {
 			throw new IllegalStateException("a failing listener does not stop the others");
 		});
 		this.monitor.refresh();
-		assertThat(reports).containsExactly("billing=7", "shipping=100");
+		assertThat(reports).containsExactly("billing=7", "shipping=100", "orders=100", "payments=7");
+		assertThat(this.monitor.lag("orders")).hasValue(100);
+	}
+
+	@Test
+	void listenerWhoseIdIsItsGroupIsReportedOnce() {
+		this.monitor.record("orders", "orders", consumer(Map.of(P0, 100L), P0));
+		List<String> reports = new ArrayList<>();
+		this.monitor.addListener((source, lag) -> reports.add(source + "=" + lag));
+		this.monitor.refresh();
+		assertThat(reports).containsExactly("orders=100");
 	}
 
 	@Test
