@@ -53,7 +53,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private final AtomicLong sequence = new AtomicLong();
 
-	private final LongAdder denied = new LongAdder();
+	/** Calls that found the pool empty: denied, or admitted by the degraded policy. Demand counts them. */
+	private final LongAdder slowAttempts = new LongAdder();
 
 	private final AtomicLong deposited = new AtomicLong();
 
@@ -99,7 +100,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private long lastConsumed;
 
-	private long lastDenied;
+	private long lastSlow;
 
 	long lastTickNanos;
 
@@ -124,10 +125,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	@Override
 	protected long lease(long min, long max, long now) {
-		if (this.inFlightSeq == 0) {
+		if (this.inFlightSeq == 0 && !this.nudged) {
+			// wake the keeper once; it clears the flag when it sends (denials stay cheap meanwhile)
 			this.nudged = true;
 			this.link.nudge();
 		}
+		this.slowAttempts.increment();
 		if (this.degraded) {
 			switch (this.link.policy()) {
 				case FAIL_OPEN:
@@ -143,7 +146,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 					break;
 			}
 		}
-		this.denied.increment();
 		return DENIED_UNKNOWN;
 	}
 
@@ -249,10 +251,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	void keep(long now, long requestTimeoutNanos, long idleReturnNanos, double lowWater) {
 		long pool = pooled();
 		long consumed = this.deposited.get() - this.drained.get() - pool;
-		long deniedNow = this.denied.sum();
-		long attempts = Math.max(0, consumed - this.lastConsumed) + (deniedNow - this.lastDenied);
+		long slowNow = this.slowAttempts.sum();
+		long attempts = Math.max(0, consumed - this.lastConsumed) + (slowNow - this.lastSlow);
 		this.lastConsumed = consumed;
-		this.lastDenied = deniedNow;
+		this.lastSlow = slowNow;
 		long elapsed = now - this.lastTickNanos;
 		this.lastTickNanos = now;
 		if (elapsed > 0) {
@@ -296,7 +298,13 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (this.nudged || (this.demand > 0.5 && low) || expiring) {
 			this.nudged = false;
 			long horizonNanos = this.link.leaseHorizon().toNanos();
-			long want = (long) Math.ceil(Math.max(this.demand, 1.0) * horizonNanos / 1e9);
+			double rate = Math.max(this.demand, 1.0);
+			if (this.lastGranted == 0) {
+				// no lease yet and no demand history: ask for a horizon at the full rate, the authority
+				// cuts it to the fair share; otherwise the first leases are a permit or two each
+				rate = Math.max(rate, limit().rate().perSecond());
+			}
+			long want = (long) Math.ceil(rate * horizonNanos / 1e9);
 			want = Math.max(1, Math.min(want, limit().capacity()));
 			send(Messages.LEASE, want, 0, spec(limit()));
 		}
@@ -387,8 +395,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.lastGranted = grant.granted();
 		}
 		if (grant.granted() > 0 || pooled() > 0) {
-			// spend no later than the authority's expiry, less a margin for the trip and the keeper
-			this.expiryNanos = receivedNanos + grant.ttlMillis() * 1_000_000L - Math.max(this.lastRoundTripNanos, 0);
+			// The authority's expiry started when it sent the grant, a return trip ago: stop spending
+			// that much earlier, but never by more than a tenth of the lease, or one slow round trip
+			// (a rebalance) would forfeit a fresh lease at once.
+			long ttlNanos = grant.ttlMillis() * 1_000_000L;
+			long margin = Math.min(Math.max(this.lastRoundTripNanos, 0), ttlNanos / 10);
+			this.expiryNanos = receivedNanos + ttlNanos - margin;
 		}
 		if (grant.version() != this.version) {
 			this.version = grant.version();

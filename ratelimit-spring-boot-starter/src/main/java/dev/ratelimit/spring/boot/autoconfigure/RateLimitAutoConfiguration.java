@@ -35,9 +35,13 @@ public final class RateLimitAutoConfiguration {
 		return LimiterDefinitions.of(properties);
 	}
 
+	/**
+	 * Declares every limiter: local ones in memory, global ones in the shared backend (the only
+	 * {@link RateLimiterBackend} bean, provided by the Kafka backend's auto-configuration).
+	 */
 	@Bean
 	@ConditionalOnMissingBean
-	RateLimiterRegistry rateLimiterRegistry(LimiterDefinitions definitions,
+	RateLimiterRegistry rateLimiterRegistry(LimiterDefinitions definitions, RateLimitProperties properties,
 			ObjectProvider<RateLimiterRegistry.ListenerFactory> listenerFactories,
 			ObjectProvider<RateLimiterBackend> backends) {
 		List<RateLimiterRegistry.ListenerFactory> factories = listenerFactories.orderedStream().toList();
@@ -46,7 +50,7 @@ public final class RateLimitAutoConfiguration {
 				.of(factories.stream().map((factory) -> factory.create(name, key)).toList()))
 			.maxKeys(definitions.defaultKeys().maxKeys())
 			.keyIdleTimeout(definitions.defaultKeys().idleTimeout());
-		backends.ifAvailable(builder::backend);
+		RateLimiterBackend shared = backends.getIfUnique();
 		if (definitions.defaultLimit() != null) {
 			builder.defaultLimit(definitions.defaultLimit());
 		}
@@ -54,6 +58,20 @@ public final class RateLimitAutoConfiguration {
 		definitions.declared().values().forEach((definition) -> {
 			if (definition.isComposite()) {
 				registry.defineComposite(definition.name(), definition.tiers(), definition.keys());
+			}
+			else if (definition.global()) {
+				if (shared == null) {
+					boolean kafka = properties.getBackend() == RateLimitProperties.Backend.KAFKA;
+					throw new InvalidRateLimitConfigurationException(
+							LimiterDefinitions.PREFIX + definition.name() + ".scope", "global",
+							kafka ? "ratelimit.backend is kafka, but the Kafka backend could not be set up: kafka-clients "
+									+ "and kafka-streams must be on the classpath"
+									: "a global limit needs a shared backend, but ratelimit.backend is in-memory",
+							kafka ? "Add org.apache.kafka:kafka-streams (and spring-kafka) to the application."
+									: "Set ratelimit.backend=kafka (with kafka-clients and kafka-streams on the classpath), "
+											+ "or make the limiter local.");
+				}
+				registry.define(definition.name(), definition.limit(), shared, definition.keys());
 			}
 			else {
 				registry.define(definition.name(), definition.limit(), null, definition.keys());

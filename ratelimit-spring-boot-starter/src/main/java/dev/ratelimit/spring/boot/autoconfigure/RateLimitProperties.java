@@ -51,7 +51,8 @@ public class RateLimitProperties {
 	private final Metrics metrics;
 
 	/**
-	 * Kafka integration.
+	 * Kafka: the backend, used when the backend is kafka for limiters of global scope, and the
+	 * integration with Kafka listeners.
 	 */
 	private final Kafka kafka;
 
@@ -109,9 +110,28 @@ public class RateLimitProperties {
 	}
 
 	/**
+	 * Whether a limiter is this instance's own or shared by every instance of the cluster.
+	 */
+	public enum Scope {
+
+		/** Kept in this instance's memory. */
+		LOCAL,
+
+		/** Shared through the configured backend (kafka) by every instance with the same cluster id. */
+		GLOBAL
+
+	}
+
+	/**
 	 * One limiter. Every value is optional here and falls back to {@code ratelimit.defaults}.
 	 */
 	public static class Limiter {
+
+		/**
+		 * Whether the limit is this instance's own or shared by every instance (global needs the
+		 * kafka backend and a token bucket with one bandwidth).
+		 */
+		private final Scope scope;
 
 		/**
 		 * Admission algorithm.
@@ -185,9 +205,17 @@ public class RateLimitProperties {
 		 */
 		private final Boolean headers;
 
-		public Limiter(Algorithm algorithm, Rate rate, Long capacity, Long initialPermits, Duration warmup,
+		/**
+		 * Adaptive control of the rate: lowered on back-off signals, consumer lag or high
+		 * utilization, recovered step by step.
+		 */
+		private final Adaptive adaptive;
+
+		public Limiter(Scope scope, Algorithm algorithm, Rate rate, Long capacity, Long initialPermits, Duration warmup,
 				Integer slices, Long maxConcurrent, List<Bandwidth> bandwidths, List<Tier> tiers, Duration waitTimeout,
-				Integer maxKeys, Duration keyIdleTimeout, Boolean headers) {
+				Integer maxKeys, Duration keyIdleTimeout, Boolean headers, Adaptive adaptive) {
+			this.adaptive = adaptive;
+			this.scope = scope;
 			this.algorithm = algorithm;
 			this.rate = rate;
 			this.capacity = capacity;
@@ -201,6 +229,10 @@ public class RateLimitProperties {
 			this.maxKeys = maxKeys;
 			this.keyIdleTimeout = keyIdleTimeout;
 			this.headers = headers;
+		}
+
+		public Scope getScope() {
+			return this.scope;
 		}
 
 		public Algorithm getAlgorithm() {
@@ -253,6 +285,205 @@ public class RateLimitProperties {
 
 		public Boolean getHeaders() {
 			return this.headers;
+		}
+
+		public Adaptive getAdaptive() {
+			return this.adaptive;
+		}
+
+	}
+
+	/**
+	 * Adaptive control of a limiter's rate. The configured rate is the ceiling.
+	 */
+	public static class Adaptive {
+
+		/**
+		 * Whether the limiter's rate is controlled adaptively.
+		 */
+		private final Boolean enabled;
+
+		/**
+		 * Lowest rate, as a fraction of the configured rate.
+		 */
+		private final Double floorFraction;
+
+		/**
+		 * Factor the rate is multiplied by on a back-off signal.
+		 */
+		private final Double decreaseFactor;
+
+		/**
+		 * Shortest time between two decreases on back-off signals; a burst of signals is one step.
+		 */
+		private final Duration decreaseCooldown;
+
+		/**
+		 * Time without a decrease before each recovery step.
+		 */
+		private final Duration recoveryInterval;
+
+		/**
+		 * Size of a recovery step, as a fraction of the configured rate.
+		 */
+		private final Double recoveryStep;
+
+		/**
+		 * Consumer lag above which the severity is warning.
+		 */
+		private final Long warningLag;
+
+		/**
+		 * Consumer lag above which the severity is critical.
+		 */
+		private final Long criticalLag;
+
+		/**
+		 * Consumer lag above which the severity is emergency (the rate drops to the floor).
+		 */
+		private final Long emergencyLag;
+
+		/**
+		 * Consumer lag below which the severity returns to normal and the rate may recover.
+		 */
+		private final Long recoveryLag;
+
+		/**
+		 * Rate at warning severity, as a fraction of the configured rate.
+		 */
+		private final Double warningFraction;
+
+		/**
+		 * Rate at critical severity, as a fraction of the configured rate.
+		 */
+		private final Double criticalFraction;
+
+		/**
+		 * Utilization above which the rate is lowered, when utilization is a signal.
+		 */
+		private final Double highUtilization;
+
+		/**
+		 * Utilization below which the rate may recover at once, when utilization is a signal.
+		 */
+		private final Double lowUtilization;
+
+		/**
+		 * Factor the rate is multiplied by at high utilization.
+		 */
+		private final Double utilizationDecreaseFactor;
+
+		/**
+		 * Whether the limiter's own utilization is sampled as a signal.
+		 */
+		private final Boolean utilization;
+
+		/**
+		 * Exceptions that mean "back off" when a @RateLimited call of this limiter throws them (an
+		 * HTTP 429 from a downstream service, for example), by class name.
+		 */
+		private final List<String> reduceOn;
+
+		/**
+		 * Consumer group or listener id whose lag sets the severity.
+		 */
+		private final String lagSource;
+
+		public Adaptive(Boolean enabled, Double floorFraction, Double decreaseFactor, Duration decreaseCooldown,
+				Duration recoveryInterval, Double recoveryStep, Long warningLag, Long criticalLag, Long emergencyLag,
+				Long recoveryLag, Double warningFraction, Double criticalFraction, Double highUtilization,
+				Double lowUtilization, Double utilizationDecreaseFactor, Boolean utilization, List<String> reduceOn,
+				String lagSource) {
+			this.enabled = enabled;
+			this.floorFraction = floorFraction;
+			this.decreaseFactor = decreaseFactor;
+			this.decreaseCooldown = decreaseCooldown;
+			this.recoveryInterval = recoveryInterval;
+			this.recoveryStep = recoveryStep;
+			this.warningLag = warningLag;
+			this.criticalLag = criticalLag;
+			this.emergencyLag = emergencyLag;
+			this.recoveryLag = recoveryLag;
+			this.warningFraction = warningFraction;
+			this.criticalFraction = criticalFraction;
+			this.highUtilization = highUtilization;
+			this.lowUtilization = lowUtilization;
+			this.utilizationDecreaseFactor = utilizationDecreaseFactor;
+			this.utilization = utilization;
+			this.reduceOn = (reduceOn != null) ? List.copyOf(reduceOn) : List.of();
+			this.lagSource = lagSource;
+		}
+
+		public Boolean getEnabled() {
+			return this.enabled;
+		}
+
+		public Double getFloorFraction() {
+			return this.floorFraction;
+		}
+
+		public Double getDecreaseFactor() {
+			return this.decreaseFactor;
+		}
+
+		public Duration getDecreaseCooldown() {
+			return this.decreaseCooldown;
+		}
+
+		public Duration getRecoveryInterval() {
+			return this.recoveryInterval;
+		}
+
+		public Double getRecoveryStep() {
+			return this.recoveryStep;
+		}
+
+		public Long getWarningLag() {
+			return this.warningLag;
+		}
+
+		public Long getCriticalLag() {
+			return this.criticalLag;
+		}
+
+		public Long getEmergencyLag() {
+			return this.emergencyLag;
+		}
+
+		public Long getRecoveryLag() {
+			return this.recoveryLag;
+		}
+
+		public Double getWarningFraction() {
+			return this.warningFraction;
+		}
+
+		public Double getCriticalFraction() {
+			return this.criticalFraction;
+		}
+
+		public Double getHighUtilization() {
+			return this.highUtilization;
+		}
+
+		public Double getLowUtilization() {
+			return this.lowUtilization;
+		}
+
+		public Double getUtilizationDecreaseFactor() {
+			return this.utilizationDecreaseFactor;
+		}
+
+		public Boolean getUtilization() {
+			return this.utilization;
+		}
+
+		public List<String> getReduceOn() {
+			return this.reduceOn;
+		}
+
+		public String getLagSource() {
+			return this.lagSource;
 		}
 
 	}
@@ -370,9 +601,110 @@ public class RateLimitProperties {
 	}
 
 	/**
-	 * Kafka integration.
+	 * Kafka backend and Kafka listener integration.
 	 */
 	public static class Kafka {
+
+		/**
+		 * Kafka bootstrap servers for the backend. Taken from spring.kafka when not set.
+		 */
+		private final List<String> bootstrapServers;
+
+		/**
+		 * Name of the group of instances that share global limits; part of the backend's topic names.
+		 */
+		private final String clusterId;
+
+		/**
+		 * Id of this instance, stable across restarts where possible (a pod name). Host name and
+		 * process id when not set.
+		 */
+		private final String instanceId;
+
+		/**
+		 * Whether this instance runs the authority that grants leases. An instance that does not is a
+		 * pure client.
+		 */
+		private final boolean authority;
+
+		/**
+		 * Whether to create the backend's topics at start-up when they are missing.
+		 */
+		private final boolean createTopics;
+
+		/**
+		 * Partitions of the request topic, which bound how many instances share the authority's work.
+		 */
+		private final int requestPartitions;
+
+		/**
+		 * Partitions of the grant topic.
+		 */
+		private final int grantPartitions;
+
+		/**
+		 * Replication factor of the backend's topics and of the authority's state changelog. The
+		 * broker's default when not set.
+		 */
+		private final Short replicationFactor;
+
+		/**
+		 * How long a lease may be spent after it is granted.
+		 */
+		private final Duration leaseTtl;
+
+		/**
+		 * How much of an instance's demand one lease covers; longer means fewer Kafka records per
+		 * decision and more permits held by each instance.
+		 */
+		private final Duration leaseHorizon;
+
+		/**
+		 * Fraction of the last lease left at which more is asked for, ahead of need.
+		 */
+		private final double lowWater;
+
+		/**
+		 * How long to wait for a grant before deciding under the degraded policy.
+		 */
+		private final Duration requestTimeout;
+
+		/**
+		 * What limiters do while grants do not come: each instance enforcing its share of the rate,
+		 * denying, or permitting.
+		 */
+		private final dev.ratelimit.kafka.DegradedPolicy degradedPolicy;
+
+		/**
+		 * Processing guarantee of the authority: at_least_once or exactly_once_v2.
+		 */
+		private final String processingGuarantee;
+
+		/**
+		 * Commit interval of the authority; under exactly_once_v2 it bounds every lease round trip.
+		 */
+		private final Duration commitInterval;
+
+		/**
+		 * Standby replicas of the authority's state, for faster failover.
+		 */
+		private final int standbyReplicas;
+
+		/**
+		 * Session timeout of the authority's consumers: how long a failed instance keeps its buckets.
+		 */
+		private final Duration sessionTimeout;
+
+		/**
+		 * Directory for the authority's local state (locks and checkpoints only).
+		 */
+		private final String stateDir;
+
+		/**
+		 * Extra Kafka client properties for the backend's clients, on top of spring.kafka's (security,
+		 * for example).
+		 */
+		private final Map<String, String> properties;
 
 		/**
 		 * Kafka listener containers to throttle or observe, by listener id: the id of a
@@ -385,9 +717,113 @@ public class RateLimitProperties {
 		 */
 		private final Backpressure backpressure;
 
-		public Kafka(Map<String, Listener> listeners, @DefaultValue Backpressure backpressure) {
+		public Kafka(List<String> bootstrapServers, @DefaultValue("default") String clusterId, String instanceId,
+				@DefaultValue("true") boolean authority, @DefaultValue("true") boolean createTopics,
+				@DefaultValue("12") int requestPartitions, @DefaultValue("12") int grantPartitions,
+				Short replicationFactor, @DefaultValue("5s") Duration leaseTtl,
+				@DefaultValue("500ms") Duration leaseHorizon, @DefaultValue("0.5") double lowWater,
+				@DefaultValue("2s") Duration requestTimeout,
+				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
+				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
+				@DefaultValue("0") int standbyReplicas, Duration sessionTimeout, String stateDir,
+				Map<String, String> properties, Map<String, Listener> listeners, @DefaultValue Backpressure backpressure) {
+			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
+			this.clusterId = clusterId;
+			this.instanceId = instanceId;
+			this.authority = authority;
+			this.createTopics = createTopics;
+			this.requestPartitions = requestPartitions;
+			this.grantPartitions = grantPartitions;
+			this.replicationFactor = replicationFactor;
+			this.leaseTtl = leaseTtl;
+			this.leaseHorizon = leaseHorizon;
+			this.lowWater = lowWater;
+			this.requestTimeout = requestTimeout;
+			this.degradedPolicy = degradedPolicy;
+			this.processingGuarantee = processingGuarantee;
+			this.commitInterval = commitInterval;
+			this.standbyReplicas = standbyReplicas;
+			this.sessionTimeout = sessionTimeout;
+			this.stateDir = stateDir;
+			this.properties = (properties != null) ? Map.copyOf(properties) : Map.of();
 			this.listeners = (listeners != null) ? Map.copyOf(listeners) : Map.of();
 			this.backpressure = backpressure;
+		}
+
+		public List<String> getBootstrapServers() {
+			return this.bootstrapServers;
+		}
+
+		public String getClusterId() {
+			return this.clusterId;
+		}
+
+		public String getInstanceId() {
+			return this.instanceId;
+		}
+
+		public boolean isAuthority() {
+			return this.authority;
+		}
+
+		public boolean isCreateTopics() {
+			return this.createTopics;
+		}
+
+		public int getRequestPartitions() {
+			return this.requestPartitions;
+		}
+
+		public int getGrantPartitions() {
+			return this.grantPartitions;
+		}
+
+		public Short getReplicationFactor() {
+			return this.replicationFactor;
+		}
+
+		public Duration getLeaseTtl() {
+			return this.leaseTtl;
+		}
+
+		public Duration getLeaseHorizon() {
+			return this.leaseHorizon;
+		}
+
+		public double getLowWater() {
+			return this.lowWater;
+		}
+
+		public Duration getRequestTimeout() {
+			return this.requestTimeout;
+		}
+
+		public dev.ratelimit.kafka.DegradedPolicy getDegradedPolicy() {
+			return this.degradedPolicy;
+		}
+
+		public String getProcessingGuarantee() {
+			return this.processingGuarantee;
+		}
+
+		public Duration getCommitInterval() {
+			return this.commitInterval;
+		}
+
+		public int getStandbyReplicas() {
+			return this.standbyReplicas;
+		}
+
+		public Duration getSessionTimeout() {
+			return this.sessionTimeout;
+		}
+
+		public String getStateDir() {
+			return this.stateDir;
+		}
+
+		public Map<String, String> getProperties() {
+			return this.properties;
 		}
 
 		public Map<String, Listener> getListeners() {

@@ -113,6 +113,41 @@ class FailureAnalysisTests {
 	}
 
 	@Test
+	void globalScopeWithoutASharedBackend(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.orders.rate=100/1s",
+				"ratelimit.limiters.orders.scope=global"))
+			.contains("Property: ratelimit.limiters.orders.scope")
+			.contains("a global limit needs a shared backend, but ratelimit.backend is in-memory")
+			.contains("Set ratelimit.backend=kafka");
+	}
+
+	@Test
+	void globalScopeOnAnAlgorithmThatCannotBeShared(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.orders.rate=100/1m",
+				"ratelimit.limiters.orders.algorithm=sliding-window", "ratelimit.limiters.orders.scope=global"))
+			.contains("Property: ratelimit.limiters.orders.scope")
+			.contains("a global limit must be a token bucket with one bandwidth and no warm-up");
+	}
+
+	@Test
+	void adaptiveReduceOnAnUnknownClass(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.partner.rate=100/1s",
+				"ratelimit.limiters.partner.adaptive.enabled=true",
+				"ratelimit.limiters.partner.adaptive.reduce-on[0]=com.example.Nope"))
+			.contains("Property: ratelimit.limiters.partner.adaptive.reduce-on[0]")
+			.contains("no class named 'com.example.Nope' can be loaded");
+	}
+
+	@Test
+	void adaptiveWithABadFactor(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.partner.rate=100/1s",
+				"ratelimit.limiters.partner.adaptive.enabled=true",
+				"ratelimit.limiters.partner.adaptive.decrease-factor=1.5"))
+			.contains("Property: ratelimit.limiters.partner.adaptive.decrease-factor")
+			.contains("decreaseFactor must be greater than 0 and less than 1, but was 1.5");
+	}
+
+	@Test
 	void undeclaredNameWithoutDefault(CapturedOutput output) {
 		assertThat(report(output, UndeclaredApp.class))
 			.contains("Annotation: @RateLimited on FailureAnalysisTests.Undeclared.call()")

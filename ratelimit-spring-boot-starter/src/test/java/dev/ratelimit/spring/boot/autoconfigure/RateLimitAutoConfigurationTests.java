@@ -125,10 +125,8 @@ class RateLimitAutoConfigurationTests {
 		static final LimiterDefinitions DEFINITIONS = LimiterDefinitions
 			.of(new RateLimitProperties(true, RateLimitProperties.Backend.IN_MEMORY,
 					new RateLimitProperties.Limiter(null, null, null, null, null, null, null, null, null, null, null, null,
-							null),
-					null, new RateLimitProperties.Web(true), new RateLimitProperties.Metrics(false, 100),
-					new RateLimitProperties.Kafka(null,
-							new RateLimitProperties.Kafka.Backpressure(null, Duration.ofSeconds(5)))));
+							null, null, null),
+					null, new RateLimitProperties.Web(true), new RateLimitProperties.Metrics(false, 100), null));
 
 		@Bean
 		LimiterDefinitions myDefinitions() {

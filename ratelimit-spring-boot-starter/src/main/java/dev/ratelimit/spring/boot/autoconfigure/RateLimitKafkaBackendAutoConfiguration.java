@@ -1,0 +1,116 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.ratelimit.kafka.KafkaBackendConfig;
+import dev.ratelimit.kafka.KafkaRateLimiterBackend;
+import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
+import dev.ratelimit.spring.kafka.KafkaBackendHealth;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of the
+ * Kafka backend, for {@code ratelimit.backend=kafka}: limiters of global scope are shared by every
+ * instance with the same {@code ratelimit.kafka.cluster-id}. Connection and security settings come
+ * from {@code spring.kafka.*} (or a {@link KafkaConnectionDetails} bean), overridden by
+ * {@code ratelimit.kafka.*}.
+ */
+@AutoConfiguration(before = RateLimitAutoConfiguration.class,
+		afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
+@ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
+@ConditionalOnProperty(name = "ratelimit.backend", havingValue = "kafka")
+@ConditionalOnClass(name = { "org.apache.kafka.clients.admin.Admin", "org.apache.kafka.streams.KafkaStreams" })
+public final class RateLimitKafkaBackendAutoConfiguration {
+
+	@Bean(destroyMethod = "close")
+	@ConditionalOnMissingBean
+	KafkaRateLimiterBackend rateLimitKafkaBackend(RateLimitProperties properties,
+			ObjectProvider<KafkaConnectionDetails> connectionDetails, ObjectProvider<KafkaProperties> kafkaProperties) {
+		return KafkaRateLimiterBackend.start(config(properties.getKafka(), connectionDetails.getIfAvailable(),
+				kafkaProperties.getIfAvailable()));
+	}
+
+	static KafkaBackendConfig config(RateLimitProperties.Kafka kafka, KafkaConnectionDetails details,
+			KafkaProperties spring) {
+		Map<String, Object> client = new HashMap<>();
+		List<String> bootstrap = kafka.getBootstrapServers();
+		if (spring != null) {
+			// security and client settings from spring.kafka.* (and spring.kafka.admin.*)
+			client.putAll(spring.buildAdminProperties());
+			client.remove("bootstrap.servers");
+			client.remove("client.id");
+		}
+		if (bootstrap.isEmpty() && details != null) {
+			bootstrap = details.getAdmin().getBootstrapServers();
+			if (details.getAdmin().getSecurityProtocol() != null) {
+				client.put("security.protocol", details.getAdmin().getSecurityProtocol());
+			}
+		}
+		if (bootstrap.isEmpty() && spring != null) {
+			bootstrap = spring.getBootstrapServers();
+		}
+		if (bootstrap.isEmpty()) {
+			bootstrap = List.of("localhost:9092");
+		}
+		client.putAll(kafka.getProperties());
+		KafkaBackendConfig.Builder builder = KafkaBackendConfig.builder(String.join(",", bootstrap))
+			.clusterId(kafka.getClusterId())
+			.clientProperties(client)
+			.authority(kafka.isAuthority())
+			.createTopics(kafka.isCreateTopics())
+			.requestPartitions(kafka.getRequestPartitions())
+			.grantPartitions(kafka.getGrantPartitions())
+			.leaseTtl(kafka.getLeaseTtl())
+			.leaseHorizon(kafka.getLeaseHorizon())
+			.lowWater(kafka.getLowWater())
+			.requestTimeout(kafka.getRequestTimeout())
+			.degradedPolicy(kafka.getDegradedPolicy())
+			.processingGuarantee(kafka.getProcessingGuarantee())
+			.commitInterval(kafka.getCommitInterval())
+			.standbyReplicas(kafka.getStandbyReplicas());
+		if (kafka.getInstanceId() != null) {
+			builder.instanceId(kafka.getInstanceId());
+		}
+		if (kafka.getReplicationFactor() != null) {
+			builder.replicationFactor(kafka.getReplicationFactor());
+		}
+		if (kafka.getSessionTimeout() != null) {
+			builder.sessionTimeout(kafka.getSessionTimeout());
+		}
+		if (kafka.getStateDir() != null) {
+			builder.stateDir(kafka.getStateDir());
+		}
+		try {
+			return builder.build();
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidRateLimitConfigurationException("ratelimit.kafka", null, ex.getMessage(),
+					"Update the ratelimit.kafka settings named in the reason.");
+		}
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "dev.ratelimit.spring.actuate.RateLimitBackendHealth")
+	static class HealthConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean(KafkaBackendHealth.class)
+		RateLimitBackendHealth rateLimitKafkaBackendHealth(KafkaRateLimiterBackend backend) {
+			return new KafkaBackendHealth(backend);
+		}
+
+	}
+
+}

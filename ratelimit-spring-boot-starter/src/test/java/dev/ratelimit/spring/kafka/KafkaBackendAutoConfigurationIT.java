@@ -1,0 +1,150 @@
+package dev.ratelimit.spring.kafka;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.RateLimiterSnapshot;
+import dev.ratelimit.kafka.KafkaRateLimiterBackend;
+import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
+import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
+import dev.ratelimit.spring.boot.autoconfigure.RateLimitAdaptiveAutoConfiguration;
+import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
+import dev.ratelimit.spring.boot.autoconfigure.RateLimitKafkaBackendAutoConfiguration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code ratelimit.backend=kafka} on a real broker: global limiters are shared by two
+ * application contexts (two instances), local ones are not, and the backend reports its health.
+ */
+class KafkaBackendAutoConfigurationIT {
+
+	private static EmbeddedKafkaBroker broker;
+
+	@BeforeAll
+	static void startBroker() {
+		broker = new EmbeddedKafkaKraftBroker(1, 1).brokerProperties(Map.of("transaction.state.log.replication.factor",
+				"1", "transaction.state.log.min.isr", "1", "group.initial.rebalance.delay.ms", "0"));
+		broker.afterPropertiesSet();
+	}
+
+	@AfterAll
+	static void stopBroker() {
+		broker.destroy();
+	}
+
+	private ApplicationContextRunner instance(String id) {
+		return new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class,
+					RateLimitKafkaBackendAutoConfiguration.class, RateLimitAutoConfiguration.class,
+					RateLimitAdaptiveAutoConfiguration.class))
+			.withPropertyValues("spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
+					"ratelimit.backend=kafka", "ratelimit.kafka.cluster-id=starter-it", "ratelimit.kafka.instance-id=" + id,
+					"ratelimit.kafka.request-partitions=2", "ratelimit.kafka.grant-partitions=2",
+					"ratelimit.kafka.replication-factor=1", "ratelimit.limiters.payments.scope=global",
+					"ratelimit.limiters.payments.rate=30/1m", "ratelimit.limiters.local.rate=30/1m",
+					"ratelimit.limiters.partner.scope=global", "ratelimit.limiters.partner.rate=100/1s",
+					"ratelimit.limiters.partner.adaptive.enabled=true",
+					"ratelimit.limiters.partner.adaptive.recovery-interval=1s",
+					"ratelimit.limiters.partner.adaptive.recovery-step=0.5");
+	}
+
+	@Test
+	void globalLimitersAreSharedBetweenInstancesAndLocalOnesAreNot() {
+		instance("one").run((one) -> instance("two").run((two) -> {
+			RateLimiterRegistry first = one.getBean(RateLimiterRegistry.class);
+			RateLimiterRegistry second = two.getBean(RateLimiterRegistry.class);
+			RateLimiterSnapshot snapshot = first.limiter("payments").snapshot();
+			assertThat(snapshot.backend()).isEqualTo("kafka");
+			assertThat(snapshot.distributed()).isTrue();
+			assertThat(snapshot.persistent()).isTrue();
+			assertThat(first.limiter("local").snapshot().backend()).isEqualTo("in-memory");
+
+			long admitted = drain(first.limiter("payments")) + drain(second.limiter("payments"));
+			// one bucket of 30 (plus at most a permit of refill while draining) for both instances
+			assertThat(admitted).isBetween(30L, 33L);
+			// two buckets of 30, one each (and a permit of refill while draining)
+			assertThat(drain(first.limiter("local")) + drain(second.limiter("local"))).isBetween(60L, 62L);
+
+			RateLimitBackendHealth health = one.getBean(RateLimitBackendHealth.class);
+			assertThat(health.backend()).isEqualTo("kafka");
+			assertThat(health.report().state()).isEqualTo(RateLimitBackendHealth.State.UP);
+			assertThat(health.report().details()).containsEntry("cluster", "starter-it").containsEntry("instance", "one");
+		}));
+	}
+
+	/**
+	 * One instance sees a 429 from a partner: the shared rate drops on both instances (the second
+	 * learns it from its next grant), then recovers to the configured rate on both.
+	 */
+	@Test
+	void aReductionOnOneInstanceReachesTheOtherAndRecovers() {
+		instance("reducer").run((one) -> instance("follower").run((two) -> {
+			RateLimiter first = one.getBean(RateLimiterRegistry.class).limiter("partner");
+			RateLimiter second = two.getBean(RateLimiterRegistry.class).limiter("partner");
+			await().atMost(Duration.ofSeconds(30)).until(() -> first.tryAcquire() && second.tryAcquire());
+			java.util.List<Double> seenBySecond = new java.util.concurrent.CopyOnWriteArrayList<>();
+			seenBySecond.add(second.limit().rate().perSecond());
+
+			one.getBean(AdaptiveRateLimiters.class).reduce("partner", "HTTP 429 from the partner");
+			assertThat(first.limit().rate().perSecond()).isEqualTo(50.0);
+			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+				second.tryAcquire(); // leases bring the limit in force
+				double rate = second.limit().rate().perSecond();
+				if (rate != seenBySecond.get(seenBySecond.size() - 1)) {
+					seenBySecond.add(rate);
+				}
+				return rate == 50.0;
+			});
+			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+				first.tryAcquire();
+				second.tryAcquire();
+				double rate = second.limit().rate().perSecond();
+				if (rate != seenBySecond.get(seenBySecond.size() - 1)) {
+					seenBySecond.add(rate);
+				}
+				return rate == 100.0 && first.limit().rate().perSecond() == 100.0;
+			});
+			System.out.println("429 propagation: rates seen by the second instance " + seenBySecond);
+			assertThat(seenBySecond).startsWith(100.0, 50.0).endsWith(100.0);
+		}));
+	}
+
+	@Test
+	void theBackendIsClosedWithTheContext() {
+		KafkaRateLimiterBackend[] backend = new KafkaRateLimiterBackend[1];
+		instance("closing").run((context) -> backend[0] = context.getBean(KafkaRateLimiterBackend.class));
+		assertThat(backend[0].health().status()).isEqualTo(dev.ratelimit.kafka.BackendHealth.Status.DOWN);
+	}
+
+	/** Takes permits until none come for a second (leases may still be on their way). */
+	private static long drain(RateLimiter limiter) {
+		long admitted = 0;
+		await().atMost(Duration.ofSeconds(30)).until(limiter::tryAcquire);
+		admitted++;
+		long quietSince = System.nanoTime();
+		while (System.nanoTime() - quietSince < Duration.ofSeconds(1).toNanos()) {
+			if (limiter.tryAcquire()) {
+				admitted++;
+				quietSince = System.nanoTime();
+			}
+			else {
+				Thread.onSpinWait();
+			}
+		}
+		return admitted;
+	}
+
+}
