@@ -102,7 +102,8 @@ class CommittedOffsetsIT {
 
 	private static Map<Integer, Long> committedByPartition() throws Exception {
 		Map<Integer, Long> committed = new HashMap<>();
-		KafkaTestSupport.committed(broker, TOPIC).forEach((partition, offset) -> committed.put(partition.partition(), offset));
+		KafkaTestSupport.committed(broker, TOPIC)
+			.forEach((partition, offset) -> committed.put(partition.partition(), offset));
 		return committed;
 	}
 

@@ -57,9 +57,9 @@ class ConsumerLagIT {
 		Map<Integer, Integer> orders = KafkaTestSupport.produce(broker, ORDERS, 2, 60);
 		Map<Integer, Integer> invoices = KafkaTestSupport.produce(broker, INVOICES, 2, 25);
 		try (Admin admin = KafkaTestSupport.admin(broker)) {
-			admin.alterConsumerGroupOffsets("billing", Map.of(new TopicPartition(INVOICES, 0), new OffsetAndMetadata(5)))
-				.all()
-				.get();
+			Map<TopicPartition, OffsetAndMetadata> fiveDone = Map.of(new TopicPartition(INVOICES, 0),
+					new OffsetAndMetadata(5));
+			admin.alterConsumerGroupOffsets("billing", fiveDone).all().get();
 		}
 		long billingLag = invoices.get(0) - 5 + invoices.get(1);
 		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML, KafkaTestSupport.LAG_YAML)

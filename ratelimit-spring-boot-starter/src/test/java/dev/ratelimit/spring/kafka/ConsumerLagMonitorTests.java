@@ -34,7 +34,8 @@ class ConsumerLagMonitorTests {
 		this.monitor.record("orders", "shipping", consumer);
 		assertThat(this.monitor.lag("shipping")).hasValue(60);
 		assertThat(this.monitor.lag("billing")).isEmpty();
-		assertThat(this.monitor.partitionLags()).containsExactly(new PartitionLag("orders", "shipping", "orders", 0, 60),
+		assertThat(this.monitor.partitionLags()).containsExactly(
+				new PartitionLag("orders", "shipping", "orders", 0, 60),
 				new PartitionLag("orders", "shipping", "orders", 1, 0));
 		assertThat(this.monitor.currentLag("orders", "shipping", P0)).isEqualTo(60);
 		assertThat(this.monitor.currentLag("other", "shipping", P0)).isNaN();

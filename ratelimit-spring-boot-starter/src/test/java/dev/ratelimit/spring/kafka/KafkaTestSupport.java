@@ -120,7 +120,8 @@ final class KafkaTestSupport {
 	static ApplicationContextInitializer<ConfigurableApplicationContext> yaml(String file) {
 		return (context) -> {
 			try {
-				List<PropertySource<?>> sources = new YamlPropertySourceLoader().load(file, new ClassPathResource(file));
+				List<PropertySource<?>> sources = new YamlPropertySourceLoader().load(file,
+						new ClassPathResource(file));
 				sources.forEach(context.getEnvironment().getPropertySources()::addLast);
 			}
 			catch (IOException ex) {

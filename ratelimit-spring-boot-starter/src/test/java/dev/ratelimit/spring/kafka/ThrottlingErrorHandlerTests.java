@@ -88,8 +88,9 @@ class ThrottlingErrorHandlerTests {
 	@Test
 	void denialFromAListenerMethodIsFoundInTheCause() {
 		Exception wrapped = new ListenerExecutionFailedException("Listener failed", denied(Duration.ofMillis(5)));
-		assertThatExceptionOfType(KafkaException.class).isThrownBy(
-				() -> this.handler.handleRemaining(wrapped, List.of(record(P0, 3)), this.consumer, this.container.mock));
+		List<ConsumerRecord<?, ?>> remaining = List.of(record(P0, 3));
+		assertThatExceptionOfType(KafkaException.class)
+			.isThrownBy(() -> this.handler.handleRemaining(wrapped, remaining, this.consumer, this.container.mock));
 		assertThat(this.consumer.position(P0)).isEqualTo(3);
 		verifyNoInteractions(this.delegate);
 	}

@@ -112,8 +112,8 @@ public final class RateLimitKafkaAutoConfiguration {
 		if (!registry.isDefined(name)) {
 			throw new InvalidRateLimitConfigurationException(prefix + "limiter", name,
 					"no limiter named '" + name + "' is declared and ratelimit.defaults.rate is not set",
-					"Declare it, for example ratelimit.limiters." + name + ".rate=100/1s, or set ratelimit.defaults.rate "
-							+ "to give undeclared names a default limit.");
+					"Declare it, for example ratelimit.limiters." + name
+							+ ".rate=100/1s, or set ratelimit.defaults.rate to give undeclared names a default limit.");
 		}
 		RateLimiter limiter = registry.limiter(name);
 		if (limiter instanceof ConcurrencyLimiter) {

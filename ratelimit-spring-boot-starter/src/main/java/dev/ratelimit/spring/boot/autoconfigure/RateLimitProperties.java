@@ -726,7 +726,8 @@ public class RateLimitProperties {
 				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
 				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
 				@DefaultValue("0") int standbyReplicas, Duration sessionTimeout, String stateDir,
-				Map<String, String> properties, Map<String, Listener> listeners, @DefaultValue Backpressure backpressure) {
+				Map<String, String> properties, Map<String, Listener> listeners,
+				@DefaultValue Backpressure backpressure) {
 			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
 			this.clusterId = clusterId;
 			this.instanceId = instanceId;

@@ -87,7 +87,8 @@ class RateLimitKafkaAutoConfigurationTests {
 				Consumer<Object, Object> consumer = (Consumer<Object, Object>) (Consumer<?, ?>) new MockConsumer<>(
 						"earliest");
 				// filtered out by the application's interceptor: costs no permit
-				assertThat(interceptor.intercept(new ConsumerRecord<>("orders", 0, 0, null, "skip"), consumer)).isNull();
+				ConsumerRecord<Object, Object> skipped = new ConsumerRecord<>("orders", 0, 0, null, "skip");
+				assertThat(interceptor.intercept(skipped, consumer)).isNull();
 				assertThat(context.getBean(RateLimiterRegistry.class).limiter("orders-drain").snapshot().available())
 					.isOne();
 				ConsumerRecord<Object, Object> kept = new ConsumerRecord<>("orders", 0, 1, null, "keep");
@@ -137,7 +138,8 @@ class RateLimitKafkaAutoConfigurationTests {
 	@Test
 	void concurrencyLimiterCannotThrottleRecords() {
 		this.contextRunner
-			.withPropertyValues("ratelimit.limiters.pool.algorithm=concurrency", "ratelimit.limiters.pool.max-concurrent=4",
+			.withPropertyValues("ratelimit.limiters.pool.algorithm=concurrency",
+					"ratelimit.limiters.pool.max-concurrent=4",
 					"ratelimit.kafka.listeners.orders.limiter=pool")
 			.run((context) -> assertThat(failure(context)).hasMessage("ratelimit.kafka.listeners.orders.limiter = "
 					+ "'pool': limiter 'pool' is a concurrency limit, which has no rate to pace records with"));
@@ -146,15 +148,17 @@ class RateLimitKafkaAutoConfigurationTests {
 	@Test
 	void recordsTakeAtLeastOnePermit() {
 		this.contextRunner.withPropertyValues("ratelimit.kafka.listeners.orders.permits-per-record=0")
-			.run((context) -> assertThat(failure(context)).hasMessage(
-					"ratelimit.kafka.listeners.orders.permits-per-record = '0': each record must take at least one permit"));
+			.run((context) -> assertThat(failure(context))
+				.hasMessage("ratelimit.kafka.listeners.orders.permits-per-record = '0': "
+						+ "each record must take at least one permit"));
 	}
 
 	@Test
 	void recordsTakeAtMostTheCapacity() {
 		this.contextRunner.withPropertyValues("ratelimit.kafka.listeners.orders.permits-per-record=201")
-			.run((context) -> assertThat(failure(context)).hasMessage("ratelimit.kafka.listeners.orders.permits-per-record"
-					+ " = '201': a record would take more permits than limiter 'orders-drain' holds (200)"));
+			.run((context) -> assertThat(failure(context))
+				.hasMessage("ratelimit.kafka.listeners.orders.permits-per-record = '201': "
+						+ "a record would take more permits than limiter 'orders-drain' holds (200)"));
 	}
 
 	@Test
@@ -177,7 +181,8 @@ class RateLimitKafkaAutoConfigurationTests {
 		application.setWebApplicationType(WebApplicationType.NONE);
 		assertThatException().isThrownBy(() -> application
 			.run("--spring.main.banner-mode=off", "--spring.kafka.listener.auto-startup=false",
-					"--ratelimit.limiters.orders-drain.rate=200/1s", "--ratelimit.kafka.listeners.ordrs.limiter=orders-drain")
+					"--ratelimit.limiters.orders-drain.rate=200/1s",
+					"--ratelimit.kafka.listeners.ordrs.limiter=orders-drain")
 			.close());
 		assertThat(output).contains("APPLICATION FAILED TO START")
 			.contains("Property: ratelimit.kafka.listeners.ordrs")
