@@ -51,7 +51,8 @@ public class RateLimitProperties {
 	private final Metrics metrics;
 
 	/**
-	 * Kafka backend, used when the backend is kafka for limiters of global scope.
+	 * Kafka: the backend, used when the backend is kafka for limiters of global scope, and the
+	 * integration with Kafka listeners.
 	 */
 	private final Kafka kafka;
 
@@ -599,9 +600,8 @@ public class RateLimitProperties {
 
 	}
 
-
 	/**
-	 * Kafka backend.
+	 * Kafka backend and Kafka listener integration.
 	 */
 	public static class Kafka {
 
@@ -706,6 +706,17 @@ public class RateLimitProperties {
 		 */
 		private final Map<String, String> properties;
 
+		/**
+		 * Kafka listener containers to throttle or observe, by listener id: the id of a
+		 * Kafka listener annotation, or the bean name of a listener container.
+		 */
+		private final Map<String, Listener> listeners;
+
+		/**
+		 * Consumer lag observation.
+		 */
+		private final Backpressure backpressure;
+
 		public Kafka(List<String> bootstrapServers, @DefaultValue("default") String clusterId, String instanceId,
 				@DefaultValue("true") boolean authority, @DefaultValue("true") boolean createTopics,
 				@DefaultValue("12") int requestPartitions, @DefaultValue("12") int grantPartitions,
@@ -715,7 +726,8 @@ public class RateLimitProperties {
 				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
 				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
 				@DefaultValue("0") int standbyReplicas, Duration sessionTimeout, String stateDir,
-				Map<String, String> properties) {
+				Map<String, String> properties, Map<String, Listener> listeners,
+				@DefaultValue Backpressure backpressure) {
 			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
 			this.clusterId = clusterId;
 			this.instanceId = instanceId;
@@ -735,6 +747,8 @@ public class RateLimitProperties {
 			this.sessionTimeout = sessionTimeout;
 			this.stateDir = stateDir;
 			this.properties = (properties != null) ? Map.copyOf(properties) : Map.of();
+			this.listeners = (listeners != null) ? Map.copyOf(listeners) : Map.of();
+			this.backpressure = backpressure;
 		}
 
 		public List<String> getBootstrapServers() {
@@ -811,6 +825,110 @@ public class RateLimitProperties {
 
 		public Map<String, String> getProperties() {
 			return this.properties;
+		}
+
+		public Map<String, Listener> getListeners() {
+			return this.listeners;
+		}
+
+		public Backpressure getBackpressure() {
+			return this.backpressure;
+		}
+
+		/**
+		 * One Kafka listener container.
+		 */
+		public static class Listener {
+
+			/**
+			 * Name of the limiter, declared under ratelimit.limiters, that records of this listener
+			 * take permits from. Without one, the listener's consumer lag is observed but its
+			 * records are not throttled.
+			 */
+			private final String limiter;
+
+			/**
+			 * Permits each record takes, also each record of a batch.
+			 */
+			private final long permitsPerRecord;
+
+			public Listener(String limiter, @DefaultValue("1") long permitsPerRecord) {
+				this.limiter = limiter;
+				this.permitsPerRecord = permitsPerRecord;
+			}
+
+			public String getLimiter() {
+				return this.limiter;
+			}
+
+			public long getPermitsPerRecord() {
+				return this.permitsPerRecord;
+			}
+
+		}
+
+		/**
+		 * Consumer lag observation.
+		 */
+		public static class Backpressure {
+
+			/**
+			 * Consumer groups, typically downstream of this application, whose lag is read with
+			 * the admin client.
+			 */
+			private final List<Watch> watch;
+
+			/**
+			 * Time between two readings of the lag of watched groups, and between two reports of
+			 * every lag to lag listeners.
+			 */
+			private final Duration lagInterval;
+
+			public Backpressure(List<Watch> watch, @DefaultValue("5s") Duration lagInterval) {
+				this.watch = (watch != null) ? List.copyOf(watch) : List.of();
+				this.lagInterval = lagInterval;
+			}
+
+			public List<Watch> getWatch() {
+				return this.watch;
+			}
+
+			public Duration getLagInterval() {
+				return this.lagInterval;
+			}
+
+		}
+
+		/**
+		 * A consumer group whose lag is watched.
+		 */
+		public static class Watch {
+
+			/**
+			 * Consumer group id.
+			 */
+			private final String group;
+
+			/**
+			 * Topics to read the group's lag on. Partitions without a committed offset count from
+			 * the start of the log. When empty, every partition the group has committed an offset
+			 * for.
+			 */
+			private final List<String> topics;
+
+			public Watch(String group, List<String> topics) {
+				this.group = group;
+				this.topics = (topics != null) ? List.copyOf(topics) : List.of();
+			}
+
+			public String getGroup() {
+				return this.group;
+			}
+
+			public List<String> getTopics() {
+				return this.topics;
+			}
+
 		}
 
 	}
