@@ -51,6 +51,16 @@ public final class RateLimitKafkaAutoConfiguration {
 
 	private static final String BACKPRESSURE = "ratelimit.kafka.backpressure.";
 
+	/**
+	 * Drives the adaptive controllers whose lag source is a watched group or a throttled listener.
+	 */
+	@Bean
+	org.springframework.beans.factory.SmartInitializingSingleton rateLimitLagToAdaptiveControl(
+			ObjectProvider<ConsumerLagMonitor> lagMonitor,
+			ObjectProvider<dev.ratelimit.spring.adaptive.AdaptiveRateLimiters> adaptive) {
+		return () -> lagMonitor.ifAvailable((monitor) -> adaptive.ifAvailable((controllers) -> monitor.addListener(controllers::onLag)));
+	}
+
 	@Bean
 	@ConditionalOnMissingBean
 	ConsumerLagMonitor consumerLagMonitor(RateLimitProperties properties, ObjectProvider<KafkaAdmin> kafkaAdmin) {
