@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,8 @@ class KafkaDocumentationTests {
 	@Test
 	void documentShowsTheTestedSnippets() throws IOException {
 		String document = Files.readString(DOCUMENT, StandardCharsets.UTF_8);
-		for (String snippet : new String[] { KafkaTestSupport.THROTTLING_YAML, KafkaTestSupport.LAG_YAML }) {
+		for (String snippet : new String[] { KafkaTestSupport.GLOBAL_YAML, KafkaTestSupport.THROTTLING_YAML,
+				KafkaTestSupport.LAG_YAML, KafkaTestSupport.ADAPTIVE_YAML }) {
 			String yaml = new ClassPathResource(snippet).getContentAsString(StandardCharsets.UTF_8);
 			assertThat(document).as(snippet).contains("```yaml\n" + yaml + "```\n");
 		}
@@ -49,6 +51,39 @@ class KafkaDocumentationTests {
 					assertThat(watch.getGroup()).isEqualTo("billing");
 					assertThat(watch.getTopics()).containsExactly("invoices");
 				});
+			});
+	}
+
+	@Test
+	void theGlobalSnippetDeclaresASharedAndALocalLimiter() throws IOException {
+		// binding and mapping only: the Kafka backend itself is tested against a broker elsewhere
+		List<org.springframework.core.env.PropertySource<?>> sources = new org.springframework.boot.env.YamlPropertySourceLoader()
+			.load(KafkaTestSupport.GLOBAL_YAML, new ClassPathResource(KafkaTestSupport.GLOBAL_YAML));
+		org.springframework.boot.convert.ApplicationConversionService conversion = new org.springframework.boot.convert.ApplicationConversionService();
+		conversion.addConverter(String.class, dev.ratelimit.Rate.class, dev.ratelimit.Rate::parse);
+		RateLimitProperties properties = new org.springframework.boot.context.properties.bind.Binder(
+				org.springframework.boot.context.properties.source.ConfigurationPropertySources.from(sources), null,
+				conversion)
+			.bindOrCreate("ratelimit", RateLimitProperties.class);
+		assertThat(properties.getBackend()).isEqualTo(RateLimitProperties.Backend.KAFKA);
+		assertThat(properties.getKafka().getClusterId()).isEqualTo("checkout");
+		var declared = dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.of(properties).declared();
+		assertThat(declared.get("payments").global()).isTrue();
+		assertThat(declared.get("payments").limit().rate().perSecond()).isEqualTo(200.0);
+		assertThat(declared.get("per-instance-guard").global()).isFalse();
+	}
+
+	@Test
+	void theAdaptiveSnippetBindsItsSignals() {
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(RateLimitAutoConfiguration.class))
+			.withInitializer(KafkaTestSupport.yaml(KafkaTestSupport.ADAPTIVE_YAML))
+			.run((context) -> {
+				var producer = context.getBean(dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.class)
+					.declared()
+					.get("producer");
+				assertThat(producer.adaptive().lagSource()).isEqualTo("downstream");
+				assertThat(producer.adaptive().reduceOn()).containsExactly(
+						org.springframework.web.client.HttpClientErrorException.TooManyRequests.class);
 			});
 	}
 

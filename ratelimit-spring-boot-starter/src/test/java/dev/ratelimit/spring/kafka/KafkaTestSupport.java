@@ -49,6 +49,12 @@ final class KafkaTestSupport {
 	/** The documented lag configuration. */
 	static final String LAG_YAML = "docs/kafka-lag.yml";
 
+	/** The shared-limit snippet of docs/kafka.md. */
+	static final String GLOBAL_YAML = "docs/kafka-global.yml";
+
+	/** The adaptive-control snippet of docs/kafka.md. */
+	static final String ADAPTIVE_YAML = "docs/kafka-adaptive.yml";
+
 	private KafkaTestSupport() {
 	}
 
