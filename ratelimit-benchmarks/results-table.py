@@ -1,12 +1,22 @@
 #!/usr/bin/env python3
-"""Turns JMH JSON results of TryAcquireBenchmark into markdown tables.
+"""Turns JMH JSON results of the ratelimit benchmarks into markdown tables.
 
 Usage: results-table.py RESULT.json [RESULT.json ...]
 
-Files from runs without a profiler give the ns/op table, one column per thread count, with the
-ratio of ours to the fastest of the three peers for each path and thread count. Files from runs
-with -prof gc give the bytes allocated per call (gc.alloc.rate.norm). Ratios are only meaningful
-between numbers from the same run on the same machine.
+The files may come from any of the benchmark classes, in any mix; each class present gets its
+tables, one column per thread count:
+
+- TryAcquireBenchmark: ns/op, with the ratio of ours to the fastest of the three peers for each
+  path and thread count; files from runs with -prof gc give the bytes allocated per call
+  (gc.alloc.rate.norm).
+- RateLimitedProxyBenchmark: ns/op of the plain call, of our @RateLimited proxy, of Resilience4j's
+  @RateLimiter aspect and of each limiter alone, the overhead each proxy adds to the plain call,
+  and the ratio of ours to Resilience4j's (target: at most 1); bytes per call from -prof gc runs.
+- KafkaBackendBenchmark: decisions per second (all, and permitted) of the in-memory bucket, the
+  Kafka backend and Bucket4j on Redis, with the ratio of the Kafka backend's permitted decisions to
+  the in-memory bucket's (target: at least 0.5) and to Bucket4j on Redis'.
+
+Ratios are only meaningful between numbers from the same run on the same machine.
 """
 
 import json
@@ -21,18 +31,47 @@ BASELINES = {"baselineNanoTime": "System.nanoTime()", "baselineCas": "CAS on one
 # ours / fastest peer on the permitted path, by thread count: the targets of the issue
 TARGETS = {1: 0.35, 2: 0.30}
 
+# RateLimitedProxyBenchmark
+PROXY_ROWS = [
+    ("plainCall", "plain call, no proxy"),
+    ("proxyOurs", "@RateLimited proxy (ours)"),
+    ("proxyResilience4j", "Resilience4j @RateLimiter aspect"),
+    ("limiterOurs", "limiter alone: ours, tryAcquire()"),
+    ("limiterResilience4j", "limiter alone: Resilience4j, acquirePermission()"),
+]
+# our added overhead / Resilience4j's: the target of the issue
+PROXY_TARGET = 1.0
+
+# KafkaBackendBenchmark
+DEFAULT_HORIZON = "500"
+KAFKA_ROWS = [("inMemory", "in-memory token bucket (ours)"), ("kafka", "Kafka backend (ours), one instance"),
+              ("bucket4jRedis", "Bucket4j on Redis (Lettuce, CAS)")]
+# Kafka backend / in-memory, permitted decisions per second: the target of the issue
+KAFKA_TARGET = 0.5
+
 
 def load(paths):
-    """Returns ({(method, threads): result}, {(method, threads): result}) for timing and gc runs."""
-    timing, gc = {}, {}
+    """Returns {class: (timing, gc)}, each {(method, threads): result}, for timing and gc runs.
+
+    A method run with several values of a parameter (say -p leaseHorizonMillis=200,500) is keyed
+    "method[name=value]" for every value after the first seen, so that no result is lost.
+    """
+    classes = {}
     for path in paths:
         with open(path) as file:
             for result in json.load(file):
-                method = result["benchmark"].rsplit(".", 1)[1]
+                owner, method = result["benchmark"].rsplit(".", 1)
+                timing, gc = classes.setdefault(owner.rsplit(".", 1)[-1], ({}, {}))
                 secondary = result.get("secondaryMetrics", {})
                 target = gc if "gc.alloc.rate.norm" in secondary else timing
-                target[(method, result["threads"])] = result
-    return timing, gc
+                target[(variant(method, result), result["threads"])] = result
+    return classes
+
+
+def variant(method, result):
+    """The method, with the lease horizon when it is not the default one."""
+    horizon = result.get("params", {}).get("leaseHorizonMillis")
+    return method if horizon in (None, DEFAULT_HORIZON) else f"{method}[{horizon}]"
 
 
 def number(value):
@@ -98,6 +137,126 @@ def gc_tables(gc):
     return lines
 
 
+def thread_header(threads, unit):
+    header = ["Benchmark"] + [f"{t} thread{'s' if t > 1 else ''}, {unit}" for t in threads]
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
+# ---- RateLimitedProxyBenchmark ------------------------------------------------------------------
+
+def proxy_table(timing):
+    threads = sorted({t for (_, t) in timing})
+    if not threads:
+        return []
+    lines = thread_header(threads, "ns/op")
+    for method, name in PROXY_ROWS:
+        cells = [time_cell(timing.get((method, t))) for t in threads]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    def difference(t, minuend, *subtrahends):
+        keys = [(minuend, t)] + [(m, t) for m in subtrahends]
+        if any(key not in timing for key in keys):
+            return None
+        return score(timing[keys[0]]) - sum(score(timing[key]) for key in keys[1:])
+
+    def cell(value):
+        return "-" if value is None else f"{value:.1f}"
+
+    for label, args in [("added overhead: ours (proxy - plain)", ("proxyOurs", "plainCall")),
+                        ("added overhead: Resilience4j (aspect - plain)", ("proxyResilience4j", "plainCall")),
+                        ("interception alone: ours (proxy - plain - limiter)",
+                         ("proxyOurs", "plainCall", "limiterOurs")),
+                        ("interception alone: Resilience4j (aspect - plain - limiter)",
+                         ("proxyResilience4j", "plainCall", "limiterResilience4j"))]:
+        lines.append(f"| {label} | " + " | ".join(cell(difference(t, *args)) for t in threads) + " |")
+    cells = []
+    for t in threads:
+        ours, theirs = difference(t, "proxyOurs", "plainCall"), difference(t, "proxyResilience4j", "plainCall")
+        if ours is None or theirs is None or theirs <= 0:
+            cells.append("-")
+            continue
+        ratio = ours / theirs
+        cells.append(f"**{ratio:.3f}x** ({'meets' if ratio <= PROXY_TARGET else 'misses'} target ≤ {PROXY_TARGET:g}x)")
+    lines.append("| added overhead, ours / Resilience4j | " + " | ".join(cells) + " |")
+    return lines
+
+
+def proxy_gc_tables(gc):
+    lines = []
+    for threads in sorted({t for (_, t) in gc}):
+        lines += ["", f"Bytes allocated per call (gc.alloc.rate.norm, {threads} thread{'s' if threads > 1 else ''}):", ""]
+        lines += ["| Benchmark | B/op |", "|---|---|"]
+        for method, name in PROXY_ROWS:
+            result = gc.get((method, threads))
+            norm = result and result["secondaryMetrics"]["gc.alloc.rate.norm"]
+            cell = "-" if norm is None else f"{number(norm['score']):.1f}"
+            lines.append(f"| {name} | {cell} |")
+    return lines
+
+
+# ---- KafkaBackendBenchmark ----------------------------------------------------------------------
+
+def rate_cell(value, error=float("nan")):
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if math.isnan(error) else f"{value:,.0f} ± {error:,.0f}"
+
+
+def permitted(result):
+    metric = result.get("secondaryMetrics", {}).get("permitted")
+    return None if metric is None else number(metric["score"])
+
+
+def kafka_table(timing):
+    threads = sorted({t for (_, t) in timing})
+    if not threads:
+        return []
+    kafka_variants = sorted({m for (m, _) in timing if m == "kafka" or m.startswith("kafka[")},
+                            key=lambda m: (m != "kafka", m))
+    rows = [KAFKA_ROWS[0]] + [(m, KAFKA_ROWS[1][1] + ("" if m == "kafka" else f", lease horizon {m[6:-1]} ms"))
+                              for m in kafka_variants or ["kafka"]] + [KAFKA_ROWS[2]]
+    lines = thread_header(threads, "decisions/s (permitted/s)")
+    for method, name in rows:
+        cells = []
+        for t in threads:
+            result = timing.get((method, t))
+            if result is None:
+                cells.append("-")
+                continue
+            metric = result["primaryMetric"]
+            cells.append(f"{rate_cell(number(metric['score']), number(metric['scoreError']))} "
+                         f"({rate_cell(permitted(result))})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for method, name in rows[1:-1]:
+        for peer, peer_name, target in [("inMemory", "in-memory", KAFKA_TARGET), ("bucket4jRedis", "Bucket4j on Redis", None)]:
+            cells = []
+            for t in threads:
+                ours, theirs = timing.get((method, t)), timing.get((peer, t))
+                if ours is None or theirs is None or not permitted(theirs):
+                    cells.append("-")
+                    continue
+                ratio = permitted(ours) / permitted(theirs)
+                cell = f"**{ratio:,.0f}x**" if ratio >= 100 else f"**{ratio:.2f}x**"
+                if target is not None:
+                    cell += f" ({'meets' if ratio >= target else 'misses'} target ≥ {target}x)"
+                cells.append(cell)
+            label = name.replace("Kafka backend (ours), one instance", "Kafka backend")
+            lines.append(f"| {label} / {peer_name}, permitted | " + " | ".join(cells) + " |")
+    return lines
+
+
+def kafka_warnings(timing):
+    """A denial means the backend fell behind: with a limit this high, none should be denied."""
+    lines = []
+    for (method, threads), result in sorted(timing.items()):
+        denied = result.get("secondaryMetrics", {}).get("denied")
+        total = number(result["primaryMetric"]["score"])
+        if denied is not None and total > 0 and number(denied["score"]) > 0.01 * total:
+            lines.append(f"WARNING: {method} with {threads} thread(s) denied {100 * number(denied['score']) / total:.1f}% "
+                         "of its decisions: the backend did not keep up (compare the permitted rates).")
+    return lines
+
+
 def warnings(results):
     """A permitting benchmark that denied calls measured the wrong path."""
     lines = []
@@ -112,9 +271,23 @@ def warnings(results):
 def main(paths):
     if not paths:
         sys.exit(__doc__)
-    timing, gc = load(paths)
-    lines = timing_table(timing) + gc_tables(gc)
-    problems = warnings(timing) + warnings(gc)
+    classes = load(paths)
+    lines, problems = [], []
+    for name, (timing, gc) in classes.items():
+        if lines:
+            lines.append("")
+        lines.append(f"### {name}")
+        lines.append("")
+        if name == "TryAcquireBenchmark":
+            lines += timing_table(timing) + gc_tables(gc)
+            problems += warnings(timing) + warnings(gc)
+        elif name == "RateLimitedProxyBenchmark":
+            lines += proxy_table(timing) + proxy_gc_tables(gc)
+        elif name == "KafkaBackendBenchmark":
+            lines += kafka_table(timing)
+            problems += kafka_warnings(timing)
+        else:
+            lines.append(f"(no table for {name})")
     print("\n".join(lines + ([""] + problems if problems else [])))
     return 1 if problems else 0
 

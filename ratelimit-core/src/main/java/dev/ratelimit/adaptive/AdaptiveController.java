@@ -332,6 +332,44 @@ public final class AdaptiveController {
 	}
 
 	/**
+	 * Takes on a rate applied elsewhere, without applying it to the target: when several instances
+	 * share a limit, one instance's reduction reaches the others through the shared backend, and
+	 * each of them then recovers from it too, so the rate comes back even if the instance that
+	 * reduced it is gone. A rate within 0.1% of the current one (this controller's own change coming
+	 * back) changes nothing. Restarts the recovery wait.
+	 * @param rate the rate now in force
+	 */
+	public void observe(Rate rate) {
+		Objects.requireNonNull(rate, "rate");
+		if (this.lock.isHeldByCurrentThread()) {
+			return; // this controller's own change, reported back by its target while applying it
+		}
+		this.lock.lock();
+		try {
+			long next = clamp(Math.round(rate.perSecond() / this.ceiling.perSecond() * WHOLE));
+			if (Math.abs(next - this.share) <= WHOLE / 1000) {
+				return;
+			}
+			long now = this.ticker.read();
+			Rate previous = this.state.rate();
+			boolean up = next > this.share;
+			this.share = next;
+			this.holdSince = now;
+			if (up) {
+				this.increases++;
+			}
+			else {
+				this.decreases++;
+			}
+			changed(ChangeReason.SHARED, "applied by another instance", now);
+			this.listener.onRateChanged(previous, this.state.rate(), this.severity, ChangeReason.SHARED);
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
 	 * Returns to {@link Severity#NORMAL} at the ceiling, forgets cooldowns, and applies the
 	 * ceiling to the target even if the rate did not change, to bring a target that drifted back
 	 * in line. The counts in {@link #state()} are kept.

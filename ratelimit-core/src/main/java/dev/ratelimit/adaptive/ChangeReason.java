@@ -25,6 +25,12 @@ public enum ChangeReason {
 	CEILING,
 
 	/** {@link AdaptiveController#reset()}. */
-	RESET
+	RESET,
+
+	/**
+	 * {@link AdaptiveController#observe(dev.ratelimit.Rate)}: another instance changed the shared
+	 * rate, and this controller took it on.
+	 */
+	SHARED
 
 }

@@ -155,11 +155,20 @@ class FailoverIT {
 		reader.setDaemon(true);
 		reader.start();
 		try {
-			await().atMost(Duration.ofSeconds(60)).until(() -> childOwns.get().size() == 3);
+			await().atMost(Duration.ofSeconds(90)).until(() -> childOwns.get().size() == 3);
 			KafkaRateLimiterBackend first = start(cluster, "survivor-0");
 			KafkaRateLimiterBackend second = start(cluster, "survivor-1");
-			await().atMost(Duration.ofSeconds(60)).until(() -> !childOwns.get().isEmpty() && childOwns.get().size() < 3
-					&& !first.runtime().ownedPartitions().isEmpty() && !second.runtime().ownedPartitions().isEmpty());
+			// the three instances share the three partitions (the child keeps one or two)
+			await().atMost(Duration.ofSeconds(90))
+				.conditionEvaluationListener((condition) -> {
+					if (!condition.isSatisfied() && condition.getElapsedTimeInMS() % 15_000 < 100) {
+						System.out.println("failover(SIGKILL): waiting, child owns " + childOwns.get() + ", survivors own "
+								+ first.runtime().ownedPartitions() + " and " + second.runtime().ownedPartitions());
+					}
+				})
+				.until(() -> !childOwns.get().isEmpty() && childOwns.get().size() < 3
+						&& (first.runtime().ownedPartitions().size() + second.runtime().ownedPartitions().size()
+								+ childOwns.get().size()) == 3);
 			// a key whose bucket the child owns
 			String key = null;
 			for (int i = 0; key == null && i < 1000; i++) {

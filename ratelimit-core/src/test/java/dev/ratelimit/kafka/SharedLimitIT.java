@@ -1,32 +1,16 @@
 package dev.ratelimit.kafka;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
-import dev.ratelimit.Rate;
-import dev.ratelimit.RateLimit;
-import dev.ratelimit.RateLimiter;
-import dev.ratelimit.RateLimiterListener;
-import dev.ratelimit.kafka.KafkaTestSupport.Load;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
- * One limit shared by three instances, each with its own Kafka clients and Kafka Streams
- * authority, on a real broker: accuracy, fairness and isolation, with numbers.
+ * The shared-limit scenarios on an in-process KRaft broker (a real broker, in this JVM), so they
+ * run everywhere, CI included.
  */
-class SharedLimitIT {
+class SharedLimitIT extends SharedLimitScenarios {
 
 	private static EmbeddedKafkaBroker broker;
-
-	private final List<KafkaRateLimiterBackend> backends = new ArrayList<>();
 
 	@BeforeAll
 	static void startBroker() {
@@ -38,93 +22,9 @@ class SharedLimitIT {
 		broker.destroy();
 	}
 
-	@AfterEach
-	void closeBackends() {
-		KafkaTestSupport.closeAll(this.backends);
-	}
-
-	private List<KafkaRateLimiterBackend> start(String cluster, int count) {
-		for (int i = 0; i < count; i++) {
-			// a lease covers a quarter of a second of demand: at the end of a 20 s measurement, what
-			// is still leased and unspent counts against accuracy, and shorter leases strand less
-			this.backends.add(KafkaRateLimiterBackend.start(KafkaTestSupport
-				.config(broker.getBrokersAsString(), cluster, "instance-" + i)
-				.leaseHorizon(Duration.ofMillis(250))
-				.build()));
-		}
-		KafkaTestSupport.awaitAuthorities(this.backends);
-		return this.backends;
-	}
-
-	/**
-	 * Three instances share 200 permits/s (burst 200), each demanding 200/s for 20 s: together they
-	 * are admitted between 95% and 101% of rate x T + capacity.
-	 */
-	@Test
-	void threeInstancesShareOneLimitAccurately() throws Exception {
-		List<KafkaRateLimiterBackend> instances = start("accuracy", 3);
-		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(200)).capacity(200).build();
-		List<Load> loads = new ArrayList<>();
-		for (KafkaRateLimiterBackend instance : instances) {
-			loads.add(new Load(instance.create("shared", null, limit, RateLimiterListener.NONE), 200));
-		}
-		Duration run = Duration.ofSeconds(20);
-		long[] admitted = KafkaTestSupport.runAll(loads, run);
-		long total = admitted[0] + admitted[1] + admitted[2];
-		double expected = 200 * 20 + 200;
-		System.out.printf("accuracy: admitted %d of %d possible (%.1f%%), per instance %s%n", total, (long) expected,
-				100 * total / expected, java.util.Arrays.toString(admitted));
-		instances.forEach((instance) -> System.out.println("accuracy: " + instance.metrics()));
-		assertThat(total).isBetween((long) (0.95 * expected), (long) (1.01 * expected));
-	}
-
-	/**
-	 * Demands of 100, 200 and 300 per second against a limit of 200/s: the max-min fair share is a
-	 * third each, and each instance gets at least 80% of it.
-	 */
-	@Test
-	void instancesGetTheirFairShare() throws Exception {
-		List<KafkaRateLimiterBackend> instances = start("fairness", 3);
-		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(200)).capacity(200).build();
-		double[] demands = { 100, 200, 300 };
-		List<Load> loads = new ArrayList<>();
-		for (int i = 0; i < 3; i++) {
-			loads.add(new Load(instances.get(i).create("fair", null, limit, RateLimiterListener.NONE), demands[i]));
-		}
-		long[] admitted = KafkaTestSupport.runAll(loads, Duration.ofSeconds(20));
-		double fair = (200 * 20 + 200) / 3.0;
-		System.out.printf("fairness: admitted %s, fair share %.0f each%n", java.util.Arrays.toString(admitted), fair);
-		for (long got : admitted) {
-			assertThat((double) got).isGreaterThanOrEqualTo(0.8 * fair);
-		}
-	}
-
-	/** The same name is one bucket on every instance; a different name is another bucket. */
-	@Test
-	void sameNameSharesDifferentNamesDoNot() throws Exception {
-		List<KafkaRateLimiterBackend> instances = start("isolation", 2);
-		// both instances' clients and authorities are warm before the measured run
-		RateLimit warm = RateLimit.tokenBucket(Rate.perSecond(1000)).build();
-		for (KafkaRateLimiterBackend instance : instances) {
-			RateLimiter warmUp = instance.create("warm-up", null, warm, RateLimiterListener.NONE);
-			org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(warmUp::tryAcquire);
-		}
-		RateLimit limit = RateLimit.tokenBucket(Rate.perMinute(60)).capacity(60).build();
-		RateLimiter aOnFirst = instances.get(0).create("a", null, limit, RateLimiterListener.NONE);
-		RateLimiter aOnSecond = instances.get(1).create("a", null, limit, RateLimiterListener.NONE);
-		RateLimiter bOnSecond = instances.get(1).create("b", null, limit, RateLimiterListener.NONE);
-		long[] admitted = KafkaTestSupport.runAll(
-				List.of(new Load(aOnFirst, 200), new Load(aOnSecond, 200), new Load(bOnSecond, 200)),
-				Duration.ofSeconds(10));
-		System.out.printf("isolation: a on first %d, a on second %d, b on second %d%n", admitted[0], admitted[1],
-				admitted[2]);
-		// "a" is one bucket of 60 (+10 refilled in 10 s) for both instances together, not 60 each;
-		// the lower bound leaves room for permits still leased when the run ends
-		assertThat(admitted[0] + admitted[1]).isBetween(50L, 71L);
-		assertThat(admitted[0]).isPositive();
-		assertThat(admitted[1]).isPositive();
-		// "b" is a bucket of its own, full at the start
-		assertThat(admitted[2]).isBetween(50L, 71L);
+	@Override
+	String bootstrap() {
+		return broker.getBrokersAsString();
 	}
 
 }

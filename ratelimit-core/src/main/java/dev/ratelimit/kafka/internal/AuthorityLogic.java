@@ -21,10 +21,11 @@ import dev.ratelimit.kafka.internal.Messages.Request;
  * answer again (idempotent under at-least-once redelivery).</li>
  * <li>Permits an instance admitted on its own under the local-share policy, while leases could not
  * flow, are debited when it reports them, so an outage does not admit the same period twice.</li>
- * <li>Each instance gets at most its max-min fair share: shares are water-filled over the
- * instances' reported demands (what no one wants is spread evenly), and each instance draws its
- * grants from a share bucket refilled at its share and holding its share of the capacity, so an
- * instance that asks more often does not get more.</li>
+ * <li>Each instance gets at least its max-min fair share when it wants it: shares are water-filled
+ * over the instances' reported demands (what no one wants is spread evenly), and each instance
+ * draws its grants from a share bucket refilled at its share and holding its share of the
+ * capacity, so an instance that asks more often does not take another's share. Bucket tokens that
+ * no share bucket could claim are spare and go to whoever asks, so no capacity is stranded.</li>
  * </ul>
  */
 public final class AuthorityLogic {
@@ -106,10 +107,18 @@ public final class AuthorityLogic {
 		instance.horizonMillis = request.horizonMillis();
 		refillShares(state, nowMillis);
 		long available = state.available(nowMillis);
-		long granted = Math.max(0, Math.min(Math.min(request.want(), available), (long) Math.floor(instance.shareTokens)));
+		// Tokens of the bucket that no instance's share bucket could claim are spare: anyone may have
+		// them, so changing shares (a newcomer, shifting demands) never strands capacity.
+		long claimed = 0;
+		for (Instance each : state.instances.values()) {
+			claimed += (long) Math.floor(each.shareTokens);
+		}
+		long spare = Math.max(0, available - claimed);
+		long own = (long) Math.floor(instance.shareTokens);
+		long granted = Math.max(0, Math.min(Math.min(request.want(), available), own + spare));
 		if (granted > 0) {
 			state.take(granted, nowMillis);
-			instance.shareTokens -= granted;
+			instance.shareTokens -= Math.min(granted, own);
 			instance.outstanding += granted;
 		}
 		if (granted > 0 || instance.outstanding > 0) {

@@ -90,6 +90,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private volatile String lastError;
 
+	/** The authority's state directory, when this runtime created it (deleted on close). */
+	private volatile java.nio.file.Path temporaryStateDir;
+
 	private boolean loggedMalformed;
 
 	public KafkaBackendRuntime(KafkaBackendConfig config) {
@@ -186,7 +189,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	private String temporaryStateDir() {
 		try {
 			// in-memory stores keep nothing here but locks and checkpoints; one directory per process
-			return Files.createTempDirectory("ratelimit-authority-").toString();
+			this.temporaryStateDir = Files.createTempDirectory("ratelimit-authority-");
+			return this.temporaryStateDir.toString();
 		}
 		catch (java.io.IOException ex) {
 			throw new IllegalStateException("cannot create a state directory for the authority", ex);
@@ -429,10 +433,32 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		Duration wait = graceful ? Duration.ofSeconds(10) : Duration.ZERO;
 		this.producer.close(graceful ? Duration.ofSeconds(5) : Duration.ZERO);
 		if (this.streams != null) {
-			this.streams.close(wait);
+			if (graceful) {
+				// leave the group, so a survivor takes this instance's buckets over at once rather than
+				// after the session timeout (a rolling deploy would otherwise degrade their keys)
+				this.streams.close(org.apache.kafka.streams.CloseOptions.timeout(wait)
+					.withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+			}
+			else {
+				this.streams.close(wait);
+			}
 		}
 		this.consumer.close(Duration.ZERO);
 		this.admin.close(graceful ? Duration.ofSeconds(5) : Duration.ZERO);
+		deleteTemporaryStateDir();
+	}
+
+	private void deleteTemporaryStateDir() {
+		java.nio.file.Path directory = this.temporaryStateDir;
+		if (directory == null) {
+			return;
+		}
+		try (java.util.stream.Stream<java.nio.file.Path> paths = Files.walk(directory)) {
+			paths.sorted(java.util.Comparator.reverseOrder()).forEach((path) -> path.toFile().delete());
+		}
+		catch (java.io.IOException | java.io.UncheckedIOException ex) {
+			// a temporary directory left behind is harmless
+		}
 	}
 
 	private static void join(Thread thread) {

@@ -298,7 +298,13 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (this.nudged || (this.demand > 0.5 && low) || expiring) {
 			this.nudged = false;
 			long horizonNanos = this.link.leaseHorizon().toNanos();
-			long want = (long) Math.ceil(Math.max(this.demand, 1.0) * horizonNanos / 1e9);
+			double rate = Math.max(this.demand, 1.0);
+			if (this.lastGranted == 0) {
+				// no lease yet and no demand history: ask for a horizon at the full rate, the authority
+				// cuts it to the fair share; otherwise the first leases are a permit or two each
+				rate = Math.max(rate, limit().rate().perSecond());
+			}
+			long want = (long) Math.ceil(rate * horizonNanos / 1e9);
 			want = Math.max(1, Math.min(want, limit().capacity()));
 			send(Messages.LEASE, want, 0, spec(limit()));
 		}
@@ -389,8 +395,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.lastGranted = grant.granted();
 		}
 		if (grant.granted() > 0 || pooled() > 0) {
-			// spend no later than the authority's expiry, less a margin for the trip and the keeper
-			this.expiryNanos = receivedNanos + grant.ttlMillis() * 1_000_000L - Math.max(this.lastRoundTripNanos, 0);
+			// The authority's expiry started when it sent the grant, a return trip ago: stop spending
+			// that much earlier, but never by more than a tenth of the lease, or one slow round trip
+			// (a rebalance) would forfeit a fresh lease at once.
+			long ttlNanos = grant.ttlMillis() * 1_000_000L;
+			long margin = Math.min(Math.max(this.lastRoundTripNanos, 0), ttlNanos / 10);
+			this.expiryNanos = receivedNanos + ttlNanos - margin;
 		}
 		if (grant.version() != this.version) {
 			this.version = grant.version();

@@ -24,6 +24,8 @@ import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.RateLimiterSnapshot;
+import dev.ratelimit.adaptive.AdaptiveState;
+import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
 
 /**
  * {@link Endpoint @Endpoint} that shows the limiters of a {@link RateLimiterRegistry} and changes
@@ -49,12 +51,24 @@ public class RateLimitsEndpoint {
 
 	private final RateLimiterRegistry registry;
 
+	private final @Nullable AdaptiveRateLimiters adaptive;
+
 	/**
 	 * Creates the endpoint.
 	 * @param registry the registry whose limiters are shown
 	 */
 	public RateLimitsEndpoint(RateLimiterRegistry registry) {
+		this(registry, null);
+	}
+
+	/**
+	 * Creates the endpoint, showing the adaptive state of adaptive limiters in their details.
+	 * @param registry the registry whose limiters are shown
+	 * @param adaptive the adaptive controllers, or {@code null}
+	 */
+	public RateLimitsEndpoint(RateLimiterRegistry registry, @Nullable AdaptiveRateLimiters adaptive) {
 		this.registry = Objects.requireNonNull(registry, "registry");
+		this.adaptive = adaptive;
 	}
 
 	/**
@@ -217,7 +231,8 @@ public class RateLimitsEndpoint {
 	private RateLimiterDescriptor describe(String name, KeysDescriptor keys) {
 		Optional<RateLimiter> shared = this.registry.find(name);
 		if (shared.isPresent()) {
-			return describe(name, null, shared.get().snapshot(), keys);
+			RateLimiterDescriptor descriptor = describe(name, null, shared.get().snapshot(), keys);
+			return withAdaptiveState(name, descriptor);
 		}
 		// Not created: describe the declaration, with backend facts from a live key if there is
 		// one, rather than create a limiter (and its meters, and maybe a remote lease) on a read.
@@ -242,6 +257,32 @@ public class RateLimitsEndpoint {
 				(keySnapshot != null) ? keySnapshot.backend() : null,
 				(keySnapshot != null) ? keySnapshot.distributed() : null,
 				(keySnapshot != null) ? keySnapshot.persistent() : null, Map.of(), keys);
+	}
+
+	/** Adds the adaptive controller's state (rate, ceiling, floor, severity, last change) to the details. */
+	private RateLimiterDescriptor withAdaptiveState(String name, RateLimiterDescriptor descriptor) {
+		if (this.adaptive == null) {
+			return descriptor;
+		}
+		return this.adaptive.controller(name).map((controller) -> {
+			AdaptiveState state = controller.state();
+			Map<String, Object> adaptive = new java.util.LinkedHashMap<>();
+			adaptive.put("rate", state.rate().toString());
+			adaptive.put("ceiling", state.ceiling().toString());
+			adaptive.put("floor", state.floor().toString());
+			adaptive.put("severity", state.severity().name());
+			adaptive.put("lag", state.lag());
+			adaptive.put("lastReason", state.lastReason().name());
+			adaptive.put("lastDetail", String.valueOf(state.lastDetail()));
+			adaptive.put("decreases", state.decreases());
+			adaptive.put("increases", state.increases());
+			Map<String, Object> details = new java.util.LinkedHashMap<>(descriptor.details());
+			details.put("adaptive", adaptive);
+			return new RateLimiterDescriptor(descriptor.name(), descriptor.key(), descriptor.created(),
+					descriptor.algorithm(), descriptor.rate(), descriptor.permitsPerSecond(), descriptor.capacity(),
+					descriptor.available(), descriptor.utilization(), descriptor.backend(), descriptor.distributed(),
+					descriptor.persistent(), details, descriptor.keys());
+		}).orElse(descriptor);
 	}
 
 	private static RateLimiterDescriptor describe(String name, @Nullable String key, RateLimiterSnapshot snapshot,

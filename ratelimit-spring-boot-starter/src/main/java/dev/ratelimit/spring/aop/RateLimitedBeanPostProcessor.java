@@ -8,6 +8,7 @@ import org.springframework.aop.framework.autoproxy.AbstractBeanFactoryAwareAdvis
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.core.Ordered;
 import org.springframework.util.function.SingletonSupplier;
 
 /**
@@ -52,6 +53,10 @@ public class RateLimitedBeanPostProcessor extends AbstractBeanFactoryAwareAdvisi
 		});
 		this.advisor = new DefaultPointcutAdvisor(pointcut, new RateLimitedInterceptor(resolver, heard));
 		setBeforeExistingAdvisors(true);
+		// ahead of post-processors at the lowest precedence that register the bean they are given,
+		// such as Spring Kafka's @KafkaListener processor: they must be given the proxy. Still
+		// after the auto-proxy creator (highest precedence), whose proxy this one joins
+		setOrder(Ordered.LOWEST_PRECEDENCE - 1);
 	}
 
 }

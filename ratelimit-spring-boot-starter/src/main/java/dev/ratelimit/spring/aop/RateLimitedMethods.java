@@ -60,6 +60,8 @@ public final class RateLimitedMethods {
 
 	private final Executor executor;
 
+	private final java.util.function.Supplier<List<RateLimitedFailureListener>> failures;
+
 	private final Map<MethodClassKey, Optional<RateLimitedOperation>> operations = new ConcurrentHashMap<>();
 
 	/**
@@ -71,6 +73,20 @@ public final class RateLimitedMethods {
 	 */
 	public RateLimitedMethods(LimiterDefinitions definitions, RateLimiterRegistry registry, BeanResolver beans,
 			Executor executor) {
+		this(definitions, registry, beans, executor, List::of);
+	}
+
+	/**
+	 * Creates the method resolver.
+	 * @param definitions the declared limiters
+	 * @param registry the registry that creates them
+	 * @param beans resolves {@code @bean} references in key expressions, may be {@code null}
+	 * @param executor runs {@code CompletableFuture} methods after a wait
+	 * @param failures listeners of failed calls (adaptive control), looked up on first use
+	 */
+	public RateLimitedMethods(LimiterDefinitions definitions, RateLimiterRegistry registry, BeanResolver beans,
+			Executor executor, java.util.function.Supplier<List<RateLimitedFailureListener>> failures) {
+		this.failures = failures;
 		this.definitions = definitions;
 		this.registry = registry;
 		this.beans = beans;
@@ -150,7 +166,7 @@ public final class RateLimitedMethods {
 		}
 		Method fallback = fallback(annotations, specific, targetClass, where);
 		return new RateLimitedOperation(specific, specs, waitNanos, kind, fallback, this.registry, this.beans,
-				this.executor);
+				this.executor, this.failures);
 	}
 
 	private Definition definition(RateLimited annotation, String where) {

@@ -91,8 +91,12 @@ final class RateLimitedOperation {
 
 	private final boolean anyHeaders;
 
+	private final java.util.function.Supplier<List<RateLimitedFailureListener>> failures;
+
 	RateLimitedOperation(Method method, List<Spec> specs, long waitNanos, Kind kind, Method fallback,
-			RateLimiterRegistry registry, BeanResolver beans, Executor executor) {
+			RateLimiterRegistry registry, BeanResolver beans, Executor executor,
+			java.util.function.Supplier<List<RateLimitedFailureListener>> failures) {
+		this.failures = failures;
 		this.method = method;
 		this.specs = specs.toArray(new Spec[0]);
 		this.permits = specs.stream().mapToLong((spec) -> spec.permits).toArray();
@@ -134,8 +138,32 @@ final class RateLimitedOperation {
 		try {
 			return invocation.proceed();
 		}
+		catch (Throwable ex) {
+			failed(ex);
+			throw ex;
+		}
 		finally {
 			release(limiters);
+		}
+	}
+
+	/** Tells the failure listeners (adaptive control) that a permitted call failed. */
+	void failed(Throwable failure) {
+		List<RateLimitedFailureListener> listeners = this.failures.get();
+		if (listeners.isEmpty()) {
+			return;
+		}
+		Throwable cause = (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause()
+				: failure;
+		for (RateLimitedFailureListener listener : listeners) {
+			for (Spec spec : this.specs) {
+				try {
+					listener.onFailure(spec.name, cause);
+				}
+				catch (RuntimeException ex) {
+					// a listener must not turn the call's failure into another one
+				}
+			}
 		}
 	}
 
@@ -245,12 +273,19 @@ final class RateLimitedOperation {
 				return CompletableFuture.completedFuture(null);
 			}
 			CompletableFuture<Object> future = ((CompletionStage<Object>) returned).toCompletableFuture();
-			if (hasConcurrency(limiters)) {
-				future.whenComplete((value, failure) -> release(limiters));
-			}
+			boolean concurrency = hasConcurrency(limiters);
+			future.whenComplete((value, failure) -> {
+				if (failure != null) {
+					failed(failure);
+				}
+				if (concurrency) {
+					release(limiters);
+				}
+			});
 			return future;
 		}
 		catch (Throwable ex) {
+			failed(ex);
 			release(limiters);
 			return CompletableFuture.failedFuture(ex);
 		}

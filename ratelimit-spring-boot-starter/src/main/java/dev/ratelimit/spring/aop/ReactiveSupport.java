@@ -98,6 +98,7 @@ final class ReactiveSupport {
 			result = (Publisher<Object>) invocation.proceed();
 		}
 		catch (Throwable ex) {
+			operation.failed(ex);
 			operation.release(limiters);
 			return Mono.error(ex);
 		}
@@ -105,11 +106,13 @@ final class ReactiveSupport {
 			operation.release(limiters);
 			return Mono.empty();
 		}
-		if (!RateLimitedOperation.hasConcurrency(limiters)) {
-			return result;
+		boolean concurrency = RateLimitedOperation.hasConcurrency(limiters);
+		if (flux) {
+			Flux<Object> observed = Flux.from(result).doOnError(operation::failed);
+			return concurrency ? observed.doFinally((signal) -> operation.release(limiters)) : observed;
 		}
-		return flux ? Flux.from(result).doFinally((signal) -> operation.release(limiters))
-				: Mono.from(result).doFinally((signal) -> operation.release(limiters));
+		Mono<Object> observed = Mono.from(result).doOnError(operation::failed);
+		return concurrency ? observed.doFinally((signal) -> operation.release(limiters)) : observed;
 	}
 
 	@SuppressWarnings("unchecked")

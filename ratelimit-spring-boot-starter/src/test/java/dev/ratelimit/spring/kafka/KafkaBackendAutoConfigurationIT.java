@@ -17,6 +17,8 @@ import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.RateLimiterSnapshot;
 import dev.ratelimit.kafka.KafkaRateLimiterBackend;
 import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
+import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
+import dev.ratelimit.spring.boot.autoconfigure.RateLimitAdaptiveAutoConfiguration;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitKafkaBackendAutoConfiguration;
 
@@ -46,12 +48,17 @@ class KafkaBackendAutoConfigurationIT {
 	private ApplicationContextRunner instance(String id) {
 		return new ApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class,
-					RateLimitKafkaBackendAutoConfiguration.class, RateLimitAutoConfiguration.class))
+					RateLimitKafkaBackendAutoConfiguration.class, RateLimitAutoConfiguration.class,
+					RateLimitAdaptiveAutoConfiguration.class))
 			.withPropertyValues("spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
 					"ratelimit.backend=kafka", "ratelimit.kafka.cluster-id=starter-it", "ratelimit.kafka.instance-id=" + id,
 					"ratelimit.kafka.request-partitions=2", "ratelimit.kafka.grant-partitions=2",
 					"ratelimit.kafka.replication-factor=1", "ratelimit.limiters.payments.scope=global",
-					"ratelimit.limiters.payments.rate=30/1m", "ratelimit.limiters.local.rate=30/1m");
+					"ratelimit.limiters.payments.rate=30/1m", "ratelimit.limiters.local.rate=30/1m",
+					"ratelimit.limiters.partner.scope=global", "ratelimit.limiters.partner.rate=100/1s",
+					"ratelimit.limiters.partner.adaptive.enabled=true",
+					"ratelimit.limiters.partner.adaptive.recovery-interval=1s",
+					"ratelimit.limiters.partner.adaptive.recovery-step=0.5");
 	}
 
 	@Test
@@ -68,12 +75,50 @@ class KafkaBackendAutoConfigurationIT {
 			long admitted = drain(first.limiter("payments")) + drain(second.limiter("payments"));
 			// one bucket of 30 (plus at most a permit of refill while draining) for both instances
 			assertThat(admitted).isBetween(30L, 33L);
-			assertThat(drain(first.limiter("local")) + drain(second.limiter("local"))).isEqualTo(60);
+			// two buckets of 30, one each (and a permit of refill while draining)
+			assertThat(drain(first.limiter("local")) + drain(second.limiter("local"))).isBetween(60L, 62L);
 
 			RateLimitBackendHealth health = one.getBean(RateLimitBackendHealth.class);
 			assertThat(health.backend()).isEqualTo("kafka");
 			assertThat(health.report().state()).isEqualTo(RateLimitBackendHealth.State.UP);
 			assertThat(health.report().details()).containsEntry("cluster", "starter-it").containsEntry("instance", "one");
+		}));
+	}
+
+	/**
+	 * One instance sees a 429 from a partner: the shared rate drops on both instances (the second
+	 * learns it from its next grant), then recovers to the configured rate on both.
+	 */
+	@Test
+	void aReductionOnOneInstanceReachesTheOtherAndRecovers() {
+		instance("reducer").run((one) -> instance("follower").run((two) -> {
+			RateLimiter first = one.getBean(RateLimiterRegistry.class).limiter("partner");
+			RateLimiter second = two.getBean(RateLimiterRegistry.class).limiter("partner");
+			await().atMost(Duration.ofSeconds(30)).until(() -> first.tryAcquire() && second.tryAcquire());
+			java.util.List<Double> seenBySecond = new java.util.concurrent.CopyOnWriteArrayList<>();
+			seenBySecond.add(second.limit().rate().perSecond());
+
+			one.getBean(AdaptiveRateLimiters.class).reduce("partner", "HTTP 429 from the partner");
+			assertThat(first.limit().rate().perSecond()).isEqualTo(50.0);
+			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+				second.tryAcquire(); // leases bring the limit in force
+				double rate = second.limit().rate().perSecond();
+				if (rate != seenBySecond.get(seenBySecond.size() - 1)) {
+					seenBySecond.add(rate);
+				}
+				return rate == 50.0;
+			});
+			await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+				first.tryAcquire();
+				second.tryAcquire();
+				double rate = second.limit().rate().perSecond();
+				if (rate != seenBySecond.get(seenBySecond.size() - 1)) {
+					seenBySecond.add(rate);
+				}
+				return rate == 100.0 && first.limit().rate().perSecond() == 100.0;
+			});
+			System.out.println("429 propagation: rates seen by the second instance " + seenBySecond);
+			assertThat(seenBySecond).startsWith(100.0, 50.0).endsWith(100.0);
 		}));
 	}
 
@@ -87,9 +132,9 @@ class KafkaBackendAutoConfigurationIT {
 	/** Takes permits until none come for a second (leases may still be on their way). */
 	private static long drain(RateLimiter limiter) {
 		long admitted = 0;
-		long quietSince = System.nanoTime();
 		await().atMost(Duration.ofSeconds(30)).until(limiter::tryAcquire);
 		admitted++;
+		long quietSince = System.nanoTime();
 		while (System.nanoTime() - quietSince < Duration.ofSeconds(1).toNanos()) {
 			if (limiter.tryAcquire()) {
 				admitted++;

@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 import dev.ratelimit.Algorithm;
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
+import dev.ratelimit.adaptive.AdaptiveConfig;
 import dev.ratelimit.RateLimiterRegistry.KeyPolicy;
 import dev.ratelimit.RateLimiterRegistry.Tier;
 
@@ -48,9 +49,10 @@ public final class LimiterDefinitions {
 	 * @param waitTimeout the longest wait of a {@code @RateLimited} call
 	 * @param headers whether web responses carry the rate limit headers
 	 * @param global whether the limit is shared by every instance through the backend
+	 * @param adaptive adaptive control of the rate, {@code null} when off
 	 */
 	public record Definition(String name, RateLimit limit, List<Tier> tiers, KeyPolicy keys, Duration waitTimeout,
-			boolean headers, boolean global) {
+			boolean headers, boolean global, AdaptiveSpec adaptive) {
 
 		/**
 		 * Returns whether this is a composite.
@@ -60,6 +62,18 @@ public final class LimiterDefinitions {
 			return !this.tiers.isEmpty();
 		}
 
+	}
+
+	/**
+	 * What a limiter's adaptive control reacts to.
+	 *
+	 * @param config the controller's parameters
+	 * @param utilization whether the limiter's utilization is sampled as a signal
+	 * @param reduceOn exceptions that mean "back off"
+	 * @param lagSource the consumer group or listener id whose lag sets the severity, or {@code null}
+	 */
+	public record AdaptiveSpec(AdaptiveConfig config, boolean utilization, List<Class<? extends Throwable>> reduceOn,
+			String lagSource) {
 	}
 
 	/**
@@ -111,7 +125,7 @@ public final class LimiterDefinitions {
 			return definition;
 		}
 		return new Definition(name, this.fallback.limit(), List.of(), this.fallback.keys(),
-				this.fallback.waitTimeout(), this.fallback.headers(), this.fallback.global());
+				this.fallback.waitTimeout(), this.fallback.headers(), this.fallback.global(), null);
 	}
 
 	/**
@@ -171,7 +185,11 @@ public final class LimiterDefinitions {
 						"a composite is not shared itself; its tiers are", "Remove " + prefix
 								+ "scope and set scope: global on the tiers that should be shared.");
 			}
-			return new Definition(name, null, List.copyOf(tiers), keys, waitTimeout, withHeaders, false);
+			if (adaptive(prefix, limiter, defaults, null) != null) {
+				throw new InvalidRateLimitConfigurationException(prefix + "adaptive.enabled", true,
+						"a composite has no rate of its own to adapt", "Enable adaptive control on a tier instead.");
+			}
+			return new Definition(name, null, List.copyOf(tiers), keys, waitTimeout, withHeaders, false, null);
 		}
 
 		Algorithm algorithm = pick(limiter, defaults, RateLimitProperties.Limiter::getAlgorithm);
@@ -189,7 +207,8 @@ public final class LimiterDefinitions {
 					"Make it a plain token bucket (rate and capacity), or keep it local and combine it with a global "
 							+ "token bucket in a composite (tiers).");
 		}
-		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders, global);
+		AdaptiveSpec adaptive = adaptive(prefix, limiter, defaults, algorithm);
+		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders, global, adaptive);
 	}
 
 	private static RateLimit concurrency(String prefix, RateLimitProperties.Limiter limiter,
@@ -269,6 +288,79 @@ public final class LimiterDefinitions {
 				String whole = (initial != null) ? prefix + "initial-permits" : prefix + "warmup";
 				return check(whole, (initial != null) ? initial : warmup, builder::build);
 			}
+		}
+	}
+
+	private static AdaptiveSpec adaptive(String prefix, RateLimitProperties.Limiter limiter,
+			RateLimitProperties.Limiter defaults, Algorithm algorithm) {
+		RateLimitProperties.Adaptive adaptive = (limiter.getAdaptive() != null) ? limiter.getAdaptive()
+				: defaults.getAdaptive();
+		if (adaptive == null || !Boolean.TRUE.equals(adaptive.getEnabled())) {
+			return null;
+		}
+		String at = prefix + "adaptive.";
+		if (algorithm == Algorithm.CONCURRENCY) {
+			throw new InvalidRateLimitConfigurationException(at + "enabled", true,
+					"a concurrency limiter has no rate to adapt", "Remove " + at + "enabled.");
+		}
+		AdaptiveConfig.Builder config = AdaptiveConfig.builder();
+		set(at + "floor-fraction", adaptive.getFloorFraction(), config::floorFraction);
+		set(at + "decrease-factor", adaptive.getDecreaseFactor(), config::decreaseFactor);
+		set(at + "decrease-cooldown", adaptive.getDecreaseCooldown(), config::decreaseCooldown);
+		set(at + "recovery-interval", adaptive.getRecoveryInterval(), config::recoveryInterval);
+		set(at + "recovery-step", adaptive.getRecoveryStep(), config::recoveryStep);
+		set(at + "warning-lag", adaptive.getWarningLag(), config::warningLag);
+		set(at + "critical-lag", adaptive.getCriticalLag(), config::criticalLag);
+		set(at + "emergency-lag", adaptive.getEmergencyLag(), config::emergencyLag);
+		set(at + "recovery-lag", adaptive.getRecoveryLag(), config::recoveryLag);
+		set(at + "warning-fraction", adaptive.getWarningFraction(), config::warningFraction);
+		set(at + "critical-fraction", adaptive.getCriticalFraction(), config::criticalFraction);
+		set(at + "high-utilization", adaptive.getHighUtilization(), config::highUtilization);
+		set(at + "low-utilization", adaptive.getLowUtilization(), config::lowUtilization);
+		set(at + "utilization-decrease-factor", adaptive.getUtilizationDecreaseFactor(),
+				config::utilizationDecreaseFactor);
+		AdaptiveConfig built;
+		try {
+			built = config.build();
+		}
+		catch (IllegalArgumentException ex) {
+			// the message starts with the parameter's name: name the property it came from
+			String field = ex.getMessage().split("[^A-Za-z]", 2)[0];
+			String property = at + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
+					"Update " + property + " in your application's configuration.");
+		}
+		List<Class<? extends Throwable>> reduceOn = new ArrayList<>();
+		for (int i = 0; i < adaptive.getReduceOn().size(); i++) {
+			String type = adaptive.getReduceOn().get(i);
+			reduceOn.add(throwable(at + "reduce-on[" + i + "]", type));
+		}
+		return new AdaptiveSpec(built, Boolean.TRUE.equals(adaptive.getUtilization()), List.copyOf(reduceOn),
+				adaptive.getLagSource());
+	}
+
+	private static <T> void set(String property, T value, java.util.function.Consumer<T> setter) {
+		if (value != null) {
+			check(property, value, () -> {
+				setter.accept(value);
+				return value;
+			});
+		}
+	}
+
+	private static Class<? extends Throwable> throwable(String property, String name) {
+		try {
+			Class<?> type = Class.forName(name, false, Thread.currentThread().getContextClassLoader());
+			if (!Throwable.class.isAssignableFrom(type)) {
+				throw new InvalidRateLimitConfigurationException(property, name, "'" + name + "' is not an exception",
+						"Name an exception class, for example "
+								+ "org.springframework.web.client.HttpClientErrorException$TooManyRequests.");
+			}
+			return type.asSubclass(Throwable.class);
+		}
+		catch (ClassNotFoundException | LinkageError ex) {
+			throw new InvalidRateLimitConfigurationException(property, name, "no class named '" + name + "' can be loaded",
+					"Write the fully qualified class name, with $ before a nested class name.");
 		}
 	}
 

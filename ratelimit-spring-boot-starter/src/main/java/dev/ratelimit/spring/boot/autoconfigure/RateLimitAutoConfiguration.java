@@ -61,12 +61,15 @@ public final class RateLimitAutoConfiguration {
 			}
 			else if (definition.global()) {
 				if (shared == null) {
+					boolean kafka = properties.getBackend() == RateLimitProperties.Backend.KAFKA;
 					throw new InvalidRateLimitConfigurationException(
 							LimiterDefinitions.PREFIX + definition.name() + ".scope", "global",
-							"a global limit needs a shared backend, but ratelimit.backend is "
-									+ properties.getBackend().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
-							"Set ratelimit.backend=kafka (with kafka-clients and kafka-streams on the classpath), or "
-									+ "make the limiter local.");
+							kafka ? "ratelimit.backend is kafka, but the Kafka backend could not be set up: kafka-clients "
+									+ "and kafka-streams must be on the classpath"
+									: "a global limit needs a shared backend, but ratelimit.backend is in-memory",
+							kafka ? "Add org.apache.kafka:kafka-streams (and spring-kafka) to the application."
+									: "Set ratelimit.backend=kafka (with kafka-clients and kafka-streams on the classpath), "
+											+ "or make the limiter local.");
 				}
 				registry.define(definition.name(), definition.limit(), shared, definition.keys());
 			}

@@ -22,7 +22,7 @@ import dev.ratelimit.spring.actuate.RateLimitsEndpoint;
  * only looked at once the class condition has found the actuator: its condition class lives in
  * the actuator module.
  */
-@AutoConfiguration(after = RateLimitAutoConfiguration.class)
+@AutoConfiguration(after = { RateLimitAutoConfiguration.class, RateLimitAdaptiveAutoConfiguration.class })
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })
 @ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
 public final class RateLimitEndpointAutoConfiguration {
@@ -31,8 +31,9 @@ public final class RateLimitEndpointAutoConfiguration {
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(RateLimiterRegistry.class)
 	@ConditionalOnAvailableEndpoint
-	RateLimitsEndpoint rateLimitsEndpoint(RateLimiterRegistry registry) {
-		return new RateLimitsEndpoint(registry);
+	RateLimitsEndpoint rateLimitsEndpoint(RateLimiterRegistry registry,
+			org.springframework.beans.factory.ObjectProvider<dev.ratelimit.spring.adaptive.AdaptiveRateLimiters> adaptive) {
+		return new RateLimitsEndpoint(registry, adaptive.getIfAvailable());
 	}
 
 }

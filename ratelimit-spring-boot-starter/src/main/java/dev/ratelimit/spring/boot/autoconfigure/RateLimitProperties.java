@@ -51,7 +51,8 @@ public class RateLimitProperties {
 	private final Metrics metrics;
 
 	/**
-	 * Kafka backend, used when the backend is kafka for limiters of global scope.
+	 * Kafka: the backend, used when the backend is kafka for limiters of global scope, and the
+	 * integration with Kafka listeners.
 	 */
 	private final Kafka kafka;
 
@@ -204,9 +205,16 @@ public class RateLimitProperties {
 		 */
 		private final Boolean headers;
 
+		/**
+		 * Adaptive control of the rate: lowered on back-off signals, consumer lag or high
+		 * utilization, recovered step by step.
+		 */
+		private final Adaptive adaptive;
+
 		public Limiter(Scope scope, Algorithm algorithm, Rate rate, Long capacity, Long initialPermits, Duration warmup,
 				Integer slices, Long maxConcurrent, List<Bandwidth> bandwidths, List<Tier> tiers, Duration waitTimeout,
-				Integer maxKeys, Duration keyIdleTimeout, Boolean headers) {
+				Integer maxKeys, Duration keyIdleTimeout, Boolean headers, Adaptive adaptive) {
+			this.adaptive = adaptive;
 			this.scope = scope;
 			this.algorithm = algorithm;
 			this.rate = rate;
@@ -277,6 +285,205 @@ public class RateLimitProperties {
 
 		public Boolean getHeaders() {
 			return this.headers;
+		}
+
+		public Adaptive getAdaptive() {
+			return this.adaptive;
+		}
+
+	}
+
+	/**
+	 * Adaptive control of a limiter's rate. The configured rate is the ceiling.
+	 */
+	public static class Adaptive {
+
+		/**
+		 * Whether the limiter's rate is controlled adaptively.
+		 */
+		private final Boolean enabled;
+
+		/**
+		 * Lowest rate, as a fraction of the configured rate.
+		 */
+		private final Double floorFraction;
+
+		/**
+		 * Factor the rate is multiplied by on a back-off signal.
+		 */
+		private final Double decreaseFactor;
+
+		/**
+		 * Shortest time between two decreases on back-off signals; a burst of signals is one step.
+		 */
+		private final Duration decreaseCooldown;
+
+		/**
+		 * Time without a decrease before each recovery step.
+		 */
+		private final Duration recoveryInterval;
+
+		/**
+		 * Size of a recovery step, as a fraction of the configured rate.
+		 */
+		private final Double recoveryStep;
+
+		/**
+		 * Consumer lag above which the severity is warning.
+		 */
+		private final Long warningLag;
+
+		/**
+		 * Consumer lag above which the severity is critical.
+		 */
+		private final Long criticalLag;
+
+		/**
+		 * Consumer lag above which the severity is emergency (the rate drops to the floor).
+		 */
+		private final Long emergencyLag;
+
+		/**
+		 * Consumer lag below which the severity returns to normal and the rate may recover.
+		 */
+		private final Long recoveryLag;
+
+		/**
+		 * Rate at warning severity, as a fraction of the configured rate.
+		 */
+		private final Double warningFraction;
+
+		/**
+		 * Rate at critical severity, as a fraction of the configured rate.
+		 */
+		private final Double criticalFraction;
+
+		/**
+		 * Utilization above which the rate is lowered, when utilization is a signal.
+		 */
+		private final Double highUtilization;
+
+		/**
+		 * Utilization below which the rate may recover at once, when utilization is a signal.
+		 */
+		private final Double lowUtilization;
+
+		/**
+		 * Factor the rate is multiplied by at high utilization.
+		 */
+		private final Double utilizationDecreaseFactor;
+
+		/**
+		 * Whether the limiter's own utilization is sampled as a signal.
+		 */
+		private final Boolean utilization;
+
+		/**
+		 * Exceptions that mean "back off" when a @RateLimited call of this limiter throws them (an
+		 * HTTP 429 from a downstream service, for example), by class name.
+		 */
+		private final List<String> reduceOn;
+
+		/**
+		 * Consumer group or listener id whose lag sets the severity.
+		 */
+		private final String lagSource;
+
+		public Adaptive(Boolean enabled, Double floorFraction, Double decreaseFactor, Duration decreaseCooldown,
+				Duration recoveryInterval, Double recoveryStep, Long warningLag, Long criticalLag, Long emergencyLag,
+				Long recoveryLag, Double warningFraction, Double criticalFraction, Double highUtilization,
+				Double lowUtilization, Double utilizationDecreaseFactor, Boolean utilization, List<String> reduceOn,
+				String lagSource) {
+			this.enabled = enabled;
+			this.floorFraction = floorFraction;
+			this.decreaseFactor = decreaseFactor;
+			this.decreaseCooldown = decreaseCooldown;
+			this.recoveryInterval = recoveryInterval;
+			this.recoveryStep = recoveryStep;
+			this.warningLag = warningLag;
+			this.criticalLag = criticalLag;
+			this.emergencyLag = emergencyLag;
+			this.recoveryLag = recoveryLag;
+			this.warningFraction = warningFraction;
+			this.criticalFraction = criticalFraction;
+			this.highUtilization = highUtilization;
+			this.lowUtilization = lowUtilization;
+			this.utilizationDecreaseFactor = utilizationDecreaseFactor;
+			this.utilization = utilization;
+			this.reduceOn = (reduceOn != null) ? List.copyOf(reduceOn) : List.of();
+			this.lagSource = lagSource;
+		}
+
+		public Boolean getEnabled() {
+			return this.enabled;
+		}
+
+		public Double getFloorFraction() {
+			return this.floorFraction;
+		}
+
+		public Double getDecreaseFactor() {
+			return this.decreaseFactor;
+		}
+
+		public Duration getDecreaseCooldown() {
+			return this.decreaseCooldown;
+		}
+
+		public Duration getRecoveryInterval() {
+			return this.recoveryInterval;
+		}
+
+		public Double getRecoveryStep() {
+			return this.recoveryStep;
+		}
+
+		public Long getWarningLag() {
+			return this.warningLag;
+		}
+
+		public Long getCriticalLag() {
+			return this.criticalLag;
+		}
+
+		public Long getEmergencyLag() {
+			return this.emergencyLag;
+		}
+
+		public Long getRecoveryLag() {
+			return this.recoveryLag;
+		}
+
+		public Double getWarningFraction() {
+			return this.warningFraction;
+		}
+
+		public Double getCriticalFraction() {
+			return this.criticalFraction;
+		}
+
+		public Double getHighUtilization() {
+			return this.highUtilization;
+		}
+
+		public Double getLowUtilization() {
+			return this.lowUtilization;
+		}
+
+		public Double getUtilizationDecreaseFactor() {
+			return this.utilizationDecreaseFactor;
+		}
+
+		public Boolean getUtilization() {
+			return this.utilization;
+		}
+
+		public List<String> getReduceOn() {
+			return this.reduceOn;
+		}
+
+		public String getLagSource() {
+			return this.lagSource;
 		}
 
 	}
@@ -393,9 +600,8 @@ public class RateLimitProperties {
 
 	}
 
-
 	/**
-	 * Kafka backend.
+	 * Kafka backend and Kafka listener integration.
 	 */
 	public static class Kafka {
 
@@ -500,6 +706,17 @@ public class RateLimitProperties {
 		 */
 		private final Map<String, String> properties;
 
+		/**
+		 * Kafka listener containers to throttle or observe, by listener id: the id of a
+		 * Kafka listener annotation, or the bean name of a listener container.
+		 */
+		private final Map<String, Listener> listeners;
+
+		/**
+		 * Consumer lag observation.
+		 */
+		private final Backpressure backpressure;
+
 		public Kafka(List<String> bootstrapServers, @DefaultValue("default") String clusterId, String instanceId,
 				@DefaultValue("true") boolean authority, @DefaultValue("true") boolean createTopics,
 				@DefaultValue("12") int requestPartitions, @DefaultValue("12") int grantPartitions,
@@ -509,7 +726,8 @@ public class RateLimitProperties {
 				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
 				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
 				@DefaultValue("0") int standbyReplicas, Duration sessionTimeout, String stateDir,
-				Map<String, String> properties) {
+				Map<String, String> properties, Map<String, Listener> listeners,
+				@DefaultValue Backpressure backpressure) {
 			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
 			this.clusterId = clusterId;
 			this.instanceId = instanceId;
@@ -529,6 +747,8 @@ public class RateLimitProperties {
 			this.sessionTimeout = sessionTimeout;
 			this.stateDir = stateDir;
 			this.properties = (properties != null) ? Map.copyOf(properties) : Map.of();
+			this.listeners = (listeners != null) ? Map.copyOf(listeners) : Map.of();
+			this.backpressure = backpressure;
 		}
 
 		public List<String> getBootstrapServers() {
@@ -605,6 +825,110 @@ public class RateLimitProperties {
 
 		public Map<String, String> getProperties() {
 			return this.properties;
+		}
+
+		public Map<String, Listener> getListeners() {
+			return this.listeners;
+		}
+
+		public Backpressure getBackpressure() {
+			return this.backpressure;
+		}
+
+		/**
+		 * One Kafka listener container.
+		 */
+		public static class Listener {
+
+			/**
+			 * Name of the limiter, declared under ratelimit.limiters, that records of this listener
+			 * take permits from. Without one, the listener's consumer lag is observed but its
+			 * records are not throttled.
+			 */
+			private final String limiter;
+
+			/**
+			 * Permits each record takes, also each record of a batch.
+			 */
+			private final long permitsPerRecord;
+
+			public Listener(String limiter, @DefaultValue("1") long permitsPerRecord) {
+				this.limiter = limiter;
+				this.permitsPerRecord = permitsPerRecord;
+			}
+
+			public String getLimiter() {
+				return this.limiter;
+			}
+
+			public long getPermitsPerRecord() {
+				return this.permitsPerRecord;
+			}
+
+		}
+
+		/**
+		 * Consumer lag observation.
+		 */
+		public static class Backpressure {
+
+			/**
+			 * Consumer groups, typically downstream of this application, whose lag is read with
+			 * the admin client.
+			 */
+			private final List<Watch> watch;
+
+			/**
+			 * Time between two readings of the lag of watched groups, and between two reports of
+			 * every lag to lag listeners.
+			 */
+			private final Duration lagInterval;
+
+			public Backpressure(List<Watch> watch, @DefaultValue("5s") Duration lagInterval) {
+				this.watch = (watch != null) ? List.copyOf(watch) : List.of();
+				this.lagInterval = lagInterval;
+			}
+
+			public List<Watch> getWatch() {
+				return this.watch;
+			}
+
+			public Duration getLagInterval() {
+				return this.lagInterval;
+			}
+
+		}
+
+		/**
+		 * A consumer group whose lag is watched.
+		 */
+		public static class Watch {
+
+			/**
+			 * Consumer group id.
+			 */
+			private final String group;
+
+			/**
+			 * Topics to read the group's lag on. Partitions without a committed offset count from
+			 * the start of the log. When empty, every partition the group has committed an offset
+			 * for.
+			 */
+			private final List<String> topics;
+
+			public Watch(String group, List<String> topics) {
+				this.group = group;
+				this.topics = (topics != null) ? List.copyOf(topics) : List.of();
+			}
+
+			public String getGroup() {
+				return this.group;
+			}
+
+			public List<String> getTopics() {
+				return this.topics;
+			}
+
 		}
 
 	}

@@ -12,9 +12,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.expression.BeanFactoryResolver;
+import org.springframework.util.function.SingletonSupplier;
 
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.aop.RateLimitHeadersListener;
+import dev.ratelimit.spring.aop.RateLimitedFailureListener;
 import dev.ratelimit.spring.aop.RateLimitedBeanPostProcessor;
 import dev.ratelimit.spring.aop.RateLimitedMethods;
 
@@ -30,9 +32,11 @@ public final class RateLimitedAnnotationAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	RateLimitedMethods rateLimitedMethods(LimiterDefinitions definitions, RateLimiterRegistry registry,
-			BeanFactory beanFactory, @Qualifier("applicationTaskExecutor") ObjectProvider<Executor> executor) {
+			BeanFactory beanFactory, @Qualifier("applicationTaskExecutor") ObjectProvider<Executor> executor,
+			ObjectProvider<RateLimitedFailureListener> failureListeners) {
 		return new RateLimitedMethods(definitions, registry, new BeanFactoryResolver(beanFactory),
-				executor.getIfAvailable(ForkJoinPool::commonPool));
+				executor.getIfAvailable(ForkJoinPool::commonPool),
+				SingletonSupplier.of(() -> failureListeners.orderedStream().toList()));
 	}
 
 	@Bean

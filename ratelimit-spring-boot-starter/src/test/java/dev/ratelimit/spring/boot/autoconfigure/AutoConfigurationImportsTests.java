@@ -30,7 +30,7 @@ class AutoConfigurationImportsTests {
 		assertThat(this.imports).contains(RateLimitAutoConfiguration.class.getName(),
 				RateLimitedAnnotationAutoConfiguration.class.getName(),
 				RateLimitEndpointAutoConfiguration.class.getName(), RateLimitHealthAutoConfiguration.class.getName(),
-				RateLimitMetricsAutoConfiguration.class.getName());
+				RateLimitMetricsAutoConfiguration.class.getName(), RateLimitKafkaAutoConfiguration.class.getName());
 	}
 
 	@Test

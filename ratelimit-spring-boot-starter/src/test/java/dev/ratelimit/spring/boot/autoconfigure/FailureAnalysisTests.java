@@ -130,6 +130,24 @@ class FailureAnalysisTests {
 	}
 
 	@Test
+	void adaptiveReduceOnAnUnknownClass(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.partner.rate=100/1s",
+				"ratelimit.limiters.partner.adaptive.enabled=true",
+				"ratelimit.limiters.partner.adaptive.reduce-on[0]=com.example.Nope"))
+			.contains("Property: ratelimit.limiters.partner.adaptive.reduce-on[0]")
+			.contains("no class named 'com.example.Nope' can be loaded");
+	}
+
+	@Test
+	void adaptiveWithABadFactor(CapturedOutput output) {
+		assertThat(report(output, App.class, "ratelimit.limiters.partner.rate=100/1s",
+				"ratelimit.limiters.partner.adaptive.enabled=true",
+				"ratelimit.limiters.partner.adaptive.decrease-factor=1.5"))
+			.contains("Property: ratelimit.limiters.partner.adaptive.decrease-factor")
+			.contains("decreaseFactor must be greater than 0 and less than 1, but was 1.5");
+	}
+
+	@Test
 	void undeclaredNameWithoutDefault(CapturedOutput output) {
 		assertThat(report(output, UndeclaredApp.class))
 			.contains("Annotation: @RateLimited on FailureAnalysisTests.Undeclared.call()")

@@ -1,0 +1,201 @@
+package dev.ratelimit.spring.adaptive;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.SmartLifecycle;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.adaptive.AdaptiveController;
+import dev.ratelimit.adaptive.AdaptiveListener;
+import dev.ratelimit.adaptive.AdaptiveState;
+import dev.ratelimit.adaptive.ChangeReason;
+import dev.ratelimit.adaptive.Severity;
+import dev.ratelimit.spring.aop.RateLimitedFailureListener;
+import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.AdaptiveSpec;
+
+/**
+ * The adaptive controllers of the limiters declared with {@code adaptive.enabled=true}, and what
+ * drives them: signals (a listed exception thrown by a {@code @RateLimited} call, consumer lag,
+ * sampled utilization, {@link #reduce(String, String)}) and a periodic evaluation that recovers the
+ * rate step by step. A controller changes its limiter's rate with {@link RateLimiter#updateRate};
+ * for a global limiter that change goes through the shared backend, so every instance follows, and
+ * each instance's controller takes the shared rate on ({@link AdaptiveController#observe}) so any
+ * of them recovers it. Every change is published as a {@link RateLimitAdjustedEvent}.
+ */
+public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureListener {
+
+	private final RateLimiterRegistry registry;
+
+	private final Map<String, AdaptiveSpec> specs;
+
+	private final ApplicationEventPublisher events;
+
+	private final Map<String, AdaptiveController> controllers = new LinkedHashMap<>();
+
+	private volatile ScheduledExecutorService scheduler;
+
+	/**
+	 * Creates the controllers' home; controllers are built when it starts.
+	 * @param registry the registry holding the limiters
+	 * @param specs adaptive settings by limiter name
+	 * @param events where rate changes are published
+	 */
+	public AdaptiveRateLimiters(RateLimiterRegistry registry, Map<String, AdaptiveSpec> specs, ApplicationEventPublisher events) {
+		this.registry = registry;
+		this.specs = Map.copyOf(specs);
+		this.events = events;
+		for (Map.Entry<String, AdaptiveSpec> entry : this.specs.entrySet()) {
+			String name = entry.getKey();
+			RateLimiter limiter = registry.limiter(name);
+			AdaptiveController controller = AdaptiveController.builder(limiter)
+				.config(entry.getValue().config())
+				.listener(new Publisher(name))
+				.build();
+			this.controllers.put(name, controller);
+		}
+	}
+
+	/**
+	 * Returns the controller of a limiter.
+	 * @param name the limiter name
+	 * @return its controller, if the limiter is adaptive
+	 */
+	public Optional<AdaptiveController> controller(String name) {
+		return Optional.ofNullable(this.controllers.get(name));
+	}
+
+	/**
+	 * Returns the state of every controller.
+	 * @return states by limiter name
+	 */
+	public Map<String, AdaptiveState> states() {
+		Map<String, AdaptiveState> states = new LinkedHashMap<>();
+		this.controllers.forEach((name, controller) -> states.put(name, controller.state()));
+		return Collections.unmodifiableMap(states);
+	}
+
+	/**
+	 * Signals "back off" to a limiter's controller (as an HTTP 429 does): a multiplicative
+	 * decrease, at most once per cooldown.
+	 * @param name the limiter name
+	 * @param reason why, for events and the actuator
+	 * @return whether the limiter is adaptive
+	 */
+	public boolean reduce(String name, String reason) {
+		AdaptiveController controller = this.controllers.get(name);
+		if (controller != null) {
+			controller.reduce(reason);
+		}
+		return controller != null;
+	}
+
+	/**
+	 * Reports the lag of a consumer group or listener: every controller whose lag source it is
+	 * sets its severity from it.
+	 * @param source the group or listener id
+	 * @param lag the total lag, in records
+	 */
+	public void onLag(String source, long lag) {
+		this.specs.forEach((name, spec) -> {
+			if (source.equals(spec.lagSource())) {
+				this.controllers.get(name).onLag(lag);
+			}
+		});
+	}
+
+	@Override
+	public void onFailure(String limiterName, Throwable failure) {
+		AdaptiveSpec spec = this.specs.get(limiterName);
+		if (spec == null) {
+			return;
+		}
+		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			for (Class<? extends Throwable> type : spec.reduceOn()) {
+				if (type.isInstance(cause)) {
+					this.controllers.get(limiterName).reduce(type.getSimpleName());
+					return;
+				}
+			}
+		}
+	}
+
+	/** One evaluation pass: recovery steps and utilization samples. */
+	void tick() {
+		this.controllers.forEach((name, controller) -> {
+			try {
+				if (this.specs.get(name).utilization()) {
+					controller.onUtilization(this.registry.limiter(name).snapshot().utilization());
+				}
+				controller.evaluate();
+			}
+			catch (RuntimeException ex) {
+				// a failing target (backend unreachable) keeps its rate; the next tick tries again
+			}
+		});
+	}
+
+	Duration tickInterval() {
+		return this.specs.values().stream()
+			.map((spec) -> spec.config().recoveryInterval().dividedBy(5))
+			.min(Duration::compareTo)
+			.map((interval) -> (interval.compareTo(Duration.ofMillis(100)) < 0) ? Duration.ofMillis(100) : interval)
+			.orElse(Duration.ofSeconds(1));
+	}
+
+	@Override
+	public void start() {
+		if (this.controllers.isEmpty() || this.scheduler != null) {
+			return;
+		}
+		ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, (runnable) -> {
+			Thread thread = new Thread(runnable, "ratelimit-adaptive");
+			thread.setDaemon(true);
+			return thread;
+		});
+		long period = tickInterval().toMillis();
+		executor.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.MILLISECONDS);
+		this.scheduler = executor;
+	}
+
+	@Override
+	public void stop() {
+		ScheduledExecutorService executor = this.scheduler;
+		this.scheduler = null;
+		if (executor != null) {
+			executor.shutdownNow();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.scheduler != null;
+	}
+
+	/** Publishes every rate change as an application event. */
+	private final class Publisher implements AdaptiveListener {
+
+		private final String name;
+
+		Publisher(String name) {
+			this.name = name;
+		}
+
+		@Override
+		public void onRateChanged(Rate previous, Rate current, Severity severity, ChangeReason reason) {
+			AdaptiveRateLimiters.this.events.publishEvent(new RateLimitAdjustedEvent(AdaptiveRateLimiters.this,
+					this.name, previous, current, severity, reason));
+		}
+
+	}
+
+}

@@ -1,0 +1,66 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
+import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.AdaptiveSpec;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
+ * adaptive control for limiters declared with {@code ratelimit.limiters.<name>.adaptive.enabled}.
+ */
+@AutoConfiguration(after = RateLimitAutoConfiguration.class)
+@ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
+public final class RateLimitAdaptiveAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	AdaptiveRateLimiters adaptiveRateLimiters(LimiterDefinitions definitions, RateLimiterRegistry registry,
+			ApplicationEventPublisher events) {
+		Map<String, AdaptiveSpec> specs = new LinkedHashMap<>();
+		definitions.declared().values().forEach((definition) -> {
+			if (definition.adaptive() != null) {
+				specs.put(definition.name(), definition.adaptive());
+			}
+		});
+		return new AdaptiveRateLimiters(registry, specs, events);
+	}
+
+	/**
+	 * Lets each adaptive controller take on a rate changed elsewhere (another instance's controller,
+	 * through the shared backend), so that any instance recovers it.
+	 */
+	@Bean
+	RateLimiterRegistry.ListenerFactory adaptiveRateObserver(ObjectProvider<AdaptiveRateLimiters> adaptive,
+			LimiterDefinitions definitions) {
+		return (name, key) -> {
+			LimiterDefinitions.Definition definition = definitions.declared().get(name);
+			if (key != null || definition == null || definition.adaptive() == null) {
+				return RateLimiterListener.NONE;
+			}
+			return new RateLimiterListener() {
+
+				@Override
+				public void onLimitChanged(RateLimit previous, RateLimit current) {
+					AdaptiveRateLimiters controllers = adaptive.getIfAvailable();
+					if (controllers != null && !previous.rate().equals(current.rate())) {
+						controllers.controller(name).ifPresent((controller) -> controller.observe(current.rate()));
+					}
+				}
+
+			};
+		};
+	}
+
+}

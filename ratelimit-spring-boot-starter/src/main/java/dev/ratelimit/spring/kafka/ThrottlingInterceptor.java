@@ -1,0 +1,138 @@
+package dev.ratelimit.spring.kafka;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.RecordInterceptor;
+
+import dev.ratelimit.Decision;
+import dev.ratelimit.RateLimitExceededException;
+import dev.ratelimit.RateLimiter;
+
+/**
+ * Takes permits for the records of one listener container, and reads its consumers' lag before
+ * each poll. Installed as the container's record and batch interceptor, after any the
+ * application has.
+ *
+ * <p>A record (or a batch) without permits is not skipped by returning {@code null}: the
+ * container would commit it as if it had been processed ({@code invokeOnMessage} acknowledges a
+ * record whatever the interceptor returned, {@code invokeBatchOnMessage} the whole batch).
+ * Instead the interceptor throws a {@link RateLimitExceededException} before the listener runs,
+ * which the container hands to its error handler with the unprocessed records, and which the
+ * {@link ThrottlingErrorHandler} turns into a seek back and a partition pause.
+ *
+ * <p>A batch takes the permits of all its records at once. A batch larger than the limiter's
+ * capacity could never get them in one go, so it gathers them across deliveries: permits taken
+ * for a batch that is then denied are banked, and spent by the next batch of this listener.
+ * Records are never processed ahead of their permits either way.
+ *
+ * <p>Runs on the consumer threads of the container, never blocks them, and is thread-safe (a
+ * concurrent container shares one instance between its consumers).
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, BatchInterceptor<K, V> {
+
+	private final String listenerId;
+
+	private final String groupId;
+
+	private final @Nullable RateLimiter limiter;
+
+	private final long permitsPerRecord;
+
+	private final ConsumerLagMonitor lagMonitor;
+
+	/** Permits taken for batches that were denied, spent by later batches. */
+	private final AtomicLong banked = new AtomicLong();
+
+	/**
+	 * Creates the interceptor of one container.
+	 * @param listenerId the container's listener id
+	 * @param groupId the container's consumer group, for lag reports
+	 * @param limiter the limiter, or {@code null} to observe lag only
+	 * @param permitsPerRecord permits each record takes, at most the limiter's capacity
+	 * @param lagMonitor where lag is reported
+	 */
+	ThrottlingInterceptor(String listenerId, String groupId, @Nullable RateLimiter limiter, long permitsPerRecord,
+			ConsumerLagMonitor lagMonitor) {
+		this.listenerId = listenerId;
+		this.groupId = groupId;
+		this.limiter = limiter;
+		this.permitsPerRecord = permitsPerRecord;
+		this.lagMonitor = lagMonitor;
+	}
+
+	@Override
+	public ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+		RateLimiter limiter = this.limiter;
+		if (limiter != null) {
+			Decision decision = limiter.decide(this.permitsPerRecord);
+			if (!decision.permitted()) {
+				throw new RateLimitExceededException(limiter.name(), limiter.limit(), decision);
+			}
+		}
+		return record;
+	}
+
+	@Override
+	public ConsumerRecords<K, V> intercept(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
+		RateLimiter limiter = this.limiter;
+		if (limiter != null && !records.isEmpty()) {
+			takeForBatch(limiter, Math.multiplyExact(records.count(), this.permitsPerRecord));
+		}
+		return records;
+	}
+
+	private void takeForBatch(RateLimiter limiter, long needed) {
+		long capacity = limiter.limit().capacity();
+		for (;;) {
+			long banked = this.banked.get();
+			if (banked >= needed) {
+				if (this.banked.compareAndSet(banked, banked - needed)) {
+					return;
+				}
+				continue;
+			}
+			long chunk = Math.min(needed - banked, capacity);
+			Decision decision = limiter.decide(chunk);
+			if (decision.permitted()) {
+				this.banked.addAndGet(chunk);
+				continue;
+			}
+			if (needed > capacity) {
+				// an oversized batch keeps what is there now, or it would wait for a full bucket
+				// that its own size outgrows
+				long available = Math.min(decision.remaining(), chunk);
+				if (available > 0 && limiter.tryAcquire(available)) {
+					this.banked.addAndGet(available);
+				}
+			}
+			throw new RateLimitExceededException(limiter.name(), limiter.limit(), decision);
+		}
+	}
+
+	@Override
+	public void setupThreadState(Consumer<?, ?> consumer) {
+		// called by the container on its consumer thread before every poll, paused or not: the
+		// one place where positions are read without another thread touching the consumer
+		this.lagMonitor.record(this.listenerId, this.groupId, consumer);
+	}
+
+	long banked() {
+		return this.banked.get();
+	}
+
+	@Override
+	public String toString() {
+		return "ThrottlingInterceptor[" + this.listenerId + ", "
+				+ ((this.limiter != null) ? this.limiter.name() + " x " + this.permitsPerRecord : "lag only") + "]";
+	}
+
+}

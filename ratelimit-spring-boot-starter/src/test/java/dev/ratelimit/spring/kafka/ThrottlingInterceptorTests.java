@@ -1,0 +1,131 @@
+package dev.ratelimit.spring.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimitExceededException;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.test.ManualClock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+class ThrottlingInterceptorTests {
+
+	private static final TopicPartition P0 = new TopicPartition("orders", 0);
+
+	private final ManualClock clock = new ManualClock();
+
+	private final MockConsumer<String, String> consumer = new MockConsumer<>("earliest");
+
+	private final ConsumerLagMonitor monitor = new ConsumerLagMonitor(List.of(), Duration.ofSeconds(5), null);
+
+	@Test
+	void recordTakesItsPermitsOrIsDeniedWithTheRetryAfter() {
+		RateLimiter limiter = limiter(10, 4);
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 2,
+				this.monitor);
+		ConsumerRecord<String, String> record = record(0);
+		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
+		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
+		assertThatExceptionOfType(RateLimitExceededException.class)
+			.isThrownBy(() -> interceptor.intercept(record, this.consumer))
+			.satisfies((ex) -> {
+				assertThat(ex.getLimiterName()).isEqualTo("orders-limit");
+				// 2 permits at 10/s
+				assertThat(ex.getRetryAfter()).isEqualTo(Duration.ofMillis(200));
+			});
+		this.clock.advance(Duration.ofMillis(200));
+		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
+	}
+
+	@Test
+	void withoutLimiterRecordsPass() {
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", null, 1,
+				this.monitor);
+		ConsumerRecords<String, String> batch = batch(500);
+		assertThat(interceptor.intercept(batch, this.consumer)).isSameAs(batch);
+	}
+
+	@Test
+	void batchTakesAPermitPerRecordAtOnce() {
+		RateLimiter limiter = limiter(10, 10);
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor);
+		assertThat(interceptor.intercept(batch(6), this.consumer).count()).isEqualTo(6);
+		// 4 left: a batch of 6 waits for all of them, and takes none meanwhile
+		assertThatExceptionOfType(RateLimitExceededException.class)
+			.isThrownBy(() -> interceptor.intercept(batch(6), this.consumer))
+			.satisfies((ex) -> assertThat(ex.getRetryAfter()).isEqualTo(Duration.ofMillis(200)));
+		assertThat(limiter.snapshot().available()).isEqualTo(4);
+		assertThat(interceptor.banked()).isZero();
+		this.clock.advance(Duration.ofMillis(200));
+		assertThat(interceptor.intercept(batch(6), this.consumer).count()).isEqualTo(6);
+	}
+
+	@Test
+	void batchLargerThanTheCapacityGathersItsPermitsAcrossDeliveries() {
+		RateLimiter limiter = limiter(10, 10);
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor);
+		int attempts = 0;
+		long start = this.clock.read();
+		for (;;) {
+			attempts++;
+			try {
+				interceptor.intercept(batch(25), this.consumer);
+				break;
+			}
+			catch (RateLimitExceededException ex) {
+				this.clock.advance(ex.getRetryAfter());
+			}
+		}
+		// 10 at once, then 15 more at 10/s: never ahead of the rate
+		assertThat(Duration.ofNanos(this.clock.read() - start)).isEqualTo(Duration.ofMillis(1500));
+		assertThat(attempts).isGreaterThan(1);
+		assertThat(interceptor.banked()).isZero();
+	}
+
+	@Test
+	void lagIsReadBeforeEachPoll() {
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", null, 1,
+				this.monitor);
+		this.consumer.assign(List.of(P0));
+		this.consumer.updateEndOffsets(Map.of(P0, 42L));
+		this.consumer.seek(P0, 2);
+		interceptor.setupThreadState(this.consumer);
+		assertThat(this.monitor.lag("group")).hasValue(40);
+	}
+
+	private RateLimiter limiter(long perSecond, long capacity) {
+		return RateLimiter
+			.builder("orders-limit",
+					RateLimit.tokenBucket(Rate.of(perSecond, Duration.ofSeconds(1))).capacity(capacity).build())
+			.ticker(this.clock)
+			.scheduler(this.clock)
+			.build();
+	}
+
+	private static ConsumerRecord<String, String> record(long offset) {
+		return new ConsumerRecord<>(P0.topic(), P0.partition(), offset, null, "v" + offset);
+	}
+
+	private static ConsumerRecords<String, String> batch(int count) {
+		List<ConsumerRecord<String, String>> records = new ArrayList<>();
+		for (int i = 0; i < count; i++) {
+			records.add(record(i));
+		}
+		return new ConsumerRecords<>(Map.of(P0, records), Map.of());
+	}
+
+}
