@@ -51,8 +51,10 @@ class BufferedKafkaSenderRegistrar implements ImportBeanDefinitionRegistrar, Env
 	public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
 		// only the names are needed here; the values are bound again, with the application's
 		// converters, into RateLimitBufferProperties when the senders are created
+		Bindable<Map<String, RateLimitBufferProperties.Buffer>> type = Bindable.mapOf(String.class,
+				RateLimitBufferProperties.Buffer.class);
 		Map<String, RateLimitBufferProperties.Buffer> buffers = Binder.get(this.environment)
-			.bind(BufferedSenderDefinitions.PREFIX, Bindable.mapOf(String.class, RateLimitBufferProperties.Buffer.class))
+			.bind(BufferedSenderDefinitions.PREFIX, type)
 			.orElse(Map.of());
 		for (String name : new TreeSet<>(buffers.keySet())) {
 			String beanName = name + BEAN_NAME_SUFFIX;

@@ -69,8 +69,8 @@ final class BufferedSenderDefinitions {
 		}
 		catch (IllegalStateException ex) {
 			// the only state problem left: the serializers to size records with cannot be found
-			throw new InvalidRateLimitConfigurationException(prefix + "max-bytes", buffer.getMaxBytes(), ex.getMessage(),
-					"Declare a RecordSizer bean that measures records, or name the serializers in "
+			throw new InvalidRateLimitConfigurationException(prefix + "max-bytes", buffer.getMaxBytes(),
+					ex.getMessage(), "Declare a RecordSizer bean that measures records, or name the serializers in "
 							+ "spring.kafka.producer.key-serializer and value-serializer.");
 		}
 	}
@@ -130,8 +130,8 @@ final class BufferedSenderDefinitions {
 								+ ", raise the limiter's capacity, or remove max-batch to fit it automatically.");
 			}
 		}
-		nonNegative(prefix + "max-age", buffer.getMaxAge(),
-				"it is how long the oldest record may wait for a batch to fill", "Set zero or more, for example 200ms.");
+		nonNegative(prefix + "max-age", buffer.getMaxAge(), "it is how long the oldest record may wait for a batch to "
+				+ "fill", "Set zero or more, for example 200ms.");
 		positive(prefix + "initial-backoff", buffer.getInitialBackoff(),
 				"it is the wait before the first retry of a batch", "Set a positive duration, for example 100ms.");
 		positive(prefix + "max-backoff", buffer.getMaxBackoff(), "it is the longest wait between retries",

@@ -756,13 +756,14 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		 */
 		public BufferedKafkaSender<K, V> build() {
 			if (this.sendTimeout.isNegative() || this.sendTimeout.isZero()) {
-				throw new IllegalArgumentException("sendTimeout must be a positive duration, but was " + this.sendTimeout
-						+ ": it is the longest wait for Kafka to acknowledge a batch");
+				throw new IllegalArgumentException("sendTimeout must be a positive duration, but was "
+						+ this.sendTimeout + ": it is the longest wait for Kafka to acknowledge a batch");
 			}
 			int batch = this.maxBatch;
 			if (!this.maxBatchSet) {
 				long capacity = (this.limiter != null) ? this.limiter.limit().capacity() : Long.MAX_VALUE;
-				batch = (int) Math.max(1, Math.min(Math.min(DEFAULT_MAX_BATCH, Math.max(1, this.maxRecords)), capacity));
+				long fit = Math.min(Math.min(DEFAULT_MAX_BATCH, Math.max(1, this.maxRecords)), capacity);
+				batch = (int) Math.max(1, fit);
 			}
 			List<AutoCloseable> owned = new ArrayList<>();
 			RecordSizer<K, V> recordSizer = this.sizer;
@@ -772,11 +773,12 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 			BufferedKafkaSender<K, V> sender;
 			try {
 				// the pool checks every buffer option, with messages naming them
-				sender = new BufferedKafkaSender<>(this.name, this.template, this.topic, recordSizer, List.copyOf(owned),
-						new Settings(this.maxRecords, this.maxBytes, batch, this.maxAge, this.limiter, this.initialBackoff,
-								this.maxBackoff, this.backoffMultiplier, this.lowWaterMark, this.sendTimeout,
-								this.closeTimeout, this.ticker, this.scheduler, this.executor, this.events,
-								this.onClosed));
+				Settings settings = new Settings(this.maxRecords, this.maxBytes, batch, this.maxAge, this.limiter,
+						this.initialBackoff, this.maxBackoff, this.backoffMultiplier, this.lowWaterMark,
+						this.sendTimeout, this.closeTimeout, this.ticker, this.scheduler, this.executor, this.events,
+						this.onClosed);
+				sender = new BufferedKafkaSender<>(this.name, this.template, this.topic, recordSizer,
+						List.copyOf(owned), settings);
 			}
 			catch (RuntimeException ex) {
 				owned.forEach(BufferedKafkaSender::closeQuietly);

@@ -85,11 +85,10 @@ public class BufferedKafkaSenderMetrics implements MeterBinder {
 				(s) -> s.stats().refused(), "name", name, "result", "refused");
 		counter(registry, SENT, "Records of a buffered Kafka sender acknowledged by Kafka, once each", sender,
 				(s) -> s.stats().sent(), "name", name);
-		counter(registry, RESENT, "Records of a buffered Kafka sender sent again: after a failed send, or to keep "
-				+ "their key in order (a duplicate)", sender, (s) -> s.stats().retried(), "name", name, "reason", "failed");
-		counter(registry, RESENT, "Records of a buffered Kafka sender sent again: after a failed send, or to keep "
-				+ "their key in order (a duplicate)", sender, (s) -> s.stats().duplicated(), "name", name, "reason",
-				"order");
+		String resent = "Records of a buffered Kafka sender sent again: after a failed send, or to keep their key "
+				+ "in order (a duplicate)";
+		counter(registry, RESENT, resent, sender, (s) -> s.stats().retried(), "name", name, "reason", "failed");
+		counter(registry, RESENT, resent, sender, (s) -> s.stats().duplicated(), "name", name, "reason", "order");
 		counter(registry, FLUSHES, "Batch attempts of a buffered Kafka sender", sender, (s) -> s.stats().batches(),
 				"name", name, "result", "success");
 		counter(registry, FLUSHES, "Batch attempts of a buffered Kafka sender", sender,

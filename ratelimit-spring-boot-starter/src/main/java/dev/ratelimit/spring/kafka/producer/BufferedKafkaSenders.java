@@ -88,8 +88,8 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 		if (publisher != null) {
 			// one daemon thread, started on the first event and ended when idle: events keep their
 			// order, and a slow listener never holds a buffer's lock
-			ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-					(task) -> {
+			ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
+					new LinkedBlockingQueue<>(), (task) -> {
 						Thread thread = new Thread(task, "ratelimit-buffer-events-" + eventThreads.incrementAndGet());
 						thread.setDaemon(true);
 						return thread;
@@ -162,7 +162,8 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 			if (live.name().equals(sender.name())) {
 				sender.close();
 				throw new IllegalStateException("a buffered sender named '" + sender.name() + "' already exists: "
-						+ "names identify senders in events and meters, so give each its own, or close the other first");
+						+ "names identify senders in events and meters, so give each its own, or close the other "
+						+ "first");
 			}
 		}
 		this.senders.add(sender);

@@ -78,7 +78,7 @@ class RateLimitBufferAutoConfigurationTests {
 
 	@Test
 	void theDocumentedExampleBindsEveryPropertyAndDeclaresItsSender() {
-		this.contextRunner.withInitializer(yaml("buffered-producing.yml"))
+		this.contextRunner.withInitializer(yaml("docs/kafka-buffered-producing.yml"))
 			.withUserConfiguration(OrdersClient.class)
 			.run((context) -> {
 				assertThat(context).hasNotFailed().hasSingleBean(BufferedKafkaSenders.class);
@@ -99,7 +99,8 @@ class RateLimitBufferAutoConfigurationTests {
 				assertThat(orders.getCloseTimeout()).isEqualTo(Duration.ofSeconds(30));
 				assertThat(orders.getLowWaterMark()).isEqualTo(0.5);
 
-				BufferedKafkaSender<?, ?> sender = context.getBean("ordersBufferedKafkaSender", BufferedKafkaSender.class);
+				BufferedKafkaSender<?, ?> sender = context.getBean("ordersBufferedKafkaSender",
+						BufferedKafkaSender.class);
 				assertThat(context.getBean(OrdersClient.class).orders).isSameAs(sender);
 				assertThat(sender.name()).isEqualTo("orders");
 				assertThat(sender.topic()).isEqualTo("orders");
@@ -111,7 +112,8 @@ class RateLimitBufferAutoConfigurationTests {
 
 	@Test
 	void theDocumentationShowsTheExampleAsTheTestsLoadIt() throws IOException {
-		String example = new ClassPathResource("buffered-producing.yml").getContentAsString(StandardCharsets.UTF_8);
+		String example = new ClassPathResource("docs/kafka-buffered-producing.yml")
+			.getContentAsString(StandardCharsets.UTF_8);
 		// the tests run in the module's directory
 		assertThat(Files.readString(Path.of("..", "docs", "kafka-buffered-producing.md"), StandardCharsets.UTF_8))
 			.contains("```yaml\n" + example + "```\n");
@@ -151,7 +153,7 @@ class RateLimitBufferAutoConfigurationTests {
 			max-batch=600              | max-batch          | limiter 'orders-out' never holds more than 500
 			max-age=-1s                | max-age            | so it cannot be negative
 			initial-backoff=0s         | initial-backoff    | so it must be positive
-			max-backoff=50ms           | max-backoff        | retries wait from initial-backoff (PT0.1S) up to max-backoff
+			max-backoff=50ms           | max-backoff        | retries wait from initial-backoff (PT0.1S)
 			backoff-multiplier=0.5     | backoff-multiplier | a finite number of at least 1.0
 			send-timeout=0s            | send-timeout       | so it must be positive
 			close-timeout=-1s          | close-timeout      | so it cannot be negative

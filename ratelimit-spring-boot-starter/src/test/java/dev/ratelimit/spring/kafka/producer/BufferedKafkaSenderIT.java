@@ -44,6 +44,8 @@ import static org.awaitility.Awaitility.await;
  */
 class BufferedKafkaSenderIT {
 
+	private static final String EXAMPLE = "docs/kafka-buffered-producing.yml";
+
 	private static EmbeddedKafkaBroker broker;
 
 	@BeforeAll
@@ -69,7 +71,7 @@ class BufferedKafkaSenderIT {
 			.withInitializer((context) -> {
 				try {
 					new YamlPropertySourceLoader()
-						.load("buffered-producing.yml", new ClassPathResource("buffered-producing.yml"))
+						.load(EXAMPLE, new ClassPathResource(EXAMPLE))
 						.forEach(context.getEnvironment().getPropertySources()::addLast);
 				}
 				catch (IOException ex) {
@@ -101,7 +103,8 @@ class BufferedKafkaSenderIT {
 	@Test
 	void closingTheApplicationSendsWhatIsBufferedBeforeTheProducerFactoryCloses() {
 		ProducerFactory<?, ?>[] factory = new ProducerFactory<?, ?>[1];
-		application().withPropertyValues("ratelimit.buffers.orders.topic=shutdown", "ratelimit.buffers.orders.max-age=1h")
+		application()
+			.withPropertyValues("ratelimit.buffers.orders.topic=shutdown", "ratelimit.buffers.orders.max-age=1h")
 			.run((context) -> {
 				factory[0] = context.getBean(ProducerFactory.class);
 				@SuppressWarnings("unchecked")

@@ -50,6 +50,8 @@ import static org.awaitility.Awaitility.await;
  */
 class BufferedKafkaSenderOutageIT {
 
+	private static final String EXAMPLE = "docs/kafka-buffered-producing.yml";
+
 	private static final String TOPIC = "orders-outage";
 
 	private static final int RECORDS = 20_000;
@@ -94,7 +96,7 @@ class BufferedKafkaSenderOutageIT {
 				.withInitializer((context) -> {
 					try {
 						new YamlPropertySourceLoader()
-							.load("buffered-producing.yml", new ClassPathResource("buffered-producing.yml"))
+							.load(EXAMPLE, new ClassPathResource(EXAMPLE))
 							.forEach(context.getEnvironment().getPropertySources()::addLast);
 					}
 					catch (IOException ex) {
@@ -110,7 +112,8 @@ class BufferedKafkaSenderOutageIT {
 						"spring.kafka.producer.properties.reconnect.backoff.max.ms=500",
 						"ratelimit.limiters.orders-out.rate=20000/1s", "ratelimit.buffers.orders.topic=" + TOPIC,
 						"ratelimit.buffers.orders.max-records=" + MAX_RECORDS,
-						"ratelimit.buffers.orders.max-bytes=" + MAX_BYTES + "B", "ratelimit.buffers.orders.max-batch=200",
+						"ratelimit.buffers.orders.max-bytes=" + MAX_BYTES + "B",
+						"ratelimit.buffers.orders.max-batch=200",
 						"ratelimit.buffers.orders.max-age=20ms", "ratelimit.buffers.orders.max-backoff=1s",
 						"ratelimit.buffers.orders.send-timeout=3s")
 				.run((context) -> {

@@ -55,7 +55,7 @@ public final class MockKafka {
 		}
 
 		@Override
-		public synchronized Future<RecordMetadata> send(ProducerRecord<String, String> record, Callback callback) {
+		public Future<RecordMetadata> send(ProducerRecord<String, String> record, Callback callback) {
 			if (this.sendException == null) {
 				this.sendTimes.add(this.clock.getAsLong());
 			}
