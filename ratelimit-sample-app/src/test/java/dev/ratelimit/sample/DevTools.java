@@ -100,7 +100,10 @@ final class DevTools implements AutoCloseable {
 
 	@Override
 	public void close() {
-		this.socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").orTimeout(5, TimeUnit.SECONDS).exceptionally((ex) -> null).join();
+		this.socket.sendClose(WebSocket.NORMAL_CLOSURE, "done")
+			.orTimeout(5, TimeUnit.SECONDS)
+			.exceptionally((ex) -> null)
+			.join();
 	}
 
 	private final class Receiver implements WebSocket.Listener {
