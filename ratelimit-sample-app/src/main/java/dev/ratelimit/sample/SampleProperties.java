@@ -14,11 +14,9 @@ import dev.ratelimit.Rate;
  *
  * @param partner the fake partner API whose 429s lower the {@code partner} limiter's rate
  * @param downstream the simulated downstream consumer of {@code shipments}
- * @param backpressure how the downstream's lag lowers the {@code drain} limiter's rate
  */
 @ConfigurationProperties("sample")
-public record SampleProperties(@DefaultValue Partner partner, @DefaultValue Downstream downstream,
-		@DefaultValue Backpressure backpressure) {
+public record SampleProperties(@DefaultValue Partner partner, @DefaultValue Downstream downstream) {
 
 	/**
 	 * The fake partner API: a hidden limit that the sample does not know and learns from 429s.
@@ -44,20 +42,5 @@ public record SampleProperties(@DefaultValue Partner partner, @DefaultValue Down
 
 	}
 
-	/**
-	 * Lag thresholds of the adaptive {@code drain} limiter, in records of {@code shipments} the
-	 * downstream group has not read. Small, to suit a drain of a few records per second.
-	 *
-	 * @param warningLag above this, the drain rate is capped at 80% of its ceiling
-	 * @param criticalLag above this, at 10%
-	 * @param emergencyLag above this, at the floor (1%)
-	 * @param recoveryLag below this, the severity returns to normal and the rate recovers
-	 * @param recoveryInterval quiet time before each recovery step
-	 */
-	public record Backpressure(@DefaultValue("20") long warningLag, @DefaultValue("40") long criticalLag,
-			@DefaultValue("80") long emergencyLag, @DefaultValue("5") long recoveryLag,
-			@DefaultValue("5s") Duration recoveryInterval) {
-
-	}
 
 }

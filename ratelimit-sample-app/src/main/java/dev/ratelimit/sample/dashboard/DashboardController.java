@@ -16,9 +16,11 @@ import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.RateLimiterSnapshot;
-import dev.ratelimit.adaptive.AdaptiveController;
 import dev.ratelimit.adaptive.AdaptiveState;
-import dev.ratelimit.sample.downstream.LagBackpressure;
+import dev.ratelimit.sample.orders.OrderProcessor;
+import dev.ratelimit.sample.orders.Topics;
+import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
+import dev.ratelimit.spring.kafka.ConsumerLagMonitor;
 import dev.ratelimit.sample.orders.OrderStats;
 import dev.ratelimit.sample.partner.FakePartnerApi;
 
@@ -35,19 +37,19 @@ public class DashboardController {
 
 	private final MeterRegistry meters;
 
-	private final List<AdaptiveController> controllers;
+	private final AdaptiveRateLimiters adaptive;
 
-	private final LagBackpressure lag;
+	private final ConsumerLagMonitor lag;
 
 	private final OrderStats stats;
 
 	private final FakePartnerApi partner;
 
 	public DashboardController(RateLimiterRegistry registry, MeterRegistry meters,
-			List<AdaptiveController> controllers, LagBackpressure lag, OrderStats stats, FakePartnerApi partner) {
+			AdaptiveRateLimiters adaptive, ConsumerLagMonitor lag, OrderStats stats, FakePartnerApi partner) {
 		this.registry = registry;
 		this.meters = meters;
-		this.controllers = controllers;
+		this.adaptive = adaptive;
 		this.lag = lag;
 		this.stats = stats;
 		this.partner = partner;
@@ -62,8 +64,9 @@ public class DashboardController {
 		Map<String, Object> data = new LinkedHashMap<>();
 		data.put("time", System.currentTimeMillis());
 		data.put("limiters", limiters());
-		data.put("adaptive", this.controllers.stream().map(DashboardController::adaptive).toList());
-		data.put("lag", Map.of("orders", this.lag.ordersLag(), "warehouse", this.lag.warehouseLag()));
+		data.put("adaptive", this.adaptive.states().values().stream().map(DashboardController::adaptive).toList());
+		data.put("lag", Map.of("orders", this.lag.lag(OrderProcessor.LISTENER_ID).orElse(0), "warehouse",
+				this.lag.lag(Topics.WAREHOUSE_GROUP).orElse(0)));
 		data.put("orders", Map.of("accepted", this.stats.accepted(), "processed", this.stats.processed(), "shipped",
 				this.stats.shipped()));
 		data.put("partner", Map.of("calls", this.partner.calls(), "refused", this.partner.refused(), "brownout",
@@ -102,8 +105,7 @@ public class DashboardController {
 			.sum();
 	}
 
-	private static Map<String, Object> adaptive(AdaptiveController controller) {
-		AdaptiveState state = controller.state();
+	private static Map<String, Object> adaptive(AdaptiveState state) {
 		Map<String, Object> adaptive = new LinkedHashMap<>();
 		adaptive.put("name", state.name());
 		adaptive.put("rate", state.rate().perSecond());

@@ -11,7 +11,8 @@ import dev.ratelimit.sample.partner.PartnerClient;
 
 /**
  * Drains the {@code orders} topic at the rate of the {@code drain} limiter (shared by every
- * instance), and processes each order: tells the partner API (paced by the adaptive
+ * instance: {@code ratelimit.kafka.listeners.orders.limiter=drain} pauses the partition while no
+ * permit is left, without blocking the consumer thread), and processes each order: tells the partner API (paced by the adaptive
  * {@code partner} limiter) and forwards a shipment to the {@code shipments} topic.
  *
  * <p>Offsets are committed after each record ({@code spring.kafka.listener.ack-mode=record}), so
@@ -26,8 +27,6 @@ public class OrderProcessor {
 
 	private static final Log logger = LogFactory.getLog(OrderProcessor.class);
 
-	private final ListenerThrottle throttle;
-
 	private final PartnerClient partner;
 
 	private final RecordPublisher publisher;
@@ -36,9 +35,7 @@ public class OrderProcessor {
 
 	private final JsonMapper json;
 
-	public OrderProcessor(ListenerThrottle throttle, PartnerClient partner, RecordPublisher publisher,
-			OrderStats stats, JsonMapper json) {
-		this.throttle = throttle;
+	public OrderProcessor(PartnerClient partner, RecordPublisher publisher, OrderStats stats, JsonMapper json) {
 		this.partner = partner;
 		this.publisher = publisher;
 		this.stats = stats;
@@ -48,7 +45,6 @@ public class OrderProcessor {
 	@KafkaListener(id = LISTENER_ID, topics = Topics.ORDERS, groupId = Topics.ORDERS_GROUP,
 			autoStartup = "${sample.drain.enabled:true}")
 	void process(ConsumerRecord<String, String> record) throws InterruptedException {
-		this.throttle.awaitPermit("drain");
 		Order order = this.json.readValue(record.value(), Order.class);
 		this.partner.notifyAccepted(order);
 		this.publisher.publish(Topics.SHIPMENTS, order.tenant(), new Shipment(order.id(), order.tenant(),

@@ -1,9 +1,8 @@
 package dev.ratelimit.sample.partner;
 
-import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.stereotype.Component;
 
-import dev.ratelimit.adaptive.AdaptiveController;
+import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
 import dev.ratelimit.sample.orders.ListenerThrottle;
 import dev.ratelimit.sample.orders.Order;
 
@@ -19,13 +18,15 @@ public class PartnerClient {
 
 	private final ListenerThrottle throttle;
 
-	private final AdaptiveController controller;
+	/** The limiter of partner calls: adaptive, lowered by the partner's 429s (application.yml). */
+	static final String LIMITER = "partner";
 
-	public PartnerClient(FakePartnerApi api, ListenerThrottle throttle,
-			@Qualifier("partnerAdaptiveController") AdaptiveController controller) {
+	private final AdaptiveRateLimiters adaptive;
+
+	public PartnerClient(FakePartnerApi api, ListenerThrottle throttle, AdaptiveRateLimiters adaptive) {
 		this.api = api;
 		this.throttle = throttle;
-		this.controller = controller;
+		this.adaptive = adaptive;
 	}
 
 	/**
@@ -35,13 +36,14 @@ public class PartnerClient {
 	 */
 	public void notifyAccepted(Order order) throws InterruptedException {
 		while (true) {
-			this.throttle.awaitPermit(PartnerBackoff.LIMITER);
+			this.throttle.awaitPermit(LIMITER);
 			FakePartnerApi.Response response = this.api.call(order);
 			if (response.accepted()) {
 				return;
 			}
-			this.controller.reduce("HTTP 429 from the partner API, retry after " + response.retryAfter().toMillis()
-					+ " ms");
+			// the partner's 429 halves the shared rate of every instance, which then recovers step by step
+			this.adaptive.reduce(LIMITER, "HTTP 429 from the partner API, retry after "
+					+ response.retryAfter().toMillis() + " ms");
 		}
 	}
 
