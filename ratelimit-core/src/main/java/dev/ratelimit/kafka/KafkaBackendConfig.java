@@ -96,14 +96,29 @@ public final class KafkaBackendConfig {
 		return new Builder(bootstrapServers);
 	}
 
+
+	/**
+	 * Returns the Kafka bootstrap servers.
+	 * @return {@code host:port,...}
+	 */
 	public String bootstrapServers() {
 		return this.bootstrapServers;
 	}
 
+
+	/**
+	 * Returns the name of the group of instances that share limits.
+	 * @return the cluster id
+	 */
 	public String clusterId() {
 		return this.clusterId;
 	}
 
+
+	/**
+	 * Returns this instance's id.
+	 * @return the instance id
+	 */
 	public String instanceId() {
 		return this.instanceId;
 	}
@@ -113,70 +128,155 @@ public final class KafkaBackendConfig {
 		return this.clientProperties;
 	}
 
+
+	/**
+	 * Returns the partitions of the request topic when it is created.
+	 * @return the partition count
+	 */
 	public int requestPartitions() {
 		return this.requestPartitions;
 	}
 
+
+	/**
+	 * Returns the partitions of the grant topic when it is created.
+	 * @return the partition count
+	 */
 	public int grantPartitions() {
 		return this.grantPartitions;
 	}
 
+
+	/**
+	 * Returns the replication factor of the topics and the changelog, empty for the broker's default.
+	 * @return the replication factor, if set
+	 */
 	public Optional<Short> replicationFactor() {
 		return this.replicationFactor;
 	}
 
+
+	/**
+	 * Returns whether missing topics are created at start-up.
+	 * @return whether to create topics
+	 */
 	public boolean createTopics() {
 		return this.createTopics;
 	}
 
+
+	/**
+	 * Returns whether this instance runs the authority.
+	 * @return whether to run the authority
+	 */
 	public boolean authority() {
 		return this.authority;
 	}
 
+
+	/**
+	 * Returns how long a lease may be spent after it is granted.
+	 * @return the lease lifetime
+	 */
 	public Duration leaseTtl() {
 		return this.leaseTtl;
 	}
 
+
+	/**
+	 * Returns how much of an instance's demand one lease covers.
+	 * @return the lease horizon
+	 */
 	public Duration leaseHorizon() {
 		return this.leaseHorizon;
 	}
 
+
+	/**
+	 * Returns the fraction of the last lease left at which more is asked for.
+	 * @return the low-water fraction
+	 */
 	public double lowWater() {
 		return this.lowWater;
 	}
 
+
+	/**
+	 * Returns how long to wait for a grant before degrading.
+	 * @return the request timeout
+	 */
 	public Duration requestTimeout() {
 		return this.requestTimeout;
 	}
 
+
+	/**
+	 * Returns how often the keeper thread looks at every lease.
+	 * @return the keeper interval
+	 */
 	public Duration keeperInterval() {
 		return this.keeperInterval;
 	}
 
+
+	/**
+	 * Returns how long a key may be unused before its lease is given back.
+	 * @return the idle time
+	 */
 	public Duration idleReturn() {
 		return this.idleReturn;
 	}
 
+
+	/**
+	 * Returns what limiters do while grants do not come.
+	 * @return the degraded policy
+	 */
 	public DegradedPolicy degradedPolicy() {
 		return this.degradedPolicy;
 	}
 
+
+	/**
+	 * Returns the authority's processing guarantee.
+	 * @return {@code at_least_once} or {@code exactly_once_v2}
+	 */
 	public String processingGuarantee() {
 		return this.processingGuarantee;
 	}
 
+
+	/**
+	 * Returns the authority's commit interval.
+	 * @return the commit interval
+	 */
 	public Duration commitInterval() {
 		return this.commitInterval;
 	}
 
+
+	/**
+	 * Returns the standby replicas of the authority's state.
+	 * @return the standby count
+	 */
 	public int standbyReplicas() {
 		return this.standbyReplicas;
 	}
 
+
+	/**
+	 * Returns the authority's consumer session timeout, empty for Kafka Streams' default.
+	 * @return the session timeout, if set
+	 */
 	public Optional<Duration> sessionTimeout() {
 		return this.sessionTimeout;
 	}
 
+
+	/**
+	 * Returns the authority's state directory, empty for a temporary one.
+	 * @return the state directory, if set
+	 */
 	public Optional<String> stateDir() {
 		return this.stateDir;
 	}
@@ -186,18 +286,38 @@ public final class KafkaBackendConfig {
 		return "ratelimit-" + this.clusterId;
 	}
 
+
+	/**
+	 * Returns the request topic's name.
+	 * @return {@code ratelimit-<clusterId>-requests}
+	 */
 	public String requestTopic() {
 		return prefix() + "-requests";
 	}
 
+
+	/**
+	 * Returns the grant topic's name.
+	 * @return {@code ratelimit-<clusterId>-grants}
+	 */
 	public String grantTopic() {
 		return prefix() + "-grants";
 	}
 
+
+	/**
+	 * Returns the authority's Kafka Streams application id.
+	 * @return {@code ratelimit-<clusterId>-authority}
+	 */
 	public String applicationId() {
 		return prefix() + "-authority";
 	}
 
+
+	/**
+	 * Returns the name of the changelog topic that holds the limiter state.
+	 * @return the changelog topic
+	 */
 	public String changelogTopic() {
 		return applicationId() + "-buckets-changelog";
 	}
@@ -290,6 +410,11 @@ public final class KafkaBackendConfig {
 			return this;
 		}
 
+		/**
+		 * Sets this instance's id: stable across restarts where possible (a pod name); host name and process id unless set.
+		 * @param instanceId the id
+		 * @return this builder
+		 */
 		public Builder instanceId(String instanceId) {
 			Objects.requireNonNull(instanceId, "instanceId");
 			if (instanceId.isBlank()) {
@@ -299,27 +424,52 @@ public final class KafkaBackendConfig {
 			return this;
 		}
 
+		/**
+		 * Adds properties for every client of the backend (security, tuning).
+		 * @param properties Kafka client properties
+		 * @return this builder
+		 */
 		public Builder clientProperties(Map<String, ?> properties) {
 			this.clientProperties.putAll(Objects.requireNonNull(properties, "properties"));
 			return this;
 		}
 
+		/**
+		 * Sets the partitions of the request topic when it is created (12 unless set).
+		 * @param partitions positive
+		 * @return this builder
+		 */
 		public Builder requestPartitions(int partitions) {
 			this.requestPartitions = positive("requestPartitions", partitions);
 			return this;
 		}
 
+		/**
+		 * Sets the partitions of the grant topic when it is created (12 unless set).
+		 * @param partitions positive
+		 * @return this builder
+		 */
 		public Builder grantPartitions(int partitions) {
 			this.grantPartitions = positive("grantPartitions", partitions);
 			return this;
 		}
 
+		/**
+		 * Sets the replication factor of the topics and the changelog (the broker's default unless set).
+		 * @param replicationFactor positive
+		 * @return this builder
+		 */
 		public Builder replicationFactor(short replicationFactor) {
 			positive("replicationFactor", replicationFactor);
 			this.replicationFactor = Optional.of(replicationFactor);
 			return this;
 		}
 
+		/**
+		 * Sets whether missing topics are created at start-up (true unless set).
+		 * @param createTopics whether to create topics
+		 * @return this builder
+		 */
 		public Builder createTopics(boolean createTopics) {
 			this.createTopics = createTopics;
 			return this;
@@ -336,11 +486,21 @@ public final class KafkaBackendConfig {
 			return this;
 		}
 
+		/**
+		 * Sets how long a lease may be spent after it is granted (5 s unless set).
+		 * @param leaseTtl positive, longer than the request timeout
+		 * @return this builder
+		 */
 		public Builder leaseTtl(Duration leaseTtl) {
 			this.leaseTtl = positive("leaseTtl", leaseTtl);
 			return this;
 		}
 
+		/**
+		 * Sets how much of an instance's demand one lease covers (500 ms unless set).
+		 * @param leaseHorizon positive
+		 * @return this builder
+		 */
 		public Builder leaseHorizon(Duration leaseHorizon) {
 			this.leaseHorizon = positive("leaseHorizon", leaseHorizon);
 			return this;
@@ -354,21 +514,41 @@ public final class KafkaBackendConfig {
 			return this;
 		}
 
+		/**
+		 * Sets how long to wait for a grant before degrading (2 s unless set).
+		 * @param requestTimeout positive, shorter than the lease lifetime
+		 * @return this builder
+		 */
 		public Builder requestTimeout(Duration requestTimeout) {
 			this.requestTimeout = positive("requestTimeout", requestTimeout);
 			return this;
 		}
 
+		/**
+		 * Sets how often the keeper thread looks at every lease (5 ms unless set).
+		 * @param keeperInterval positive
+		 * @return this builder
+		 */
 		public Builder keeperInterval(Duration keeperInterval) {
 			this.keeperInterval = positive("keeperInterval", keeperInterval);
 			return this;
 		}
 
+		/**
+		 * Sets how long a key may be unused before its lease is given back (10 s unless set).
+		 * @param idleReturn positive
+		 * @return this builder
+		 */
 		public Builder idleReturn(Duration idleReturn) {
 			this.idleReturn = positive("idleReturn", idleReturn);
 			return this;
 		}
 
+		/**
+		 * Sets what limiters do while grants do not come (local share unless set).
+		 * @param degradedPolicy the policy
+		 * @return this builder
+		 */
 		public Builder degradedPolicy(DegradedPolicy degradedPolicy) {
 			this.degradedPolicy = Objects.requireNonNull(degradedPolicy, "degradedPolicy");
 			return this;
@@ -390,11 +570,21 @@ public final class KafkaBackendConfig {
 			return this;
 		}
 
+		/**
+		 * Sets the authority's commit interval (50 ms unless set).
+		 * @param commitInterval positive
+		 * @return this builder
+		 */
 		public Builder commitInterval(Duration commitInterval) {
 			this.commitInterval = positive("commitInterval", commitInterval);
 			return this;
 		}
 
+		/**
+		 * Sets the standby replicas of the authority's state (0 unless set).
+		 * @param standbyReplicas zero or more
+		 * @return this builder
+		 */
 		public Builder standbyReplicas(int standbyReplicas) {
 			if (standbyReplicas < 0) {
 				throw Errors.negative("standbyReplicas", standbyReplicas);
@@ -403,16 +593,31 @@ public final class KafkaBackendConfig {
 			return this;
 		}
 
+		/**
+		 * Sets how long a failed instance keeps its buckets (Kafka Streams' default unless set).
+		 * @param sessionTimeout positive
+		 * @return this builder
+		 */
 		public Builder sessionTimeout(Duration sessionTimeout) {
 			this.sessionTimeout = Optional.of(positive("sessionTimeout", sessionTimeout));
 			return this;
 		}
 
+		/**
+		 * Sets the authority's state directory (a temporary one, deleted on close, unless set).
+		 * @param stateDir the directory
+		 * @return this builder
+		 */
 		public Builder stateDir(String stateDir) {
 			this.stateDir = Optional.of(Objects.requireNonNull(stateDir, "stateDir"));
 			return this;
 		}
 
+		/**
+		 * Builds the configuration.
+		 * @return the configuration
+		 * @throws IllegalArgumentException if the values do not fit together
+		 */
 		public KafkaBackendConfig build() {
 			if (this.requestTimeout.compareTo(this.leaseTtl) >= 0) {
 				throw new IllegalArgumentException("requestTimeout (" + this.requestTimeout

@@ -93,6 +93,21 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private volatile RateLimiter fallback;
 
+	/**
+	 * While this instance holds no lease after holding one (its lease was given back when the key
+	 * went idle, or expired), the first calls of a new burst would all be denied until a grant
+	 * arrives. Instead they take from this local allowance: this instance's share of what the bucket
+	 * held at the last grant, plus its share of the refill since. They are reported like local-share
+	 * admissions, so the authority debits them. A limiter that never held a lease knows nothing of
+	 * the bucket (it may be drained), so it has no allowance. Null while a lease is held.
+	 */
+	private volatile RateLimiter coldStart;
+
+	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
+	private volatile long lastAvailable;
+
+	private volatile long lastGrantNanos;
+
 	private volatile boolean nudged;
 
 	// owned by the keeper thread
@@ -131,6 +146,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.link.nudge();
 		}
 		this.slowAttempts.increment();
+		RateLimiter cold = this.coldStart;
+		if (cold != null && !this.degraded && cold.tryAcquire(Math.min(min, cold.limit().capacity()))) {
+			this.spentLocally.addAndGet(min);
+			return min;
+		}
 		if (this.degraded) {
 			switch (this.link.policy()) {
 				case FAIL_OPEN:
@@ -270,6 +290,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.drained.addAndGet(drainPool()); // forfeit: the authority no longer counts them as ours
 			this.expiryNanos = 0;
 			pool = 0;
+			this.coldStart = coldStartAllowance();
 		}
 		long inFlight = this.inFlightSeq;
 		if (inFlight != 0 && now - this.inFlightSinceNanos > requestTimeoutNanos) {
@@ -287,6 +308,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				this.drained.addAndGet(returned);
 				this.expiryNanos = 0;
 				send(Messages.LEASE, 0, returned, spec(limit()));
+				this.coldStart = coldStartAllowance();
 			}
 			return;
 		}
@@ -345,13 +367,17 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	void enterDegraded(String reason) {
 		this.degradedReason = reason;
 		if (!this.degraded) {
-			this.fallback = fallbackLimiter();
+			this.fallback = localShare(0);
 			this.degraded = true;
 		}
 	}
 
-	/** The local limit of {@link DegradedPolicy#LOCAL_SHARE}: this instance's share of the rate. */
-	private RateLimiter fallbackLimiter() {
+	/**
+	 * This instance's share of the limit, enforced locally: under {@link DegradedPolicy#LOCAL_SHARE}
+	 * (starting empty, so an outage does not open with a burst) and as the cold-start allowance. The
+	 * share is the last one the authority granted, or the rate divided by the instances last seen.
+	 */
+	private RateLimiter localShare(long initialPermits) {
 		RateLimit limit = limit();
 		double rate = limit.rate().perSecond();
 		double share = this.share;
@@ -362,10 +388,20 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		long capacity = Math.max(1, (long) Math.floor(limit.capacity() * fraction));
 		RateLimit local = RateLimit.tokenBucket(Rate.perSecond(Math.max(share, 1e-6)))
 			.capacity(capacity)
-			.initialPermits(0)
+			.initialPermits(Math.min(capacity, Math.max(0, initialPermits)))
 			.build();
 		return Limiters.create(name() + "(local share)", local, Ticker.system(), Scheduler.system(),
 				RateLimiterListener.NONE);
+	}
+
+	/** The cold-start allowance after a lease was given back or expired (see {@link #coldStart}). */
+	private RateLimiter coldStartAllowance() {
+		double rate = limit().rate().perSecond();
+		double share = (this.share > 0) ? this.share : rate / Math.max(1, this.instances);
+		double fraction = Math.min(1.0, share / rate);
+		double sinceGrant = Math.max(0, System.nanoTime() - this.lastGrantNanos) / 1e9;
+		long known = (long) Math.floor(this.lastAvailable * fraction + share * sinceGrant);
+		return (known > 0) ? localShare(known) : null;
 	}
 
 	// ---- the receiver thread ---------------------------------------------------------------------
@@ -389,6 +425,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		this.share = grant.share();
 		this.instances = grant.instances();
+		this.lastAvailable = grant.available();
+		this.lastGrantNanos = receivedNanos;
 		if (grant.granted() > 0) {
 			this.deposited.addAndGet(grant.granted());
 			deposit(grant.granted());
@@ -412,6 +450,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		this.degraded = false;
 		this.fallback = null;
+		if (grant.granted() > 0) {
+			this.coldStart = null; // a lease is held: decisions come from it again
+		}
 	}
 
 }

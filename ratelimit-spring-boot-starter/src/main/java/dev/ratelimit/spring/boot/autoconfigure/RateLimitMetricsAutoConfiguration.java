@@ -49,4 +49,36 @@ public final class RateLimitMetricsAutoConfiguration {
 				metrics.getMaxTaggedKeys());
 	}
 
+	/**
+	 * Gauges of states that are not counts: the severity of each adaptive limiter
+	 * ({@code ratelimit.adaptive.severity}, 0 normal to 3 emergency) and the state of each shared
+	 * backend ({@code ratelimit.backend.status}, 0 up, 1 degraded, 2 down), so both can be alerted on.
+	 */
+	@Bean
+	@ConditionalOnMissingBean(name = "rateLimitStateMeters")
+	io.micrometer.core.instrument.binder.MeterBinder rateLimitStateMeters(
+			ObjectProvider<dev.ratelimit.spring.adaptive.AdaptiveRateLimiters> adaptive,
+			ObjectProvider<dev.ratelimit.spring.actuate.RateLimitBackendHealth> backends) {
+		return (meters) -> {
+			adaptive.ifAvailable((controllers) -> controllers.states().keySet().forEach((name) -> io.micrometer.core.instrument.Gauge
+				.builder("ratelimit.adaptive.severity", controllers,
+						(all) -> all.controller(name).map((controller) -> controller.state().severity().ordinal()).orElse(0))
+				.tag("name", name)
+				.description("Severity of the limiter's adaptive control: 0 normal, 1 warning, 2 critical, 3 emergency")
+				.register(meters)));
+			backends.orderedStream().forEach((backend) -> io.micrometer.core.instrument.Gauge
+				.builder("ratelimit.backend.status", backend, (each) -> {
+					try {
+						return each.report().state().ordinal();
+					}
+					catch (RuntimeException ex) {
+						return dev.ratelimit.spring.actuate.RateLimitBackendHealth.State.DOWN.ordinal();
+					}
+				})
+				.tag("backend", backend.backend())
+				.description("State of the shared limiter backend: 0 up, 1 degraded (a policy decides), 2 down")
+				.register(meters));
+		};
+	}
+
 }
