@@ -115,7 +115,7 @@ class RateLimitBufferAutoConfigurationTests {
 		String example = new ClassPathResource("docs/kafka-buffered-producing.yml")
 			.getContentAsString(StandardCharsets.UTF_8);
 		// the tests run in the module's directory
-		assertThat(Files.readString(Path.of("..", "docs", "kafka-buffered-producing.md"), StandardCharsets.UTF_8))
+		assertThat(Files.readString(Path.of("..", "docs", "kafka.md"), StandardCharsets.UTF_8))
 			.contains("```yaml\n" + example + "```\n");
 	}
 
