@@ -106,7 +106,10 @@ class SampleApplicationIT {
 		JsonNode health = this.json.readTree(client.get("/actuator/health").body());
 		assertThat(health.at("/components/ratelimit/status").asString()).isEqualTo("UP");
 		assertThat(client.get("/actuator/prometheus").body())
-			.contains("ratelimit_calls_total{name=\"orders\",result=\"rejected\"");
+			.contains("ratelimit_calls_total{name=\"orders\",result=\"rejected\"")
+			.contains("ratelimit_buffer_sent_total{name=\"orders\"}")
+			.contains("ratelimit_buffer_sent_total{name=\"shipments\"}");
+		assertThat(this.stats.refused()).as("orders refused for a full buffer").isZero();
 	}
 
 }

@@ -1,13 +1,17 @@
 package dev.ratelimit.sample.orders;
 
+import java.time.Duration;
+
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.ratelimit.sample.partner.PartnerClient;
+import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
 
 /**
  * Drains the {@code orders} topic at the rate of the {@code drain} limiter (shared by every
@@ -18,6 +22,10 @@ import dev.ratelimit.sample.partner.PartnerClient;
  * <p>Offsets are committed after each record ({@code spring.kafka.listener.ack-mode=record}), so
  * an instance killed mid-drain resumes after its last processed record when restarted; the
  * record in flight at the crash is processed again (at least once).
+ *
+ * <p>Shipments go out through the buffered sender {@code shipments}. When it is full (Kafka slow or
+ * down), the listener waits for room a bounded time and then fails the record, which the container
+ * retries: the order is neither lost nor committed before its shipment is buffered.
  */
 @Component
 public class OrderProcessor {
@@ -29,15 +37,18 @@ public class OrderProcessor {
 
 	private final PartnerClient partner;
 
-	private final RecordPublisher publisher;
+	private static final Duration SHIPMENT_WAIT = Duration.ofSeconds(10);
+
+	private final BufferedKafkaSender<String, String> shipments;
 
 	private final OrderStats stats;
 
 	private final JsonMapper json;
 
-	public OrderProcessor(PartnerClient partner, RecordPublisher publisher, OrderStats stats, JsonMapper json) {
+	public OrderProcessor(PartnerClient partner, @Qualifier("shipments") BufferedKafkaSender<String, String> shipments,
+			OrderStats stats, JsonMapper json) {
 		this.partner = partner;
-		this.publisher = publisher;
+		this.shipments = shipments;
 		this.stats = stats;
 		this.json = json;
 	}
@@ -47,8 +58,12 @@ public class OrderProcessor {
 	void process(ConsumerRecord<String, String> record) throws InterruptedException {
 		Order order = this.json.readValue(record.value(), Order.class);
 		this.partner.notifyAccepted(order);
-		this.publisher.publish(Topics.SHIPMENTS, order.tenant(), new Shipment(order.id(), order.tenant(),
-				order.item(), order.quantity()));
+		String shipment = this.json
+			.writeValueAsString(new Shipment(order.id(), order.tenant(), order.item(), order.quantity()));
+		if (!this.shipments.offerDefault(order.tenant(), shipment, SHIPMENT_WAIT)) {
+			throw new IllegalStateException("The shipments buffer stayed full for " + SHIPMENT_WAIT
+					+ " (is Kafka reachable?): order " + order.id() + " will be processed again");
+		}
 		this.stats.recordProcessed(order, record.partition(), record.offset());
 		if (logger.isDebugEnabled()) {
 			logger.debug("Processed order " + order.id() + " of " + order.tenant() + " at " + record.partition() + "@"

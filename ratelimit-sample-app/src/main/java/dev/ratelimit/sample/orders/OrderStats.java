@@ -24,6 +24,8 @@ public class OrderStats {
 
 	private final LongAdder accepted = new LongAdder();
 
+	private final LongAdder refused = new LongAdder();
+
 	private final LongAdder processed = new LongAdder();
 
 	private final LongAdder shipped = new LongAdder();
@@ -38,6 +40,10 @@ public class OrderStats {
 
 	void recordAccepted() {
 		this.accepted.increment();
+	}
+
+	void recordRefused() {
+		this.refused.increment();
 	}
 
 	void recordProcessed(Order order, int partition, long offset) {
@@ -56,6 +62,15 @@ public class OrderStats {
 	 */
 	public void recordShipped() {
 		this.shipped.increment();
+	}
+
+	/**
+	 * Returns the orders {@code POST /orders} of this instance refused because its buffer for Kafka
+	 * was full (503).
+	 * @return the count
+	 */
+	public long refused() {
+		return this.refused.sum();
 	}
 
 	/**

@@ -1,0 +1,69 @@
+package dev.ratelimit.sample.orders;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
+import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code POST /orders} refuses with 503 and {@code Retry-After} once its buffer for Kafka is full,
+ * here because no broker answers: the order held is kept, not dropped, and the refused one is
+ * counted.
+ */
+class OrderControllerTests {
+
+	private final DefaultKafkaProducerFactory<String, String> producers = new DefaultKafkaProducerFactory<>(
+			Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1", ProducerConfig.MAX_BLOCK_MS_CONFIG, 500,
+					ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+					ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+
+	private final BufferedKafkaSender<String, String> orders = new BufferedKafkaSenders()
+		.builder("orders", new KafkaTemplate<>(this.producers))
+		.topic(Topics.ORDERS)
+		.maxRecords(1)
+		.build();
+
+	private final OrderStats stats = new OrderStats();
+
+	private final OrderController controller = new OrderController(this.orders, this.stats,
+			JsonMapper.builder().build());
+
+	@AfterEach
+	void close() {
+		this.orders.close(Duration.ZERO);
+		this.producers.destroy();
+	}
+
+	@Test
+	void acceptsWhileTheBufferHasRoomAndAnswers503WhenItIsFull() {
+		ResponseEntity<Map<String, Object>> first = this.controller.accept("acme", new OrderRequest("book", 1));
+		assertThat(first.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+
+		ResponseEntity<Map<String, Object>> second = this.controller.accept("acme", new OrderRequest("book", 1));
+		assertThat(second.getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+		assertThat(second.getHeaders().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("1");
+		assertThat(second.getBody()).containsEntry("status", "busy");
+
+		assertThat(this.stats.accepted()).isOne();
+		assertThat(this.stats.refused()).isOne();
+		assertThat(this.orders.size()).as("orders held for Kafka").isOne();
+		assertThat(this.orders.close(Duration.ZERO)).as("left unsent at close")
+			.singleElement()
+			.satisfies((record) -> assertThat(record.key()).isEqualTo("acme"));
+	}
+
+}
