@@ -80,10 +80,14 @@ class CommittedOffsetsIT {
 				Map<Integer, Long> committed = committedByPartition();
 				Map<Integer, List<Long>> beforeRestart = processed.offsets();
 				System.out.printf("Stopped after %d records; committed %s%n", processed.count(), committed);
-				assertThat(committed.keySet()).containsExactlyInAnyOrderElementsOf(produced.keySet());
-				committed.forEach((partition, offset) -> assertThat(beforeRestart.get(partition))
-					.as("partition %d", partition)
-					.containsExactlyElementsOf(LongStream.range(0, offset).boxed().toList()));
+				// a partition may not have been reached yet (a poll can return one partition's
+				// records only): then nothing of it is processed and nothing committed
+				assertThat(produced.keySet()).containsAll(committed.keySet());
+				for (Integer partition : produced.keySet()) {
+					long offset = committed.getOrDefault(partition, 0L);
+					assertThat(beforeRestart.getOrDefault(partition, List.of())).as("partition %d", partition)
+						.containsExactlyElementsOf(LongStream.range(0, offset).boxed().toList());
+				}
 
 				container.start();
 				await().atMost(Duration.ofSeconds(30))
