@@ -1,7 +1,6 @@
 package dev.ratelimit.kafka.internal;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,9 +16,11 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 import dev.ratelimit.kafka.KafkaBackendConfig;
+import dev.ratelimit.kafka.KafkaTopicConfigurationException;
 
 /**
  * Creates the backend's topics when allowed and validates them when they exist, failing start-up
@@ -33,17 +34,6 @@ public final class TopicSetup {
 	private TopicSetup() {
 	}
 
-	/** A topic that cannot work, named with the fix. */
-	public static class TopicConfigurationException extends IllegalStateException {
-
-		private static final long serialVersionUID = 1L;
-
-		public TopicConfigurationException(String message) {
-			super(message);
-		}
-
-	}
-
 	public static void apply(Admin admin, KafkaBackendConfig config, long timeoutMillis) {
 		try {
 			Set<String> existing = admin.listTopics().names().get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -53,9 +43,10 @@ public final class TopicSetup {
 			for (Map.Entry<String, Integer> topic : wanted.entrySet()) {
 				if (!existing.contains(topic.getKey())) {
 					if (!config.createTopics()) {
-						throw new TopicConfigurationException("topic '" + topic.getKey() + "' does not exist and "
-								+ "topic creation is off: create it (" + topic.getValue() + " partitions) or allow "
-								+ "creation (ratelimit.kafka.create-topics=true)");
+						throw new KafkaTopicConfigurationException(topic.getKey(),
+								"does not exist and topic creation is off",
+								"create it (" + topic.getValue() + " partitions) or allow creation "
+										+ "(ratelimit.kafka.create-topics=true)");
 					}
 					missing.add(new NewTopic(topic.getKey(), Optional.of(topic.getValue()), config.replicationFactor())
 						.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, TRANSIENT_RETENTION_MS,
@@ -72,7 +63,7 @@ public final class TopicSetup {
 					}
 				}
 			}
-			validate(admin, config, existing, timeoutMillis);
+			validateOnceVisible(admin, config, existing, timeoutMillis);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -86,10 +77,37 @@ public final class TopicSetup {
 		}
 	}
 
+	/**
+	 * Topics created a moment ago (here or by another instance) may not be in every broker's
+	 * metadata yet: the describe calls then fail with a retriable error, which is retried with a
+	 * short backoff until the time allowed for set-up has passed.
+	 */
+	private static void validateOnceVisible(Admin admin, KafkaBackendConfig config, Set<String> existing,
+			long timeoutMillis) throws InterruptedException, ExecutionException, TimeoutException {
+		long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+		long backoffMillis = 50;
+		while (true) {
+			try {
+				validate(admin, config, existing, timeoutMillis);
+				return;
+			}
+			catch (ExecutionException ex) {
+				if (!(ex.getCause() instanceof RetriableException)
+						|| System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis) - deadline > 0) {
+					throw ex;
+				}
+				TimeUnit.MILLISECONDS.sleep(backoffMillis);
+				backoffMillis = Math.min(backoffMillis * 2, 1000);
+			}
+		}
+	}
+
 	private static void validate(Admin admin, KafkaBackendConfig config, Set<String> existing, long timeoutMillis)
 			throws InterruptedException, ExecutionException, TimeoutException {
 		String changelog = config.changelogTopic();
+		List<String> described = new ArrayList<>(List.of(config.requestTopic(), config.grantTopic()));
 		if (existing.contains(changelog)) {
+			described.add(changelog);
 			ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
 			Config topicConfig = admin.describeConfigs(List.of(resource))
 				.all()
@@ -97,19 +115,40 @@ public final class TopicSetup {
 				.get(resource);
 			ConfigEntry policy = topicConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG);
 			if (policy == null || !policy.value().contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
-				throw new TopicConfigurationException("topic '" + changelog + "' holds the shared limiter state but has "
-						+ "cleanup.policy=" + ((policy != null) ? policy.value() : "?") + ": deleted segments would lose "
-						+ "buckets; set cleanup.policy=compact on it");
+				throw new KafkaTopicConfigurationException(changelog,
+						"holds the shared limiter state but has cleanup.policy="
+								+ ((policy != null) ? policy.value() : "?")
+								+ ", so deleted segments would lose buckets",
+						"set cleanup.policy=compact on it (kafka-configs.sh --alter --entity-type topics "
+								+ "--entity-name " + changelog + " --add-config cleanup.policy=compact)");
 			}
 		}
-		Collection<String> ours = List.of(config.requestTopic(), config.grantTopic());
-		Map<String, TopicDescription> descriptions = admin.describeTopics(ours)
+		Map<String, TopicDescription> descriptions = admin.describeTopics(described)
 			.allTopicNames()
 			.get(timeoutMillis, TimeUnit.MILLISECONDS);
 		for (TopicDescription description : descriptions.values()) {
 			if (description.partitions().isEmpty()) {
-				throw new TopicConfigurationException("topic '" + description.name() + "' has no partitions");
+				throw new KafkaTopicConfigurationException(description.name(), "has no partitions",
+						"delete it and let the backend create it, or create it with partitions");
 			}
+		}
+		TopicDescription stateTopic = descriptions.get(changelog);
+		int requestPartitions = descriptions.get(config.requestTopic()).partitions().size();
+		if (stateTopic != null && stateTopic.partitions().size() != requestPartitions) {
+			// Kafka Streams keeps a key's state in the changelog partition with the number of the
+			// request partition it came from; with other counts the authority could not start
+			int statePartitions = stateTopic.partitions().size();
+			String fix = (statePartitions > requestPartitions)
+					? "add partitions to '" + config.requestTopic() + "' up to " + statePartitions
+							+ " (kafka-topics.sh --alter --topic " + config.requestTopic() + " --partitions "
+							+ statePartitions + "; keys that move to another partition start with a full bucket once)"
+					: "Kafka cannot take partitions away from '" + config.requestTopic() + "': delete '" + changelog
+							+ "' (the limiter state starts afresh) or use another ratelimit.kafka.cluster-id";
+			throw new KafkaTopicConfigurationException(changelog,
+					"has " + statePartitions + " partitions but '" + config.requestTopic() + "' has "
+							+ requestPartitions + ", and the authority keeps each request partition's state in the "
+							+ "changelog partition of the same number",
+					fix);
 		}
 	}
 

@@ -1,0 +1,97 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatException;
+
+/**
+ * A Kafka topic the backend cannot work with stops the application with a report that names the
+ * topic, the reason and the fix, read as a user sees it, against a real in-process broker.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class KafkaTopicFailureAnalysisIT {
+
+	private static EmbeddedKafkaBroker broker;
+
+	@BeforeAll
+	static void startBroker() {
+		broker = new EmbeddedKafkaKraftBroker(1, 1);
+		broker.afterPropertiesSet();
+	}
+
+	@AfterAll
+	static void stopBroker() {
+		broker.destroy();
+	}
+
+	private static String report(CapturedOutput output, String... properties) {
+		SpringApplication application = new SpringApplication(App.class);
+		application.setWebApplicationType(WebApplicationType.NONE);
+		String[] args = java.util.stream.Stream
+			.concat(java.util.stream.Stream.of(properties),
+					java.util.stream.Stream.of("ratelimit.backend=kafka",
+							"spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
+							"spring.main.banner-mode=off"))
+			.map((property) -> "--" + property)
+			.toArray(String[]::new);
+		assertThatException().isThrownBy(() -> application.run(args).close());
+		String all = output.getAll();
+		int start = all.indexOf("APPLICATION FAILED TO START");
+		assertThat(start).as("a failure analysis was printed:%n%s", all).isNotNegative();
+		return all.substring(start);
+	}
+
+	@Test
+	void missingTopicWithCreationOff(CapturedOutput output) {
+		assertThat(report(output, "ratelimit.kafka.cluster-id=closed", "ratelimit.kafka.create-topics=false"))
+			.contains("A rate limit topic on Kafka cannot be used (ratelimit.backend=kafka):")
+			.containsPattern("Topic: ratelimit-closed-(requests|grants)")
+			.contains("Reason: the topic does not exist and topic creation is off")
+			.containsPattern("Create it \\(\\d+ partitions\\) or allow creation \\(ratelimit.kafka.create-topics=true\\)\\.");
+	}
+
+	@Test
+	void stateTopicNotCompacted(CapturedOutput output) throws Exception {
+		try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()))) {
+			admin.createTopics(List.of(new NewTopic("ratelimit-pruned-authority-buckets-changelog", Optional.of(12),
+					Optional.empty())
+				.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE))))
+				.all()
+				.get();
+		}
+		assertThat(report(output, "ratelimit.kafka.cluster-id=pruned"))
+			.contains("Topic: ratelimit-pruned-authority-buckets-changelog")
+			.contains("Reason: the topic holds the shared limiter state but has cleanup.policy=delete, so deleted "
+					+ "segments would lose buckets")
+			.contains("Set cleanup.policy=compact on it (kafka-configs.sh --alter --entity-type topics --entity-name "
+					+ "ratelimit-pruned-authority-buckets-changelog --add-config cleanup.policy=compact).");
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableAutoConfiguration
+	static class App {
+
+	}
+
+}
