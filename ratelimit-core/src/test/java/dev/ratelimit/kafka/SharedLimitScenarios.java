@@ -144,4 +144,35 @@ abstract class SharedLimitScenarios {
 		assertThat(admitted).isEqualTo(20);
 	}
 
+
+	/**
+	 * A key this instance has never used holds no lease: a call that may not wait is denied, with a
+	 * retry time of about a round trip, while a call that may wait (blocking or asynchronous) gets
+	 * the first grant and is permitted. This is what a {@code wait-timeout} buys per-key global limits
+	 * whose keys come and go (tenants, users).
+	 */
+	@Test
+	void aNewKeysFirstCallThatMayWaitIsServedByTheFirstGrant() throws Exception {
+		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
+			.config(bootstrap(), "first-call", "instance-0")
+			.build());
+		this.backends.add(instance);
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(10)).capacity(10).build();
+
+		RateLimiter failFast = instance.create("tenants", "tenant-1", limit, RateLimiterListener.NONE);
+		dev.ratelimit.Decision denied = failFast.decide(1);
+		assertThat(denied.permitted()).isFalse();
+		assertThat(denied.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(2));
+
+		RateLimiter blocking = instance.create("tenants", "tenant-2", limit, RateLimiterListener.NONE);
+		assertThat(blocking.acquire(1, Duration.ofSeconds(10))).isTrue();
+
+		RateLimiter async = instance.create("tenants", "tenant-3", limit, RateLimiterListener.NONE);
+		assertThat(async.acquireAsync(1, Duration.ofSeconds(10)).get(30, java.util.concurrent.TimeUnit.SECONDS))
+			.isTrue();
+		System.out.printf("first call: denied with retry after %d us without waiting; permitted when waiting%n",
+				denied.retryAfter().toNanos() / 1000);
+	}
+
 }

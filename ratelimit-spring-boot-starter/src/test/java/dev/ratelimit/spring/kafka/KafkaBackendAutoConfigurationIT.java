@@ -12,6 +12,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
+import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.RateLimiterSnapshot;
@@ -19,7 +20,9 @@ import dev.ratelimit.kafka.KafkaRateLimiterBackend;
 import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
 import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitAdaptiveAutoConfiguration;
+import dev.ratelimit.spring.annotation.RateLimited;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
+import dev.ratelimit.spring.boot.autoconfigure.RateLimitedAnnotationAutoConfiguration;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitKafkaBackendAutoConfiguration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -120,6 +123,46 @@ class KafkaBackendAutoConfigurationIT {
 			System.out.println("429 propagation: rates seen by the second instance " + seenBySecond);
 			assertThat(seenBySecond).startsWith(100.0, 50.0).endsWith(100.0);
 		}));
+	}
+
+	/**
+	 * The documented answer to "every new tenant's first call is denied": with the snippet's short
+	 * wait, the first call of each new key waits for that key's first grant and is permitted.
+	 */
+	@Test
+	void aShortWaitServesTheFirstCallOfEveryNewKey() {
+		instance("tenants").withConfiguration(AutoConfigurations.of(RateLimitedAnnotationAutoConfiguration.class))
+			.withInitializer(KafkaTestSupport.yaml(KafkaTestSupport.FIRST_CALL_YAML))
+			.withBean(TenantApi.class)
+			.run((context) -> {
+				RateLimitBackendHealth health = context.getBean(RateLimitBackendHealth.class);
+				await().atMost(Duration.ofSeconds(60))
+					.until(() -> health.report().state() == RateLimitBackendHealth.State.UP);
+				TenantApi api = context.getBean(TenantApi.class);
+				assertThat(context.getBean(RateLimiterRegistry.class).limiter("tenant-api", "warm-up").snapshot()
+					.distributed()).isTrue();
+				// the authority's first assignment and state restore are behind us once one key is served
+				await().atMost(Duration.ofSeconds(60)).until(() -> {
+					try {
+						return api.call("warm-up") != null;
+					}
+					catch (RateLimitExceededException ex) {
+						return false;
+					}
+				});
+				for (int i = 0; i < 5; i++) {
+					assertThat(api.call("tenant-" + i)).isEqualTo("served tenant-" + i);
+				}
+			});
+	}
+
+	static class TenantApi {
+
+		@RateLimited(name = "tenant-api", key = "#tenant")
+		public String call(String tenant) {
+			return "served " + tenant;
+		}
+
 	}
 
 	@Test

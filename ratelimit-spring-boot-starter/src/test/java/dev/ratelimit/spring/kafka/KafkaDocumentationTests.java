@@ -30,7 +30,8 @@ class KafkaDocumentationTests {
 	void documentShowsTheTestedSnippets() throws IOException {
 		String document = Files.readString(DOCUMENT, StandardCharsets.UTF_8);
 		for (String snippet : new String[] { KafkaTestSupport.GLOBAL_YAML, KafkaTestSupport.THROTTLING_YAML,
-				KafkaTestSupport.LAG_YAML, KafkaTestSupport.ADAPTIVE_YAML }) {
+				KafkaTestSupport.LAG_YAML, KafkaTestSupport.ADAPTIVE_YAML,
+				KafkaTestSupport.FIRST_CALL_YAML }) {
 			String yaml = new ClassPathResource(snippet).getContentAsString(StandardCharsets.UTF_8);
 			assertThat(document).as(snippet).contains("```yaml\n" + yaml + "```\n");
 		}

@@ -55,6 +55,9 @@ final class KafkaTestSupport {
 	/** The adaptive-control snippet of docs/kafka.md. */
 	static final String ADAPTIVE_YAML = "docs/kafka-adaptive.yml";
 
+	/** The first-calls snippet of docs/kafka.md: a per-key global limiter with a short wait. */
+	static final String FIRST_CALL_YAML = "docs/kafka-first-call.yml";
+
 	private KafkaTestSupport() {
 	}
 
