@@ -13,9 +13,11 @@ public interface RateLimiterBackend {
 	String id();
 
 	/**
-	 * Creates the limiter for a name and, for per-key limiters, a key.
-	 * @param name the limiter's name
-	 * @param key the key, or {@code null} for a named limiter
+	 * Creates the limiter for a name and, for per-key limiters, a key. The name identifies the
+	 * limiter and already includes the key: a registry names the limiter of key {@code k} of
+	 * {@code orders} {@code orders[k]}, so different keys have different names.
+	 * @param name the limiter's full name, which identifies it
+	 * @param key the key the name was made from, or {@code null} for a named limiter
 	 * @param limit the limit
 	 * @param listener the listener for the limiter's decisions
 	 * @return the limiter

@@ -160,19 +160,39 @@ abstract class SharedLimitScenarios {
 		KafkaTestSupport.awaitAuthorities(this.backends);
 		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(10)).capacity(10).build();
 
-		RateLimiter failFast = instance.create("tenants", "tenant-1", limit, RateLimiterListener.NONE);
+		RateLimiter failFast = instance.create("tenants[tenant-1]", "tenant-1", limit, RateLimiterListener.NONE);
 		dev.ratelimit.Decision denied = failFast.decide(1);
 		assertThat(denied.permitted()).isFalse();
 		assertThat(denied.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(2));
 
-		RateLimiter blocking = instance.create("tenants", "tenant-2", limit, RateLimiterListener.NONE);
+		RateLimiter blocking = instance.create("tenants[tenant-2]", "tenant-2", limit, RateLimiterListener.NONE);
 		assertThat(blocking.acquire(1, Duration.ofSeconds(10))).isTrue();
 
-		RateLimiter async = instance.create("tenants", "tenant-3", limit, RateLimiterListener.NONE);
+		RateLimiter async = instance.create("tenants[tenant-3]", "tenant-3", limit, RateLimiterListener.NONE);
 		assertThat(async.acquireAsync(1, Duration.ofSeconds(10)).get(30, java.util.concurrent.TimeUnit.SECONDS))
 			.isTrue();
 		System.out.printf("first call: denied with retry after %d us without waiting; permitted when waiting%n",
 				denied.retryAfter().toNanos() / 1000);
+	}
+
+	/**
+	 * A named limiter created ahead of its calls (as the starter does at start-up) asks for its first
+	 * lease at once: its first call, made without waiting, is permitted.
+	 */
+	@Test
+	void aNamedLimiterCreatedAheadHoldsALeaseBeforeItsFirstCall() {
+		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
+			.config(bootstrap(), "ahead", "instance-0")
+			.build());
+		this.backends.add(instance);
+		RateLimiter limiter = instance.create("checkout", null,
+				RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build(), RateLimiterListener.NONE);
+		// no call yet: the lease comes by itself once the authority runs
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+			.until(() -> (long) limiter.snapshot().details().get("leased") > 0);
+		long leased = (long) limiter.snapshot().details().get("leased");
+		assertThat(limiter.tryAcquire()).isTrue();
+		System.out.printf("ahead: %d permits leased before the first call%n", leased);
 	}
 
 }
