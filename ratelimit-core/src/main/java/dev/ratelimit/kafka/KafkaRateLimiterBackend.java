@@ -56,18 +56,12 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	/**
 	 * Returns the shared limiter for a name. The same name on every instance of the cluster is one
 	 * bucket; the name of a per-key limiter includes its key (see
-	 * {@link RateLimiterBackend#create(String, String, RateLimit, RateLimiterListener)}). A named
-	 * limiter ({@code key == null}) asks for its first lease as soon as it is created and this
-	 * instance's authority runs, so create named limiters ahead of their first calls (the Spring
-	 * Boot starter does so at start-up for every declared global limiter). A per-key limiter asks
-	 * at its first call: a call that may not wait is denied until that lease arrives.
+	 * {@link RateLimiterBackend#create(String, String, RateLimit, RateLimiterListener)}).
 	 * @throws IllegalArgumentException if the limit is not a token bucket with one bandwidth
 	 */
 	@Override
 	public RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener) {
-		// a named limiter is usually created ahead of its calls (at start-up): it fetches its first
-		// lease at once; a per-key limiter is created by its first call, which asks for the lease
-		return this.runtime.create(name, limit, listener, key == null);
+		return this.runtime.create(name, limit, listener);
 	}
 
 	/**

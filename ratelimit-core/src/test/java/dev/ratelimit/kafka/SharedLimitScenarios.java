@@ -144,7 +144,6 @@ abstract class SharedLimitScenarios {
 		assertThat(admitted).isEqualTo(20);
 	}
 
-
 	/**
 	 * A key this instance has never used holds no lease: a call that may not wait is denied, with a
 	 * retry time of about a round trip, while a call that may wait (blocking or asynchronous) gets
@@ -176,23 +175,32 @@ abstract class SharedLimitScenarios {
 	}
 
 	/**
-	 * A named limiter created ahead of its calls (as the starter does at start-up) asks for its first
-	 * lease at once: its first call, made without waiting, is permitted.
+	 * A burst that goes on after idling is served from the cold-start allowance and then from
+	 * leases: it gets no more than the bucket held plus its refill.
 	 */
 	@Test
-	void aNamedLimiterCreatedAheadHoldsALeaseBeforeItsFirstCall() {
+	void aLongBurstAfterIdlingGetsNoMoreThanTheBucket() {
 		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
-			.config(bootstrap(), "ahead", "instance-0")
+			.config(bootstrap(), "cold-burst", "instance-0")
+			.idleReturn(Duration.ofSeconds(1))
 			.build());
 		this.backends.add(instance);
-		RateLimiter limiter = instance.create("checkout", null,
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		RateLimiter limiter = instance.create("bursty", null,
 				RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build(), RateLimiterListener.NONE);
-		// no call yet: the lease comes by itself once the authority runs
-		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
-			.until(() -> (long) limiter.snapshot().details().get("leased") > 0);
-		long leased = (long) limiter.snapshot().details().get("leased");
-		assertThat(limiter.tryAcquire()).isTrue();
-		System.out.printf("ahead: %d permits leased before the first call%n", leased);
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(limiter::tryAcquire);
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+			.until(() -> (long) limiter.snapshot().details().get("leased") == 0);
+		long start = System.nanoTime();
+		long admitted = 0;
+		while (System.nanoTime() - start < Duration.ofSeconds(2).toNanos()) {
+			admitted += limiter.tryAcquire() ? 1 : 0;
+		}
+		double seconds = (System.nanoTime() - start) / 1e9;
+		long bound = (long) Math.ceil(100 + 100 * seconds);
+		System.out.printf("cold burst: %d admitted in %.2f s after idling, bound %d%n", admitted, seconds, bound);
+		assertThat(admitted).isLessThanOrEqualTo(bound);
+		assertThat(admitted).as("the burst is served, not starved").isGreaterThan(100);
 	}
 
 }

@@ -200,29 +200,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	// ---- limiters --------------------------------------------------------------------------------
 
 	public KafkaRateLimiter create(String name, RateLimit limit, RateLimiterListener listener) {
-		return create(name, limit, listener, false);
-	}
-
-	/**
-	 * Returns the limiter of a name, created on first use; with {@code prefetch}, a new limiter asks
-	 * for its first lease at once (once the authority runs) rather than at its first call.
-	 */
-	public KafkaRateLimiter create(String name, RateLimit limit, RateLimiterListener listener, boolean prefetch) {
 		KafkaRateLimiter.checkShareable(name, limit);
-		boolean[] created = new boolean[1];
-		KafkaRateLimiter limiter = this.limiters.computeIfAbsent(name, (key) -> {
-			created[0] = true;
-			return new KafkaRateLimiter(key, limit, Ticker.system(), Scheduler.system(), listener, this);
-		});
-		if (created[0] && prefetch) {
-			limiter.prefetch();
-		}
-		return limiter;
-	}
-
-	@Override
-	public boolean authorityReady() {
-		return this.streams == null || this.streams.state() == KafkaStreams.State.RUNNING;
+		return this.limiters.computeIfAbsent(name,
+				(key) -> new KafkaRateLimiter(key, limit, Ticker.system(), Scheduler.system(), listener, this));
 	}
 
 	@Override

@@ -45,9 +45,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 		Duration leaseHorizon();
 
-		/** Whether a lease request sent now can be answered soon: this instance's authority, if any, runs. */
-		boolean authorityReady();
-
 	}
 
 	final String key;
@@ -112,13 +109,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	private volatile long lastGrantNanos;
 
 	private volatile boolean nudged;
-
-	/**
-	 * Set for a limiter created ahead of its first call (a named limiter): it asks for its first
-	 * lease as soon as the authority can answer, so its first calls find permits instead of being
-	 * denied while that lease is on its way.
-	 */
-	private volatile boolean prefetch;
 
 	// owned by the keeper thread
 	double demand;
@@ -275,12 +265,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		return this.lastRoundTripNanos;
 	}
 
-	/** Asks for the first lease ahead of the first call (see {@link #prefetch}). */
-	void prefetch() {
-		this.prefetch = true;
-		this.link.nudge();
-	}
-
 	// ---- the keeper thread -----------------------------------------------------------------------
 
 	/** One keeper pass: demand, expiry, timeouts, returns and renewals. */
@@ -317,13 +301,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		if (inFlight != 0) {
 			return;
-		}
-		if (this.prefetch && this.link.authorityReady()) {
-			this.prefetch = false;
-			if (this.lastGranted == 0 && pool == 0 && this.coldStart == null) {
-				this.nudged = true;
-				this.lastActivityNanos = now; // for the calls about to come: kept until it idles
-			}
 		}
 		boolean idle = now - this.lastActivityNanos > idleReturnNanos;
 		if (idle) {

@@ -126,25 +126,6 @@ class KafkaBackendAutoConfigurationIT {
 	}
 
 	/**
-	 * Declared global limiters are created at start-up and fetch their first lease before any call:
-	 * the first call, which does not wait, is permitted.
-	 */
-	@Test
-	void declaredGlobalLimitersHoldALeaseBeforeTheirFirstCall() {
-		// a cluster of its own: no members of earlier tests' authorities to wait out in the rebalance
-		instance("early").withPropertyValues("ratelimit.kafka.cluster-id=warm-up-it").run((context) -> {
-			RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
-			assertThat(registry.find("payments")).as("created at start-up").isPresent();
-			assertThat(registry.find("partner")).as("created at start-up").isPresent();
-			assertThat(registry.find("local")).as("local limiters stay lazy").isEmpty();
-			RateLimiter payments = registry.find("payments").orElseThrow();
-			await().atMost(Duration.ofSeconds(60))
-				.until(() -> ((Number) payments.snapshot().details().get("leased")).longValue() > 0);
-			assertThat(payments.tryAcquire()).isTrue();
-		});
-	}
-
-	/**
 	 * The documented answer to "every new tenant's first call is denied": with the snippet's short
 	 * wait, the first call of each new key waits for that key's first grant and is permitted.
 	 */

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -16,7 +15,6 @@ import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.kafka.KafkaBackendConfig;
 import dev.ratelimit.kafka.KafkaRateLimiterBackend;
 import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
@@ -101,26 +99,6 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 			throw new InvalidRateLimitConfigurationException("ratelimit.kafka", null, ex.getMessage(),
 					"Update the ratelimit.kafka settings named in the reason.");
 		}
-	}
-
-	/**
-	 * Creates every declared global limiter once the singletons exist, before the application takes
-	 * traffic: a named limiter on the Kafka backend asks for its first lease when it is created, so
-	 * its first calls find permits instead of being denied while that lease is on its way.
-	 */
-	@Bean
-	SmartInitializingSingleton rateLimitKafkaLeaseWarmUp(ObjectProvider<LimiterDefinitions> definitions,
-			ObjectProvider<RateLimiterRegistry> registries) {
-		return () -> {
-			LimiterDefinitions declared = definitions.getIfUnique();
-			RateLimiterRegistry registry = registries.getIfUnique();
-			if (declared == null || registry == null) {
-				return;
-			}
-			declared.declared().values().stream()
-				.filter((definition) -> definition.global() && registry.isDefined(definition.name()))
-				.forEach((definition) -> registry.limiter(definition.name()));
-		};
 	}
 
 	@Configuration(proxyBeanMethods = false)
