@@ -124,18 +124,7 @@ abstract class SharedLimitScenarios {
 	 */
 	@Test
 	void aBurstAfterIdlingIsServedAtOnce() {
-		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
-			.config(bootstrap(), "cold-start", "instance-0")
-			.idleReturn(Duration.ofSeconds(1))
-			.build());
-		this.backends.add(instance);
-		KafkaTestSupport.awaitAuthorities(this.backends);
-		RateLimiter limiter = instance.create("bursty", null,
-				RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build(), RateLimiterListener.NONE);
-		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(limiter::tryAcquire);
-		// idle: the lease goes back to the authority
-		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
-			.until(() -> (long) limiter.snapshot().details().get("leased") == 0);
+		RateLimiter limiter = usedThenIdle("cold-start");
 		int admitted = 0;
 		for (int i = 0; i < 20; i++) {
 			admitted += limiter.tryAcquire() ? 1 : 0; // a burst faster than any lease round trip
@@ -180,17 +169,7 @@ abstract class SharedLimitScenarios {
 	 */
 	@Test
 	void aLongBurstAfterIdlingGetsNoMoreThanTheBucket() {
-		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
-			.config(bootstrap(), "cold-burst", "instance-0")
-			.idleReturn(Duration.ofSeconds(1))
-			.build());
-		this.backends.add(instance);
-		KafkaTestSupport.awaitAuthorities(this.backends);
-		RateLimiter limiter = instance.create("bursty", null,
-				RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build(), RateLimiterListener.NONE);
-		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(limiter::tryAcquire);
-		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
-			.until(() -> (long) limiter.snapshot().details().get("leased") == 0);
+		RateLimiter limiter = usedThenIdle("cold-burst");
 		long start = System.nanoTime();
 		long admitted = 0;
 		while (System.nanoTime() - start < Duration.ofSeconds(2).toNanos()) {
@@ -201,6 +180,26 @@ abstract class SharedLimitScenarios {
 		System.out.printf("cold burst: %d admitted in %.2f s after idling, bound %d%n", admitted, seconds, bound);
 		assertThat(admitted).isLessThanOrEqualTo(bound);
 		assertThat(admitted).as("the burst is served, not starved").isGreaterThan(100);
+	}
+
+	/**
+	 * A limiter of 100/s (burst 100) on a new instance that returns idle leases after 1 s: used
+	 * once, then left until its lease has gone back to the authority.
+	 */
+	private RateLimiter usedThenIdle(String cluster) {
+		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
+			.config(bootstrap(), cluster, "instance-0")
+			.idleReturn(Duration.ofSeconds(1))
+			.build());
+		this.backends.add(instance);
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		RateLimiter limiter = instance.create("bursty", null,
+				RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build(), RateLimiterListener.NONE);
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(limiter::tryAcquire);
+		// idle: the lease goes back to the authority
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+			.until(() -> (long) limiter.snapshot().details().get("leased") == 0);
+		return limiter;
 	}
 
 }

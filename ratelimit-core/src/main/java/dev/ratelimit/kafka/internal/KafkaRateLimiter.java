@@ -98,8 +98,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * went idle, or expired), the first calls of a new burst would all be denied until a grant
 	 * arrives. Instead they take from this local allowance: this instance's share of what the bucket
 	 * held at the last grant, plus its share of the refill since. They are reported like local-share
-	 * admissions, so the authority debits them. A limiter that never held a lease knows nothing of
-	 * the bucket (it may be drained), so it has no allowance. Null while a lease is held.
+	 * admissions, so the authority debits them, or they are paid out of the next grant. A limiter
+	 * that never held a lease knows nothing of the bucket (it may be drained), so it has no
+	 * allowance. Null while a lease is held.
 	 */
 	private volatile RateLimiter coldStart;
 
@@ -357,6 +358,17 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.link.send(this, request);
 	}
 
+	/** Takes up to {@code granted} permits off what was admitted locally and not yet reported. */
+	private long payFromGrant(long granted) {
+		for (;;) {
+			long owed = this.spentLocally.get();
+			long paid = Math.min(granted, owed);
+			if (paid <= 0 || this.spentLocally.compareAndSet(owed, owed - paid)) {
+				return Math.max(0, paid);
+			}
+		}
+	}
+
 	/** A request could not be sent (called from the producer's callback). */
 	void sendFailed(Messages.Request request, Exception failure) {
 		if (this.inFlightSeq == request.seq()) {
@@ -430,8 +442,13 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.lastAvailable = grant.available();
 		this.lastGrantNanos = receivedNanos;
 		if (grant.granted() > 0) {
-			this.deposited.addAndGet(grant.granted());
-			deposit(grant.granted());
+			// Permits admitted locally (cold-start allowance, local share) since the request left are
+			// unknown to the authority, which took this grant from the same bucket: pay for them out
+			// of the grant, or a burst could get both the allowance and a full lease. What the grant
+			// cannot cover is reported with the next request, as before.
+			long paid = payFromGrant(grant.granted());
+			this.deposited.addAndGet(grant.granted() - paid);
+			deposit(grant.granted() - paid);
 			this.lastGranted = grant.granted();
 		}
 		if (grant.granted() > 0 || pooled() > 0) {
