@@ -16,9 +16,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A real single-node KRaft broker in a separate process (the broker jars are on the test
- * classpath), so a test can kill it and start it again on the same port and data.
+ * classpath), so a test can kill it and start it again on the same port and data. Public for the
+ * starter's tests, which get it from this module's test-jar.
  */
-final class StandaloneBroker implements AutoCloseable {
+public final class StandaloneBroker implements AutoCloseable {
 
 	private final Path directory;
 
@@ -28,7 +29,7 @@ final class StandaloneBroker implements AutoCloseable {
 
 	private Process process;
 
-	StandaloneBroker() throws IOException {
+	public StandaloneBroker() throws IOException {
 		this.directory = Files.createTempDirectory("ratelimit-broker-");
 		this.port = freePort();
 		int controllerPort = freePort();
@@ -55,17 +56,17 @@ final class StandaloneBroker implements AutoCloseable {
 		}
 	}
 
-	String bootstrap() {
+	public String bootstrap() {
 		return "127.0.0.1:" + this.port;
 	}
 
-	void start() throws IOException {
+	public void start() throws IOException {
 		this.process = java("kafka.Kafka", this.properties.toString());
 		await().atMost(Duration.ofSeconds(60)).until(this::accepting);
 	}
 
 	/** Kills the broker at once (SIGKILL). */
-	void kill() throws InterruptedException {
+	public void kill() throws InterruptedException {
 		if (this.process != null) {
 			this.process.destroyForcibly().waitFor();
 			this.process = null;

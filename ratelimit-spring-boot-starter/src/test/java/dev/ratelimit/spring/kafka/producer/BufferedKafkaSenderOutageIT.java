@@ -35,6 +35,7 @@ import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.io.ClassPathResource;
 
+import dev.ratelimit.kafka.StandaloneBroker;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitBufferAutoConfiguration;
 
