@@ -88,7 +88,8 @@ public final class TopicSetup {
 		long backoffMillis = 50;
 		while (true) {
 			try {
-				validate(admin, config, existing, timeoutMillis);
+				// each attempt gets what is left of the time, so retries never stretch set-up past it
+				validate(admin, config, existing, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
 				return;
 			}
 			catch (ExecutionException ex) {

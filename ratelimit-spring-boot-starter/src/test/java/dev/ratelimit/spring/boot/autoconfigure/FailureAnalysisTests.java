@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThatException;
 @ExtendWith(OutputCaptureExtension.class)
 class FailureAnalysisTests {
 
-	private static String report(CapturedOutput output, Class<?> configuration, String... properties) {
+	/** Starts the application with the properties; returns the failure report it printed. */
+	static String report(CapturedOutput output, Class<?> configuration, String... properties) {
 		List<String> args = new ArrayList<>();
 		for (String property : properties) {
 			args.add("--" + property);

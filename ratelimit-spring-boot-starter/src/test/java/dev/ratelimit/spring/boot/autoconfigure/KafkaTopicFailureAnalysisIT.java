@@ -13,17 +13,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.WebApplicationType;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatException;
 
 /**
  * A Kafka topic the backend cannot work with stops the application with a report that names the
@@ -46,20 +41,12 @@ class KafkaTopicFailureAnalysisIT {
 	}
 
 	private static String report(CapturedOutput output, String... properties) {
-		SpringApplication application = new SpringApplication(App.class);
-		application.setWebApplicationType(WebApplicationType.NONE);
-		String[] args = java.util.stream.Stream
+		String[] all = java.util.stream.Stream
 			.concat(java.util.stream.Stream.of(properties),
 					java.util.stream.Stream.of("ratelimit.backend=kafka",
-							"spring.kafka.bootstrap-servers=" + broker.getBrokersAsString(),
-							"spring.main.banner-mode=off"))
-			.map((property) -> "--" + property)
+							"spring.kafka.bootstrap-servers=" + broker.getBrokersAsString()))
 			.toArray(String[]::new);
-		assertThatException().isThrownBy(() -> application.run(args).close());
-		String all = output.getAll();
-		int start = all.indexOf("APPLICATION FAILED TO START");
-		assertThat(start).as("a failure analysis was printed:%n%s", all).isNotNegative();
-		return all.substring(start);
+		return FailureAnalysisTests.report(output, FailureAnalysisTests.App.class, all);
 	}
 
 	@Test
@@ -86,12 +73,6 @@ class KafkaTopicFailureAnalysisIT {
 					+ "segments would lose buckets")
 			.contains("Set cleanup.policy=compact on it (kafka-configs.sh --alter --entity-type topics --entity-name "
 					+ "ratelimit-pruned-authority-buckets-changelog --add-config cleanup.policy=compact).");
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	@EnableAutoConfiguration
-	static class App {
-
 	}
 
 }
