@@ -265,7 +265,8 @@ public final class KafkaBackendConfig {
 
 
 	/**
-	 * Returns the authority's consumer session timeout, empty for Kafka Streams' default.
+	 * Returns the authority's consumer session timeout: how long a crashed instance keeps the
+	 * buckets its authority owned (6 s unless set; empty only for Kafka Streams' own default of 45 s).
 	 * @return the session timeout, if set
 	 */
 	public Optional<Duration> sessionTimeout() {
@@ -382,7 +383,7 @@ public final class KafkaBackendConfig {
 
 		private int standbyReplicas = 0;
 
-		private Optional<Duration> sessionTimeout = Optional.empty();
+		private Optional<Duration> sessionTimeout = Optional.of(Duration.ofSeconds(6));
 
 		private Optional<String> stateDir = Optional.empty();
 
@@ -594,7 +595,9 @@ public final class KafkaBackendConfig {
 		}
 
 		/**
-		 * Sets how long a failed instance keeps its buckets (Kafka Streams' default unless set).
+		 * Sets how long a crashed instance keeps its buckets (default 6 s, the smallest session timeout
+		 * a broker accepts unless its {@code group.min.session.timeout.ms} is lowered; Kafka Streams'
+		 * own default is 45 s). Heartbeats go at a third of it.
 		 * @param sessionTimeout positive
 		 * @return this builder
 		 */

@@ -65,12 +65,43 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	}
 
 	/**
-	 * Returns the backend's health: degraded while any limiter decides under its policy or the
-	 * authority is not running.
+	 * Returns the backend's health. UP only when this instance's authority is RUNNING (not
+	 * rebalancing) and its health probes, sent through Kafka to each request partition's authority in
+	 * turn, are answered; DEGRADED with a {@code reason} otherwise, or while any limiter decides under
+	 * its degraded policy; DOWN once closed.
 	 * @return the health
 	 */
 	public BackendHealth health() {
 		return this.runtime.health();
+	}
+
+	/**
+	 * Returns the request partition of a limiter name (a per-key limiter's name includes its key,
+	 * {@code name[key]}): the authority task owning that partition keeps the limiter's bucket.
+	 * @param name the limiter name
+	 * @return the partition number
+	 */
+	public int partitionOf(String name) {
+		return this.runtime.partitionOf(name);
+	}
+
+	/**
+	 * Returns whether this instance's authority owns the bucket of a limiter name now. Exactly one
+	 * running instance does for each name; while ownership moves (an instance joined, left or
+	 * crashed), none may, and grants for the name pause.
+	 * @param name the limiter name
+	 * @return whether the bucket is kept here
+	 */
+	public boolean ownsBucketOf(String name) {
+		return this.runtime.owns(this.runtime.partitionOf(name));
+	}
+
+	/**
+	 * Returns the request partitions whose buckets this instance's authority owns now.
+	 * @return the partition numbers, empty while rebalancing or when the authority runs elsewhere
+	 */
+	public java.util.Set<Integer> ownedPartitions() {
+		return this.runtime.ownedPartitions();
 	}
 
 	/**

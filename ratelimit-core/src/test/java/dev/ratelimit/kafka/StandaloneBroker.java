@@ -9,72 +9,118 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import org.apache.kafka.common.Uuid;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real single-node KRaft broker in a separate process (the broker jars are on the test
- * classpath), so a test can kill it and start it again on the same port and data. Public for the
- * starter's tests, which get it from this module's test-jar.
+ * A real KRaft cluster of one or more nodes, each a separate process (the broker jars are on the
+ * classpath), so a test or the multi-process harness can kill a node and start it again on the
+ * same port and data. Each node is broker and controller at once. Public for the starter's tests
+ * and the benchmarks module, which get it from this module's test-jar.
  */
 public final class StandaloneBroker implements AutoCloseable {
 
 	private final Path directory;
 
-	private final int port;
+	private final List<Node> nodes = new ArrayList<>();
 
-	private final Path properties;
-
-	private Process process;
-
+	/** A single-node cluster. */
 	public StandaloneBroker() throws IOException {
+		this(1);
+	}
+
+	/**
+	 * A cluster of {@code size} nodes; internal topics are replicated to all of them (at most 3)
+	 * with a minimum in-sync count of 2 when there are 3 or more.
+	 */
+	public StandaloneBroker(int size) throws IOException {
 		this.directory = Files.createTempDirectory("ratelimit-broker-");
-		this.port = freePort();
-		int controllerPort = freePort();
-		this.properties = this.directory.resolve("server.properties");
-		Files.writeString(this.properties, String.join("\n", "process.roles=broker,controller", "node.id=1",
-				"controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-				"listeners=PLAINTEXT://127.0.0.1:" + this.port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-				"advertised.listeners=PLAINTEXT://127.0.0.1:" + this.port, "controller.listener.names=CONTROLLER",
-				"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-				"log.dirs=" + this.directory.resolve("logs"), "offsets.topic.replication.factor=1",
-				"transaction.state.log.replication.factor=1", "transaction.state.log.min.isr=1",
-				"group.min.session.timeout.ms=2000", "group.initial.rebalance.delay.ms=0", "num.partitions=1", ""));
-		Process format = java("kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c",
-				this.properties.toString());
-		try {
-			if (format.waitFor() != 0) {
-				throw new IllegalStateException("formatting the broker's storage failed: "
-						+ Files.readString(this.directory.resolve("kafka.tools.StorageTool.log")));
+		for (int id = 1; id <= size; id++) {
+			this.nodes.add(new Node(id, freePort(), freePort()));
+		}
+		String voters = this.nodes.stream()
+			.map((node) -> node.id + "@127.0.0.1:" + node.controllerPort)
+			.collect(Collectors.joining(","));
+		int replication = Math.min(3, size);
+		int minIsr = (size >= 3) ? 2 : 1;
+		String clusterId = Uuid.randomUuid().toString();
+		for (Node node : this.nodes) {
+			Files.createDirectories(node.directory());
+			Files.writeString(node.properties(), String.join("\n", "process.roles=broker,controller",
+					"node.id=" + node.id, "controller.quorum.voters=" + voters,
+					"listeners=PLAINTEXT://127.0.0.1:" + node.port + ",CONTROLLER://127.0.0.1:" + node.controllerPort,
+					"advertised.listeners=PLAINTEXT://127.0.0.1:" + node.port, "controller.listener.names=CONTROLLER",
+					"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+					"log.dirs=" + node.directory().resolve("logs"), "offsets.topic.replication.factor=" + replication,
+					"transaction.state.log.replication.factor=" + replication,
+					"transaction.state.log.min.isr=" + minIsr, "group.min.session.timeout.ms=2000",
+					"group.initial.rebalance.delay.ms=0", "num.partitions=1", ""));
+			Process format = java(node, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c",
+					node.properties().toString());
+			try {
+				if (format.waitFor() != 0) {
+					throw new IllegalStateException("formatting the broker's storage failed: "
+							+ Files.readString(node.directory().resolve("kafka.tools.StorageTool.log")));
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new IllegalStateException(ex);
 			}
 		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
 	}
 
+	/** Every node's address, comma-separated. */
 	public String bootstrap() {
-		return "127.0.0.1:" + this.port;
+		return this.nodes.stream().map((node) -> "127.0.0.1:" + node.port).collect(Collectors.joining(","));
 	}
 
+	/** The node ids, from 1. */
+	public List<Integer> nodeIds() {
+		return IntStream.rangeClosed(1, this.nodes.size()).boxed().toList();
+	}
+
+	/** Starts every node that is not running and waits until each accepts connections. */
 	public void start() throws IOException {
-		this.process = java("kafka.Kafka", this.properties.toString());
-		await().atMost(Duration.ofSeconds(60)).until(this::accepting);
+		for (Node node : this.nodes) {
+			if (node.process == null) {
+				node.process = java(node, "kafka.Kafka", node.properties().toString());
+			}
+		}
+		await().atMost(Duration.ofSeconds(90)).until(() -> this.nodes.stream().allMatch(StandaloneBroker::accepting));
 	}
 
-	/** Kills the broker at once (SIGKILL). */
+	/** Starts one node again (after {@link #kill(int)}). */
+	public void start(int id) throws IOException {
+		Node node = this.nodes.get(id - 1);
+		if (node.process == null) {
+			node.process = java(node, "kafka.Kafka", node.properties().toString());
+		}
+		await().atMost(Duration.ofSeconds(90)).until(() -> accepting(node));
+	}
+
+	/** Kills every node at once (SIGKILL). */
 	public void kill() throws InterruptedException {
-		if (this.process != null) {
-			this.process.destroyForcibly().waitFor();
-			this.process = null;
+		for (Node node : this.nodes) {
+			kill(node.id);
 		}
 	}
 
-	private boolean accepting() {
-		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+	/** Kills one node at once (SIGKILL). */
+	public void kill(int id) throws InterruptedException {
+		Node node = this.nodes.get(id - 1);
+		if (node.process != null) {
+			node.process.destroyForcibly().waitFor();
+			node.process = null;
+		}
+	}
+
+	private static boolean accepting(Node node) {
+		try (Socket socket = new Socket("127.0.0.1", node.port)) {
 			return true;
 		}
 		catch (IOException ex) {
@@ -82,16 +128,17 @@ public final class StandaloneBroker implements AutoCloseable {
 		}
 	}
 
-	private Process java(String mainClass, String... args) throws IOException {
-		List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-				mainClass));
+	private Process java(Node node, String mainClass, String... args) throws IOException {
+		List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx512m", "-cp",
+				System.getProperty("java.class.path"), mainClass));
 		command.addAll(List.of(args));
 		return new ProcessBuilder(command).redirectErrorStream(true)
-			.redirectOutput(this.directory.resolve(mainClass + ".log").toFile())
+			.redirectOutput(ProcessBuilder.Redirect.appendTo(node.directory().resolve(mainClass + ".log").toFile()))
 			.start();
 	}
 
-	static String javaBinary() {
+	/** The java binary of this JVM, for child processes. */
+	public static String javaBinary() {
 		return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
 	}
 
@@ -104,6 +151,32 @@ public final class StandaloneBroker implements AutoCloseable {
 	@Override
 	public void close() throws InterruptedException {
 		kill();
+	}
+
+	private final class Node {
+
+		final int id;
+
+		final int port;
+
+		final int controllerPort;
+
+		Process process;
+
+		Node(int id, int port, int controllerPort) {
+			this.id = id;
+			this.port = port;
+			this.controllerPort = controllerPort;
+		}
+
+		Path directory() {
+			return StandaloneBroker.this.directory.resolve("node-" + this.id);
+		}
+
+		Path properties() {
+			return directory().resolve("server.properties");
+		}
+
 	}
 
 }

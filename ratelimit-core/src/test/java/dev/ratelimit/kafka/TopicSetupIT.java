@@ -79,6 +79,9 @@ class TopicSetupIT {
 			assertThat(topicConfig.get(TopicConfig.RETENTION_MS_CONFIG).value()).isEqualTo("3600000");
 			assertThat(topicConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).isEqualTo("delete");
 		}
+		// the broker stamps requests: the authority's one clock
+		assertThat(config(config.requestTopic()).get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG).value())
+			.isEqualTo("LogAppendTime");
 		// the state topic is the authority's changelog, made by Kafka Streams: compacted, one
 		// partition per request partition
 		await().atMost(Duration.ofSeconds(30))
@@ -114,6 +117,21 @@ class TopicSetupIT {
 					+ "on it (kafka-configs.sh --alter --entity-type topics --entity-name "
 					+ "ratelimit-deleting-authority-buckets-changelog --add-config cleanup.policy=compact)")
 			.satisfies((ex) -> assertThat(ex.getTopic()).isEqualTo(config.changelogTopic()));
+	}
+
+	@Test
+	void aRequestTopicStampedByItsSendersStopsStartUp() throws Exception {
+		KafkaBackendConfig config = KafkaTestSupport.config(broker.getBrokersAsString(), "create-time", "instance-0")
+			.build();
+		create(config.requestTopic(), 3, TopicConfig.CLEANUP_POLICY_DELETE);
+
+		assertThatExceptionOfType(KafkaTopicConfigurationException.class)
+			.isThrownBy(() -> this.backends.add(KafkaRateLimiterBackend.start(config)))
+			.withMessage("topic 'ratelimit-create-time-requests' has message.timestamp.type=CreateTime, so its records "
+					+ "carry the clocks of the instances that sent them, and buckets would refill by whichever clock "
+					+ "runs fastest: set message.timestamp.type=LogAppendTime on it (kafka-configs.sh --alter "
+					+ "--entity-type topics --entity-name ratelimit-create-time-requests --add-config "
+					+ "message.timestamp.type=LogAppendTime)");
 	}
 
 	@Test

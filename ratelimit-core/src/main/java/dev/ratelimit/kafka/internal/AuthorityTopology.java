@@ -64,39 +64,54 @@ public final class AuthorityTopology {
 		public void init(ProcessorContext<String, byte[]> context) {
 			this.context = context;
 			this.store = context.getStateStore(STORE);
+			AuthorityLogic.warmUp();
 		}
 
 		@Override
 		public void process(Record<String, byte[]> record) {
 			String key = record.key();
-			Messages.Request request;
-			BucketState stored;
+			// the broker's append time (the request topic has message.timestamp.type=LogAppendTime): one
+			// clock for every owner of the partition, whatever the clocks of the application nodes
+			long now = record.timestamp();
+			byte[] state = null;
+			byte[] grant;
+			String instance;
 			try {
 				if (key == null) {
 					throw new MalformedRecordException("request without a limiter key");
 				}
-				request = Messages.Request.decode(record.value());
-				byte[] bytes = this.store.get(key);
-				stored = (bytes != null) ? BucketState.decode(bytes) : null;
+				Messages.Request request = Messages.Request.decode(record.value());
+				instance = request.instance();
+				if (request.type() == Messages.PROBE) {
+					grant = AuthorityLogic.probe(key, request, this.leaseTtlMillis).encode();
+				}
+				else {
+					byte[] bytes = this.store.get(key);
+					BucketState stored = (bytes != null) ? BucketState.decode(bytes) : null;
+					AuthorityLogic.Result result = AuthorityLogic.handle(key, stored, request, now, this.leaseTtlMillis);
+					state = result.state().encode();
+					grant = result.grant().encode();
+				}
 			}
-			catch (MalformedRecordException ex) {
+			catch (RuntimeException ex) {
+				// one bad record (or state) must never stop the partition: skip it, count it, log it once
 				skip(ex);
 				return;
 			}
-			long now = this.context.currentSystemTimeMs();
-			AuthorityLogic.Result result = AuthorityLogic.handle(key, stored, request, now, this.leaseTtlMillis);
-			this.store.put(key, result.state().encode());
-			this.context.forward(new Record<>(request.instance(), result.grant().encode(), now));
+			if (state != null) {
+				this.store.put(key, state);
+			}
+			this.context.forward(new Record<>(instance, grant, this.context.currentSystemTimeMs()));
 		}
 
-		private void skip(MalformedRecordException ex) {
+		private void skip(RuntimeException ex) {
 			this.malformed.increment();
 			if (!this.loggedMalformed) {
 				this.loggedMalformed = true;
 				this.context.recordMetadata()
 					.ifPresent((metadata) -> logger.log(System.Logger.Level.WARNING,
 							"Skipping malformed record at {0}-{1} offset {2}: {3} (further ones are only counted)",
-							metadata.topic(), metadata.partition(), metadata.offset(), ex.getMessage()));
+							metadata.topic(), metadata.partition(), metadata.offset(), String.valueOf(ex)));
 			}
 		}
 

@@ -40,6 +40,20 @@ public final class BucketState {
 
 	long consumed;
 
+	/**
+	 * The latest time this bucket has seen (the broker's append time of its requests): its clock
+	 * never goes back, so a new owner, or a partition leader with a clock behind, cannot refill it twice.
+	 */
+	long clockMillis;
+
+	/**
+	 * When a take last found the bucket full, and how much refill it had no room for (discarded).
+	 * Permits reported afterwards as spent before then would have made room: they are paid from it.
+	 */
+	long liftedAtMillis;
+
+	long liftedBy;
+
 	/** Active instances, by id and incarnation. */
 	final Map<String, Instance> instances = new LinkedHashMap<>();
 
@@ -89,6 +103,7 @@ public final class BucketState {
 		state.inForce = spec;
 		state.originMillis = nowMillis;
 		state.consumed = 0; // full
+		state.clockMillis = nowMillis;
 		return state;
 	}
 
@@ -107,7 +122,28 @@ public final class BucketState {
 	}
 
 	void take(long permits, long nowMillis) {
-		this.consumed = Math.max(this.consumed, refilled(nowMillis)) + permits;
+		long refilled = refilled(nowMillis);
+		if (refilled > this.consumed) {
+			// full: the refill beyond the capacity is discarded, remember how much and when
+			this.liftedAtMillis = nowMillis;
+			this.liftedBy = refilled - this.consumed;
+			this.consumed = refilled;
+		}
+		this.consumed += permits;
+	}
+
+	/**
+	 * Takes permits that were spent from {@code sinceMillis} on (reported after the fact). Refill
+	 * the bucket discarded for lack of room since then pays first, since those permits would have
+	 * made the room; the rest is taken as of {@code sinceMillis} and may leave the bucket in debt.
+	 */
+	void takeSpentSince(long permits, long sinceMillis) {
+		long absorbed = (sinceMillis <= this.liftedAtMillis) ? Math.min(permits, this.liftedBy) : 0;
+		this.liftedBy -= absorbed;
+		long rest = permits - absorbed;
+		if (rest > 0) {
+			this.consumed = Math.max(this.consumed, refilled(sinceMillis)) + rest;
+		}
 	}
 
 	void giveBack(long permits) {
@@ -120,6 +156,7 @@ public final class BucketState {
 		this.inForce = next;
 		this.originMillis = nowMillis;
 		this.consumed = next.capacity() - available;
+		this.liftedBy = 0;
 		this.version++;
 	}
 
@@ -138,6 +175,9 @@ public final class BucketState {
 			for (Instance instance : this.instances.values()) {
 				write(out, instance);
 			}
+			out.writeLong(this.clockMillis);
+			out.writeLong(this.liftedAtMillis);
+			out.writeLong(this.liftedBy);
 		});
 	}
 
@@ -174,6 +214,15 @@ public final class BucketState {
 			for (int i = 0; i < count; i++) {
 				Instance instance = read(in);
 				state.instances.put(instance.key(), instance);
+			}
+			// states written before the clock was kept end here: their clock is their origin
+			state.clockMillis = (in.available() > 0) ? in.readLong() : state.originMillis;
+			if (in.available() > 0) {
+				state.liftedAtMillis = in.readLong();
+				state.liftedBy = in.readLong();
+				if (state.liftedBy < 0) {
+					throw new MalformedRecordException("negative discarded refill " + state.liftedBy);
+				}
 			}
 			return state;
 		});

@@ -54,6 +54,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private static final int ROUND_TRIPS_KEPT = 4096;
 
+	private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+	private static final Messages.Spec PROBE_SPEC = new Messages.Spec(1, 1, TimeUnit.SECONDS.toNanos(1));
+
 	private final KafkaBackendConfig config;
 
 	private final long incarnation = new SecureRandom().nextLong() & Long.MAX_VALUE;
@@ -84,7 +88,16 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private final Thread keeper;
 
+	private static final int OUTBOX_SIZE = 65_536;
+
+	private final java.util.concurrent.BlockingQueue<Outgoing> outbox = new java.util.concurrent.ArrayBlockingQueue<>(
+			OUTBOX_SIZE);
+
+	private final Thread sender;
+
 	private final int grantPartition;
+
+	private final int requestPartitions;
 
 	private volatile boolean running = true;
 
@@ -95,13 +108,29 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private boolean loggedMalformed;
 
+	/** The key of this instance's health probes: its partition's authority answers them. */
+	private final String probeKey;
+
+	private final AtomicLong probeSeq = new AtomicLong();
+
+	/** The probe in flight (0: none), when it was sent, and when the last answer came (local nanos). */
+	private volatile long probeInFlight;
+
+	private volatile long probeSentNanos;
+
+	private volatile long probeAnsweredNanos;
+
+	private volatile long probeRoundTripNanos = -1;
+
 	public KafkaBackendRuntime(KafkaBackendConfig config) {
 		this.config = config;
+		this.probeKey = "(probe)" + config.instanceId();
 		long timeout = config.requestTimeout().toMillis() * 5;
 		this.admin = Admin.create(clientProperties(Map.of(AdminClientConfig.CLIENT_ID_CONFIG, clientId("admin"))));
 		try {
 			TopicSetup.apply(this.admin, config, Math.max(timeout, 10_000));
 			int partitions = TopicSetup.partitions(this.admin, config.grantTopic(), Math.max(timeout, 10_000));
+			this.requestPartitions = TopicSetup.partitions(this.admin, config.requestTopic(), Math.max(timeout, 10_000));
 			// the partition a producer's default partitioner picks for our id, so grants keyed by it land here
 			this.grantPartition = Utils.toPositive(Utils.murmur2(config.instanceId().getBytes(StandardCharsets.UTF_8)))
 					% partitions;
@@ -124,6 +153,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		this.keeper = new Thread(this::keep, "ratelimit-kafka-keeper-" + config.clusterId());
 		this.keeper.setDaemon(true);
 		this.keeper.start();
+		this.sender = new Thread(this::sendOutbox, "ratelimit-kafka-requests-" + config.clusterId());
+		this.sender.setDaemon(true);
+		this.sender.start();
 	}
 
 	private String clientId(String role) {
@@ -153,7 +185,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		Map<String, Object> own = new HashMap<>();
 		own.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId("grants"));
 		own.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-		own.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
+		own.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200);
 		own.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
 		own.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
 		return clientProperties(own);
@@ -166,14 +198,16 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		own.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, this.config.processingGuarantee());
 		own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, this.config.commitInterval().toMillis());
 		own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, this.config.standbyReplicas());
-		own.put(StreamsConfig.POLL_MS_CONFIG, 5);
-		own.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 5);
+		own.put(StreamsConfig.POLL_MS_CONFIG, 50);
+		own.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 200);
 		own.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
 		this.config.replicationFactor()
 			.ifPresent((factor) -> own.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) factor));
-		this.config.sessionTimeout()
-			.ifPresent((timeout) -> own.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
-					(int) timeout.toMillis()));
+		this.config.sessionTimeout().ifPresent((timeout) -> {
+			own.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) timeout.toMillis());
+			own.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+					(int) Math.max(100, timeout.toMillis() / 3));
+		});
 		own.put(StreamsConfig.STATE_DIR_CONFIG, this.config.stateDir().orElseGet(this::temporaryStateDir));
 		KafkaStreams streams = new KafkaStreams(AuthorityTopology.build(this.config.requestTopic(),
 				this.config.grantTopic(), this.config.leaseTtl().toMillis(), this.malformed), clientProperties(own));
@@ -206,25 +240,73 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	@Override
-	public void send(KafkaRateLimiter limiter, Messages.Request request) {
+	public void send(KafkaRateLimiter limiter, Messages.Request request, long spentSinceNanos) {
 		if (!this.running) {
 			return;
 		}
-		try {
-			this.producer.send(new ProducerRecord<>(this.config.requestTopic(), limiter.key, request.encode()),
-					(metadata, failure) -> {
-						if (failure != null) {
-							this.sendFailures.increment();
-							this.lastError = "send: " + failure.getMessage();
-							limiter.sendFailed(request, failure);
-						}
-					});
-			this.requestsSent.increment();
+		Outgoing outgoing = new Outgoing(limiter.key, null, limiter, request, spentSinceNanos);
+		if (!this.outbox.offer(outgoing)) {
+			failed(outgoing, request, new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent"));
 		}
-		catch (RuntimeException ex) {
-			this.sendFailures.increment();
-			this.lastError = "send: " + ex.getMessage();
-			limiter.sendFailed(request, ex);
+	}
+
+	/**
+	 * A request on its way to the producer: to a key's partition, or to a given one (probes, whose
+	 * {@code limiter} is null).
+	 */
+	private record Outgoing(String key, Integer partition, KafkaRateLimiter limiter, Messages.Request request,
+			long spentSinceNanos) {
+
+		/**
+		 * The request as it leaves: permits spent locally are reported with the time they span up to
+		 * now, so the authority, reading the broker's append time, debits them as of when they began
+		 * however long the request waited here (an outage queues requests for seconds).
+		 */
+		Messages.Request sent(long nowNanos) {
+			return (this.request.spentLocally() > 0)
+					? this.request.withSpentOver((nowNanos - this.spentSinceNanos) / 1_000_000L) : this.request;
+		}
+
+	}
+
+	/**
+	 * Hands requests to the producer. The producer's {@code send} blocks while it has no metadata
+	 * (a broker down for a while: up to {@code max.block.ms}); it does so here, never in the keeper,
+	 * which meanwhile times requests out and bridges on the local share.
+	 */
+	private void sendOutbox() {
+		while (this.running || !this.outbox.isEmpty()) {
+			Outgoing outgoing;
+			try {
+				outgoing = this.outbox.poll(100, TimeUnit.MILLISECONDS);
+			}
+			catch (InterruptedException ex) {
+				break;
+			}
+			if (outgoing == null) {
+				continue;
+			}
+			Messages.Request request = outgoing.sent(System.nanoTime());
+			try {
+				this.producer.send(new ProducerRecord<>(this.config.requestTopic(), outgoing.partition(), outgoing.key(),
+						request.encode()), (metadata, failure) -> {
+							if (failure != null) {
+								failed(outgoing, request, failure);
+							}
+						});
+				this.requestsSent.increment();
+			}
+			catch (RuntimeException ex) {
+				failed(outgoing, request, ex);
+			}
+		}
+	}
+
+	private void failed(Outgoing outgoing, Messages.Request request, Exception failure) {
+		this.sendFailures.increment();
+		this.lastError = "send: " + failure.getMessage();
+		if (outgoing.limiter() != null) {
+			outgoing.limiter().sendFailed(request, outgoing.spentSinceNanos(), failure);
 		}
 	}
 
@@ -262,6 +344,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		double lowWater = this.config.lowWater();
 		while (this.running) {
 			long now = System.nanoTime();
+			probe(now, requestTimeout);
 			for (KafkaRateLimiter limiter : this.limiters.values()) {
 				try {
 					limiter.keep(now, requestTimeout, idleReturn, lowWater);
@@ -271,6 +354,31 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 				}
 			}
 			LockSupport.parkNanos(this, interval);
+		}
+	}
+
+	/**
+	 * Sends a health probe when none is in flight and the last answer is older than the probe
+	 * interval, or when the one in flight timed out: health is UP only while probes are answered.
+	 * Probes go to the request partitions in turn, so every authority task is checked; the first
+	 * round goes to all of them at once, which also warms each task's path before leases need it.
+	 */
+	private void probe(long now, long requestTimeout) {
+		long inFlight = this.probeInFlight;
+		boolean due = (inFlight == 0) ? now - this.probeAnsweredNanos >= PROBE_INTERVAL_NANOS
+				: now - this.probeSentNanos > requestTimeout;
+		if (!due || (this.streams != null && this.streams.state() != KafkaStreams.State.RUNNING)) {
+			return;
+		}
+		int count = (this.probeAnsweredNanos == 0) ? this.requestPartitions : 1;
+		this.probeSentNanos = now;
+		for (int i = 0; i < count; i++) {
+			long seq = this.probeSeq.incrementAndGet();
+			this.probeInFlight = seq;
+			Messages.Request request = new Messages.Request(Messages.PROBE, this.config.instanceId(), this.incarnation,
+					seq, 0, 0, 0, 0, 0, 0, PROBE_SPEC);
+			int partition = (int) (seq % this.requestPartitions);
+			this.outbox.offer(new Outgoing(this.probeKey, partition, null, request, 0));
 		}
 	}
 
@@ -313,6 +421,17 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		if (!grant.instance().equals(this.config.instanceId()) || grant.incarnation() != this.incarnation) {
 			return; // another instance's grant on the same partition
 		}
+		if (grant.key().equals(this.probeKey)) {
+			if (grant.seq() == this.probeInFlight) {
+				this.probeRoundTripNanos = received - this.probeSentNanos;
+				this.probeAnsweredNanos = received;
+				this.probeInFlight = 0;
+			}
+			else if (grant.seq() < this.probeInFlight && this.probeAnsweredNanos == 0) {
+				this.probeAnsweredNanos = received; // the first round: any answer shows grants flow
+			}
+			return;
+		}
 		KafkaRateLimiter limiter = this.limiters.get(grant.key());
 		if (limiter != null) {
 			this.grantsReceived.increment();
@@ -340,14 +459,36 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		details.put("degradedLimiters", degraded);
 		if (this.streams != null) {
 			details.put("authority", this.streams.state().name());
+			details.put("ownedPartitions", ownedPartitions().toString());
 		}
 		details.putAll(metrics());
 		if (this.lastError != null) {
 			details.put("lastError", this.lastError);
 		}
-		boolean authorityDown = this.streams != null && !this.streams.state().isRunningOrRebalancing();
-		return new BackendHealth((degraded > 0 || authorityDown) ? BackendHealth.Status.DEGRADED
-				: BackendHealth.Status.UP, details);
+		String reason = null;
+		if (this.streams != null && this.streams.state() != KafkaStreams.State.RUNNING) {
+			reason = "the authority is " + this.streams.state() + ", not RUNNING: grants may pause";
+		}
+		long answered = this.probeAnsweredNanos;
+		long now = System.nanoTime();
+		if (answered == 0) {
+			reason = (reason != null) ? reason : "no grant round trip has succeeded yet";
+		}
+		else {
+			details.put("probeAnsweredMillisAgo", (now - answered) / 1_000_000);
+			details.put("probeRoundTripMillis", this.probeRoundTripNanos / 1e6);
+			long waiting = (this.probeInFlight != 0) ? now - this.probeSentNanos : 0;
+			if (reason == null && waiting > this.config.requestTimeout().toNanos()) {
+				reason = "no answer to a probe for " + waiting / 1_000_000 + " ms";
+			}
+		}
+		if (reason == null && degraded > 0) {
+			reason = degraded + " limiter(s) decide under the degraded policy";
+		}
+		if (reason != null) {
+			details.put("reason", reason);
+		}
+		return new BackendHealth((reason != null) ? BackendHealth.Status.DEGRADED : BackendHealth.Status.UP, details);
 	}
 
 	public Map<String, Object> metrics() {
@@ -384,9 +525,14 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	/** The request partition a limiter key goes to (what the producer's partitioner picks). */
+	@Override
 	public int partitionOf(String key) {
-		int partitions = TopicSetup.partitions(this.admin, this.config.requestTopic(), 10_000);
-		return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+		return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % this.requestPartitions;
+	}
+
+	@Override
+	public boolean owns(int partition) {
+		return ownedPartitions().contains(partition);
 	}
 
 	/** The request partitions whose keys this instance's authority owns right now. */
@@ -413,7 +559,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			return;
 		}
 		for (KafkaRateLimiter limiter : this.limiters.values()) {
-			limiter.returnAll();
+			limiter.leave();
 		}
 		this.running = false;
 		stop(true);
@@ -430,6 +576,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		this.consumer.wakeup();
 		join(this.keeper);
 		join(this.receiver);
+		if (!graceful) {
+			this.outbox.clear();
+		}
+		join(this.sender); // a graceful stop sends what the outbox holds (the goodbyes) first
 		Duration wait = graceful ? Duration.ofSeconds(10) : Duration.ZERO;
 		this.producer.close(graceful ? Duration.ofSeconds(5) : Duration.ZERO);
 		if (this.streams != null) {

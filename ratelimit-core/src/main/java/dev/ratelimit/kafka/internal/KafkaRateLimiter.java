@@ -33,7 +33,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** The backend's side of a limiter: sending requests and waking the keeper. */
 	interface Link {
 
-		void send(KafkaRateLimiter limiter, Messages.Request request);
+		/**
+		 * Sends a request. Its permits spent locally began to be spent at {@code spentSinceNanos}: the
+		 * time they span is measured when the request is handed to Kafka, not before it waited.
+		 */
+		void send(KafkaRateLimiter limiter, Messages.Request request, long spentSinceNanos);
 
 		void nudge();
 
@@ -44,6 +48,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		DegradedPolicy policy();
 
 		Duration leaseHorizon();
+
+		/** The request partition of a key: the authority task that owns it decides for the key. */
+		int partitionOf(String key);
+
+		/** Whether this instance's authority owns a request partition now. */
+		boolean owns(int partition);
 
 	}
 
@@ -62,6 +72,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** Permits admitted under the local-share policy and not yet reported to the authority. */
 	private final AtomicLong spentLocally = new AtomicLong();
+
+	/** When the permits in {@link #spentLocally} began to be spent (local nanos). */
+	private volatile long spentSinceNanos;
 
 	private volatile long inFlightSeq;
 
@@ -91,7 +104,16 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private volatile String degradedReason;
 
+	/**
+	 * This instance's share enforced locally, starting empty: while degraded, and under the
+	 * local-share policy also while a lease request is late (the pool ran dry and no grant came
+	 * within {@link #LATE_NANOS}), so a slow round trip or an authority moving does not stop an
+	 * instance that held a share. What it admits is reported and debited like local-share admissions.
+	 */
 	private volatile RateLimiter fallback;
+
+	/** A lease request unanswered this long with the pool dry bridges on the local share. */
+	static final long LATE_NANOS = 100_000_000L;
 
 	/**
 	 * While this instance holds no lease after holding one (its lease was given back when the key
@@ -149,25 +171,26 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.slowAttempts.increment();
 		RateLimiter cold = this.coldStart;
 		if (cold != null && !this.degraded && cold.tryAcquire(Math.min(min, cold.limit().capacity()))) {
-			this.spentLocally.addAndGet(min);
+			spentLocally(min);
 			return min;
 		}
-		if (this.degraded) {
-			switch (this.link.policy()) {
-				case FAIL_OPEN:
-					return min;
-				case LOCAL_SHARE:
-					RateLimiter fallback = this.fallback;
-					if (fallback != null && fallback.tryAcquire(Math.min(min, fallback.limit().capacity()))) {
-						this.spentLocally.addAndGet(min);
-						return min;
-					}
-					break;
-				default:
-					break;
-			}
+		DegradedPolicy policy = this.link.policy();
+		if (this.degraded && policy == DegradedPolicy.FAIL_OPEN) {
+			return min;
+		}
+		RateLimiter fallback = this.fallback;
+		if (fallback != null && policy == DegradedPolicy.LOCAL_SHARE
+				&& fallback.tryAcquire(Math.min(min, fallback.limit().capacity()))) {
+			spentLocally(min);
+			return min;
 		}
 		return DENIED_UNKNOWN;
+	}
+
+	private void spentLocally(long permits) {
+		if (this.spentLocally.getAndAdd(permits) == 0) {
+			this.spentSinceNanos = System.nanoTime();
+		}
 	}
 
 	@Override
@@ -242,6 +265,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	@Override
 	protected Map<String, Object> details() {
 		Map<String, Object> details = new LinkedHashMap<>();
+		int partition = this.link.partitionOf(this.key);
+		details.put("partition", partition);
+		details.put("ownedHere", this.link.owns(partition));
 		details.put("leased", pooled());
 		long expiry = this.expiryNanos;
 		details.put("leaseExpiresInMillis", (expiry == 0) ? 0 : Math.max(0, (expiry - System.nanoTime()) / 1_000_000));
@@ -249,6 +275,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		details.put("share", this.share);
 		details.put("instances", this.instances);
 		details.put("demand", this.demand);
+		details.put("lastGranted", this.lastGranted);
+		long inFlight = this.inFlightSeq;
+		details.put("requestInFlightMillis", (inFlight == 0) ? 0 : (System.nanoTime() - this.inFlightSinceNanos) / 1_000_000);
+		details.put("unreportedLocalPermits", this.spentLocally.get());
+		details.put("bridging", this.fallback != null && !this.degraded);
 		details.put("degraded", this.degraded);
 		if (this.degraded) {
 			details.put("degradedReason", String.valueOf(this.degradedReason));
@@ -289,7 +320,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		long expiry = this.expiryNanos;
 		if (expiry != 0 && now >= expiry) {
 			// the allowance first: a call that finds the pool drained must find it in place
-			this.coldStart = coldStartAllowance();
+			this.coldStart = coldStartAllowance(now);
 			this.drained.addAndGet(drainPool()); // forfeit: the authority no longer counts them as ours
 			this.expiryNanos = 0;
 			pool = 0;
@@ -300,14 +331,25 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			enterDegraded("no grant within " + Duration.ofNanos(requestTimeoutNanos).toMillis() + " ms");
 			inFlight = 0;
 		}
+		else if (inFlight != 0 && pool == 0 && this.fallback == null && this.share > 0
+				&& now - this.inFlightSinceNanos > LATE_NANOS) {
+			this.fallback = localShare(0); // bridge a late grant on this instance's last share
+		}
 		if (inFlight != 0) {
+			return;
+		}
+		if (this.sequence.get() == 0 && !this.nudged) {
+			// A limiter created ahead of its first call (a named one, at start-up) says hello: it asks for
+			// nothing, so it holds nothing, but the authority counts it for fair share, the bucket's first
+			// burst is shared, and the first real lease finds the path warm.
+			send(Messages.LEASE, 0, 0, spec(limit()));
 			return;
 		}
 		boolean idle = now - this.lastActivityNanos > idleReturnNanos;
 		if (idle) {
 			if (pool > 0) {
 				// the allowance first: a call that finds the pool drained must find it in place
-				this.coldStart = coldStartAllowance();
+				this.coldStart = coldStartAllowance(now);
 				long returned = drainPool();
 				this.drained.addAndGet(returned);
 				this.expiryNanos = 0;
@@ -335,13 +377,16 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 	}
 
-	/** Gives every pooled permit back to the authority (graceful shutdown). */
-	void returnAll() {
+	/**
+	 * Gives every pooled permit back and leaves the key (graceful shutdown), so this instance stops
+	 * counting for fair share at once.
+	 */
+	void leave() {
 		long returned = drainPool();
-		if (returned > 0) {
-			this.drained.addAndGet(returned);
-			this.expiryNanos = 0;
-			send(Messages.LEASE, 0, returned, spec(limit()));
+		this.drained.addAndGet(returned);
+		this.expiryNanos = 0;
+		if (returned > 0 || this.lastAppliedSeq > 0 || this.spentLocally.get() > 0) {
+			send(Messages.LEAVE, 0, returned, spec(limit()));
 		}
 	}
 
@@ -354,8 +399,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		long spent = this.spentLocally.getAndSet(0);
 		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.link.incarnation(), seq, want,
-				returned, this.demand, this.link.leaseHorizon().toMillis(), spent, spec);
-		this.link.send(this, request);
+				returned, this.demand, this.link.leaseHorizon().toMillis(), spent, 0, spec);
+		this.link.send(this, request, this.spentSinceNanos);
 	}
 
 	/** Takes up to {@code granted} permits off what was admitted locally and not yet reported. */
@@ -370,18 +415,28 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	/** A request could not be sent (called from the producer's callback). */
-	void sendFailed(Messages.Request request, Exception failure) {
+	void sendFailed(Messages.Request request, long spentSinceNanos, Exception failure) {
 		if (this.inFlightSeq == request.seq()) {
 			this.inFlightSeq = 0;
 		}
-		this.spentLocally.addAndGet(request.spentLocally()); // report them with the next request
+		if (request.spentLocally() > 0) {
+			// report them with the next request, as spent since they began to be spent: a later start
+			// would have the authority debit them after the bucket refilled, into debt
+			long since = spentSinceNanos;
+			if (this.spentLocally.getAndAdd(request.spentLocally()) == 0 || since - this.spentSinceNanos < 0) {
+				this.spentSinceNanos = since;
+			}
+		}
 		enterDegraded("request not sent: " + failure.getMessage());
 	}
 
 	void enterDegraded(String reason) {
 		this.degradedReason = reason;
+		this.coldStart = null;
 		if (!this.degraded) {
-			this.fallback = localShare(0);
+			if (this.fallback == null) {
+				this.fallback = localShare(0);
+			}
 			this.degraded = true;
 		}
 	}
@@ -409,11 +464,15 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	/** The cold-start allowance after a lease was given back or expired (see {@link #coldStart}). */
-	private RateLimiter coldStartAllowance() {
+	private RateLimiter coldStartAllowance(long now) {
+		if (this.degraded || this.fallback != null) {
+			// the share since the last grant was spent on the local share already: no allowance on top
+			return null;
+		}
 		double rate = limit().rate().perSecond();
 		double share = (this.share > 0) ? this.share : rate / Math.max(1, this.instances);
 		double fraction = Math.min(1.0, share / rate);
-		double sinceGrant = Math.max(0, System.nanoTime() - this.lastGrantNanos) / 1e9;
+		double sinceGrant = Math.max(0, now - this.lastGrantNanos) / 1e9;
 		long known = (long) Math.floor(this.lastAvailable * fraction + share * sinceGrant);
 		return (known > 0) ? localShare(known) : null;
 	}
@@ -431,8 +490,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			long shortBy = this.inFlightWant - grant.granted();
 			if (shortBy > 0 && grant.share() > 0) {
 				// the authority had less than asked for: ask again once half the rest can have accrued at
-				// our share (at most half a horizon), rather than every few milliseconds for nothing
-				long accrue = (long) (Math.max(1, shortBy / 2) * 1e9 / grant.share());
+				// our share (at most half a horizon), rather than every few milliseconds for nothing; with
+				// nothing at all, as soon as one permit can have accrued
+				long permits = (grant.granted() == 0) ? 1 : Math.max(1, shortBy / 2);
+				long accrue = (long) (permits * 1e9 / grant.share());
 				this.notBeforeNanos = receivedNanos + Math.min(accrue, this.link.leaseHorizon().toNanos() / 2);
 			}
 			this.inFlightSeq = 0;
@@ -469,9 +530,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		this.degraded = false;
 		this.fallback = null;
-		if (grant.granted() > 0) {
-			this.coldStart = null; // a lease is held: decisions come from it again
-		}
+		// A lease is held: decisions come from it again. Nothing granted to an instance that held
+		// leases before and holds none now (it gave its lease back, or an outage ended): the allowance
+		// is what this news of the bucket allows, never older news (an outage's share was spent).
+		this.coldStart = (grant.granted() == 0 && this.lastGranted > 0 && pooled() == 0)
+				? coldStartAllowance(receivedNanos) : null;
 	}
 
 }

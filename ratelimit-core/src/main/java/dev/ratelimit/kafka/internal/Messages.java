@@ -23,6 +23,12 @@ public final class Messages {
 
 	static final byte RESET = 3;
 
+	/** Asks for an empty answer, without touching any bucket: the backend's health probe. */
+	static final byte PROBE = 4;
+
+	/** An instance leaves a key: it gives back what it holds and stops counting for fair share. */
+	static final byte LEAVE = 5;
+
 	static final byte GRANT = 10;
 
 	static final byte STATE = 20;
@@ -59,7 +65,7 @@ public final class Messages {
 	/**
 	 * A message to the authority of one limiter key: a lease request, a rate update or a reset.
 	 *
-	 * @param type {@link #LEASE}, {@link #UPDATE} or {@link #RESET}
+	 * @param type {@link #LEASE}, {@link #UPDATE}, {@link #RESET}, {@link #PROBE} or {@link #LEAVE}
 	 * @param instance the requesting instance's id
 	 * @param incarnation random per process start, so a restarted instance's sequence numbers are new
 	 * @param seq the request's sequence number, increasing per instance incarnation and key
@@ -69,10 +75,18 @@ public final class Messages {
 	 * @param horizonMillis how long the instance plans to spend a lease
 	 * @param spentLocally permits admitted under the local-share policy since the last report, to be
 	 * debited from the shared bucket
+	 * @param spentOverMillis how long before the request those permits began to be spent, so the
+	 * authority debits them as of then rather than after the bucket refilled meanwhile
 	 * @param spec the limit the instance is configured with (a lease) or wants (an update)
 	 */
 	public record Request(byte type, String instance, long incarnation, long seq, long want, long returned,
-			double demand, long horizonMillis, long spentLocally, Spec spec) {
+			double demand, long horizonMillis, long spentLocally, long spentOverMillis, Spec spec) {
+
+		/** This request with the time its locally spent permits span, measured as it is sent. */
+		public Request withSpentOver(long millis) {
+			return new Request(this.type, this.instance, this.incarnation, this.seq, this.want, this.returned,
+					this.demand, this.horizonMillis, this.spentLocally, Math.max(0, millis), this.spec);
+		}
 
 		public byte[] encode() {
 			return write((out) -> {
@@ -85,6 +99,7 @@ public final class Messages {
 				out.writeDouble(this.demand);
 				out.writeLong(this.horizonMillis);
 				out.writeLong(this.spentLocally);
+				out.writeLong(this.spentOverMillis);
 				this.spec.write(out);
 			});
 		}
@@ -92,13 +107,13 @@ public final class Messages {
 		public static Request decode(byte[] bytes) {
 			return read(bytes, (in) -> {
 				byte type = in.readByte();
-				if (type != LEASE && type != UPDATE && type != RESET) {
+				if (type != LEASE && type != UPDATE && type != RESET && type != PROBE && type != LEAVE) {
 					throw new MalformedRecordException("unknown request type " + type);
 				}
 				Request request = new Request(type, in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
-						in.readLong(), in.readDouble(), in.readLong(), in.readLong(), Spec.read(in));
+						in.readLong(), in.readDouble(), in.readLong(), in.readLong(), in.readLong(), Spec.read(in));
 				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0) || request.horizonMillis < 0
-						|| request.spentLocally < 0) {
+						|| request.spentLocally < 0 || request.spentOverMillis < 0) {
 					throw new MalformedRecordException("request has a negative field: " + request);
 				}
 				return request;

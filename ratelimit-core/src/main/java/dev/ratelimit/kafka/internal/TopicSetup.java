@@ -1,6 +1,7 @@
 package dev.ratelimit.kafka.internal;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +32,8 @@ public final class TopicSetup {
 	/** Requests and grants are consumed within seconds; an hour is plenty and bounds the disk. */
 	static final String TRANSIENT_RETENTION_MS = String.valueOf(TimeUnit.HOURS.toMillis(1));
 
+	static final String LOG_APPEND_TIME = "LogAppendTime";
+
 	private TopicSetup() {
 	}
 
@@ -48,9 +51,14 @@ public final class TopicSetup {
 								"create it (" + topic.getValue() + " partitions) or allow creation "
 										+ "(ratelimit.kafka.create-topics=true)");
 					}
+					Map<String, String> configs = new HashMap<>(Map.of(TopicConfig.RETENTION_MS_CONFIG,
+							TRANSIENT_RETENTION_MS, TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE));
+					if (topic.getKey().equals(config.requestTopic())) {
+						// the authority's clock: the broker stamps each request as it appends it
+						configs.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, LOG_APPEND_TIME);
+					}
 					missing.add(new NewTopic(topic.getKey(), Optional.of(topic.getValue()), config.replicationFactor())
-						.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, TRANSIENT_RETENTION_MS,
-								TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)));
+						.configs(configs));
 				}
 			}
 			if (!missing.isEmpty()) {
@@ -107,13 +115,15 @@ public final class TopicSetup {
 			throws InterruptedException, ExecutionException, TimeoutException {
 		String changelog = config.changelogTopic();
 		List<String> described = new ArrayList<>(List.of(config.requestTopic(), config.grantTopic()));
+		ConfigResource requests = new ConfigResource(ConfigResource.Type.TOPIC, config.requestTopic());
+		ConfigResource state = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
+		List<ConfigResource> resources = existing.contains(changelog) ? List.of(requests, state) : List.of(requests);
+		Map<ConfigResource, Config> configs = admin.describeConfigs(resources)
+			.all()
+			.get(timeoutMillis, TimeUnit.MILLISECONDS);
 		if (existing.contains(changelog)) {
 			described.add(changelog);
-			ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
-			Config topicConfig = admin.describeConfigs(List.of(resource))
-				.all()
-				.get(timeoutMillis, TimeUnit.MILLISECONDS)
-				.get(resource);
+			Config topicConfig = configs.get(state);
 			ConfigEntry policy = topicConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG);
 			if (policy == null || !policy.value().contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
 				throw new KafkaTopicConfigurationException(changelog,
@@ -150,6 +160,16 @@ public final class TopicSetup {
 							+ requestPartitions + ", and the authority keeps each request partition's state in the "
 							+ "changelog partition of the same number",
 					fix);
+		}
+		ConfigEntry timestampType = configs.get(requests).get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+		if (timestampType == null || !LOG_APPEND_TIME.equals(timestampType.value())) {
+			throw new KafkaTopicConfigurationException(config.requestTopic(),
+					"has message.timestamp.type=" + ((timestampType != null) ? timestampType.value() : "?")
+							+ ", so its records carry the clocks of the instances that sent them, and buckets would "
+							+ "refill by whichever clock runs fastest",
+					"set message.timestamp.type=LogAppendTime on it (kafka-configs.sh --alter --entity-type topics "
+							+ "--entity-name " + config.requestTopic()
+							+ " --add-config message.timestamp.type=LogAppendTime)");
 		}
 	}
 

@@ -34,7 +34,7 @@ class AuthorityLogicTest {
 	}
 
 	private Grant ask(String instance, long incarnation, long seq, long want, long returned, double demand) {
-		Request request = new Request(Messages.LEASE, instance, incarnation, seq, want, returned, demand, 500, 0, SPEC);
+		Request request = new Request(Messages.LEASE, instance, incarnation, seq, want, returned, demand, 500, 0, 0, SPEC);
 		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, request, this.now, TTL);
 		// every answer goes through the store's wire format, as it does in Kafka Streams
 		this.state = BucketState.decode(result.state().encode());
@@ -106,7 +106,7 @@ class AuthorityLogicTest {
 	void updatesChangeTheRateForEveryoneAndResetRestoresTheConfiguredLimit() {
 		ask("a", 1, 100, 100);
 		Spec slower = new Spec(50, 10, 1_000_000_000L);
-		Request update = new Request(Messages.UPDATE, "b", 1, 1, 0, 0, 0, 500, 0, slower);
+		Request update = new Request(Messages.UPDATE, "b", 1, 1, 0, 0, 0, 500, 0, 0, slower);
 		this.state = AuthorityLogic.handle("k", this.state, update, this.now, TTL).state();
 		assertThat(this.state.inForce).isEqualTo(slower);
 		assertThat(this.state.version).isEqualTo(1);
@@ -115,7 +115,7 @@ class AuthorityLogicTest {
 		Grant grant = ask("a", 2, 100, 100);
 		assertThat(grant.spec()).isEqualTo(slower);
 		assertThat(grant.granted()).isLessThanOrEqualTo(10);
-		Request reset = new Request(Messages.RESET, "b", 1, 2, 0, 0, 0, 500, 0, slower);
+		Request reset = new Request(Messages.RESET, "b", 1, 2, 0, 0, 0, 500, 0, 0, slower);
 		this.state = AuthorityLogic.handle("k", this.state, reset, this.now, TTL).state();
 		assertThat(this.state.inForce).isEqualTo(SPEC);
 		assertThat(this.state.available(this.now)).isEqualTo(100);
@@ -126,7 +126,7 @@ class AuthorityLogicTest {
 	void aNewConfiguredLimitIsAdoptedWhenNotOverridden() {
 		ask("a", 1, 10, 10);
 		Spec doubled = new Spec(200, 200, 1_000_000_000L);
-		Request request = new Request(Messages.LEASE, "a", 1, 2, 10, 0, 10, 500, 0, doubled);
+		Request request = new Request(Messages.LEASE, "a", 1, 2, 10, 0, 10, 500, 0, 0, doubled);
 		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, request, this.now, TTL);
 		assertThat(result.state().inForce).isEqualTo(doubled);
 		assertThat(result.grant().version()).isEqualTo(1);
@@ -136,9 +136,81 @@ class AuthorityLogicTest {
 	void permitsAdmittedLocallyDuringAnOutageAreDebited() {
 		ask("a", 1, 10, 10);
 		this.now += 10_000; // an outage: the bucket refilled, while a admitted 60 on its own
-		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 10, 500, 60, SPEC);
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 10, 500, 60, 0, SPEC);
 		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, report, this.now, TTL);
 		assertThat(result.grant().available()).isEqualTo(40);
+	}
+
+	@Test
+	void localSpendingIsDebitedAsOfWhenItBeganSoARefilledBucketDoesNotSwallowIt() {
+		ask("a", 1, 100, 100); // the bucket drained
+		this.now += 10_000; // an outage of 10 s: a admitted 600 at its share over the whole of it
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 100, 500, 600, 10_000, SPEC);
+		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, report, this.now, TTL);
+		// the refill of 10 s (1,000) paid for the 600 as they went: 100 + 1,000 - 600 would exceed the
+		// capacity, so the bucket is full; debited now, after it refilled, only 100 - 600 would remain
+		assertThat(result.grant().available()).isEqualTo(100);
+		this.state = result.state();
+		Request more = new Request(Messages.LEASE, "a", 1, 3, 0, 0, 100, 500, 1_500, 10_000, SPEC);
+		this.now += 10_000;
+		// 1,500 in 10 s is more than the refill: what the refill cannot cover is debt
+		assertThat(AuthorityLogic.handle("k", this.state, more, this.now, TTL).grant().available()).isZero();
+		assertThat(this.state.available(this.now)).isEqualTo(100 + 1_000 - 1_500);
+	}
+
+	@Test
+	void reportsOfAnOutageArrivingAfterAGrantStillUseTheRefillTheOutageDiscarded() {
+		ask("a", 1, 100, 100); // drained at the start of an outage
+		ask("b", 1, 0, 100);
+		ask("c", 1, 0, 100);
+		this.now += 10_000; // 10 s of outage: 1,000 refilled, a bucket of 100 keeps 100
+		// each instance admitted 300 on its local share meanwhile (900 in all, under the refill)
+		Request first = new Request(Messages.LEASE, "a", 1, 2, 50, 0, 100, 500, 300, 10_000, SPEC);
+		this.state = AuthorityLogic.handle("k", this.state, first, this.now, TTL).state();
+		Request second = new Request(Messages.LEASE, "b", 1, 2, 0, 0, 100, 500, 300, 10_000, SPEC);
+		this.state = AuthorityLogic.handle("k", this.state, second, this.now, TTL).state();
+		Request third = new Request(Messages.LEASE, "c", 1, 2, 0, 0, 100, 500, 300, 10_000, SPEC);
+		this.state = AuthorityLogic.handle("k", this.state, third, this.now, TTL).state();
+		// a's grant found the bucket full and took from it; b's and c's reports, spent before that,
+		// are paid from the refill the full bucket had no room for: no debt
+		long granted = 100 - this.state.available(this.now);
+		assertThat(granted).isPositive().isLessThanOrEqualTo(50);
+		assertThat(this.state.available(this.now)).isEqualTo(100 - granted);
+	}
+
+	@Test
+	void anInstanceThatLeavesStopsCountingAtOnceAndGivesItsLeaseBack() {
+		ask("a", 1, 40, 100);
+		ask("b", 1, 40, 100);
+		assertThat(ask("a", 2, 0, 100).instances()).isEqualTo(2);
+		Request leave = new Request(Messages.LEAVE, "b", 1, 2, 0, 40, 0, 500, 0, 0, SPEC);
+		this.state = AuthorityLogic.handle("k", this.state, leave, this.now, TTL).state();
+		Grant grant = ask("a", 3, 0, 100);
+		assertThat(grant.instances()).isEqualTo(1);
+		assertThat(grant.share()).isEqualTo(100.0);
+		assertThat(grant.available()).as("b's 40 back in the bucket").isEqualTo(60);
+	}
+
+	@Test
+	void aSilentInstanceStopsCountingOnceItsLeaseExpired() {
+		ask("a", 1, 10, 100);
+		ask("b", 1, 10, 100);
+		this.now += TTL - 1;
+		assertThat(ask("a", 2, 10, 100).instances()).as("b's lease still runs").isEqualTo(2);
+		this.now += 2;
+		Grant grant = ask("a", 3, 10, 100);
+		assertThat(grant.instances()).as("b silent for a lease lifetime, its lease expired").isEqualTo(1);
+		assertThat(grant.share()).isEqualTo(100.0);
+	}
+
+	@Test
+	void aProbeIsAnsweredWithoutTouchingAnyBucket() {
+		Request probe = new Request(Messages.PROBE, "a", 7, 3, 0, 0, 0, 0, 0, 0, SPEC);
+		Grant grant = Grant.decode(AuthorityLogic.probe("(probe)a", Request.decode(probe.encode()), TTL).encode());
+		assertThat(grant.instance()).isEqualTo("a");
+		assertThat(grant.incarnation()).isEqualTo(7);
+		assertThat(grant.seq()).isEqualTo(3);
+		assertThat(grant.granted()).isZero();
 	}
 
 	@Test
@@ -151,7 +223,7 @@ class AuthorityLogicTest {
 
 	@Test
 	void malformedRecordsAreRecognised() {
-		byte[] good = new Request(Messages.LEASE, "a", 1, 1, 1, 0, 1, 500, 0, SPEC).encode();
+		byte[] good = new Request(Messages.LEASE, "a", 1, 1, 1, 0, 1, 500, 0, 0, SPEC).encode();
 		assertThat(Request.decode(good).instance()).isEqualTo("a");
 		assertThatExceptionOfType(MalformedRecordException.class).isThrownBy(() -> Request.decode(new byte[0]));
 		assertThatExceptionOfType(MalformedRecordException.class)

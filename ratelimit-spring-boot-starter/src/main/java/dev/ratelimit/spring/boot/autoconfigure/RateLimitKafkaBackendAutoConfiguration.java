@@ -76,6 +76,8 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 			.leaseHorizon(kafka.getLeaseHorizon())
 			.lowWater(kafka.getLowWater())
 			.requestTimeout(kafka.getRequestTimeout())
+			.keeperInterval(kafka.getKeeperInterval())
+			.idleReturn(kafka.getIdleReturn())
 			.degradedPolicy(kafka.getDegradedPolicy())
 			.processingGuarantee(kafka.getProcessingGuarantee())
 			.commitInterval(kafka.getCommitInterval())

@@ -670,6 +670,17 @@ public class RateLimitProperties {
 		private final Duration requestTimeout;
 
 		/**
+		 * How often the keeper thread looks at every global limiter (renewals, returns, timeouts);
+		 * a call that finds its lease empty wakes it at once.
+		 */
+		private final Duration keeperInterval;
+
+		/**
+		 * How long a global limiter may go without calls before its lease is given back.
+		 */
+		private final Duration idleReturn;
+
+		/**
 		 * What limiters do while grants do not come: each instance enforcing its share of the rate,
 		 * denying, or permitting.
 		 */
@@ -691,7 +702,8 @@ public class RateLimitProperties {
 		private final int standbyReplicas;
 
 		/**
-		 * Session timeout of the authority's consumers: how long a failed instance keeps its buckets.
+		 * Session timeout of the authority's consumers: how long a crashed instance keeps its
+		 * buckets (at least the broker's group.min.session.timeout.ms, 6 s by default).
 		 */
 		private final Duration sessionTimeout;
 
@@ -722,10 +734,10 @@ public class RateLimitProperties {
 				@DefaultValue("12") int requestPartitions, @DefaultValue("12") int grantPartitions,
 				Short replicationFactor, @DefaultValue("5s") Duration leaseTtl,
 				@DefaultValue("500ms") Duration leaseHorizon, @DefaultValue("0.5") double lowWater,
-				@DefaultValue("2s") Duration requestTimeout,
-				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
+				@DefaultValue("2s") Duration requestTimeout, @DefaultValue("5ms") Duration keeperInterval,
+				@DefaultValue("10s") Duration idleReturn, @DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
 				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
-				@DefaultValue("0") int standbyReplicas, Duration sessionTimeout, String stateDir,
+				@DefaultValue("0") int standbyReplicas, @DefaultValue("6s") Duration sessionTimeout, String stateDir,
 				Map<String, String> properties, Map<String, Listener> listeners,
 				@DefaultValue Backpressure backpressure) {
 			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
@@ -740,6 +752,8 @@ public class RateLimitProperties {
 			this.leaseHorizon = leaseHorizon;
 			this.lowWater = lowWater;
 			this.requestTimeout = requestTimeout;
+			this.keeperInterval = keeperInterval;
+			this.idleReturn = idleReturn;
 			this.degradedPolicy = degradedPolicy;
 			this.processingGuarantee = processingGuarantee;
 			this.commitInterval = commitInterval;
@@ -789,6 +803,14 @@ public class RateLimitProperties {
 
 		public Duration getLeaseHorizon() {
 			return this.leaseHorizon;
+		}
+
+		public Duration getKeeperInterval() {
+			return this.keeperInterval;
+		}
+
+		public Duration getIdleReturn() {
+			return this.idleReturn;
 		}
 
 		public double getLowWater() {

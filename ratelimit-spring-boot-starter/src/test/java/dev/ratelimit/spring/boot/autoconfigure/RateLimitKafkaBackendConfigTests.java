@@ -1,0 +1,51 @@
+package dev.ratelimit.spring.boot.autoconfigure;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+import dev.ratelimit.kafka.KafkaBackendConfig;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code ratelimit.kafka.*} as the backend receives it: defaults, and every timing setting passed on.
+ */
+class RateLimitKafkaBackendConfigTests {
+
+	private static KafkaBackendConfig bind(String... properties) {
+		MapConfigurationPropertySource source = new MapConfigurationPropertySource();
+		for (int i = 0; i < properties.length; i += 2) {
+			source.put(properties[i], properties[i + 1]);
+		}
+		RateLimitProperties bound = new Binder(source).bindOrCreate("ratelimit", RateLimitProperties.class);
+		return RateLimitKafkaBackendAutoConfiguration.config(bound.getKafka(), null, null);
+	}
+
+	@Test
+	void defaultsAreTheBackendsOwn() {
+		KafkaBackendConfig config = bind();
+		KafkaBackendConfig defaults = KafkaBackendConfig.builder("localhost:9092").build();
+		assertThat(config.keeperInterval()).isEqualTo(defaults.keeperInterval()).isEqualTo(Duration.ofMillis(5));
+		assertThat(config.idleReturn()).isEqualTo(defaults.idleReturn()).isEqualTo(Duration.ofSeconds(10));
+		assertThat(config.lowWater()).isEqualTo(defaults.lowWater());
+		assertThat(config.sessionTimeout()).isEqualTo(defaults.sessionTimeout()).contains(Duration.ofSeconds(6));
+	}
+
+	@Test
+	void timingSettingsArePassedOn() {
+		KafkaBackendConfig config = bind("ratelimit.kafka.keeper-interval", "20ms", "ratelimit.kafka.idle-return",
+				"30s", "ratelimit.kafka.low-water", "0.25", "ratelimit.kafka.session-timeout", "10s",
+				"ratelimit.kafka.request-timeout", "1s", "ratelimit.kafka.lease-ttl", "3s");
+		assertThat(config.keeperInterval()).isEqualTo(Duration.ofMillis(20));
+		assertThat(config.idleReturn()).isEqualTo(Duration.ofSeconds(30));
+		assertThat(config.lowWater()).isEqualTo(0.25);
+		assertThat(config.sessionTimeout()).contains(Duration.ofSeconds(10));
+		assertThat(config.requestTimeout()).isEqualTo(Duration.ofSeconds(1));
+		assertThat(config.leaseTtl()).isEqualTo(Duration.ofSeconds(3));
+	}
+
+}
