@@ -72,7 +72,7 @@ public final class AuthorityLogic {
 		instance.lastSeenMillis = nowMillis;
 		switch (request.type()) {
 			case Messages.LEAVE -> {
-				debitSpentLocally(state, request, nowMillis);
+				debitSpentLocally(state, instance, request, nowMillis);
 				state.giveBack(Math.min(request.returned(), unexpired(instance, nowMillis)));
 				state.instances.remove(instance.key());
 				return new Result(state, grant(key, state, instance, 0, request, leaseTtlMillis, nowMillis));
@@ -109,8 +109,8 @@ public final class AuthorityLogic {
 		BucketState state = null;
 		long now = 1;
 		for (int seq = 1; seq <= 2_000; seq++) {
-			Request request = new Request(Messages.LEASE, "warm-up-" + (seq % 3), 1, seq, 10, seq % 5, 50, 500, seq % 2,
-					seq % 7, spec);
+			Request request = new Request(Messages.LEASE, "warm-up-" + (seq % 3), 1, seq, 10, seq % 5, 50, 500, seq / 2,
+					0, seq % 7, spec);
 			Result result = handle("warm-up", state, Request.decode(request.encode()), now += 3, 5_000);
 			state = BucketState.decode(result.state().encode());
 			Grant.decode(result.grant().encode());
@@ -120,7 +120,7 @@ public final class AuthorityLogic {
 	/** The answer to a health probe: nothing granted, no bucket touched. */
 	public static Grant probe(String key, Request request, long leaseTtlMillis) {
 		return new Grant(key, request.instance(), request.incarnation(), request.seq(), 0, leaseTtlMillis,
-				request.spec(), 0, 0, 0, 0);
+				request.spec(), 0, 0, 0, 0, 0);
 	}
 
 	private static Result lease(String key, BucketState state, Instance instance, Request request, long nowMillis,
@@ -133,7 +133,7 @@ public final class AuthorityLogic {
 			}
 		}
 		instance.outstanding = unexpired(instance, nowMillis);
-		debitSpentLocally(state, request, nowMillis);
+		debitSpentLocally(state, instance, request, nowMillis);
 		long returned = Math.min(request.returned(), instance.outstanding);
 		if (returned > 0) {
 			state.giveBack(returned);
@@ -175,10 +175,16 @@ public final class AuthorityLogic {
 	 * taken as of when the instance began to spend them: the bucket's refill since then pays for
 	 * them first, and only what it cannot cover becomes debt.
 	 */
-	private static void debitSpentLocally(BucketState state, Request request, long nowMillis) {
-		if (request.spentLocally() > 0) {
+	private static void debitSpentLocally(BucketState state, Instance instance, Request request, long nowMillis) {
+		// the report is a running total: debit only what was not debited yet (a retried or repeated
+		// report debits nothing twice); an instance forgotten meanwhile is taken at its own word of
+		// what was acknowledged
+		long debited = Math.max(instance.debitedTotal, request.spentAcked());
+		long due = request.spentTotal() - debited;
+		if (due > 0) {
 			long over = Math.min(request.spentOverMillis(), MAX_SPENT_OVER_MILLIS);
-			state.takeSpentSince(request.spentLocally(), Math.max(state.originMillis, nowMillis - over));
+			state.takeSpentSince(due, Math.max(state.originMillis, nowMillis - over));
+			instance.debitedTotal = request.spentTotal();
 		}
 	}
 
@@ -268,7 +274,8 @@ public final class AuthorityLogic {
 		int index = new ArrayList<>(state.instances.values()).indexOf(instance);
 		double share = (index >= 0) ? shares[index] : 0;
 		return new Grant(key, request.instance(), request.incarnation(), request.seq(), granted, leaseTtlMillis,
-				state.inForce, state.version, share, state.instances.size(), Math.max(0, state.available(nowMillis)));
+				state.inForce, state.version, share, state.instances.size(), Math.max(0, state.available(nowMillis)),
+				instance.debitedTotal);
 	}
 
 }

@@ -82,6 +82,9 @@ public final class BucketState {
 
 		long lastSeenMillis;
 
+		/** How much of the instance's running total of permits admitted on its own was debited. */
+		long debitedTotal;
+
 		Instance(String id, long incarnation) {
 			this.id = id;
 			this.incarnation = incarnation;
@@ -178,6 +181,9 @@ public final class BucketState {
 			out.writeLong(this.clockMillis);
 			out.writeLong(this.liftedAtMillis);
 			out.writeLong(this.liftedBy);
+			for (Instance instance : this.instances.values()) {
+				out.writeLong(instance.debitedTotal); // in the order of the instances above
+			}
 		});
 	}
 
@@ -222,6 +228,11 @@ public final class BucketState {
 				state.liftedBy = in.readLong();
 				if (state.liftedBy < 0) {
 					throw new MalformedRecordException("negative discarded refill " + state.liftedBy);
+				}
+			}
+			if (in.available() > 0) {
+				for (Instance instance : state.instances.values()) {
+					instance.debitedTotal = in.readLong();
 				}
 			}
 			return state;

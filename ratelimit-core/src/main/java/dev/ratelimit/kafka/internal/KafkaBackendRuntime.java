@@ -263,7 +263,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		 * however long the request waited here (an outage queues requests for seconds).
 		 */
 		Messages.Request sent(long nowNanos) {
-			return (this.request.spentLocally() > 0)
+			return (this.request.spentTotal() > this.request.spentAcked())
 					? this.request.withSpentOver((nowNanos - this.spentSinceNanos) / 1_000_000L) : this.request;
 		}
 
@@ -376,7 +376,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			long seq = this.probeSeq.incrementAndGet();
 			this.probeInFlight = seq;
 			Messages.Request request = new Messages.Request(Messages.PROBE, this.config.instanceId(), this.incarnation,
-					seq, 0, 0, 0, 0, 0, 0, PROBE_SPEC);
+					seq, 0, 0, 0, 0, 0, 0, 0, PROBE_SPEC);
 			int partition = (int) (seq % this.requestPartitions);
 			this.outbox.offer(new Outgoing(this.probeKey, partition, null, request, 0));
 		}
@@ -484,6 +484,13 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		}
 		if (reason == null && degraded > 0) {
 			reason = degraded + " limiter(s) decide under the degraded policy";
+		}
+		if (reason == null) {
+			long late = this.limiters.values().stream().filter(KafkaRateLimiter::isLate).count();
+			if (late > 0) {
+				reason = late + " limiter(s) wait for a grant that is late (over "
+						+ KafkaRateLimiter.LATE_NANOS / 1_000_000 + " ms) with their lease spent";
+			}
 		}
 		if (reason != null) {
 			details.put("reason", reason);

@@ -73,8 +73,24 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** Permits admitted under the local-share policy and not yet reported to the authority. */
 	private final AtomicLong spentLocally = new AtomicLong();
 
-	/** When the permits in {@link #spentLocally} began to be spent (local nanos). */
+	/**
+	 * Permits admitted locally and reported so far, a running total that every request carries
+	 * until a grant acknowledges it: a report lost in a failed send, or delivered after the client
+	 * gave up on it, is neither lost nor debited twice.
+	 */
+	private final AtomicLong reportedTotal = new AtomicLong();
+
+	/** The part of {@link #reportedTotal} grants said the authority debited. */
+	private volatile long ackedTotal;
+
+	/** When the permits not yet acknowledged began to be spent (local nanos). */
 	private volatile long spentSinceNanos;
+
+	/** When the last request left (local nanos). */
+	private volatile long lastSentNanos;
+
+	/** Permits admitted locally and not acknowledged are reported at least this often. */
+	static final long REPORT_EVERY_NANOS = 1_000_000_000L;
 
 	private volatile long inFlightSeq;
 
@@ -188,8 +204,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	private void spentLocally(long permits) {
-		if (this.spentLocally.getAndAdd(permits) == 0) {
-			this.spentSinceNanos = System.nanoTime();
+		if (this.spentLocally.getAndAdd(permits) == 0 && this.reportedTotal.get() <= this.ackedTotal) {
+			this.spentSinceNanos = System.nanoTime(); // the first not yet acknowledged
 		}
 	}
 
@@ -289,6 +305,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		return details;
 	}
 
+	/** Whether a lease request has waited longer than {@link #LATE_NANOS} with the lease spent. */
+	public boolean isLate() {
+		return this.inFlightSeq != 0 && pooled() == 0 && System.nanoTime() - this.inFlightSinceNanos > LATE_NANOS;
+	}
+
 	public boolean isDegraded() {
 		return this.degraded;
 	}
@@ -345,6 +366,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			send(Messages.LEASE, 0, 0, spec(limit()));
 			return;
 		}
+		if ((this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal)
+				&& now - this.lastSentNanos > REPORT_EVERY_NANOS) {
+			// permits admitted on our own wait to be debited: report them even if no lease is wanted
+			send(Messages.LEASE, 0, 0, spec(limit()));
+			return;
+		}
 		boolean idle = now - this.lastActivityNanos > idleReturnNanos;
 		if (idle) {
 			if (pool > 0) {
@@ -385,7 +412,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		long returned = drainPool();
 		this.drained.addAndGet(returned);
 		this.expiryNanos = 0;
-		if (returned > 0 || this.lastAppliedSeq > 0 || this.spentLocally.get() > 0) {
+		if (returned > 0 || this.lastAppliedSeq > 0 || this.spentLocally.get() > 0
+				|| this.reportedTotal.get() > this.ackedTotal) {
 			send(Messages.LEAVE, 0, returned, spec(limit()));
 		}
 	}
@@ -397,9 +425,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.inFlightWant = want;
 			this.inFlightSeq = seq;
 		}
-		long spent = this.spentLocally.getAndSet(0);
+		this.lastSentNanos = System.nanoTime();
+		long total = this.reportedTotal.addAndGet(this.spentLocally.getAndSet(0));
 		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.link.incarnation(), seq, want,
-				returned, this.demand, this.link.leaseHorizon().toMillis(), spent, 0, spec);
+				returned, this.demand, this.link.leaseHorizon().toMillis(), total, Math.min(total, this.ackedTotal), 0,
+				spec);
 		this.link.send(this, request, this.spentSinceNanos);
 	}
 
@@ -419,14 +449,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (this.inFlightSeq == request.seq()) {
 			this.inFlightSeq = 0;
 		}
-		if (request.spentLocally() > 0) {
-			// report them with the next request, as spent since they began to be spent: a later start
-			// would have the authority debit them after the bucket refilled, into debt
-			long since = spentSinceNanos;
-			if (this.spentLocally.getAndAdd(request.spentLocally()) == 0 || since - this.spentSinceNanos < 0) {
-				this.spentSinceNanos = since;
-			}
-		}
+		// what it reported is in the running total, which the next request carries again
 		enterDegraded("request not sent: " + failure.getMessage());
 	}
 
@@ -485,6 +508,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			return;
 		}
 		this.lastAppliedSeq = grant.seq();
+		if (grant.debitedTotal() > this.ackedTotal) {
+			this.ackedTotal = Math.min(grant.debitedTotal(), this.reportedTotal.get());
+		}
 		if (grant.seq() == this.inFlightSeq) {
 			this.lastRoundTripNanos = receivedNanos - this.inFlightSinceNanos;
 			long shortBy = this.inFlightWant - grant.granted();

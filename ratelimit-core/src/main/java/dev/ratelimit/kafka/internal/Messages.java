@@ -73,19 +73,22 @@ public final class Messages {
 	 * @param returned unspent permits given back
 	 * @param demand the instance's recent demand, permits per second (denied attempts included)
 	 * @param horizonMillis how long the instance plans to spend a lease
-	 * @param spentLocally permits admitted under the local-share policy since the last report, to be
-	 * debited from the shared bucket
-	 * @param spentOverMillis how long before the request those permits began to be spent, so the
-	 * authority debits them as of then rather than after the bucket refilled meanwhile
+	 * @param spentTotal all permits this incarnation admitted on its own (cold-start allowance,
+	 * local share) and reported so far, a running total: the authority debits what it has not
+	 * debited yet, so a report sent twice, retried, or lost and superseded is debited exactly once
+	 * @param spentAcked the part of {@code spentTotal} the instance knows was debited (from grants),
+	 * used when the authority has forgotten the instance
+	 * @param spentOverMillis how long before the request the permits not yet acknowledged began to
+	 * be spent, so the authority debits them as of then rather than after the bucket refilled
 	 * @param spec the limit the instance is configured with (a lease) or wants (an update)
 	 */
 	public record Request(byte type, String instance, long incarnation, long seq, long want, long returned,
-			double demand, long horizonMillis, long spentLocally, long spentOverMillis, Spec spec) {
+			double demand, long horizonMillis, long spentTotal, long spentAcked, long spentOverMillis, Spec spec) {
 
 		/** This request with the time its locally spent permits span, measured as it is sent. */
 		public Request withSpentOver(long millis) {
 			return new Request(this.type, this.instance, this.incarnation, this.seq, this.want, this.returned,
-					this.demand, this.horizonMillis, this.spentLocally, Math.max(0, millis), this.spec);
+					this.demand, this.horizonMillis, this.spentTotal, this.spentAcked, Math.max(0, millis), this.spec);
 		}
 
 		public byte[] encode() {
@@ -98,7 +101,8 @@ public final class Messages {
 				out.writeLong(this.returned);
 				out.writeDouble(this.demand);
 				out.writeLong(this.horizonMillis);
-				out.writeLong(this.spentLocally);
+				out.writeLong(this.spentTotal);
+				out.writeLong(this.spentAcked);
 				out.writeLong(this.spentOverMillis);
 				this.spec.write(out);
 			});
@@ -111,9 +115,11 @@ public final class Messages {
 					throw new MalformedRecordException("unknown request type " + type);
 				}
 				Request request = new Request(type, in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
-						in.readLong(), in.readDouble(), in.readLong(), in.readLong(), in.readLong(), Spec.read(in));
+						in.readLong(), in.readDouble(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
+						Spec.read(in));
 				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0) || request.horizonMillis < 0
-						|| request.spentLocally < 0 || request.spentOverMillis < 0) {
+						|| request.spentTotal < 0 || request.spentAcked < 0 || request.spentAcked > request.spentTotal
+						|| request.spentOverMillis < 0) {
 					throw new MalformedRecordException("request has a negative field: " + request);
 				}
 				return request;
@@ -136,9 +142,11 @@ public final class Messages {
 	 * @param share the instance's fair share of the rate, permits per second, for degraded mode
 	 * @param instances instances active on this key
 	 * @param available permits left in the shared bucket after this grant
+	 * @param debitedTotal how much of the instance's running total of permits admitted on its own
+	 * the authority has debited
 	 */
 	public record Grant(String key, String instance, long incarnation, long seq, long granted, long ttlMillis,
-			Spec spec, long version, double share, int instances, long available) {
+			Spec spec, long version, double share, int instances, long available, long debitedTotal) {
 
 		public byte[] encode() {
 			return write((out) -> {
@@ -154,6 +162,7 @@ public final class Messages {
 				out.writeDouble(this.share);
 				out.writeInt(this.instances);
 				out.writeLong(this.available);
+				out.writeLong(this.debitedTotal);
 			});
 		}
 
@@ -164,8 +173,9 @@ public final class Messages {
 					throw new MalformedRecordException("not a grant: type " + type);
 				}
 				Grant grant = new Grant(in.readUTF(), in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
-						in.readLong(), Spec.read(in), in.readLong(), in.readDouble(), in.readInt(), in.readLong());
-				if (grant.granted < 0 || grant.ttlMillis < 0) {
+						in.readLong(), Spec.read(in), in.readLong(), in.readDouble(), in.readInt(), in.readLong(),
+						in.readLong());
+				if (grant.granted < 0 || grant.ttlMillis < 0 || grant.debitedTotal < 0) {
 					throw new MalformedRecordException("grant has a negative field: " + grant);
 				}
 				return grant;

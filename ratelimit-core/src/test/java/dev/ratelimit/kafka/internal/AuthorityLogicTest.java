@@ -34,7 +34,7 @@ class AuthorityLogicTest {
 	}
 
 	private Grant ask(String instance, long incarnation, long seq, long want, long returned, double demand) {
-		Request request = new Request(Messages.LEASE, instance, incarnation, seq, want, returned, demand, 500, 0, 0, SPEC);
+		Request request = new Request(Messages.LEASE, instance, incarnation, seq, want, returned, demand, 500, 0, 0, 0, SPEC);
 		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, request, this.now, TTL);
 		// every answer goes through the store's wire format, as it does in Kafka Streams
 		this.state = BucketState.decode(result.state().encode());
@@ -106,7 +106,7 @@ class AuthorityLogicTest {
 	void updatesChangeTheRateForEveryoneAndResetRestoresTheConfiguredLimit() {
 		ask("a", 1, 100, 100);
 		Spec slower = new Spec(50, 10, 1_000_000_000L);
-		Request update = new Request(Messages.UPDATE, "b", 1, 1, 0, 0, 0, 500, 0, 0, slower);
+		Request update = new Request(Messages.UPDATE, "b", 1, 1, 0, 0, 0, 500, 0, 0, 0, slower);
 		this.state = AuthorityLogic.handle("k", this.state, update, this.now, TTL).state();
 		assertThat(this.state.inForce).isEqualTo(slower);
 		assertThat(this.state.version).isEqualTo(1);
@@ -115,7 +115,7 @@ class AuthorityLogicTest {
 		Grant grant = ask("a", 2, 100, 100);
 		assertThat(grant.spec()).isEqualTo(slower);
 		assertThat(grant.granted()).isLessThanOrEqualTo(10);
-		Request reset = new Request(Messages.RESET, "b", 1, 2, 0, 0, 0, 500, 0, 0, slower);
+		Request reset = new Request(Messages.RESET, "b", 1, 2, 0, 0, 0, 500, 0, 0, 0, slower);
 		this.state = AuthorityLogic.handle("k", this.state, reset, this.now, TTL).state();
 		assertThat(this.state.inForce).isEqualTo(SPEC);
 		assertThat(this.state.available(this.now)).isEqualTo(100);
@@ -126,7 +126,7 @@ class AuthorityLogicTest {
 	void aNewConfiguredLimitIsAdoptedWhenNotOverridden() {
 		ask("a", 1, 10, 10);
 		Spec doubled = new Spec(200, 200, 1_000_000_000L);
-		Request request = new Request(Messages.LEASE, "a", 1, 2, 10, 0, 10, 500, 0, 0, doubled);
+		Request request = new Request(Messages.LEASE, "a", 1, 2, 10, 0, 10, 500, 0, 0, 0, doubled);
 		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, request, this.now, TTL);
 		assertThat(result.state().inForce).isEqualTo(doubled);
 		assertThat(result.grant().version()).isEqualTo(1);
@@ -136,7 +136,7 @@ class AuthorityLogicTest {
 	void permitsAdmittedLocallyDuringAnOutageAreDebited() {
 		ask("a", 1, 10, 10);
 		this.now += 10_000; // an outage: the bucket refilled, while a admitted 60 on its own
-		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 10, 500, 60, 0, SPEC);
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 10, 500, 60, 0, 0, SPEC);
 		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, report, this.now, TTL);
 		assertThat(result.grant().available()).isEqualTo(40);
 	}
@@ -145,13 +145,13 @@ class AuthorityLogicTest {
 	void localSpendingIsDebitedAsOfWhenItBeganSoARefilledBucketDoesNotSwallowIt() {
 		ask("a", 1, 100, 100); // the bucket drained
 		this.now += 10_000; // an outage of 10 s: a admitted 600 at its share over the whole of it
-		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 100, 500, 600, 10_000, SPEC);
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 100, 500, 600, 0, 10_000, SPEC);
 		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, report, this.now, TTL);
 		// the refill of 10 s (1,000) paid for the 600 as they went: 100 + 1,000 - 600 would exceed the
 		// capacity, so the bucket is full; debited now, after it refilled, only 100 - 600 would remain
 		assertThat(result.grant().available()).isEqualTo(100);
 		this.state = result.state();
-		Request more = new Request(Messages.LEASE, "a", 1, 3, 0, 0, 100, 500, 1_500, 10_000, SPEC);
+		Request more = new Request(Messages.LEASE, "a", 1, 3, 0, 0, 100, 500, 2_100, 600, 10_000, SPEC);
 		this.now += 10_000;
 		// 1,500 in 10 s is more than the refill: what the refill cannot cover is debt
 		assertThat(AuthorityLogic.handle("k", this.state, more, this.now, TTL).grant().available()).isZero();
@@ -165,11 +165,11 @@ class AuthorityLogicTest {
 		ask("c", 1, 0, 100);
 		this.now += 10_000; // 10 s of outage: 1,000 refilled, a bucket of 100 keeps 100
 		// each instance admitted 300 on its local share meanwhile (900 in all, under the refill)
-		Request first = new Request(Messages.LEASE, "a", 1, 2, 50, 0, 100, 500, 300, 10_000, SPEC);
+		Request first = new Request(Messages.LEASE, "a", 1, 2, 50, 0, 100, 500, 300, 0, 10_000, SPEC);
 		this.state = AuthorityLogic.handle("k", this.state, first, this.now, TTL).state();
-		Request second = new Request(Messages.LEASE, "b", 1, 2, 0, 0, 100, 500, 300, 10_000, SPEC);
+		Request second = new Request(Messages.LEASE, "b", 1, 2, 0, 0, 100, 500, 300, 0, 10_000, SPEC);
 		this.state = AuthorityLogic.handle("k", this.state, second, this.now, TTL).state();
-		Request third = new Request(Messages.LEASE, "c", 1, 2, 0, 0, 100, 500, 300, 10_000, SPEC);
+		Request third = new Request(Messages.LEASE, "c", 1, 2, 0, 0, 100, 500, 300, 0, 10_000, SPEC);
 		this.state = AuthorityLogic.handle("k", this.state, third, this.now, TTL).state();
 		// a's grant found the bucket full and took from it; b's and c's reports, spent before that,
 		// are paid from the refill the full bucket had no room for: no debt
@@ -179,11 +179,40 @@ class AuthorityLogicTest {
 	}
 
 	@Test
+	void localSpendingIsReportedAsARunningTotalSoARepeatedOrSupersededReportIsDebitedOnce() {
+		ask("a", 1, 100, 100); // drained
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 100, 500, 30, 0, 0, SPEC);
+		Grant first = Grant.decode(AuthorityLogic.handle("k", this.state, report, this.now, TTL).grant().encode());
+		assertThat(first.debitedTotal()).isEqualTo(30);
+		assertThat(this.state.available(this.now)).isEqualTo(-30);
+		// the client gave up on that request (its ack timed out) and reports the total again, with more
+		Request again = new Request(Messages.LEASE, "a", 1, 3, 0, 0, 100, 500, 50, 0, 0, SPEC);
+		AuthorityLogic.handle("k", this.state, again, this.now, TTL);
+		assertThat(this.state.available(this.now)).as("only the 20 not debited yet").isEqualTo(-50);
+		// an older report, delivered late, debits nothing
+		Request late = new Request(Messages.LEASE, "a", 1, 4, 0, 0, 100, 500, 30, 0, 0, SPEC);
+		AuthorityLogic.handle("k", this.state, late, this.now, TTL);
+		assertThat(this.state.available(this.now)).isEqualTo(-50);
+	}
+
+	@Test
+	void aForgottenInstanceIsTakenAtItsWordOfWhatWasAcknowledged() {
+		ask("a", 1, 100, 100);
+		this.now += 10 * TTL; // a silent for long: forgotten when b asks
+		ask("b", 1, 0, 100);
+		assertThat(this.state.instances).hasSize(1);
+		// a had 400 debited and acknowledged before; it now reports 450 in all
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 100, 500, 450, 400, 0, SPEC);
+		AuthorityLogic.handle("k", this.state, report, this.now, TTL);
+		assertThat(this.state.available(this.now)).isEqualTo(100 - 50);
+	}
+
+	@Test
 	void anInstanceThatLeavesStopsCountingAtOnceAndGivesItsLeaseBack() {
 		ask("a", 1, 40, 100);
 		ask("b", 1, 40, 100);
 		assertThat(ask("a", 2, 0, 100).instances()).isEqualTo(2);
-		Request leave = new Request(Messages.LEAVE, "b", 1, 2, 0, 40, 0, 500, 0, 0, SPEC);
+		Request leave = new Request(Messages.LEAVE, "b", 1, 2, 0, 40, 0, 500, 0, 0, 0, SPEC);
 		this.state = AuthorityLogic.handle("k", this.state, leave, this.now, TTL).state();
 		Grant grant = ask("a", 3, 0, 100);
 		assertThat(grant.instances()).isEqualTo(1);
@@ -205,7 +234,7 @@ class AuthorityLogicTest {
 
 	@Test
 	void aProbeIsAnsweredWithoutTouchingAnyBucket() {
-		Request probe = new Request(Messages.PROBE, "a", 7, 3, 0, 0, 0, 0, 0, 0, SPEC);
+		Request probe = new Request(Messages.PROBE, "a", 7, 3, 0, 0, 0, 0, 0, 0, 0, SPEC);
 		Grant grant = Grant.decode(AuthorityLogic.probe("(probe)a", Request.decode(probe.encode()), TTL).encode());
 		assertThat(grant.instance()).isEqualTo("a");
 		assertThat(grant.incarnation()).isEqualTo(7);
@@ -223,7 +252,7 @@ class AuthorityLogicTest {
 
 	@Test
 	void malformedRecordsAreRecognised() {
-		byte[] good = new Request(Messages.LEASE, "a", 1, 1, 1, 0, 1, 500, 0, 0, SPEC).encode();
+		byte[] good = new Request(Messages.LEASE, "a", 1, 1, 1, 0, 1, 500, 0, 0, 0, SPEC).encode();
 		assertThat(Request.decode(good).instance()).isEqualTo("a");
 		assertThatExceptionOfType(MalformedRecordException.class).isThrownBy(() -> Request.decode(new byte[0]));
 		assertThatExceptionOfType(MalformedRecordException.class)

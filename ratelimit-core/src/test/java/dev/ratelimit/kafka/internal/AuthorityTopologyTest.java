@@ -62,7 +62,7 @@ class AuthorityTopologyTest {
 	}
 
 	private Grant lease(String key, long want, long appendedAt) {
-		Request request = new Request(Messages.LEASE, "a", 1, ++this.seq, want, 0, 100, 500, 0, 0, SPEC);
+		Request request = new Request(Messages.LEASE, "a", 1, ++this.seq, want, 0, 100, 500, 0, 0, 0, SPEC);
 		this.requests.pipeInput(key, request.encode(), appendedAt);
 		return Grant.decode(this.grants.readValue());
 	}
@@ -87,7 +87,7 @@ class AuthorityTopologyTest {
 	@Test
 	void aBadRecordIsSkippedAndCountedAndThePartitionGoesOnGranting() {
 		this.requests.pipeInput("k", new byte[] { 1, 1, 0 }, T0); // truncated
-		this.requests.pipeInput(null, new Request(Messages.LEASE, "a", 1, 99, 1, 0, 1, 500, 0, 0, SPEC).encode(), T0);
+		this.requests.pipeInput(null, new Request(Messages.LEASE, "a", 1, 99, 1, 0, 1, 500, 0, 0, 0, SPEC).encode(), T0);
 		this.requests.pipeInput("k", "{\"not\":\"ours\"}".getBytes(), T0);
 		assertThat(this.grants.isEmpty()).isTrue();
 		assertThat(this.malformed.sum()).isEqualTo(3);
@@ -96,7 +96,7 @@ class AuthorityTopologyTest {
 
 	@Test
 	void aProbeIsAnsweredAndLeavesNoState() {
-		Request probe = new Request(Messages.PROBE, "a", 1, 5, 0, 0, 0, 0, 0, 0, SPEC);
+		Request probe = new Request(Messages.PROBE, "a", 1, 5, 0, 0, 0, 0, 0, 0, 0, SPEC);
 		this.requests.pipeInput("(probe)a", probe.encode(), T0);
 		Grant answer = Grant.decode(this.grants.readValue());
 		assertThat(answer.seq()).isEqualTo(5);
