@@ -151,6 +151,11 @@ public final class AuthorityLogic {
 		}
 		long spare = Math.max(0, available - claimed);
 		long own = (long) Math.floor(instance.shareTokens);
+		if (claimed > available && available > 0) {
+			// the share buckets claim more than the bucket holds (after an outage, or when instances
+			// join): each gets its part of what there is, so the first to ask does not take the others'
+			own = Math.min(own, (long) Math.ceil((double) available * own / claimed));
+		}
 		long granted = Math.max(0, Math.min(Math.min(request.want(), available), own + spare));
 		if (granted > 0) {
 			state.take(granted, nowMillis);

@@ -208,6 +208,25 @@ class AuthorityLogicTest {
 	}
 
 	@Test
+	void whenShareBucketsClaimMoreThanTheBucketHoldsEachGetsItsPartNotTheFirstToAskAll() {
+		this.state = BucketState.create(SPEC, this.now);
+		this.state.consumed = 70; // 30 left, as after an outage's debits
+		for (String id : new String[] { "a", "b", "c" }) {
+			BucketState.Instance instance = new BucketState.Instance(id, 1);
+			instance.demand = 100;
+			instance.horizonMillis = 500;
+			instance.shareTokens = 33;
+			instance.shareAtMillis = this.now;
+			instance.lastSeenMillis = this.now;
+			this.state.instances.put(instance.key(), instance);
+		}
+		assertThat(ask("a", 1, 100, 100).granted()).as("a third of the 30, not all of it").isEqualTo(10);
+		// then each its part of what is left: everyone gets some, nobody more than a third
+		assertThat(ask("b", 1, 100, 100).granted()).isBetween(1L, 10L);
+		assertThat(ask("c", 1, 100, 100).granted()).isBetween(1L, 10L);
+	}
+
+	@Test
 	void anInstanceThatLeavesStopsCountingAtOnceAndGivesItsLeaseBack() {
 		ask("a", 1, 40, 100);
 		ask("b", 1, 40, 100);
