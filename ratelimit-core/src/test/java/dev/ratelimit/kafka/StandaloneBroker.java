@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import org.apache.kafka.common.Uuid;
 
@@ -77,11 +76,6 @@ public final class StandaloneBroker implements AutoCloseable {
 	/** Every node's address, comma-separated. */
 	public String bootstrap() {
 		return this.nodes.stream().map((node) -> "127.0.0.1:" + node.port).collect(Collectors.joining(","));
-	}
-
-	/** The node ids, from 1. */
-	public List<Integer> nodeIds() {
-		return IntStream.rangeClosed(1, this.nodes.size()).boxed().toList();
 	}
 
 	/** Starts every node that is not running and waits until each accepts connections. */

@@ -289,19 +289,14 @@ public final class DistributedHarness {
 		return admitted;
 	}
 
-	long firstOwnedAfter(long millis, Instance except) {
+	/** When an instance first reported owning the key's partition after {@code millis}. */
+	long firstOwnedAfter(long millis) {
 		int partition = partitionOf(KEY);
 		long first = Long.MAX_VALUE;
 		for (Instance instance : this.instances) {
-			if (instance != except) {
-				first = Math.min(first, instance.firstOwning(partition, millis));
-			}
+			first = Math.min(first, instance.firstOwning(partition, millis));
 		}
 		return first;
-	}
-
-	Scenario scenario() {
-		return this.scenario;
 	}
 
 	long start() {
@@ -588,7 +583,7 @@ public final class DistributedHarness {
 		List<Check> extraChecks(DistributedHarness harness, long[] totals) {
 			List<Check> checks = new ArrayList<>();
 			long lost = harness.start() + AT;
-			long moved = harness.firstOwnedAfter(lost, null);
+			long moved = harness.firstOwnedAfter(lost);
 			long movedAfter = (moved == Long.MAX_VALUE) ? -1 : moved - lost;
 			long reached = -1;
 			for (long at = lost; at + 1000 <= harness.start() + this.seconds * 1000L; at += HarnessInstance.SLOT_MILLIS) {

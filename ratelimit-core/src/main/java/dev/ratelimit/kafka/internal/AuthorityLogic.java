@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ratelimit.kafka.internal.BucketState.Instance;
 import dev.ratelimit.kafka.internal.Messages.Grant;
@@ -39,6 +40,8 @@ public final class AuthorityLogic {
 
 	/** The longest period of local spending debited in the past; older spending is debited as of then. */
 	static final long MAX_SPENT_OVER_MILLIS = 3_600_000;
+
+	private static final AtomicBoolean WARMED_UP = new AtomicBoolean();
 
 	private AuthorityLogic() {
 	}
@@ -102,9 +105,13 @@ public final class AuthorityLogic {
 	/**
 	 * Runs the logic and the wire formats on made-up keys, touching no store: a new authority task
 	 * calls it before its first record, so the first lease of a key is not paid for with class
-	 * loading and interpretation (measured: 150-300 ms across processes without it).
+	 * loading and interpretation (measured: 150-300 ms across processes without it). Once per
+	 * process: the tasks created by each rebalance find it done.
 	 */
 	static void warmUp() {
+		if (!WARMED_UP.compareAndSet(false, true)) {
+			return;
+		}
 		Messages.Spec spec = new Messages.Spec(100, 100, 1_000_000_000L);
 		BucketState state = null;
 		long now = 1;
@@ -118,7 +125,7 @@ public final class AuthorityLogic {
 	}
 
 	/** The answer to a health probe: nothing granted, no bucket touched. */
-	public static Grant probe(String key, Request request, long leaseTtlMillis) {
+	static Grant probe(String key, Request request, long leaseTtlMillis) {
 		return new Grant(key, request.instance(), request.incarnation(), request.seq(), 0, leaseTtlMillis,
 				request.spec(), 0, 0, 0, 0, 0);
 	}

@@ -306,7 +306,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		this.sendFailures.increment();
 		this.lastError = "send: " + failure.getMessage();
 		if (outgoing.limiter() != null) {
-			outgoing.limiter().sendFailed(request, outgoing.spentSinceNanos(), failure);
+			outgoing.limiter().sendFailed(request, failure);
 		}
 	}
 
@@ -365,12 +365,13 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	 */
 	private void probe(long now, long requestTimeout) {
 		long inFlight = this.probeInFlight;
-		boolean due = (inFlight == 0) ? now - this.probeAnsweredNanos >= PROBE_INTERVAL_NANOS
+		boolean firstRound = this.probeAnsweredNanos == 0;
+		boolean due = (inFlight == 0) ? firstRound || now - this.probeAnsweredNanos >= PROBE_INTERVAL_NANOS
 				: now - this.probeSentNanos > requestTimeout;
 		if (!due || (this.streams != null && this.streams.state() != KafkaStreams.State.RUNNING)) {
 			return;
 		}
-		int count = (this.probeAnsweredNanos == 0) ? this.requestPartitions : 1;
+		int count = firstRound ? this.requestPartitions : 1;
 		this.probeSentNanos = now;
 		for (int i = 0; i < count; i++) {
 			long seq = this.probeSeq.incrementAndGet();

@@ -306,8 +306,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	/** Whether a lease request has waited longer than {@link #LATE_NANOS} with the lease spent. */
-	public boolean isLate() {
-		return this.inFlightSeq != 0 && pooled() == 0 && System.nanoTime() - this.inFlightSinceNanos > LATE_NANOS;
+	boolean isLate() {
+		return isLate(System.nanoTime(), pooled());
+	}
+
+	private boolean isLate(long now, long pool) {
+		return this.inFlightSeq != 0 && pool == 0 && now - this.inFlightSinceNanos > LATE_NANOS;
 	}
 
 	public boolean isDegraded() {
@@ -352,8 +356,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			enterDegraded("no grant within " + Duration.ofNanos(requestTimeoutNanos).toMillis() + " ms");
 			inFlight = 0;
 		}
-		else if (inFlight != 0 && pool == 0 && this.fallback == null && this.share > 0
-				&& now - this.inFlightSinceNanos > LATE_NANOS) {
+		else if (this.fallback == null && this.share > 0 && isLate(now, pool)) {
 			this.fallback = localShare(0); // bridge a late grant on this instance's last share
 		}
 		if (inFlight != 0) {
@@ -445,7 +448,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	/** A request could not be sent (called from the producer's callback). */
-	void sendFailed(Messages.Request request, long spentSinceNanos, Exception failure) {
+	void sendFailed(Messages.Request request, Exception failure) {
 		if (this.inFlightSeq == request.seq()) {
 			this.inFlightSeq = 0;
 		}
