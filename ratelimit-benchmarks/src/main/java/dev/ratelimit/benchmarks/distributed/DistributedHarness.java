@@ -36,7 +36,8 @@ import dev.ratelimit.kafka.StandaloneBroker;
  * {@code DistributedHarness [--runs n] scenario...}, scenarios: {@code accuracy-3x200},
  * {@code accuracy-6x1000}, {@code owner-kill}, {@code owner-term}, {@code outage-10s-c100},
  * {@code outage-10s-c1000}, {@code outage-60s-c100}, {@code outage-60s-c1000} (each also as
- * {@code ...-fail-closed}), {@code leader-kill}, or {@code all}. The system property
+ * {@code ...-fail-closed}), {@code leader-kill}, {@code restart}, {@code restart-with-broker}, or
+ * {@code all}. The system property
  * {@code harness.instance} adds {@code name=value} settings to every instance (see
  * {@link HarnessInstance}), e.g. {@code -Dharness.instance="commit-interval=100"}.
  */
@@ -59,6 +60,8 @@ public final class DistributedHarness {
 	private long start;
 
 	private long end;
+
+	private String cluster;
 
 	private DistributedHarness(Scenario scenario, Path logs) {
 		this.scenario = scenario;
@@ -107,19 +110,11 @@ public final class DistributedHarness {
 		this.broker = new StandaloneBroker(this.scenario.brokers);
 		try {
 			this.broker.start();
-			String cluster = "harness-" + Long.toHexString(System.nanoTime());
+			this.cluster = "harness-" + Long.toHexString(System.nanoTime());
 			for (int i = 0; i < this.scenario.instances; i++) {
-				this.instances.add(launch(i, cluster));
+				this.instances.add(launch(i));
 			}
-			long deadline = System.currentTimeMillis() + 180_000;
-			for (Instance instance : this.instances) {
-				while (instance.ready == 0) {
-					if (System.currentTimeMillis() > deadline || !instance.process.isAlive()) {
-						throw new IllegalStateException(instance.name + " did not become ready; see " + this.logs);
-					}
-					Thread.sleep(20); // the harness waits for child processes; not a test
-				}
-			}
+			awaitReady(this.instances);
 			this.start = System.currentTimeMillis() + 1000;
 			this.end = this.start + this.scenario.seconds * 1000L;
 			for (Instance instance : this.instances) {
@@ -149,8 +144,52 @@ public final class DistributedHarness {
 		}
 	}
 
-	private Instance launch(int index, String cluster) throws IOException {
+	private void awaitReady(List<Instance> instances) throws InterruptedException {
+		long deadline = System.currentTimeMillis() + 180_000;
+		for (Instance instance : instances) {
+			while (instance.ready == 0) {
+				if (System.currentTimeMillis() > deadline || !instance.process.isAlive()) {
+					throw new IllegalStateException(instance.name + " did not become ready; see " + this.logs);
+				}
+				Thread.sleep(20); // the harness waits for child processes; not a test
+			}
+		}
+	}
+
+	/**
+	 * Every live instance killed (SIGKILL), and with {@code broker} every broker too (started again
+	 * at once); then as many new instance JVMs started, which join the run once all are ready.
+	 */
+	void restartFleet(boolean broker) throws Exception {
+		List<Instance> live = this.instances.stream().filter((instance) -> instance.process.isAlive()).toList();
+		for (Instance instance : live) {
+			instance.kill();
+		}
+		event("SIGKILL of every instance " + live.stream().map((instance) -> instance.name).toList());
+		if (broker) {
+			this.broker.kill();
+			event("broker killed");
+			this.broker.start();
+			event("broker accepting");
+		}
+		List<Instance> fresh = new ArrayList<>();
+		for (int i = 0; i < live.size(); i++) {
+			fresh.add(launch(this.instances.size()));
+			this.instances.add(fresh.get(i));
+		}
+		awaitReady(fresh);
+		long go = System.currentTimeMillis() + 200;
+		this.restartedAt = go;
+		for (Instance instance : fresh) {
+			instance.send("GO " + go + " " + this.end);
+		}
+		event("new instances " + fresh.stream().map((instance) -> instance.name).toList() + " ready, start at "
+				+ String.format(Locale.ROOT, "%+.1f s", (go - this.start) / 1000.0));
+	}
+
+	private Instance launch(int index) throws IOException {
 		String name = "i" + (index + 1);
+		String cluster = this.cluster;
 		List<String> command = new ArrayList<>(List.of(StandaloneBroker.javaBinary(), "-Xmx256m", "-cp",
 				System.getProperty("java.class.path"), HarnessInstance.class.getName(),
 				"bootstrap=" + this.broker.bootstrap(), "cluster=" + cluster, "instance=" + name, "key=" + KEY,
@@ -551,6 +590,8 @@ public final class DistributedHarness {
 				}
 			}
 			ALL.put("leader-kill", new LeaderKill());
+			ALL.put("restart", new Restart(false));
+			ALL.put("restart-with-broker", new Restart(true));
 		}
 
 	}
@@ -693,7 +734,55 @@ public final class DistributedHarness {
 
 	}
 
+	/**
+	 * A drained bucket stays drained: the whole fleet is killed once the bucket is empty (and with
+	 * the broker, every broker too), and new instance JVMs take over. The limit is small next to its
+	 * capacity, so a bucket restored full would show as 1.6 x the bound.
+	 */
+	static final class Restart extends Scenario {
+
+		static final long AT = 6_000;
+
+		Restart(boolean broker) {
+			this.rate = 20;
+			this.capacity = 1000;
+			this.demand = 200;
+			this.seconds = 30;
+			this.minRatio = 0.90;
+			this.faults.add(new Fault(AT, (harness) -> harness.restartFleet(broker)));
+		}
+
+		@Override
+		List<Check> extraChecks(DistributedHarness harness, long[] totals) {
+			long down = harness.restartedAt - (harness.start() + AT);
+			long before = 0;
+			for (int s = 0; s < AT / 1000; s++) {
+				before += totals[s];
+			}
+			long after = 0;
+			for (int s = (int) (AT / 1000); s < totals.length; s++) {
+				after += totals[s];
+			}
+			// after the restart, at most what was left (the bound less what the old fleet took)
+			double left = this.capacity + this.rate * (double) this.seconds - before;
+			long last = 0;
+			for (int s = totals.length - 5; s < totals.length; s++) {
+				last += totals[s];
+			}
+			return List.of(
+					new Check("fleet down (kill until the new instances start)",
+							String.format(Locale.ROOT, "%.1f s", down / 1000.0), "report", true),
+					new Check("admitted before the kill / after it",
+							before + " / " + after, "after <= " + (long) (1.01 * left), after <= 1.01 * left),
+					new Check("admitted per second, last 5 s", String.format(Locale.ROOT, "%.1f", last / 5.0),
+							">= " + (long) (0.9 * this.rate), last / 5.0 >= 0.9 * this.rate));
+		}
+
+	}
+
 	int killedNode;
+
+	volatile long restartedAt;
 
 	volatile long killed;
 
