@@ -129,6 +129,7 @@ public final class DistributedHarness {
 					instance.awaitEnd(this.end + 60_000);
 				}
 			}
+			this.scenario.afterRun(this);
 			for (Instance instance : this.instances) {
 				instance.send("STOP");
 				instance.process.waitFor(30, TimeUnit.SECONDS);
@@ -197,6 +198,7 @@ public final class DistributedHarness {
 				"demand=" + this.scenario.demand, "policy=" + this.scenario.policy,
 				"partitions=" + PARTITIONS, "replication=" + Math.min(3, this.scenario.brokers),
 				"guarantee=" + this.scenario.guarantee));
+		command.addAll(this.scenario.options);
 		String extra = System.getProperty("harness.instance", "").trim();
 		if (!extra.isEmpty()) {
 			command.addAll(List.of(extra.split("\\s+"))); // backend settings to try, name=value
@@ -266,6 +268,11 @@ public final class DistributedHarness {
 		double bound = this.scenario.capacity + this.scenario.rate * (double) seconds;
 		double ratio = admitted / bound;
 		List<Check> checks = new ArrayList<>();
+		if (this.scenario instanceof TenantScenario) {
+			checks.addAll(this.scenario.extraChecks(this, totals)); // many keys: each tenant has its own bound
+			printChecks(checks);
+			return checks;
+		}
 		checks.add(new Check("admitted / (capacity + rate x T)",
 				String.format(Locale.ROOT, "%.4f (%d / %.0f)", ratio, admitted, bound),
 				String.format(Locale.ROOT, "[%.2f, %.2f]", this.scenario.minRatio, this.scenario.maxRatio),
@@ -292,13 +299,17 @@ public final class DistributedHarness {
 			checks.add(new Check("lease round trip p99 (worst instance)", p99 + " ms", "<= 50 ms", p99 <= 50));
 		}
 		checks.addAll(this.scenario.extraChecks(this, totals));
+		printChecks(checks);
+		return checks;
+	}
+
+	private void printChecks(List<Check> checks) {
 		System.out.println();
 		this.events.forEach((event) -> System.out.println("   " + event));
 		for (Check check : checks) {
 			System.out.printf("   %s: %s (target %s) %s%n", check.name, check.value, check.target,
 					check.passed ? "pass" : "FAIL");
 		}
-		return checks;
 	}
 
 	/** Seconds (from the start) in which a live instance admitted nothing while its health said UP. */
@@ -381,6 +392,13 @@ public final class DistributedHarness {
 
 		volatile long ready;
 
+		final Map<Integer, long[]> ranked = new java.util.concurrent.ConcurrentHashMap<>();
+
+		volatile long[] cold;
+
+		/** Registry keys, backend limiters, authority store entries, requests sent, heap bytes. */
+		volatile long[] stats;
+
 		volatile long first;
 
 		volatile long ended;
@@ -434,6 +452,11 @@ public final class DistributedHarness {
 				case "T" -> this.slots.put(Long.parseLong(line[1]),
 						new long[] { Long.parseLong(line[2]), Long.parseLong(line[3]) });
 				case "H" -> this.health.put(Long.parseLong(line[1]), new String[] { line[2], line[3] });
+				case "K" -> this.ranked.put(Integer.parseInt(line[1]),
+						new long[] { Long.parseLong(line[2]), Long.parseLong(line[3]) });
+				case "C" -> this.cold = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]) };
+				case "S" -> this.stats = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]),
+						Long.parseLong(line[3]), Long.parseLong(line[4]), Long.parseLong(line[5]) };
 				case "END" -> {
 					for (String part : line) {
 						if (part.startsWith("p50=")) {
@@ -562,6 +585,13 @@ public final class DistributedHarness {
 
 		final List<Fault> faults = new ArrayList<>();
 
+		/** More {@code name=value} arguments for every instance. */
+		final List<String> options = new ArrayList<>();
+
+		/** What to do once the instances have ended their run, before they are stopped. */
+		void afterRun(DistributedHarness harness) throws Exception {
+		}
+
 		List<Check> extraChecks(DistributedHarness harness, long[] totals) {
 			return List.of();
 		}
@@ -590,6 +620,8 @@ public final class DistributedHarness {
 				}
 			}
 			ALL.put("leader-kill", new LeaderKill());
+			ALL.put("tenants-uniform", new TenantScenario(20_000, 0, 2, 2_000));
+			ALL.put("tenants-zipf", new TenantScenario(100_000, 1.1, 3, 2_000));
 			ALL.put("restart", new Restart(false));
 			ALL.put("restart-with-broker", new Restart(true));
 		}
@@ -778,6 +810,184 @@ public final class DistributedHarness {
 							">= " + (long) (0.9 * this.rate), last / 5.0 >= 0.9 * this.rate));
 		}
 
+	}
+
+	/**
+	 * Per-tenant quotas shared by the fleet: one global per-key limiter, many tenants, uniform or Zipf
+	 * demand. Measures denials, Kafka records per decision, CPU while idle and keys kept after it.
+	 */
+	static final class TenantScenario extends Scenario {
+
+		static final int KEY_IDLE_SECONDS = 20;
+
+		final int tenants;
+
+		final double zipf;
+
+		long recordsAtStart = -1;
+
+		long recordsAtEnd;
+
+		final Map<String, Double> idleCpu = new LinkedHashMap<>();
+
+		TenantScenario(int tenants, double zipf, int instances, double demand) {
+			this.tenants = tenants;
+			this.zipf = zipf;
+			this.instances = instances;
+			this.demand = demand;
+			this.rate = 10;
+			this.capacity = 20;
+			this.seconds = 30;
+			this.options.addAll(List.of("tenants=" + tenants, "zipf=" + zipf, "key-idle-seconds=" + KEY_IDLE_SECONDS));
+			this.faults.add(new Fault(0, (harness) -> this.recordsAtStart = harness.records()));
+		}
+
+		@Override
+		void afterRun(DistributedHarness harness) throws Exception {
+			this.recordsAtEnd = harness.records();
+			harness.event("run ended; idle for the key idle timeout (" + KEY_IDLE_SECONDS + " s) and 5 s more");
+			Thread.sleep((KEY_IDLE_SECONDS + 5) * 1000L); // the idle time being measured, not a test
+			Map<String, Long> before = new LinkedHashMap<>();
+			for (Instance instance : harness.instances) {
+				before.put(instance.name, cpuNanos(instance.process));
+			}
+			long from = System.nanoTime();
+			Thread.sleep(10_000); // ten idle seconds of CPU time measured
+			double elapsed = System.nanoTime() - from;
+			for (Instance instance : harness.instances) {
+				this.idleCpu.put(instance.name, (cpuNanos(instance.process) - before.get(instance.name)) / elapsed);
+				instance.send("STATS");
+			}
+			long deadline = System.currentTimeMillis() + 30_000;
+			for (Instance instance : harness.instances) {
+				while (instance.stats == null && System.currentTimeMillis() < deadline) {
+					Thread.sleep(50); // waiting for a child process
+				}
+			}
+		}
+
+		private static long cpuNanos(Process process) {
+			return process.toHandle().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+		}
+
+		/** Fleet demand of a tenant rank, calls per second. */
+		double demandOf(int rank) {
+			double total = this.demand * this.instances;
+			if (this.zipf <= 0) {
+				return total / this.tenants;
+			}
+			double sum = 0;
+			for (int i = 1; i <= this.tenants; i++) {
+				sum += 1 / Math.pow(i, this.zipf);
+			}
+			return total / Math.pow(rank + 1, this.zipf) / sum;
+		}
+
+		@Override
+		List<Check> extraChecks(DistributedHarness harness, long[] totals) {
+			List<Check> checks = new ArrayList<>();
+			long admitted = 0;
+			long denied = 0;
+			long coldAdmitted = 0;
+			long coldDenied = 0;
+			Map<Integer, long[]> ranked = new java.util.TreeMap<>();
+			for (Instance instance : harness.instances) {
+				for (Map.Entry<Integer, long[]> entry : instance.ranked.entrySet()) {
+					long[] sum = ranked.computeIfAbsent(entry.getKey(), (rank) -> new long[2]);
+					sum[0] += entry.getValue()[0];
+					sum[1] += entry.getValue()[1];
+				}
+				if (instance.cold != null) {
+					coldAdmitted += instance.cold[0];
+					coldDenied += instance.cold[1];
+				}
+			}
+			admitted += coldAdmitted;
+			denied += coldDenied;
+			double bound = this.capacity + this.rate * (double) this.seconds;
+			double worstLow = Double.MAX_VALUE;
+			double worstHigh = 0;
+			int hot = 0;
+			for (Map.Entry<Integer, long[]> entry : ranked.entrySet()) {
+				long[] counts = entry.getValue();
+				admitted += counts[0];
+				denied += counts[1];
+				double demandOf = demandOf(entry.getKey());
+				if (demandOf > 1.5 * this.rate) {
+					hot++;
+					double ratio = counts[0] / bound;
+					worstLow = Math.min(worstLow, ratio);
+					worstHigh = Math.max(worstHigh, ratio);
+				}
+				else if (demandOf < 0.5 * this.rate) {
+					coldAdmitted += counts[0];
+					coldDenied += counts[1];
+				}
+			}
+			double deniedShare = denied / (double) Math.max(1, admitted + denied);
+			double coldShare = coldDenied / (double) Math.max(1, coldAdmitted + coldDenied);
+			long records = this.recordsAtEnd - this.recordsAtStart;
+			double perThousand = records * 1000.0 / Math.max(1, admitted + denied);
+			if (this.zipf <= 0) {
+				checks.add(new Check("calls denied (every tenant under its limit)",
+						String.format(Locale.ROOT, "%.2f%% (%d of %d)", 100 * deniedShare, denied, admitted + denied),
+						"<= 1%", deniedShare <= 0.01));
+			}
+			else {
+				checks.add(new Check("hot tenants (over 1.5 x their limit): admitted / (capacity + rate x T)",
+						(hot == 0) ? "none" : String.format(Locale.ROOT, "%d tenants, %.3f to %.3f", hot, worstLow, worstHigh),
+						"[0.95, 1.01]", hot > 0 && worstLow >= 0.95 && worstHigh <= 1.01));
+				checks.add(new Check("cold tenants (under half their limit) denied",
+						String.format(Locale.ROOT, "%.2f%% (%d of %d)", 100 * coldShare, coldDenied, coldAdmitted + coldDenied),
+						"<= 1%", coldShare <= 0.01));
+			}
+			checks.add(new Check("Kafka records per 1,000 decisions (all backend topics)",
+					String.format(Locale.ROOT, "%.1f (%d records)", perThousand, records), "<= 10", perThousand <= 10));
+			double worstCpu = this.idleCpu.values().stream().mapToDouble(Double::doubleValue).max().orElse(-1);
+			checks.add(new Check("CPU while idle (worst instance, share of one core)",
+					String.format(Locale.ROOT, "%.1f%% %s", 100 * worstCpu, this.idleCpu), "<= 5%",
+					worstCpu >= 0 && worstCpu <= 0.05));
+			long keys = 0;
+			long limiters = 0;
+			long store = 0;
+			long heap = 0;
+			for (Instance instance : harness.instances) {
+				long[] stats = instance.stats;
+				if (stats != null) {
+					keys = Math.max(keys, stats[0]);
+					limiters = Math.max(limiters, stats[1]);
+					store += Math.max(0, stats[2]);
+					heap = Math.max(heap, stats[4]);
+				}
+			}
+			long live = Math.max(Math.max(keys, limiters), store);
+			checks.add(new Check("live keys after idle (registry, backend, authority store)",
+					keys + ", " + limiters + ", " + store, "<= " + this.tenants / 100, live <= this.tenants / 100));
+			checks.add(new Check("heap used after idle, worst instance",
+					String.format(Locale.ROOT, "%.1f MB", heap / 1e6), "report", true));
+			return checks;
+		}
+
+	}
+
+	/** Records on every topic of the harness's cluster (end offsets summed), internal topics aside. */
+	long records() throws Exception {
+		try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
+			List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
+			Map<String, TopicDescription> topics = admin
+				.describeTopics(admin.listTopics().names().get().stream().filter((name) -> !name.startsWith("__")).toList())
+				.allTopicNames()
+				.get();
+			topics.forEach((name, description) -> description.partitions()
+				.forEach((partition) -> partitions.add(new org.apache.kafka.common.TopicPartition(name, partition.partition()))));
+			Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+			partitions.forEach((partition) -> latest.put(partition, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+			long sum = 0;
+			for (var info : admin.listOffsets(latest).all().get().values()) {
+				sum += info.offset();
+			}
+			return sum;
+		}
 	}
 
 	int killedNode;

@@ -65,6 +65,10 @@ public final class HarnessInstance {
 		millis(options, "lease-ttl").ifPresent(config::leaseTtl);
 		millis(options, "request-timeout").ifPresent(config::requestTimeout);
 		KafkaRateLimiterBackend backend = KafkaRateLimiterBackend.start(config.build());
+		if (options.containsKey("tenants")) {
+			Tenants.run(backend, options, out);
+			return;
+		}
 		long rate = Long.parseLong(options.get("rate"));
 		long capacity = Long.parseLong(options.getOrDefault("capacity", options.get("rate")));
 		RateLimiter limiter = backend.create(options.get("key"), null,

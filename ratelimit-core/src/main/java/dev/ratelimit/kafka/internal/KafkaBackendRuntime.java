@@ -554,6 +554,27 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		return owned;
 	}
 
+	/** The limiters this runtime keeps (and its keeper walks). */
+	public int limiterCount() {
+		return this.limiters.size();
+	}
+
+	/** The keys whose state the authority keeps in this instance's tasks, or -1 when it cannot tell. */
+	public long authorityKeys() {
+		if (this.streams == null || this.streams.state() != KafkaStreams.State.RUNNING) {
+			return -1;
+		}
+		try {
+			return this.streams
+				.store(org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(AuthorityTopology.STORE,
+						org.apache.kafka.streams.state.QueryableStoreTypes.<String, byte[]>keyValueStore()))
+				.approximateNumEntries();
+		}
+		catch (org.apache.kafka.streams.errors.InvalidStateStoreException ex) {
+			return -1;
+		}
+	}
+
 	public KafkaStreams.State authorityState() {
 		return (this.streams != null) ? this.streams.state() : null;
 	}
