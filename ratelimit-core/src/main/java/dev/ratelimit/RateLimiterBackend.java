@@ -24,4 +24,13 @@ public interface RateLimiterBackend {
 	 */
 	RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener);
 
+	/**
+	 * Called when a registry forgets a per-key limiter this backend created (its key was idle and at
+	 * rest, {@link RateLimiter#snapshot()} full): a backend that keeps limiters of its own can forget
+	 * it too. The registry creates a new one if the key comes back. Does nothing by default.
+	 * @param limiter the limiter no longer used
+	 */
+	default void release(RateLimiter limiter) {
+	}
+
 }

@@ -246,7 +246,8 @@ public final class RateLimiterRegistry {
 		if (keys == null) {
 			KeyPolicy policy = definition(name).keys(); // fails early for an unknown name
 			keys = this.keyed.computeIfAbsent(name, (n) -> new KeyedLimiters(policy.maxKeys(),
-					policy.idleTimeout().toNanos(), this.ticker, (k) -> create(n, k)));
+					policy.idleTimeout().toNanos(), this.ticker, this.scheduler, (k) -> create(n, k),
+					(limiter) -> released(n, limiter)));
 		}
 		return keys.get(key);
 	}
@@ -344,6 +345,14 @@ public final class RateLimiterRegistry {
 			evicted += keys.evictIdle();
 		}
 		return evicted;
+	}
+
+	/** A per-key limiter evicted at rest: its backend may forget it too. */
+	private void released(String name, RateLimiter limiter) {
+		Definition definition = definition(name);
+		if (definition.backend() != null) {
+			definition.backend().release(limiter);
+		}
 	}
 
 	private Definition definition(String name) {

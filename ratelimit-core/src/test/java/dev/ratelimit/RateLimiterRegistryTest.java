@@ -80,6 +80,7 @@ class RateLimiterRegistryTest {
 		int overflowed = 0;
 		for (int i = 0; i < 1_000_000; i++) {
 			RateLimiter limiter = registry.limiter("api", "key-" + i);
+			limiter.tryAcquire(); // drained: capacity 1, and the clock hardly moves
 			if (limiter.name().equals("api[(overflow)]")) {
 				overflowed++;
 			}
@@ -88,8 +89,22 @@ class RateLimiterRegistryTest {
 			}
 		}
 		assertThat(registry.keyCount("api")).isLessThanOrEqualTo(1_000);
-		// nothing was idle for the default 10 minutes: every key past the bound shares the overflow limiter
+		// no key was at rest: every key past the bound shares the overflow limiter
 		assertThat(overflowed).isEqualTo(1_000_000 - 1_000);
+	}
+
+	@Test
+	void aFloodOfKeysAtRestNeverPushesANewKeyIntoTheOverflow() {
+		RateLimiterRegistry registry = registry().maxKeys(1_000).build().define("api", RateLimit.perSecond(1));
+		int overflowed = 0;
+		for (int i = 0; i < 1_000_000; i++) {
+			RateLimiter limiter = registry.limiter("api", "key-" + i); // looked up, not used: at rest
+			if (limiter.name().equals("api[(overflow)]")) {
+				overflowed++;
+			}
+		}
+		assertThat(registry.keyCount("api")).isLessThanOrEqualTo(1_000);
+		assertThat(overflowed).isZero();
 	}
 
 	@Test
@@ -106,6 +121,26 @@ class RateLimiterRegistryTest {
 	}
 
 	@Test
+	void atTheBoundANewKeyTakesTheSlotOfTheLeastRecentlyUsedKeyAtRest() {
+		RateLimiterRegistry registry = registry().maxKeys(3).keyIdleTimeout(Duration.ofHours(1)).build()
+			.define("api", RateLimit.perSecond(10));
+		registry.limiter("api", "oldest").tryAcquire();
+		this.clock.advance(Duration.ofMinutes(10));
+		RateLimiter busy = registry.limiter("api", "busy");
+		for (int i = 0; i < 10; i++) {
+			busy.tryAcquire(); // drained: not at rest, so never evicted
+		}
+		this.clock.advance(Duration.ofMinutes(10));
+		registry.limiter("api", "recent").tryAcquire();
+		this.clock.advance(Duration.ofSeconds(1)); // every key but "busy" back at full capacity, none idle
+		RateLimiter fresh = registry.limiter("api", "new");
+		assertThat(fresh.name()).isEqualTo("api[new]"); // its own limit, not the overflow bucket
+		assertThat(registry.keyCount("api")).isEqualTo(3);
+		assertThat(registry.keys("api", 0, 10)).extracting(java.util.Map.Entry::getKey)
+			.containsExactlyInAnyOrder("busy", "recent", "new");
+	}
+
+	@Test
 	void aKeyIsNotEvictedWhileItsLimiterStillRemembersUse() {
 		// a daily quota: idle for an hour, but evicting it would hand the key a fresh quota
 		RateLimiterRegistry registry = registry().maxKeys(1).keyIdleTimeout(Duration.ofMinutes(1)).build()
@@ -116,7 +151,48 @@ class RateLimiterRegistryTest {
 		assertThat(registry.evictIdleKeys()).isZero();
 		assertThat(registry.limiter("daily", "t")).isSameAs(tenant);
 		this.clock.advance(Duration.ofDays(1));
-		assertThat(registry.evictIdleKeys()).isEqualTo(1);
+		// the registry's own sweep (every half idle timeout) found it idle and full again
+		assertThat(registry.keyCount("daily")).isZero();
+	}
+
+	@Test
+	void idleKeysAtRestAreForgottenWithoutCallsAndTheirBackendIsTold() {
+		List<RateLimiter> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+		RateLimiterBackend backend = new RateLimiterBackend() {
+
+			@Override
+			public String id() {
+				return "test";
+			}
+
+			@Override
+			public RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener) {
+				return dev.ratelimit.internal.Limiters.create(name, limit, RateLimiterRegistryTest.this.clock,
+						RateLimiterRegistryTest.this.clock, listener);
+			}
+
+			@Override
+			public void release(RateLimiter limiter) {
+				released.add(limiter);
+			}
+
+		};
+		RateLimiterRegistry registry = registry().keyIdleTimeout(Duration.ofMinutes(1)).build()
+			.define("api", RateLimit.perSecond(1), backend);
+		RateLimiter quiet = registry.limiter("api", "quiet");
+		quiet.tryAcquire();
+		RateLimiter busy = registry.limiter("api", "busy");
+		for (int second = 0; second < 90; second++) {
+			busy.tryAcquire();
+			registry.limiter("api", "busy");
+			this.clock.advance(Duration.ofSeconds(1));
+		}
+		// no call to the registry for "quiet" since; its sweep ran on the scheduler
+		assertThat(registry.keyCount("api")).isOne();
+		assertThat(released).containsExactly(quiet);
+		this.clock.advance(Duration.ofMinutes(2));
+		assertThat(registry.keyCount("api")).isZero();
+		assertThat(released).containsExactly(quiet, busy);
 	}
 
 	@Test

@@ -6,9 +6,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import dev.ratelimit.RateLimiter;
+import dev.ratelimit.Scheduler;
 import dev.ratelimit.Ticker;
 
 /**
@@ -16,9 +18,11 @@ import dev.ratelimit.Ticker;
  *
  * <p>A slot is reserved (by CAS on a counter) before a key is inserted, so the map never holds
  * more than {@code maxKeys} entries, even under a concurrent flood. At the bound, one thread
- * sweeps for keys that are idle and back at full capacity and evicts them; if none can go, the
- * next sweep waits an eighth of the idle timeout, so a flood costs no scan per call, and new keys
- * share the overflow limiter meanwhile.
+ * sweeps: it evicts the keys that are idle and back at full capacity, and if there are none, the
+ * least recently used keys at full capacity (a full bucket is what a new limiter starts with, so
+ * forgetting one loses nothing), a sixteenth of the bound at a time. If no key is at rest, the next
+ * sweep waits an eighth of the idle timeout, so a flood costs no scan per call, and new keys share
+ * the overflow limiter meanwhile: only keys that are all busy push new ones into it.
  */
 public final class KeyedLimiters {
 
@@ -44,11 +48,45 @@ public final class KeyedLimiters {
 	private volatile long nextSweepAt;
 
 	public KeyedLimiters(int maxKeys, long idleNanos, Ticker ticker, Function<String, RateLimiter> factory) {
+		this(maxKeys, idleNanos, ticker, null, factory, (limiter) -> {
+		});
+	}
+
+	/**
+	 * Keyed limiters that also sweep on their own: every half idle timeout while any key is live, a
+	 * task on {@code scheduler} evicts the idle keys at rest, so an application gone quiet keeps no
+	 * limiter. Each evicted limiter is handed to {@code released} (its backend may forget it too).
+	 */
+	public KeyedLimiters(int maxKeys, long idleNanos, Ticker ticker, Scheduler scheduler,
+			Function<String, RateLimiter> factory, Consumer<RateLimiter> released) {
 		this.maxKeys = maxKeys;
 		this.idleNanos = idleNanos;
 		this.ticker = ticker;
+		this.scheduler = scheduler;
 		this.factory = factory;
+		this.released = released;
 		this.nextSweepAt = ticker.read();
+	}
+
+	private final Scheduler scheduler;
+
+	private final Consumer<RateLimiter> released;
+
+	private final AtomicBoolean sweepScheduled = new AtomicBoolean();
+
+	/** Schedules the next periodic sweep, unless one is scheduled or there is no scheduler. */
+	private void scheduleSweep() {
+		if (this.scheduler != null && !this.sweepScheduled.get() && this.sweepScheduled.compareAndSet(false, true)) {
+			this.scheduler.schedule(this::periodicSweep, Math.max(this.idleNanos / 2, 1_000_000L));
+		}
+	}
+
+	private void periodicSweep() {
+		this.sweepScheduled.set(false);
+		evictIdle();
+		if (!this.entries.isEmpty()) {
+			scheduleSweep();
+		}
 	}
 
 	private static final class Entry {
@@ -85,6 +123,7 @@ public final class KeyedLimiters {
 			touch(raced, now);
 			return raced.limiter;
 		}
+		scheduleSweep();
 		return created.limiter;
 	}
 
@@ -120,6 +159,9 @@ public final class KeyedLimiters {
 		}
 		try {
 			int evicted = evictIdle(now);
+			if (evicted == 0) {
+				evicted = evictLeastRecentlyUsedAtRest(Math.max(1, this.maxKeys / 16));
+			}
 			this.nextSweepAt = (evicted > 0) ? now : now + Math.max(this.idleNanos / 8, 1_000_000L);
 		}
 		finally {
@@ -139,6 +181,7 @@ public final class KeyedLimiters {
 					&& this.entries.remove(mapping.getKey(), entry)) {
 				this.slots.decrementAndGet();
 				evicted++;
+				this.released.accept(entry.limiter);
 			}
 		}
 		return evicted;
@@ -149,6 +192,29 @@ public final class KeyedLimiters {
 			return local.isAtRest();
 		}
 		return limiter.snapshot().available() >= limiter.snapshot().capacity();
+	}
+
+	/** Evicts up to {@code count} keys at full capacity, least recently used first, idle or not. */
+	private int evictLeastRecentlyUsedAtRest(int count) {
+		List<Map.Entry<String, Entry>> atRest = new ArrayList<>();
+		for (Map.Entry<String, Entry> mapping : this.entries.entrySet()) {
+			if (atRest(mapping.getValue().limiter)) {
+				atRest.add(mapping);
+			}
+		}
+		atRest.sort(java.util.Comparator.comparingLong((Map.Entry<String, Entry> mapping) -> mapping.getValue().lastAccess));
+		int evicted = 0;
+		for (Map.Entry<String, Entry> mapping : atRest) {
+			if (evicted == count) {
+				break;
+			}
+			if (atRest(mapping.getValue().limiter) && this.entries.remove(mapping.getKey(), mapping.getValue())) {
+				this.slots.decrementAndGet();
+				evicted++;
+				this.released.accept(mapping.getValue().limiter);
+			}
+		}
+		return evicted;
 	}
 
 	public int size() {

@@ -126,7 +126,8 @@ class RateLimiterMetricsTests {
 		first.tryAcquire();
 		assertThat(gauge(RateLimiterMetrics.AVAILABLE, "name", "tenant", "key", "a")).isZero();
 		this.clock.advance(Duration.ofMinutes(2)); // refilled, then idle past the key timeout
-		assertThat(registry.evictIdleKeys()).isOne();
+		registry.evictIdleKeys(); // the registry's own sweep may have been first
+		assertThat(registry.keyCount("tenant")).isZero();
 		RateLimiter second = registry.limiter("tenant", "a");
 		assertThat(second).isNotSameAs(first);
 		second.updateRate(Rate.perSecond(5));
