@@ -51,6 +51,8 @@ public final class KafkaBackendConfig {
 
 	private final Duration idleReturn;
 
+	private final Duration reportInterval;
+
 	private final DegradedPolicy degradedPolicy;
 
 	private final String processingGuarantee;
@@ -79,6 +81,7 @@ public final class KafkaBackendConfig {
 		this.requestTimeout = builder.requestTimeout;
 		this.keeperInterval = builder.keeperInterval;
 		this.idleReturn = builder.idleReturn;
+		this.reportInterval = builder.reportInterval;
 		this.degradedPolicy = builder.degradedPolicy;
 		this.processingGuarantee = builder.processingGuarantee;
 		this.commitInterval = builder.commitInterval;
@@ -225,6 +228,15 @@ public final class KafkaBackendConfig {
 	 */
 	public Duration idleReturn() {
 		return this.idleReturn;
+	}
+
+	/**
+	 * Returns how often an instance reports the permits its per-key limiters admitted in the cold
+	 * regime: one record per request partition with any, per interval.
+	 * @return the report interval
+	 */
+	public Duration reportInterval() {
+		return this.reportInterval;
 	}
 
 
@@ -374,6 +386,8 @@ public final class KafkaBackendConfig {
 		private Duration keeperInterval = Duration.ofMillis(5);
 
 		private Duration idleReturn = Duration.ofSeconds(10);
+
+		private Duration reportInterval = Duration.ofSeconds(1);
 
 		private DegradedPolicy degradedPolicy = DegradedPolicy.LOCAL_SHARE;
 
@@ -542,6 +556,18 @@ public final class KafkaBackendConfig {
 		 */
 		public Builder idleReturn(Duration idleReturn) {
 			this.idleReturn = positive("idleReturn", idleReturn);
+			return this;
+		}
+
+		/**
+		 * Sets how often the permits per-key limiters admit in the cold regime are reported (1 s
+		 * unless set): longer means fewer records (one per request partition with any, per
+		 * instance, per interval) and a later notice when a key's bucket runs low.
+		 * @param reportInterval positive
+		 * @return this builder
+		 */
+		public Builder reportInterval(Duration reportInterval) {
+			this.reportInterval = positive("reportInterval", reportInterval);
 			return this;
 		}
 

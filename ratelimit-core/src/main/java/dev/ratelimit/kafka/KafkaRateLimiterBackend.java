@@ -19,6 +19,11 @@ import dev.ratelimit.kafka.internal.KafkaBackendRuntime;
  * construction. Every instance runs the authority by default, so there is nothing else to
  * operate. Only token buckets with one bandwidth can be shared.
  *
+ * <p>Per-key limiters (tenants, users) start cold: each instance admits a new key from its part of
+ * the key's bucket at once and reports afterwards, in one record per partition per report
+ * interval for all keys; a key near its limit leases like a named limiter. Nothing is kept, here
+ * or at the authority, for a key at rest.
+ *
  * <pre>{@code
  * KafkaRateLimiterBackend kafka = KafkaRateLimiterBackend.start(KafkaBackendConfig.builder("localhost:9092")
  *         .clusterId("checkout").build());
@@ -61,7 +66,18 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	 */
 	@Override
 	public RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener) {
-		return this.runtime.create(name, limit, listener);
+		return this.runtime.create(name, key != null, limit, listener);
+	}
+
+	/**
+	 * Forgets a per-key limiter whose key its registry evicted at rest: nothing is kept for a key at
+	 * rest, here or at the authority.
+	 */
+	@Override
+	public void release(RateLimiter limiter) {
+		if (limiter instanceof dev.ratelimit.kafka.internal.KafkaRateLimiter kafka) {
+			this.runtime.release(kafka);
+		}
 	}
 
 	/**

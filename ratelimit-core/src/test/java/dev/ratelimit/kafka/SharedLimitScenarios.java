@@ -14,6 +14,7 @@ import dev.ratelimit.RateLimiterListener;
 import dev.ratelimit.kafka.KafkaTestSupport.Load;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * One limit shared by three instances, each with its own Kafka clients and Kafka Streams
@@ -134,33 +135,60 @@ abstract class SharedLimitScenarios {
 	}
 
 	/**
-	 * A key this instance has never used holds no lease: a call that may not wait is denied, with a
-	 * retry time of about a round trip, while a call that may wait (blocking or asynchronous) gets
-	 * the first grant and is permitted. This is what a {@code wait-timeout} buys per-key global limits
-	 * whose keys come and go (tenants, users).
+	 * A key this instance has never used starts in the cold regime: its first calls are admitted at
+	 * once from a local allowance (its part of the bucket, here the whole capacity: one instance),
+	 * without waiting on Kafka; once the allowance is spent the key leases, and a call that may wait
+	 * gets the first grant.
 	 */
 	@Test
-	void aNewKeysFirstCallThatMayWaitIsServedByTheFirstGrant() throws Exception {
+	void aNewKeysFirstCallsArePermittedFromItsColdAllowance() throws Exception {
 		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
 			.config(bootstrap(), "first-call", "instance-0")
 			.build());
 		this.backends.add(instance);
 		KafkaTestSupport.awaitAuthorities(this.backends);
-		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(10)).capacity(10).build();
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(1)).capacity(10).build();
 
-		RateLimiter failFast = instance.create("tenants[tenant-1]", "tenant-1", limit, RateLimiterListener.NONE);
-		dev.ratelimit.Decision denied = failFast.decide(1);
-		assertThat(denied.permitted()).isFalse();
-		assertThat(denied.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(2));
+		RateLimiter tenant = instance.create("tenants[tenant-1]", "tenant-1", limit, RateLimiterListener.NONE);
+		assertThat(tenant.snapshot().details()).containsEntry("regime", "cold");
+		int admitted = 0;
+		for (int i = 0; i < 10; i++) {
+			admitted += tenant.tryAcquire() ? 1 : 0; // faster than any round trip
+		}
+		assertThat(admitted).isEqualTo(10);
+		assertThat(tenant.tryAcquire()).isFalse(); // the bucket is spent: no more than its capacity
+		assertThat(tenant.snapshot().details()).containsEntry("regime", "leased");
+		assertThat(tenant.acquire(1, Duration.ofSeconds(10))).isTrue(); // the refill, through a lease
 
-		RateLimiter blocking = instance.create("tenants[tenant-2]", "tenant-2", limit, RateLimiterListener.NONE);
-		assertThat(blocking.acquire(1, Duration.ofSeconds(10))).isTrue();
-
-		RateLimiter async = instance.create("tenants[tenant-3]", "tenant-3", limit, RateLimiterListener.NONE);
+		RateLimiter async = instance.create("tenants[tenant-2]", "tenant-2", limit, RateLimiterListener.NONE);
 		assertThat(async.acquireAsync(1, Duration.ofSeconds(10)).get(30, java.util.concurrent.TimeUnit.SECONDS))
 			.isTrue();
-		System.out.printf("first call: denied with retry after %d us without waiting; permitted when waiting%n",
-				denied.retryAfter().toNanos() / 1000);
+	}
+
+	/**
+	 * Cold keys cost no record per call: what an instance admits from its allowances goes to the
+	 * authority in one report per request partition per second, and the authority keeps no state
+	 * for a key once its bucket is full again.
+	 */
+	@Test
+	void coldKeysAreReportedInBatchesAndForgottenWhenFull() {
+		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
+			.config(bootstrap(), "cold-keys", "instance-0")
+			.build());
+		this.backends.add(instance);
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build();
+		long requestsBefore = instance.runtime().requestsSent();
+		for (int key = 0; key < 1_000; key++) {
+			RateLimiter tenant = instance.create("tenants[t" + key + "]", "t" + key, limit, RateLimiterListener.NONE);
+			assertThat(tenant.tryAcquire()).isTrue();
+		}
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> ((Number) instance.metrics().get("reportsSent")).longValue() > 0
+					&& instance.runtime().authorityKeys() == 0);
+		// a report per partition and second at most, and no lease request: one record for many keys
+		assertThat(((Number) instance.metrics().get("reportsSent")).longValue()).isLessThanOrEqualTo(12 * 3);
+		assertThat(instance.runtime().requestsSent() - requestsBefore).isLessThan(100); // probes only
 	}
 
 	/**

@@ -124,6 +124,57 @@ public final class AuthorityLogic {
 		}
 	}
 
+	/**
+	 * Debits permits an instance admitted locally for a cold key (a {@link Messages.Report} entry),
+	 * as of when they began to be spent; the bucket may go into debt. A missing state is a full
+	 * bucket with the reported limit.
+	 */
+	public static BucketState report(BucketState stored, Messages.Report.Entry entry, long clockMillis) {
+		BucketState state = (stored != null) ? stored : BucketState.create(entry.spec(), clockMillis);
+		long nowMillis = Math.max(clockMillis, state.clockMillis);
+		state.clockMillis = nowMillis;
+		configure(state, entry.spec(), nowMillis);
+		long over = Math.min(entry.spentOverMillis(), MAX_SPENT_OVER_MILLIS);
+		state.takeSpentSince(entry.spent(), Math.max(state.originMillis, nowMillis - over));
+		return state;
+	}
+
+	/**
+	 * Whether a bucket holds less than half its capacity: its key leaves the cold regime (local
+	 * allowances reported afterwards) for leases, which never grant more than the bucket holds.
+	 */
+	public static boolean isLow(BucketState state, long nowMillis) {
+		return state.available(Math.max(nowMillis, state.clockMillis)) * 2 < state.inForce.capacity();
+	}
+
+	/**
+	 * Whether a bucket is at rest: full, its limit the configured one, and no instance holding a
+	 * lease or having asked within a lease lifetime. Such a state equals a missing one, so it is
+	 * deleted (a tombstone in the changelog): the store holds only the keys in use.
+	 */
+	public static boolean isAtRest(BucketState state, long nowMillis, long leaseTtlMillis) {
+		long now = Math.max(nowMillis, state.clockMillis);
+		if (state.overridden || state.available(now) < state.inForce.capacity()) {
+			return false;
+		}
+		for (Instance instance : state.instances.values()) {
+			if (instance.expiryMillis > now || instance.lastSeenMillis > now - leaseTtlMillis) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/**
+	 * Tells an instance that a key it admits from a local allowance ran low: a grant with sequence 0,
+	 * nothing granted, which moves the key to leases on that instance.
+	 */
+	public static Grant notice(String key, BucketState state, String instance, long limiterIncarnation,
+			long leaseTtlMillis, long nowMillis) {
+		return new Grant(key, instance, limiterIncarnation, 0, 0, leaseTtlMillis, state.inForce, state.version, 0,
+				state.instances.size(), Math.max(0, state.available(Math.max(nowMillis, state.clockMillis))), 0);
+	}
+
 	/** The answer to a health probe: nothing granted, no bucket touched. */
 	static Grant probe(String key, Request request, long leaseTtlMillis) {
 		return new Grant(key, request.instance(), request.incarnation(), request.seq(), 0, leaseTtlMillis,
@@ -132,13 +183,7 @@ public final class AuthorityLogic {
 
 	private static Result lease(String key, BucketState state, Instance instance, Request request, long nowMillis,
 			long leaseTtlMillis) {
-		if (!request.spec().equals(state.configured)) {
-			// a redeployed instance brings a new configured limit; a runtime update still wins
-			state.configured = request.spec();
-			if (!state.overridden) {
-				state.rebase(request.spec(), nowMillis);
-			}
-		}
+		configure(state, request.spec(), nowMillis);
 		instance.outstanding = unexpired(instance, nowMillis);
 		debitSpentLocally(state, instance, request, nowMillis);
 		long returned = Math.min(request.returned(), instance.outstanding);
@@ -174,6 +219,16 @@ public final class AuthorityLogic {
 		}
 		instance.lastGranted = granted;
 		return new Result(state, grant(key, state, instance, granted, request, leaseTtlMillis, nowMillis));
+	}
+
+	private static void configure(BucketState state, Messages.Spec spec, long nowMillis) {
+		if (!spec.equals(state.configured)) {
+			// a redeployed instance brings a new configured limit; a runtime update still wins
+			state.configured = spec;
+			if (!state.overridden) {
+				state.rebase(spec, nowMillis);
+			}
+		}
 	}
 
 	/** What an instance holds that it may still spend: an expired lease is forfeit. */

@@ -1,12 +1,22 @@
 package dev.ratelimit.kafka.internal;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+
+import org.apache.kafka.common.config.TopicConfig;
 
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -25,17 +35,31 @@ public final class AuthorityTopology {
 
 	static final String STORE = "buckets";
 
+	static final Duration SWEEP_INTERVAL = Duration.ofSeconds(2);
+
 	private static final System.Logger logger = System.getLogger(AuthorityTopology.class.getName());
 
 	private AuthorityTopology() {
 	}
 
 	public static Topology build(String requestTopic, String grantTopic, long leaseTtlMillis, LongAdder malformed) {
+		return build(requestTopic, grantTopic, leaseTtlMillis, malformed, new java.util.concurrent.ConcurrentHashMap<>());
+	}
+
+	/**
+	 * The topology; {@code coldKeys} receives, per task, how many cold keys' buckets it keeps in
+	 * memory (refreshed at each sweep).
+	 */
+	public static Topology build(String requestTopic, String grantTopic, long leaseTtlMillis, LongAdder malformed,
+			Map<String, Integer> coldKeys) {
+		// states of keys at rest are deleted: compact the tombstones away within minutes, not days
 		StoreBuilder<KeyValueStore<String, byte[]>> store = Stores
-			.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray());
+			.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray())
+			.withLoggingEnabled(Map.of(TopicConfig.SEGMENT_MS_CONFIG, "600000",
+					TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.1", TopicConfig.DELETE_RETENTION_MS_CONFIG, "600000"));
 		Topology topology = new Topology();
 		topology.addSource("requests", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), requestTopic);
-		topology.addProcessor("authority", () -> new AuthorityProcessor(leaseTtlMillis, malformed), "requests");
+		topology.addProcessor("authority", () -> new AuthorityProcessor(leaseTtlMillis, malformed, coldKeys), "requests");
 		topology.addStateStore(store, "authority");
 		topology.addSink("grants", grantTopic, Serdes.String().serializer(), Serdes.ByteArray().serializer(),
 				"authority");
@@ -55,9 +79,30 @@ public final class AuthorityTopology {
 
 		private boolean loggedMalformed;
 
-		AuthorityProcessor(long leaseTtlMillis, LongAdder malformed) {
+		/**
+		 * Buckets of cold keys that are not full, kept in memory only: a cold key's state is written to
+		 * the store (and its changelog) once it runs low or is leased, so keys far below their limit cost
+		 * no record. Lost when the partition moves: a new owner sees those buckets full again, which
+		 * over-admits at most half a capacity per cold key per move.
+		 */
+		private final Map<String, BucketState> cold = new HashMap<>();
+
+		/** The latest record time this task has seen (the broker's clock), and when (local nanos). */
+		private long clockMillis;
+
+		private long clockAtNanos;
+
+		private final Map<String, Integer> coldKeys;
+
+		AuthorityProcessor(long leaseTtlMillis, LongAdder malformed, Map<String, Integer> coldKeys) {
 			this.leaseTtlMillis = leaseTtlMillis;
 			this.malformed = malformed;
+			this.coldKeys = coldKeys;
+		}
+
+		@Override
+		public void close() {
+			this.coldKeys.remove(this.context.taskId().toString());
 		}
 
 		@Override
@@ -65,6 +110,42 @@ public final class AuthorityTopology {
 			this.context = context;
 			this.store = context.getStateStore(STORE);
 			AuthorityLogic.warmUp();
+			context.schedule(SWEEP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, (timestamp) -> sweep());
+		}
+
+		/** The broker's time now, as far as this task can tell: its latest record's, plus elapsed time. */
+		private long now() {
+			return (this.clockMillis == 0) ? 0 : this.clockMillis + (System.nanoTime() - this.clockAtNanos) / 1_000_000L;
+		}
+
+		/** Forgets the buckets at rest: full cold buckets, and stored states equal to a missing one. */
+		void sweep() {
+			long now = now();
+			if (now == 0) {
+				return;
+			}
+			this.cold.values().removeIf((state) -> state.available(Math.max(now, state.clockMillis)) >= state.inForce.capacity());
+			List<String> atRest = new ArrayList<>();
+			try (KeyValueIterator<String, byte[]> all = this.store.all()) {
+				while (all.hasNext()) {
+					KeyValue<String, byte[]> entry = all.next();
+					try {
+						if (AuthorityLogic.isAtRest(BucketState.decode(entry.value), now, this.leaseTtlMillis)) {
+							atRest.add(entry.key);
+						}
+					}
+					catch (RuntimeException ex) {
+						skip(ex); // a corrupt state is kept: a request for its key replaces it
+					}
+				}
+			}
+			atRest.forEach(this.store::delete);
+			this.coldKeys.put(this.context.taskId().toString(), this.cold.size());
+		}
+
+		/** The states of cold keys kept in memory (not full, not yet low). */
+		int coldKeys() {
+			return this.cold.size();
 		}
 
 		@Override
@@ -73,6 +154,14 @@ public final class AuthorityTopology {
 			// the broker's append time (the request topic has message.timestamp.type=LogAppendTime): one
 			// clock for every owner of the partition, whatever the clocks of the application nodes
 			long now = record.timestamp();
+			if (now > this.clockMillis) {
+				this.clockMillis = now;
+				this.clockAtNanos = System.nanoTime();
+			}
+			if (Messages.Report.typeOf(record.value()) == Messages.REPORT) {
+				report(record.value(), now);
+				return;
+			}
 			byte[] state = null;
 			byte[] grant;
 			String instance;
@@ -87,7 +176,7 @@ public final class AuthorityTopology {
 				}
 				else {
 					byte[] bytes = this.store.get(key);
-					BucketState stored = (bytes != null) ? BucketState.decode(bytes) : null;
+					BucketState stored = (bytes != null) ? BucketState.decode(bytes) : this.cold.get(key);
 					AuthorityLogic.Result result = AuthorityLogic.handle(key, stored, request, now, this.leaseTtlMillis);
 					state = result.state().encode();
 					grant = result.grant().encode();
@@ -100,8 +189,47 @@ public final class AuthorityTopology {
 			}
 			if (state != null) {
 				this.store.put(key, state);
+				this.cold.remove(key); // leased from now on: kept in the store
 			}
 			this.context.forward(new Record<>(instance, grant, this.context.currentSystemTimeMs()));
+		}
+
+		/**
+		 * Debits what an instance admitted locally for cold keys. A key whose bucket ran low moves to
+		 * the store, and the instance gets a notice for it, so it leases that key from now on.
+		 */
+		private void report(byte[] value, long now) {
+			Messages.Report report;
+			try {
+				report = Messages.Report.decode(value);
+			}
+			catch (RuntimeException ex) {
+				skip(ex);
+				return;
+			}
+			for (Messages.Report.Entry entry : report.entries()) {
+				try {
+					String key = entry.key();
+					byte[] bytes = this.store.get(key);
+					BucketState state = AuthorityLogic.report(
+							(bytes != null) ? BucketState.decode(bytes) : this.cold.get(key), entry, now);
+					if (bytes == null && !AuthorityLogic.isLow(state, now)) {
+						this.cold.put(key, state);
+						continue;
+					}
+					this.cold.remove(key);
+					this.store.put(key, state.encode());
+					if (AuthorityLogic.isLow(state, now)) {
+						Messages.Grant notice = AuthorityLogic.notice(key, state, report.instance(),
+								entry.limiterIncarnation(), this.leaseTtlMillis, now);
+						this.context.forward(new Record<>(report.instance(), notice.encode(),
+								this.context.currentSystemTimeMs()));
+					}
+				}
+				catch (RuntimeException ex) {
+					skip(ex); // one bad entry: the others of the report still count
+				}
+			}
 		}
 
 		private void skip(RuntimeException ex) {

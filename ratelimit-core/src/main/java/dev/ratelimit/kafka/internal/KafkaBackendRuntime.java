@@ -64,6 +64,26 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private final Map<String, KafkaRateLimiter> limiters = new ConcurrentHashMap<>();
 
+	/**
+	 * The limiters the keeper walks: named ones always, per-key ones while they lease (a cold key
+	 * needs no keeping, only reports), so the keeper's work follows the keys in use, not the keys known.
+	 */
+	private final java.util.Set<KafkaRateLimiter> active = ConcurrentHashMap.newKeySet();
+
+	/** Cold limiters with permits to report. */
+	private final java.util.Queue<KafkaRateLimiter> toReport = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+	private final AtomicLong limiterSerial = new AtomicLong();
+
+	/** The instances sharing the limits, as far as this one knows: the authority group, or grants. */
+	private volatile int fleet = 1;
+
+	private volatile int fleetFromGrants = 1;
+
+	private final LongAdder reportsSent = new LongAdder();
+
+	private final java.util.concurrent.ConcurrentHashMap<String, Integer> coldKeysByTask = new java.util.concurrent.ConcurrentHashMap<>();
+
 	private final LongAdder malformed = new LongAdder();
 
 	private final LongAdder requestsSent = new LongAdder();
@@ -210,7 +230,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		});
 		own.put(StreamsConfig.STATE_DIR_CONFIG, this.config.stateDir().orElseGet(this::temporaryStateDir));
 		KafkaStreams streams = new KafkaStreams(AuthorityTopology.build(this.config.requestTopic(),
-				this.config.grantTopic(), this.config.leaseTtl().toMillis(), this.malformed), clientProperties(own));
+				this.config.grantTopic(), this.config.leaseTtl().toMillis(), this.malformed, this.coldKeysByTask),
+				clientProperties(own));
 		streams.setUncaughtExceptionHandler((failure) -> {
 			this.lastError = "authority: " + failure;
 			logger.log(System.Logger.Level.ERROR, "Rate limit authority failed; replacing its stream thread", failure);
@@ -234,9 +255,34 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	// ---- limiters --------------------------------------------------------------------------------
 
 	public KafkaRateLimiter create(String name, RateLimit limit, RateLimiterListener listener) {
+		return create(name, false, limit, listener);
+	}
+
+	/**
+	 * Returns the limiter of a name, created if needed: a per-key one ({@code keyed}) starts in the
+	 * cold regime and is kept by the keeper only while it leases.
+	 */
+	public KafkaRateLimiter create(String name, boolean keyed, RateLimit limit, RateLimiterListener listener) {
 		KafkaRateLimiter.checkShareable(name, limit);
-		return this.limiters.computeIfAbsent(name,
-				(key) -> new KafkaRateLimiter(key, limit, Ticker.system(), Scheduler.system(), listener, this));
+		KafkaRateLimiter limiter = this.limiters.computeIfAbsent(name,
+				(key) -> new KafkaRateLimiter(key, keyed, limit, Ticker.system(), Scheduler.system(), listener, this));
+		if (!limiter.keyed) {
+			this.active.add(limiter);
+		}
+		return limiter;
+	}
+
+	/**
+	 * Forgets a per-key limiter its registry forgot (its key at rest): the runtime keeps no limiter
+	 * for a key at rest, so memory follows the keys in use. A leasing one leaves the key's bucket.
+	 */
+	public void release(KafkaRateLimiter limiter) {
+		if (this.limiters.remove(limiter.key, limiter)) {
+			this.active.remove(limiter);
+			if (!limiter.isCold()) {
+				limiter.leave();
+			}
+		}
 	}
 
 	@Override
@@ -244,7 +290,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		if (!this.running) {
 			return;
 		}
-		Outgoing outgoing = new Outgoing(limiter.key, null, limiter, request, spentSinceNanos);
+		Outgoing outgoing = new Outgoing(limiter.key, null, limiter, request, spentSinceNanos, null, null);
 		if (!this.outbox.offer(outgoing)) {
 			failed(outgoing, request, new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent"));
 		}
@@ -255,7 +301,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	 * {@code limiter} is null).
 	 */
 	private record Outgoing(String key, Integer partition, KafkaRateLimiter limiter, Messages.Request request,
-			long spentSinceNanos) {
+			long spentSinceNanos, Messages.Report report, List<KafkaRateLimiter> reporters) {
 
 		/**
 		 * The request as it leaves: permits spent locally are reported with the time they span up to
@@ -286,6 +332,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			if (outgoing == null) {
 				continue;
 			}
+			if (outgoing.report() != null) {
+				sendReport(outgoing);
+				continue;
+			}
 			Messages.Request request = outgoing.sent(System.nanoTime());
 			try {
 				this.producer.send(new ProducerRecord<>(this.config.requestTopic(), outgoing.partition(), outgoing.key(),
@@ -302,6 +352,75 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		}
 	}
 
+	/** Sends a report of cold permits; if it fails, its permits go with the next report. */
+	private void sendReport(Outgoing outgoing) {
+		// the time the permits span grows while the report waited here (an outage queues it)
+		long waited = (System.nanoTime() - outgoing.spentSinceNanos()) / 1_000_000L;
+		List<Messages.Report.Entry> entries = new java.util.ArrayList<>(outgoing.report().entries().size());
+		for (Messages.Report.Entry entry : outgoing.report().entries()) {
+			entries.add(new Messages.Report.Entry(entry.key(), entry.limiterIncarnation(), entry.spent(),
+					entry.spentOverMillis() + Math.max(0, waited), entry.spec()));
+		}
+		Messages.Report report = new Messages.Report(outgoing.report().instance(), outgoing.report().incarnation(),
+				entries);
+		try {
+			this.producer.send(new ProducerRecord<>(this.config.requestTopic(), outgoing.partition(), outgoing.key(),
+					report.encode()), (metadata, failure) -> {
+						if (failure != null) {
+							reportFailed(outgoing, failure);
+						}
+					});
+			this.reportsSent.increment();
+		}
+		catch (RuntimeException ex) {
+			reportFailed(outgoing, ex);
+		}
+	}
+
+	private void reportFailed(Outgoing outgoing, Exception failure) {
+		this.sendFailures.increment();
+		this.lastError = "send: " + failure.getMessage();
+		List<Messages.Report.Entry> entries = outgoing.report().entries();
+		for (int i = 0; i < entries.size(); i++) {
+			outgoing.reporters().get(i).reportFailed(entries.get(i).spent());
+		}
+	}
+
+	/**
+	 * Hands the cold permits admitted since the last report to the sender, one report per request
+	 * partition (split at {@link Messages#MAX_REPORT_ENTRIES} keys).
+	 */
+	private void report(long now) {
+		Map<Integer, List<KafkaRateLimiter>> byPartition = new HashMap<>();
+		Map<Integer, List<Messages.Report.Entry>> entries = new HashMap<>();
+		for (KafkaRateLimiter limiter = this.toReport.poll(); limiter != null; limiter = this.toReport.poll()) {
+			long[] taken = limiter.takeColdReport(now);
+			if (taken[0] <= 0) {
+				continue;
+			}
+			int partition = partitionOf(limiter.key);
+			List<Messages.Report.Entry> list = entries.computeIfAbsent(partition, (p) -> new java.util.ArrayList<>());
+			List<KafkaRateLimiter> sources = byPartition.computeIfAbsent(partition, (p) -> new java.util.ArrayList<>());
+			list.add(new Messages.Report.Entry(limiter.key, limiter.incarnation, taken[0], taken[1],
+					KafkaRateLimiter.spec(limiter.limit())));
+			sources.add(limiter);
+			if (list.size() == Messages.MAX_REPORT_ENTRIES) {
+				queueReport(partition, entries.remove(partition), byPartition.remove(partition), now);
+			}
+		}
+		entries.forEach((partition, list) -> queueReport(partition, list, byPartition.get(partition), now));
+	}
+
+	private void queueReport(int partition, List<Messages.Report.Entry> entries, List<KafkaRateLimiter> sources,
+			long now) {
+		Messages.Report report = new Messages.Report(this.config.instanceId(), this.incarnation, entries);
+		Outgoing outgoing = new Outgoing("(report)" + this.config.instanceId(), partition, null, null, now, report,
+				sources);
+		if (!this.running || !this.outbox.offer(outgoing)) {
+			reportFailed(outgoing, new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent"));
+		}
+	}
+
 	private void failed(Outgoing outgoing, Messages.Request request, Exception failure) {
 		this.sendFailures.increment();
 		this.lastError = "send: " + failure.getMessage();
@@ -311,13 +430,36 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	@Override
-	public void nudge() {
+	public void nudge(KafkaRateLimiter limiter) {
+		this.active.add(limiter);
 		LockSupport.unpark(this.keeper);
 	}
 
 	@Override
-	public long incarnation() {
-		return this.incarnation;
+	public void reportLater(KafkaRateLimiter limiter) {
+		this.toReport.add(limiter);
+	}
+
+	@Override
+	public long nextIncarnation() {
+		return (this.incarnation + this.limiterSerial.incrementAndGet()) & Long.MAX_VALUE;
+	}
+
+	@Override
+	public long restAfterNanos() {
+		return Math.max(this.config.idleReturn().toNanos(), this.config.leaseTtl().toNanos());
+	}
+
+	@Override
+	public int fleetSize() {
+		return Math.max(this.fleet, this.fleetFromGrants);
+	}
+
+	@Override
+	public boolean unreachable() {
+		long answered = this.probeAnsweredNanos;
+		return answered == 0 || (this.probeInFlight != 0
+				&& System.nanoTime() - this.probeSentNanos > this.config.requestTimeout().toNanos());
 	}
 
 	@Override
@@ -342,18 +484,54 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		long requestTimeout = this.config.requestTimeout().toNanos();
 		long idleReturn = this.config.idleReturn().toNanos();
 		double lowWater = this.config.lowWater();
+		long lastReport = System.nanoTime();
+		long reportInterval = this.config.reportInterval().toNanos(); // one record per partition with any
+		long lastFleet = 0;
 		while (this.running) {
 			long now = System.nanoTime();
 			probe(now, requestTimeout);
-			for (KafkaRateLimiter limiter : this.limiters.values()) {
+			for (KafkaRateLimiter limiter : this.active) {
 				try {
 					limiter.keep(now, requestTimeout, idleReturn, lowWater);
+					if (limiter.isQuiet(now, idleReturn)) {
+						this.active.remove(limiter); // a nudge brings it back when it is used
+					}
 				}
 				catch (RuntimeException ex) {
 					this.lastError = "keeper: " + ex;
 				}
 			}
-			LockSupport.parkNanos(this, interval);
+			if (now - lastReport >= reportInterval) {
+				lastReport = now;
+				try {
+					report(now);
+				}
+				catch (RuntimeException ex) {
+					this.lastError = "keeper: " + ex;
+				}
+			}
+			if (now - lastFleet >= PROBE_INTERVAL_NANOS) {
+				lastFleet = now;
+				updateFleet();
+			}
+			// nothing leasing: wake for the probes and reports only (a call that needs a lease nudges)
+			LockSupport.parkNanos(this, this.active.isEmpty() ? IDLE_PARK_NANOS : interval);
+		}
+	}
+
+	/** How long the keeper sleeps when no limiter leases. */
+	private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+	/** The authority group's size: every instance running the authority is a member. */
+	private void updateFleet() {
+		if (this.streams == null || this.streams.state() != KafkaStreams.State.RUNNING) {
+			return;
+		}
+		try {
+			this.fleet = Math.max(1, this.streams.metadataForAllStreamsClients().size());
+		}
+		catch (RuntimeException ex) {
+			// metadata is not available while rebalancing: keep the last size
 		}
 	}
 
@@ -379,7 +557,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			Messages.Request request = new Messages.Request(Messages.PROBE, this.config.instanceId(), this.incarnation,
 					seq, 0, 0, 0, 0, 0, 0, 0, PROBE_SPEC);
 			int partition = (int) (seq % this.requestPartitions);
-			this.outbox.offer(new Outgoing(this.probeKey, partition, null, request, 0));
+			this.outbox.offer(new Outgoing(this.probeKey, partition, null, request, 0, null, null));
 		}
 	}
 
@@ -419,10 +597,13 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			}
 			return;
 		}
-		if (!grant.instance().equals(this.config.instanceId()) || grant.incarnation() != this.incarnation) {
+		if (!grant.instance().equals(this.config.instanceId())) {
 			return; // another instance's grant on the same partition
 		}
 		if (grant.key().equals(this.probeKey)) {
+			if (grant.incarnation() != this.incarnation) {
+				return; // a probe of an earlier run of this instance
+			}
 			if (grant.seq() == this.probeInFlight) {
 				this.probeRoundTripNanos = received - this.probeSentNanos;
 				this.probeAnsweredNanos = received;
@@ -434,8 +615,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			return;
 		}
 		KafkaRateLimiter limiter = this.limiters.get(grant.key());
-		if (limiter != null) {
+		if (limiter != null && limiter.incarnation == grant.incarnation()) {
 			this.grantsReceived.increment();
+			if (grant.instances() > this.fleetFromGrants) {
+				this.fleetFromGrants = grant.instances();
+			}
 			long before = limiter.lastRoundTripNanos();
 			limiter.onGrant(grant, received);
 			long after = limiter.lastRoundTripNanos();
@@ -502,6 +686,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	public Map<String, Object> metrics() {
 		Map<String, Object> metrics = new LinkedHashMap<>();
 		metrics.put("requestsSent", this.requestsSent.sum());
+		metrics.put("reportsSent", this.reportsSent.sum());
+		metrics.put("limiters", this.limiters.size());
+		metrics.put("leasingLimiters", this.active.size());
 		metrics.put("grantsReceived", this.grantsReceived.sum());
 		metrics.put("sendFailures", this.sendFailures.sum());
 		metrics.put("malformedRecords", this.malformed.sum());
@@ -568,7 +755,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			return this.streams
 				.store(org.apache.kafka.streams.StoreQueryParameters.fromNameAndType(AuthorityTopology.STORE,
 						org.apache.kafka.streams.state.QueryableStoreTypes.<String, byte[]>keyValueStore()))
-				.approximateNumEntries();
+				.approximateNumEntries() + this.coldKeysByTask.values().stream().mapToLong(Integer::longValue).sum();
 		}
 		catch (org.apache.kafka.streams.errors.InvalidStateStoreException ex) {
 			return -1;

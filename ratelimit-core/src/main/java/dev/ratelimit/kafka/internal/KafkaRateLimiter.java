@@ -27,6 +27,11 @@ import dev.ratelimit.kafka.internal.Messages.Spec;
  * <p>An empty pool is a denial, decided at once: the hot path never waits on Kafka. While grants
  * do not come (timeouts, send failures), the limiter is degraded and its {@link DegradedPolicy}
  * decides; the first grant ends it.
+ *
+ * <p>A per-key limiter (a tenant's quota) starts in the <em>cold</em> regime instead: it admits
+ * from a local allowance, its part of the key's bucket, and the runtime reports what it admitted
+ * in batches; it moves to leases when it needs more than its part or the authority says the
+ * bucket ran low. The keeper walks a limiter only while it leases.
  */
 public final class KafkaRateLimiter extends PooledRateLimiter {
 
@@ -39,9 +44,27 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		 */
 		void send(KafkaRateLimiter limiter, Messages.Request request, long spentSinceNanos);
 
-		void nudge();
+		/** Wakes the keeper for this limiter, which it keeps from now on (until the limiter rests again). */
+		void nudge(KafkaRateLimiter limiter);
 
-		long incarnation();
+		/** Reports this limiter's cold permits with the next report of its partition. */
+		void reportLater(KafkaRateLimiter limiter);
+
+		/** A new limiter's incarnation: unique per limiter object of this runtime. */
+		long nextIncarnation();
+
+		/** How many instances share the limits, as far as this one knows (at least 1). */
+		int fleetSize();
+
+		/** Whether this instance cannot reach Kafka now (its probes go unanswered). */
+		boolean unreachable();
+
+		/**
+		 * How long a leasing per-key limiter must be idle, its lease given back, before it may be
+		 * forgotten: the idle return, and at least a lease lifetime, after which the authority stops
+		 * counting it for fair share as well.
+		 */
+		long restAfterNanos();
 
 		String instanceId();
 
@@ -58,6 +81,29 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	final String key;
+
+	/** The incarnation of this limiter object: a new object for the same key is a new party to its bucket. */
+	final long incarnation;
+
+	/**
+	 * A per-key limiter (a tenant's quota) starts in the cold regime: it admits from a local
+	 * allowance, its part of the bucket ({@code capacity / fleet} refilling at {@code rate / fleet}),
+	 * and reports what it admitted in batches, without a lease or a record per call. It moves to
+	 * leases for good when the allowance runs out or the authority says the bucket ran low. Named
+	 * limiters lease from the start.
+	 */
+	private volatile boolean cold;
+
+	final boolean keyed;
+
+	/** Permits admitted in the cold regime and not yet handed to a report. */
+	private final AtomicLong coldSpent = new AtomicLong();
+
+	/** When the first of {@link #coldSpent} was admitted (local nanos). */
+	private volatile long coldSinceNanos;
+
+	/** Whether this limiter waits in its runtime's report queue. */
+	private final java.util.concurrent.atomic.AtomicBoolean queued = new java.util.concurrent.atomic.AtomicBoolean();
 
 	private final Link link;
 
@@ -160,15 +206,24 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	long lastActivityNanos;
 
-	KafkaRateLimiter(String key, RateLimit limit, Ticker ticker, Scheduler scheduler, RateLimiterListener listener,
-			Link link) {
+	KafkaRateLimiter(String key, boolean keyed, RateLimit limit, Ticker ticker, Scheduler scheduler,
+			RateLimiterListener listener, Link link) {
 		super(key, limit, ticker, scheduler, listener);
 		this.key = key;
+		this.keyed = keyed;
 		this.link = link;
+		this.incarnation = link.nextIncarnation();
 		leaseExtra(0);
 		long now = System.nanoTime();
 		this.lastTickNanos = now;
 		this.lastActivityNanos = now;
+		if (keyed) {
+			int fleet = Math.max(1, link.fleetSize());
+			this.instances = fleet;
+			this.share = limit.rate().perSecond() / fleet;
+			this.coldStart = localShare(limit.capacity() / fleet); // full: the bucket of a key at rest is
+			this.cold = true;
+		}
 	}
 
 	static Spec spec(RateLimit limit) {
@@ -179,14 +234,22 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	@Override
 	protected long lease(long min, long max, long now) {
+		if (this.cold) {
+			long admitted = coldLease(min);
+			if (admitted != 0) {
+				return admitted;
+			}
+			toLeases(); // the allowance ran out: this instance needs more than its part, so it leases
+		}
 		if (this.inFlightSeq == 0 && !this.nudged) {
 			// wake the keeper once; it clears the flag when it sends (denials stay cheap meanwhile)
 			this.nudged = true;
-			this.link.nudge();
+			this.link.nudge(this);
 		}
 		this.slowAttempts.increment();
 		RateLimiter cold = this.coldStart;
-		if (cold != null && !this.degraded && cold.tryAcquire(Math.min(min, cold.limit().capacity()))) {
+		// n permits only when n are there: never min(n, capacity) taken and n admitted
+		if (cold != null && !this.degraded && min <= cold.limit().capacity() && cold.tryAcquire(min)) {
 			spentLocally(min);
 			return min;
 		}
@@ -195,12 +258,108 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			return min;
 		}
 		RateLimiter fallback = this.fallback;
-		if (fallback != null && policy == DegradedPolicy.LOCAL_SHARE
-				&& fallback.tryAcquire(Math.min(min, fallback.limit().capacity()))) {
+		if (fallback != null && policy == DegradedPolicy.LOCAL_SHARE && min <= fallback.limit().capacity()
+				&& fallback.tryAcquire(min)) {
 			spentLocally(min);
 			return min;
 		}
 		return DENIED_UNKNOWN;
+	}
+
+	/**
+	 * A decision in the cold regime: {@code min} when admitted, {@link #DENIED_UNKNOWN} when denied
+	 * by the degraded policy, 0 when the allowance ran out.
+	 */
+	private long coldLease(long min) {
+		if (this.link.unreachable()) {
+			DegradedPolicy policy = this.link.policy();
+			if (policy == DegradedPolicy.FAIL_OPEN) {
+				return min;
+			}
+			if (policy == DegradedPolicy.FAIL_CLOSED) {
+				return DENIED_UNKNOWN;
+			}
+		}
+		RateLimiter allowance = this.coldStart;
+		// n permits only when the allowance holds n: more than this instance's part goes to leases
+		if (allowance == null || min > allowance.limit().capacity() || !allowance.tryAcquire(min)) {
+			return 0;
+		}
+		if (this.coldSpent.getAndAdd(min) == 0) {
+			this.coldSinceNanos = System.nanoTime();
+		}
+		if (!this.queued.get() && this.queued.compareAndSet(false, true)) {
+			this.link.reportLater(this);
+		}
+		return min;
+	}
+
+	/**
+	 * Leaves the cold regime for leases: what was admitted and not yet reported goes with the lease
+	 * requests' running total from now on.
+	 */
+	private void toLeases() {
+		if (!this.cold) {
+			return;
+		}
+		this.cold = false;
+		long unreported = this.coldSpent.getAndSet(0);
+		if (unreported > 0) {
+			spentLocally(unreported);
+		}
+	}
+
+	/**
+	 * Takes what this limiter admitted in the cold regime for a report: permits, and how long ago
+	 * the first of them (0 when none).
+	 */
+	long[] takeColdReport(long nowNanos) {
+		this.queued.set(false); // first: a permit admitted from here on queues the limiter again
+		long since = this.coldSinceNanos;
+		long spent = this.coldSpent.getAndSet(0);
+		return new long[] { spent, Math.max(0, (nowNanos - since) / 1_000_000L) };
+	}
+
+	/** A report could not be sent: its permits go with the next one. */
+	void reportFailed(long spent) {
+		if (!this.cold) {
+			spentLocally(spent);
+			return;
+		}
+		this.coldSpent.addAndGet(spent);
+		if (this.queued.compareAndSet(false, true)) {
+			this.link.reportLater(this);
+		}
+	}
+
+	boolean isCold() {
+		return this.cold;
+	}
+
+	/**
+	 * Whether this per-key limiter holds nothing anyone needs: in the cold regime, its allowance full
+	 * and everything reported; leasing, no lease, nothing in flight or unreported, and idle. Its
+	 * registry may then forget its key; the runtime forgets it with it.
+	 */
+	@Override
+	public boolean isAtRest() {
+		if (this.degraded || this.coldSpent.get() > 0 || this.queued.get() || this.spentLocally.get() > 0
+				|| this.reportedTotal.get() > this.ackedTotal) {
+			return false;
+		}
+		if (this.cold) {
+			RateLimiter allowance = this.coldStart;
+			return allowance == null || allowance.snapshot().available() >= allowance.limit().capacity();
+		}
+		return pooled() == 0 && this.inFlightSeq == 0 && this.expiryNanos == 0
+				&& System.nanoTime() - this.lastActivityNanos > this.link.restAfterNanos();
+	}
+
+	/** Whether the keeper can stop walking this limiter until it is used again. */
+	boolean isQuiet(long now, long idleReturnNanos) {
+		return this.keyed && (this.cold || (pooled() == 0 && this.inFlightSeq == 0 && this.expiryNanos == 0
+				&& this.spentLocally.get() == 0 && this.reportedTotal.get() <= this.ackedTotal && !this.degraded
+				&& this.fallback == null && now - this.lastActivityNanos > idleReturnNanos));
 	}
 
 	private void spentLocally(long permits) {
@@ -282,6 +441,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	protected Map<String, Object> details() {
 		Map<String, Object> details = new LinkedHashMap<>();
 		int partition = this.link.partitionOf(this.key);
+		details.put("regime", this.cold ? "cold" : "leased");
+		if (this.cold) {
+			details.put("unreportedColdPermits", this.coldSpent.get());
+		}
 		details.put("partition", partition);
 		details.put("ownedHere", this.link.owns(partition));
 		details.put("leased", pooled());
@@ -362,15 +525,16 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (inFlight != 0) {
 			return;
 		}
-		if (this.sequence.get() == 0 && !this.nudged) {
+		if (this.sequence.get() == 0 && !this.nudged && !this.keyed) {
 			// A limiter created ahead of its first call (a named one, at start-up) says hello: it asks for
 			// nothing, so it holds nothing, but the authority counts it for fair share, the bucket's first
 			// burst is shared, and the first real lease finds the path warm.
 			send(Messages.LEASE, 0, 0, spec(limit()));
 			return;
 		}
-		if ((this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal)
+		if (!this.nudged && (this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal)
 				&& now - this.lastSentNanos > REPORT_EVERY_NANOS) {
+			// (a call waiting for a lease goes first: its request carries the running total as well)
 			// permits admitted on our own wait to be debited: report them even if no lease is wanted
 			send(Messages.LEASE, 0, 0, spec(limit()));
 			return;
@@ -430,7 +594,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		this.lastSentNanos = System.nanoTime();
 		long total = this.reportedTotal.addAndGet(this.spentLocally.getAndSet(0));
-		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.link.incarnation(), seq, want,
+		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.incarnation, seq, want,
 				returned, this.demand, this.link.leaseHorizon().toMillis(), total, Math.min(total, this.ackedTotal), 0,
 				spec);
 		this.link.send(this, request, this.spentSinceNanos);
@@ -507,6 +671,17 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** A grant for this instance arrived. Grants of one key arrive in order; duplicates are skipped. */
 	void onGrant(Grant grant, long receivedNanos) {
+		if (grant.seq() == 0) {
+			// a notice: the bucket of this cold key ran low, lease it from now on (nothing was granted)
+			if (this.cold) {
+				this.lastAvailable = grant.available();
+				this.coldStart = null;
+				toLeases();
+				this.nudged = true;
+				this.link.nudge(this);
+			}
+			return;
+		}
 		if (grant.seq() <= this.lastAppliedSeq) {
 			return;
 		}

@@ -29,6 +29,15 @@ public final class Messages {
 	/** An instance leaves a key: it gives back what it holds and stops counting for fair share. */
 	static final byte LEAVE = 5;
 
+	/**
+	 * Permits admitted locally for cold keys (see {@link Report}), many keys of one request partition
+	 * in one record. Never answered, except by a {@link #GRANT} notice for a key that ran low.
+	 */
+	static final byte REPORT = 6;
+
+	/** The most keys one {@link Report} carries, so a record stays far below the broker's size limit. */
+	public static final int MAX_REPORT_ENTRIES = 4_096;
+
 	static final byte GRANT = 10;
 
 	static final byte STATE = 20;
@@ -180,6 +189,81 @@ public final class Messages {
 				}
 				return grant;
 			});
+		}
+
+	}
+
+	/**
+	 * Permits an instance admitted on its own for keys in the cold regime (each instance admits a
+	 * cold key from a local allowance, its part of the bucket, and reports afterwards), for the keys
+	 * of one request partition since the last report. The authority debits each key as of
+	 * {@code spentOverMillis} before the record's time. Not answered: a report is sent once (the
+	 * producer is idempotent, and a failed send is added to the next report); the authority answers
+	 * only for a key whose bucket ran low, with a notice (a {@link Grant} with sequence 0) that
+	 * moves the key to leases on that instance.
+	 *
+	 * @param instance the reporting instance's id
+	 * @param incarnation the reporting runtime's incarnation
+	 * @param entries one per key, at most {@link #MAX_REPORT_ENTRIES}
+	 */
+	public record Report(String instance, long incarnation, java.util.List<Entry> entries) {
+
+		/**
+		 * One key's permits admitted locally.
+		 *
+		 * @param key the limiter key
+		 * @param limiterIncarnation the incarnation of the limiter that admitted them, for notices
+		 * @param spent permits admitted, positive
+		 * @param spentOverMillis how long before the report they began to be spent
+		 * @param spec the limit the instance is configured with
+		 */
+		public record Entry(String key, long limiterIncarnation, long spent, long spentOverMillis, Spec spec) {
+		}
+
+		public byte[] encode() {
+			return write((out) -> {
+				out.writeByte(REPORT);
+				out.writeUTF(this.instance);
+				out.writeLong(this.incarnation);
+				out.writeInt(this.entries.size());
+				for (Entry entry : this.entries) {
+					out.writeUTF(entry.key());
+					out.writeLong(entry.limiterIncarnation());
+					out.writeLong(entry.spent());
+					out.writeLong(entry.spentOverMillis());
+					entry.spec().write(out);
+				}
+			});
+		}
+
+		public static Report decode(byte[] bytes) {
+			return read(bytes, (in) -> {
+				byte type = in.readByte();
+				if (type != REPORT) {
+					throw new MalformedRecordException("not a report: type " + type);
+				}
+				String instance = in.readUTF();
+				long incarnation = in.readLong();
+				int count = in.readInt();
+				if (count < 0 || count > MAX_REPORT_ENTRIES) {
+					throw new MalformedRecordException("report with " + count + " entries (at most "
+							+ MAX_REPORT_ENTRIES + ")");
+				}
+				java.util.List<Entry> entries = new java.util.ArrayList<>(count);
+				for (int i = 0; i < count; i++) {
+					Entry entry = new Entry(in.readUTF(), in.readLong(), in.readLong(), in.readLong(), Spec.read(in));
+					if (entry.spent() <= 0 || entry.spentOverMillis() < 0) {
+						throw new MalformedRecordException("report entry with a non-positive count: " + entry);
+					}
+					entries.add(entry);
+				}
+				return new Report(instance, incarnation, entries);
+			});
+		}
+
+		/** The type byte of an encoded request record, or -1: reports and requests share a topic. */
+		static int typeOf(byte[] bytes) {
+			return (bytes == null || bytes.length < 2) ? -1 : bytes[1];
 		}
 
 	}

@@ -105,4 +105,64 @@ class AuthorityTopologyTest {
 		assertThat(store.get("(probe)a")).isNull();
 	}
 
+	private void report(String key, long spent, long appendedAt) {
+		Messages.Report report = new Messages.Report("a", 1,
+				java.util.List.of(new Messages.Report.Entry(key, 7, spent, 0, SPEC)));
+		this.requests.pipeInput("(report)a", report.encode(), appendedAt);
+	}
+
+	@Test
+	void coldReportsAreDebitedWithoutAnswerOrStoredStateUntilTheBucketRunsLow() {
+		KeyValueStore<String, byte[]> store = this.driver.getKeyValueStore(AuthorityTopology.STORE);
+		report("tenant", 30, T0);
+		assertThat(this.grants.isEmpty()).isTrue(); // a report is not answered
+		assertThat(store.get("tenant")).isNull(); // 70 of 100 left: kept in memory, no changelog record
+		report("tenant", 30, T0);
+		// 40 left, under half the capacity: stored, and the instance told to lease this key
+		assertThat(store.get("tenant")).isNotNull();
+		Grant notice = Grant.decode(this.grants.readValue());
+		assertThat(notice.seq()).isZero();
+		assertThat(notice.granted()).isZero();
+		assertThat(notice.incarnation()).isEqualTo(7); // the limiter that reported
+		assertThat(notice.available()).isEqualTo(40);
+		assertThat(lease("tenant", 100, T0).granted()).isEqualTo(40); // leases see the debits
+	}
+
+	@Test
+	void aColdKeysDebitsInMemoryCountForItsFirstLease() {
+		report("tenant", 20, T0);
+		assertThat(lease("tenant", 100, T0).granted()).isEqualTo(80);
+		assertThat(this.driver.getKeyValueStore(AuthorityTopology.STORE).get("tenant")).isNotNull();
+	}
+
+	@Test
+	void aStateAtRestIsDeletedAndADrainedOrUpdatedOneIsKept() {
+		KeyValueStore<String, byte[]> store = this.driver.getKeyValueStore(AuthorityTopology.STORE);
+		assertThat(lease("idle", 100, T0).granted()).isEqualTo(100);
+		assertThat(lease("drained", 100, T0).granted()).isEqualTo(100);
+		Request update = new Request(Messages.UPDATE, "a", 1, ++this.seq, 0, 0, 0, 500, 0, 0, 0,
+				new Spec(100, 200, 1_000_000_000L));
+		this.requests.pipeInput("updated", update.encode(), T0);
+		this.grants.readValue();
+		// 20 s of broker time later (a probe moves the task's clock): "idle" refilled, its lease expired
+		this.requests.pipeInput("(probe)a", new Request(Messages.PROBE, "a", 1, 1, 0, 0, 0, 0, 0, 0, 0, SPEC).encode(),
+				T0 + 20_000);
+		this.grants.readValue();
+		assertThat(lease("drained", 100, T0 + 20_000).granted()).isEqualTo(100);
+		this.driver.advanceWallClockTime(AuthorityTopology.SWEEP_INTERVAL);
+		assertThat(store.get("idle")).isNull(); // a tombstone: the same as a full bucket
+		assertThat(store.get("drained")).isNotNull();
+		assertThat(store.get("updated")).isNotNull(); // a runtime update outlives idleness
+		// a key deleted at rest starts again full
+		assertThat(lease("idle", 100, T0 + 20_000).granted()).isEqualTo(100);
+	}
+
+	@Test
+	void aReportWithABadEntryCountsTheOthers() {
+		this.requests.pipeInput("(report)a", new byte[] { 1, Messages.REPORT, 0 }, T0); // truncated
+		assertThat(this.malformed.sum()).isEqualTo(1);
+		report("tenant", 60, T0);
+		assertThat(Grant.decode(this.grants.readValue()).available()).isEqualTo(40);
+	}
+
 }

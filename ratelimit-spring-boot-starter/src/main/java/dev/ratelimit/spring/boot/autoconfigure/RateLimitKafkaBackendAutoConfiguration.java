@@ -78,6 +78,7 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 			.requestTimeout(kafka.getRequestTimeout())
 			.keeperInterval(kafka.getKeeperInterval())
 			.idleReturn(kafka.getIdleReturn())
+			.reportInterval(kafka.getReportInterval())
 			.degradedPolicy(kafka.getDegradedPolicy())
 			.processingGuarantee(kafka.getProcessingGuarantee())
 			.commitInterval(kafka.getCommitInterval())

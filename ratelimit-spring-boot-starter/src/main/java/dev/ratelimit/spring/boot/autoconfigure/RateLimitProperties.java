@@ -680,6 +680,8 @@ public class RateLimitProperties {
 		 */
 		private final Duration idleReturn;
 
+		private final Duration reportInterval;
+
 		/**
 		 * What limiters do while grants do not come: each instance enforcing its share of the rate,
 		 * denying, or permitting.
@@ -735,7 +737,8 @@ public class RateLimitProperties {
 				Short replicationFactor, @DefaultValue("5s") Duration leaseTtl,
 				@DefaultValue("500ms") Duration leaseHorizon, @DefaultValue("0.5") double lowWater,
 				@DefaultValue("2s") Duration requestTimeout, @DefaultValue("5ms") Duration keeperInterval,
-				@DefaultValue("10s") Duration idleReturn, @DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
+				@DefaultValue("10s") Duration idleReturn, @DefaultValue("1s") Duration reportInterval,
+				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
 				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
 				@DefaultValue("0") int standbyReplicas, @DefaultValue("6s") Duration sessionTimeout, String stateDir,
 				Map<String, String> properties, Map<String, Listener> listeners,
@@ -754,6 +757,7 @@ public class RateLimitProperties {
 			this.requestTimeout = requestTimeout;
 			this.keeperInterval = keeperInterval;
 			this.idleReturn = idleReturn;
+			this.reportInterval = reportInterval;
 			this.degradedPolicy = degradedPolicy;
 			this.processingGuarantee = processingGuarantee;
 			this.commitInterval = commitInterval;
@@ -811,6 +815,10 @@ public class RateLimitProperties {
 
 		public Duration getIdleReturn() {
 			return this.idleReturn;
+		}
+
+		public Duration getReportInterval() {
+			return this.reportInterval;
 		}
 
 		public double getLowWater() {

@@ -31,6 +31,7 @@ class RateLimitKafkaBackendConfigTests {
 		KafkaBackendConfig defaults = KafkaBackendConfig.builder("localhost:9092").build();
 		assertThat(config.keeperInterval()).isEqualTo(defaults.keeperInterval()).isEqualTo(Duration.ofMillis(5));
 		assertThat(config.idleReturn()).isEqualTo(defaults.idleReturn()).isEqualTo(Duration.ofSeconds(10));
+		assertThat(config.reportInterval()).isEqualTo(defaults.reportInterval()).isEqualTo(Duration.ofSeconds(1));
 		assertThat(config.lowWater()).isEqualTo(defaults.lowWater());
 		assertThat(config.sessionTimeout()).isEqualTo(defaults.sessionTimeout()).contains(Duration.ofSeconds(6));
 	}
@@ -39,7 +40,9 @@ class RateLimitKafkaBackendConfigTests {
 	void timingSettingsArePassedOn() {
 		KafkaBackendConfig config = bind("ratelimit.kafka.keeper-interval", "20ms", "ratelimit.kafka.idle-return",
 				"30s", "ratelimit.kafka.low-water", "0.25", "ratelimit.kafka.session-timeout", "10s",
-				"ratelimit.kafka.request-timeout", "1s", "ratelimit.kafka.lease-ttl", "3s");
+				"ratelimit.kafka.request-timeout", "1s", "ratelimit.kafka.lease-ttl", "3s",
+				"ratelimit.kafka.report-interval", "5s");
+		assertThat(config.reportInterval()).isEqualTo(Duration.ofSeconds(5));
 		assertThat(config.keeperInterval()).isEqualTo(Duration.ofMillis(20));
 		assertThat(config.idleReturn()).isEqualTo(Duration.ofSeconds(30));
 		assertThat(config.lowWater()).isEqualTo(0.25);
