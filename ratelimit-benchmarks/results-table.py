@@ -69,8 +69,12 @@ def load(paths):
 
 
 def variant(method, result):
-    """The method, with the lease horizon when it is not the default one."""
-    horizon = result.get("params", {}).get("leaseHorizonMillis")
+    """The method, with the lease horizon when it is not the default one; tenant workloads with their
+    per-tenant limit."""
+    params = result.get("params", {})
+    if method.endswith("Tenants"):
+        return f"{method}[{params.get('tenants')} tenants, {params.get('tenantRate')}/s burst {params.get('tenantCapacity')}]"
+    horizon = params.get("leaseHorizonMillis")
     return method if horizon in (None, DEFAULT_HORIZON) else f"{method}[{horizon}]"
 
 
@@ -217,16 +221,7 @@ def kafka_table(timing):
                               for m in kafka_variants or ["kafka"]] + [KAFKA_ROWS[2]]
     lines = thread_header(threads, "decisions/s (permitted/s)")
     for method, name in rows:
-        cells = []
-        for t in threads:
-            result = timing.get((method, t))
-            if result is None:
-                cells.append("-")
-                continue
-            metric = result["primaryMetric"]
-            cells.append(f"{rate_cell(number(metric['score']), number(metric['scoreError']))} "
-                         f"({rate_cell(permitted(result))})")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | " + " | ".join(decision_cells(timing, method, threads)) + " |")
     for method, name in rows[1:-1]:
         for peer, peer_name, target in [("inMemory", "in-memory", KAFKA_TARGET), ("bucket4jRedis", "Bucket4j on Redis", None)]:
             cells = []
@@ -245,10 +240,50 @@ def kafka_table(timing):
     return lines
 
 
+def decision_cells(timing, method, threads):
+    """Decisions per second with their error, and the permitted ones, per thread count."""
+    cells = []
+    for t in threads:
+        result = timing.get((method, t))
+        if result is None:
+            cells.append("-")
+            continue
+        metric = result["primaryMetric"]
+        cells.append(f"{rate_cell(number(metric['score']), number(metric['scoreError']))} "
+                     f"({rate_cell(permitted(result))})")
+    return cells
+
+
+def tenants_table(timing):
+    """The per-tenant workload: the Kafka backend's per-key limiter against Bucket4j on Redis."""
+    threads = sorted({t for (m, t) in timing if "Tenants[" in m})
+    workloads = sorted({m.split("[", 1)[1][:-1] for (m, _) in timing if m.startswith("kafkaTenants[")})
+    if not threads or not workloads:
+        return []
+    lines = ["", "Per-tenant workload (a random tenant per call), decisions/s (permitted/s):", ""]
+    lines += thread_header(threads, "decisions/s (permitted/s)")
+    for workload in workloads:
+        for method, name in [("kafkaTenants", "Kafka backend (ours)"), ("bucket4jRedisTenants", "Bucket4j on Redis")]:
+            cells = decision_cells(timing, f"{method}[{workload}]", threads)
+            lines.append(f"| {name}, {workload} | " + " | ".join(cells) + " |")
+        cells = []
+        for t in threads:
+            ours, theirs = timing.get((f"kafkaTenants[{workload}]", t)), timing.get((f"bucket4jRedisTenants[{workload}]", t))
+            if ours is None or theirs is None:
+                cells.append("-")
+                continue
+            ratio = number(ours["primaryMetric"]["score"]) / number(theirs["primaryMetric"]["score"])
+            cells.append(f"**{ratio:,.0f}x** ({'meets' if ratio >= 100 else 'misses'} target ≥ 100x)")
+        lines.append(f"| Kafka backend / Bucket4j on Redis, decisions, {workload} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def kafka_warnings(timing):
     """A denial means the backend fell behind: with a limit this high, none should be denied."""
     lines = []
     for (method, threads), result in sorted(timing.items()):
+        if "Tenants[" in method:
+            continue  # tenants over their limit are denied by the limit, not for want of a lease
         denied = result.get("secondaryMetrics", {}).get("denied")
         total = number(result["primaryMetric"]["score"])
         if denied is not None and total > 0 and number(denied["score"]) > 0.01 * total:
@@ -285,6 +320,7 @@ def main(paths):
             lines += proxy_table(timing) + proxy_gc_tables(gc)
         elif name == "KafkaBackendBenchmark":
             lines += kafka_table(timing)
+            lines += tenants_table(timing)
             problems += kafka_warnings(timing)
         else:
             lines.append(f"(no table for {name})")

@@ -88,6 +88,132 @@ public class KafkaBackendBenchmark {
 		return decisions.count(redis.bucket.tryConsume(1));
 	}
 
+	/**
+	 * The per-tenant workload: each call for a tenant drawn at random (uniformly) from
+	 * {@code tenants}, each tenant limited to {@code tenantRate}/s with a burst of
+	 * {@code tenantCapacity}, through a registry's global per-key limiter (as
+	 * {@code @RateLimited(key = "#tenant")} with {@code scope: global}).
+	 */
+	@Benchmark
+	public boolean kafkaTenants(KafkaTenants tenants, TenantChoice choice, Decisions decisions) {
+		return decisions.count(tenants.registry.limiter("api", tenants.names[choice.next(tenants.names.length)])
+			.tryAcquire());
+	}
+
+	/** The same per-tenant workload on Bucket4j in Redis: one bucket per tenant, a round trip per call. */
+	@Benchmark
+	public boolean bucket4jRedisTenants(RedisTenants tenants, TenantChoice choice, Decisions decisions) {
+		return decisions.count(tenants.buckets[choice.next(tenants.buckets.length)].tryConsume(1));
+	}
+
+	/** The tenants of the per-tenant workload and their limit. */
+	@State(Scope.Benchmark)
+	public static class Tenants {
+
+		@Param("20000")
+		public int tenants;
+
+		@Param("10")
+		public long tenantRate;
+
+		@Param("20")
+		public long tenantCapacity;
+
+		RateLimit toRateLimit() {
+			return RateLimit.tokenBucket(Rate.perSecond(this.tenantRate)).capacity(this.tenantCapacity).build();
+		}
+
+	}
+
+	/** Each thread's own random tenant choice (seeded, so runs repeat). */
+	@State(Scope.Thread)
+	public static class TenantChoice {
+
+		private final java.util.SplittableRandom random = new java.util.SplittableRandom(
+				Thread.currentThread().getId());
+
+		int next(int bound) {
+			return this.random.nextInt(bound);
+		}
+
+	}
+
+	/** A registry whose per-key limiter {@code api} is global through the Kafka backend. */
+	@State(Scope.Benchmark)
+	public static class KafkaTenants {
+
+		EmbeddedKafkaBroker broker;
+
+		KafkaRateLimiterBackend backend;
+
+		dev.ratelimit.RateLimiterRegistry registry;
+
+		String[] names;
+
+		@Setup(Level.Trial)
+		public void setUp(Tenants tenants) throws InterruptedException {
+			this.broker = EmbeddedBroker.start();
+			this.backend = KafkaRateLimiterBackend.start(KafkaBackendConfig.builder(this.broker.getBrokersAsString())
+				.clusterId("benchmark-tenants")
+				.instanceId("benchmark-0")
+				.replicationFactor((short) 1)
+				.build());
+			EmbeddedBroker.awaitAuthority(this.backend, Duration.ofSeconds(60));
+			this.registry = dev.ratelimit.RateLimiterRegistry.builder()
+				.maxKeys(Math.max(10_000, 2 * tenants.tenants))
+				.build()
+				.define("api", tenants.toRateLimit(), this.backend);
+			this.names = new String[tenants.tenants];
+			for (int i = 0; i < this.names.length; i++) {
+				this.names[i] = "tenant-" + i;
+			}
+		}
+
+		@TearDown(Level.Trial)
+		public void tearDown() {
+			stop(this.backend, this.broker);
+		}
+
+	}
+
+	/** Bucket4j's CAS-based proxy manager on Lettuce: one bucket per tenant in Redis. */
+	@State(Scope.Benchmark)
+	public static class RedisTenants {
+
+		@Param("redis://127.0.0.1:6379")
+		public String redisUri;
+
+		RedisLink redis;
+
+		BucketProxy[] buckets;
+
+		@Setup(Level.Trial)
+		public void setUp(Tenants tenants) {
+			this.redis = RedisLink.open(this.redisUri);
+			BucketConfiguration configuration = BucketConfiguration.builder()
+				.addLimit(Bandwidth.builder()
+					.capacity(tenants.tenantCapacity)
+					.refillGreedy(tenants.tenantRate, Duration.ofSeconds(1))
+					.build())
+				.build();
+			var proxies = this.redis.proxyManager();
+			this.buckets = new BucketProxy[tenants.tenants];
+			for (int i = 0; i < this.buckets.length; i++) {
+				String key = "ratelimit-benchmark-tenant-" + i;
+				this.redis.connection().sync().del(key); // full buckets, not ones left over from an earlier run
+				this.buckets[i] = proxies.builder().build(key, () -> configuration);
+			}
+		}
+
+		@TearDown(Level.Trial)
+		public void tearDown() {
+			if (this.redis != null) {
+				this.redis.close();
+			}
+		}
+
+	}
+
 	/** The limit every implementation enforces, on its one hot key. */
 	@State(Scope.Benchmark)
 	public static class Limit {
@@ -158,14 +284,7 @@ public class KafkaBackendBenchmark {
 
 		@TearDown(Level.Trial)
 		public void tearDown() {
-			if (this.backend != null) {
-				// leases and round trips of the whole trial, for the record
-				System.out.println("Kafka backend after the trial: " + this.backend.metrics());
-				this.backend.close();
-			}
-			if (this.broker != null) {
-				this.broker.destroy();
-			}
+			stop(this.backend, this.broker);
 		}
 
 	}
@@ -178,35 +297,22 @@ public class KafkaBackendBenchmark {
 		@Param("redis://127.0.0.1:6379")
 		public String redisUri;
 
-		RedisClient client;
-
-		StatefulRedisConnection<String, byte[]> connection;
+		RedisLink redis;
 
 		BucketProxy bucket;
 
 		@Setup(Level.Trial)
 		public void setUp(Limit limit) {
-			this.client = RedisClient.create(this.redisUri);
-			try {
-				this.connection = this.client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
-			}
-			catch (RuntimeException ex) {
-				throw new IllegalStateException("Redis does not answer at " + this.redisUri
-						+ ": start one (run-kafka-benchmarks.sh does) or pass -p redisUri=...", ex);
-			}
+			this.redis = RedisLink.open(this.redisUri);
 			String key = "ratelimit-benchmark-hot";
-			this.connection.sync().del(key); // a full bucket, not one left over from an earlier run
+			this.redis.connection().sync().del(key); // a full bucket, not one left over from an earlier run
 			BucketConfiguration configuration = BucketConfiguration.builder()
 				.addLimit(Bandwidth.builder()
 					.capacity(limit.capacity)
 					.refillGreedy(limit.rate, Duration.ofSeconds(1))
 					.build())
 				.build();
-			this.bucket = Bucket4jLettuce.casBasedBuilder(this.connection)
-				.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofMinutes(1)))
-				.build()
-				.builder()
-				.build(key, () -> configuration);
+			this.bucket = this.redis.proxyManager().builder().build(key, () -> configuration);
 			if (!this.bucket.tryConsume(1)) {
 				throw new IllegalStateException("a fresh Bucket4j bucket in Redis denied its first call");
 			}
@@ -214,14 +320,51 @@ public class KafkaBackendBenchmark {
 
 		@TearDown(Level.Trial)
 		public void tearDown() {
-			if (this.connection != null) {
-				this.connection.close();
-			}
-			if (this.client != null) {
-				this.client.shutdown();
+			if (this.redis != null) {
+				this.redis.close();
 			}
 		}
 
+	}
+
+	/** A Lettuce connection to Redis, and Bucket4j's CAS-based proxy manager on it. */
+	record RedisLink(RedisClient client, StatefulRedisConnection<String, byte[]> connection) {
+
+		static RedisLink open(String uri) {
+			RedisClient client = RedisClient.create(uri);
+			try {
+				return new RedisLink(client, client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE)));
+			}
+			catch (RuntimeException ex) {
+				client.shutdown();
+				throw new IllegalStateException("Redis does not answer at " + uri
+						+ ": start one (run-kafka-benchmarks.sh does) or pass -p redisUri=...", ex);
+			}
+		}
+
+		io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager<String> proxyManager() {
+			return Bucket4jLettuce.casBasedBuilder(this.connection)
+				.expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofMinutes(1)))
+				.build();
+		}
+
+		void close() {
+			this.connection.close();
+			this.client.shutdown();
+		}
+
+	}
+
+	/** Stops a backend (printing its figures for the record) and its broker. */
+	static void stop(KafkaRateLimiterBackend backend, EmbeddedKafkaBroker broker) {
+		if (backend != null) {
+			// leases and round trips of the whole trial, for the record
+			System.out.println("Kafka backend after the trial: " + backend.metrics());
+			backend.close();
+		}
+		if (broker != null) {
+			broker.destroy();
+		}
 	}
 
 	/**

@@ -97,11 +97,13 @@ final class Tenants {
 			out.println("K " + rank + " " + ranked[rank][0] + " " + ranked[rank][1]);
 		}
 		out.println("C " + cold[0] + " " + cold[1]);
+		System.gc(); // the heap the live keys need, not garbage
+		Runtime heap = Runtime.getRuntime();
+		out.println("M " + registry.keyCount("api") + " " + (heap.totalMemory() - heap.freeMemory()));
 		out.println("END " + backend.metrics());
 		for (String line = in.readLine(); line != null; line = in.readLine()) {
 			if (line.startsWith("STATS")) {
 				System.gc(); // the heap the live state needs, not garbage
-				Runtime heap = Runtime.getRuntime();
 				out.println("S " + registry.keyCount("api") + " " + backend.runtime().limiterCount() + " "
 						+ backend.runtime().authorityKeys() + " " + backend.runtime().requestsSent() + " "
 						+ (heap.totalMemory() - heap.freeMemory()));
