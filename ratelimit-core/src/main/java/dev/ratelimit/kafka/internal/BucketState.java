@@ -110,6 +110,16 @@ public final class BucketState {
 		return state;
 	}
 
+	/**
+	 * A drained bucket: what the authority uses for a key whose stored state cannot be read, so a
+	 * corrupt record neither stops the key nor opens it (it refills with time, from empty).
+	 */
+	static BucketState drained(Spec spec, long nowMillis) {
+		BucketState state = create(spec, nowMillis);
+		state.consumed = spec.capacity();
+		return state;
+	}
+
 	Rate rate() {
 		return Rate.of(this.inForce.permits(), Duration.ofNanos(this.inForce.periodNanos()));
 	}
@@ -141,7 +151,11 @@ public final class BucketState {
 	 * made the room; the rest is taken as of {@code sinceMillis} and may leave the bucket in debt.
 	 */
 	void takeSpentSince(long permits, long sinceMillis) {
-		long absorbed = (sinceMillis <= this.liftedAtMillis) ? Math.min(permits, this.liftedBy) : 0;
+		// only refill that accrued after the permits began to be spent can have been room they made:
+		// a bucket full long before (an idle key) discarded refill that no later spending can claim
+		long accruedSince = (sinceMillis <= this.liftedAtMillis)
+				? rate().permitsIn(LongMath.saturatedMultiply(this.liftedAtMillis - sinceMillis, 1_000_000L)) : 0;
+		long absorbed = Math.min(Math.min(permits, this.liftedBy), accruedSince);
 		this.liftedBy -= absorbed;
 		long rest = permits - absorbed;
 		if (rest > 0) {

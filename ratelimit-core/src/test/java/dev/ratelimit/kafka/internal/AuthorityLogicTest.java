@@ -179,6 +179,18 @@ class AuthorityLogicTest {
 	}
 
 	@Test
+	void refillDiscardedBeforeLocalSpendingBeganDoesNotPayForIt() {
+		ask("a", 1, 1, 100); // one permit, then idle: the bucket is full again within 10 ms
+		this.now += 10_000; // full for 10 s: 1,000 permits of refill had no room
+		ask("b", 1, 1, 100); // a take finds it full and remembers the discarded refill
+		// a admitted 50 on its own from 100 ms before that take: at most 10 of the discarded refill
+		// (100 ms of it) can have been room those permits made; the other 40 are debited
+		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 100, 500, 50, 0, 100, SPEC);
+		AuthorityLogic.Result result = AuthorityLogic.handle("k", this.state, report, this.now, TTL);
+		assertThat(result.state().available(this.now)).isEqualTo(100 - 1 - 40);
+	}
+
+	@Test
 	void localSpendingIsReportedAsARunningTotalSoARepeatedOrSupersededReportIsDebitedOnce() {
 		ask("a", 1, 100, 100); // drained
 		Request report = new Request(Messages.LEASE, "a", 1, 2, 0, 0, 100, 500, 30, 0, 0, SPEC);
