@@ -36,6 +36,11 @@ public final class RateLimiterRegistry {
 
 	private final KeyPolicy defaultKeys;
 
+	private final int maxKeyLength;
+
+	/** The longest key a per-key limiter accepts unless set otherwise, in characters. */
+	public static final int DEFAULT_MAX_KEY_LENGTH = 1024;
+
 	private final RateLimit defaultLimit;
 
 	private final Map<String, Definition> definitions = new ConcurrentHashMap<>();
@@ -49,6 +54,7 @@ public final class RateLimiterRegistry {
 		this.scheduler = builder.scheduler;
 		this.listeners = builder.listeners;
 		this.defaultKeys = new KeyPolicy(builder.maxKeys, builder.keyIdleTimeout);
+		this.maxKeyLength = builder.maxKeyLength;
 		this.defaultLimit = builder.defaultLimit;
 		this.defaultBackend = (builder.backend != null) ? builder.backend : new InMemoryBackend();
 	}
@@ -242,6 +248,11 @@ public final class RateLimiterRegistry {
 	public RateLimiter limiter(String name, String key) {
 		Objects.requireNonNull(name, "name");
 		Objects.requireNonNull(key, "key");
+		if (key.length() > this.maxKeyLength) {
+			throw new IllegalArgumentException("key of " + key.length() + " characters for limiter '" + name
+					+ "' is longer than the " + this.maxKeyLength + " allowed: derive a shorter key (for example a "
+					+ "hash of it), or raise the bound (ratelimit.max-key-length, RateLimiterRegistry.Builder.maxKeyLength)");
+		}
 		KeyedLimiters keys = this.keyed.get(name);
 		if (keys == null) {
 			KeyPolicy policy = definition(name).keys(); // fails early for an unknown name
@@ -415,6 +426,8 @@ public final class RateLimiterRegistry {
 
 		private int maxKeys = 10_000;
 
+		private int maxKeyLength = DEFAULT_MAX_KEY_LENGTH;
+
 		private Duration keyIdleTimeout = Duration.ofMinutes(10);
 
 		private RateLimit defaultLimit;
@@ -459,6 +472,20 @@ public final class RateLimiterRegistry {
 		 */
 		public Builder backend(RateLimiterBackend backend) {
 			this.backend = Objects.requireNonNull(backend, "backend");
+			return this;
+		}
+
+		/**
+		 * Sets the longest key a per-key limiter accepts, in characters (1,024 unless set): a key
+		 * comes from requests, so its length is bounded before it is kept or sent anywhere.
+		 * @param maxKeyLength positive
+		 * @return this builder
+		 */
+		public Builder maxKeyLength(int maxKeyLength) {
+			if (maxKeyLength <= 0) {
+				throw Errors.notPositive("maxKeyLength", maxKeyLength);
+			}
+			this.maxKeyLength = maxKeyLength;
 			return this;
 		}
 

@@ -141,6 +141,18 @@ class RateLimiterRegistryTest {
 	}
 
 	@Test
+	void aKeyLongerThanTheBoundIsRefusedWithTheFix() {
+		RateLimiterRegistry registry = registry().build().define("api", RateLimit.perSecond(10));
+		assertThat(registry.limiter("api", "k".repeat(RateLimiterRegistry.DEFAULT_MAX_KEY_LENGTH))).isNotNull();
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.limiter("api", "k".repeat(1025)))
+			.withMessageContaining("1025 characters")
+			.withMessageContaining("ratelimit.max-key-length");
+		assertThat(registry.keyCount("api")).isOne();
+		RateLimiterRegistry wider = registry().maxKeyLength(4096).build().define("api", RateLimit.perSecond(10));
+		assertThat(wider.limiter("api", "k".repeat(4096))).isNotNull();
+	}
+
+	@Test
 	void aKeyIsNotEvictedWhileItsLimiterStillRemembersUse() {
 		// a daily quota: idle for an hour, but evicting it would hand the key a fresh quota
 		RateLimiterRegistry registry = registry().maxKeys(1).keyIdleTimeout(Duration.ofMinutes(1)).build()

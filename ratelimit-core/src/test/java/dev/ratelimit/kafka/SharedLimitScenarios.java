@@ -166,6 +166,45 @@ abstract class SharedLimitScenarios {
 	}
 
 	/**
+	 * Records an attacker (or a bug) writes to the request topic: a key too long for any record, a
+	 * rate update no limiter accepts, truncated bytes. Each is skipped and counted; the partition
+	 * goes on granting, and the limit in force stays.
+	 */
+	@Test
+	void badRecordsOnTheRequestTopicNeitherStallAPartitionNorChangeALimit() throws Exception {
+		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
+			.config(bootstrap(), "hostile", "instance-0")
+			.build());
+		this.backends.add(instance);
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build();
+		RateLimiter victim = instance.create("victim", null, limit, RateLimiterListener.NONE);
+		int partition = instance.partitionOf("victim");
+		java.util.Map<String, Object> producer = java.util.Map.of(
+				org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+		try (var bad = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(producer,
+				new org.apache.kafka.common.serialization.StringSerializer(),
+				new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+			String topic = instance.config().requestTopic();
+			dev.ratelimit.kafka.internal.Messages.Request lease = new dev.ratelimit.kafka.internal.Messages.Request(
+					(byte) 1, "attacker", 1, 1, 10, 0, 1, 500, 0, 0, 0,
+					new dev.ratelimit.kafka.internal.Messages.Spec(100, 100, 1_000_000_000L));
+			dev.ratelimit.kafka.internal.Messages.Request update = new dev.ratelimit.kafka.internal.Messages.Request(
+					(byte) 2, "attacker", 1, 2, 0, 0, 1, 500, 0, 0, 0,
+					new dev.ratelimit.kafka.internal.Messages.Spec(100, 1_000_000_000L, 1));
+			bad.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "k".repeat(70_000),
+					lease.encode())).get();
+			bad.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "victim", update.encode()))
+				.get();
+			bad.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "victim",
+					new byte[] { 1, 1, 0 })).get();
+		}
+		await().atMost(Duration.ofSeconds(30)).until(() -> instance.runtime().malformedRecords() >= 3);
+		assertThat(victim.acquire(1, Duration.ofSeconds(10))).isTrue(); // the partition still grants
+		assertThat(victim.limit()).isEqualTo(limit); // and the forged rate never reached a limiter
+	}
+
+	/**
 	 * Cold keys cost no record per call: what an instance admits from its allowances goes to the
 	 * authority in one report per request partition per second, and the authority keeps no state
 	 * for a key once its bucket is full again.

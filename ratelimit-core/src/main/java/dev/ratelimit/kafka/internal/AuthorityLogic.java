@@ -38,6 +38,12 @@ import dev.ratelimit.kafka.internal.Messages.Request;
  */
 public final class AuthorityLogic {
 
+	/**
+	 * The most instances one key's state keeps: a bound on the state's size (about 100 bytes each),
+	 * so that made-up instance ids cannot grow a record past what the broker accepts.
+	 */
+	static final int MAX_INSTANCES_PER_KEY = 1_000;
+
 	/** The longest period of local spending debited in the past; older spending is debited as of then. */
 	static final long MAX_SPENT_OVER_MILLIS = 3_600_000;
 
@@ -263,6 +269,12 @@ public final class AuthorityLogic {
 		}
 		// a new incarnation of the same instance means the old process is gone: forget it
 		state.instances.values().removeIf((old) -> old.id.equals(request.instance()));
+		if (state.instances.size() >= MAX_INSTANCES_PER_KEY && !forgetOneIdle(state, nowMillis)) {
+			// every party holds a lease: a newcomer waits, rather than growing the state without bound
+			Instance refused = new Instance(request.instance(), request.incarnation());
+			refused.lastSeq = Long.MAX_VALUE;
+			return refused;
+		}
 		instance = new Instance(request.instance(), request.incarnation());
 		instance.lastSeenMillis = nowMillis;
 		instance.shareAtMillis = nowMillis;
@@ -274,6 +286,24 @@ public final class AuthorityLogic {
 		int index = new ArrayList<>(state.instances.values()).indexOf(instance);
 		instance.shareTokens = state.inForce.capacity() * shares[index] / state.inForce.perSecond();
 		return instance;
+	}
+
+	/**
+	 * Forgets the instance seen least recently among those holding no unexpired lease: room for a
+	 * newcomer once a key has {@link #MAX_INSTANCES_PER_KEY} parties.
+	 */
+	private static boolean forgetOneIdle(BucketState state, long nowMillis) {
+		Instance oldest = null;
+		for (Instance each : state.instances.values()) {
+			if (each.expiryMillis <= nowMillis && (oldest == null || each.lastSeenMillis < oldest.lastSeenMillis)) {
+				oldest = each;
+			}
+		}
+		if (oldest == null) {
+			return false;
+		}
+		state.instances.remove(oldest.key());
+		return true;
 	}
 
 	/** Forgets instances that hold no unexpired lease and have not asked for a lease lifetime. */

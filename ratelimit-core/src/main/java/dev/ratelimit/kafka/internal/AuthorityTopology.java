@@ -175,8 +175,7 @@ public final class AuthorityTopology {
 					grant = AuthorityLogic.probe(key, request, this.leaseTtlMillis).encode();
 				}
 				else {
-					byte[] bytes = this.store.get(key);
-					BucketState stored = (bytes != null) ? BucketState.decode(bytes) : this.cold.get(key);
+					BucketState stored = stored(key, request.spec(), now);
 					AuthorityLogic.Result result = AuthorityLogic.handle(key, stored, request, now, this.leaseTtlMillis);
 					state = result.state().encode();
 					grant = result.grant().encode();
@@ -195,6 +194,25 @@ public final class AuthorityTopology {
 		}
 
 		/**
+		 * The state of a key: stored, or kept in memory (cold), or null (a full bucket). A stored state
+		 * that cannot be read is counted and taken as a drained bucket, which refills with time: the
+		 * key goes on deciding, and the bad record opens nothing.
+		 */
+		private BucketState stored(String key, Messages.Spec spec, long now) {
+			byte[] bytes = this.store.get(key);
+			if (bytes == null) {
+				return this.cold.get(key);
+			}
+			try {
+				return BucketState.decode(bytes);
+			}
+			catch (RuntimeException ex) {
+				skip(ex);
+				return BucketState.drained(spec, now);
+			}
+		}
+
+		/**
 		 * Debits what an instance admitted locally for cold keys. A key whose bucket ran low moves to
 		 * the store, and the instance gets a notice for it, so it leases that key from now on.
 		 */
@@ -210,10 +228,9 @@ public final class AuthorityTopology {
 			for (Messages.Report.Entry entry : report.entries()) {
 				try {
 					String key = entry.key();
-					byte[] bytes = this.store.get(key);
-					BucketState state = AuthorityLogic.report(
-							(bytes != null) ? BucketState.decode(bytes) : this.cold.get(key), entry, now);
-					if (bytes == null && !AuthorityLogic.isLow(state, now)) {
+					boolean kept = this.store.get(key) != null;
+					BucketState state = AuthorityLogic.report(stored(key, entry.spec(), now), entry, now);
+					if (!kept && !AuthorityLogic.isLow(state, now)) {
 						this.cold.put(key, state);
 						continue;
 					}

@@ -219,6 +219,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, this.config.commitInterval().toMillis());
 		own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, this.config.standbyReplicas());
 		own.put(StreamsConfig.POLL_MS_CONFIG, 50);
+		own.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, OversizedRecordHandler.class);
 		own.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 200);
 		own.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
 		this.config.replicationFactor()
@@ -577,7 +578,14 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			}
 			long received = System.nanoTime();
 			for (ConsumerRecord<String, byte[]> record : records) {
-				apply(record, received);
+				try {
+					apply(record, received);
+				}
+				catch (RuntimeException ex) {
+					// whatever one grant (or a listener it reaches) throws, this thread goes on receiving
+					this.malformed.increment();
+					this.lastError = "grants: " + ex;
+				}
 			}
 		}
 	}

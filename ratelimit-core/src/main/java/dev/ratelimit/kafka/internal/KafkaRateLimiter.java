@@ -174,6 +174,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 */
 	private volatile RateLimiter fallback;
 
+	/** The longest lease lifetime a grant is taken at: a longer one is read as this. */
+	static final long MAX_TTL_MILLIS = 3_600_000;
+
 	/** A lease request unanswered this long with the pool dry bridges on the local share. */
 	static final long LATE_NANOS = 100_000_000L;
 
@@ -682,21 +685,29 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			}
 			return;
 		}
-		if (grant.seq() <= this.lastAppliedSeq) {
-			return;
+		if (grant.seq() <= this.lastAppliedSeq || grant.seq() > this.sequence.get()) {
+			return; // a duplicate, or an answer to a request this limiter never sent (forged)
 		}
 		this.lastAppliedSeq = grant.seq();
+		// never more than was asked for (the request in flight), or than the bucket can hold
+		long granted = Math.min(grant.granted(),
+				(grant.seq() == this.inFlightSeq) ? this.inFlightWant : limit().capacity());
 		if (grant.debitedTotal() > this.ackedTotal) {
 			this.ackedTotal = Math.min(grant.debitedTotal(), this.reportedTotal.get());
+			if (this.ackedTotal >= this.reportedTotal.get() && this.spentLocally.get() > 0) {
+				// what was reported is debited; what is still unreported was spent after that report
+				// left, not since the start of the spending it acknowledged
+				this.spentSinceNanos = Math.max(this.spentSinceNanos, this.lastSentNanos);
+			}
 		}
 		if (grant.seq() == this.inFlightSeq) {
 			this.lastRoundTripNanos = receivedNanos - this.inFlightSinceNanos;
-			long shortBy = this.inFlightWant - grant.granted();
+			long shortBy = this.inFlightWant - granted;
 			if (shortBy > 0 && grant.share() > 0) {
 				// the authority had less than asked for: ask again once half the rest can have accrued at
 				// our share (at most half a horizon), rather than every few milliseconds for nothing; with
 				// nothing at all, as soon as one permit can have accrued
-				long permits = (grant.granted() == 0) ? 1 : Math.max(1, shortBy / 2);
+				long permits = (granted == 0) ? 1 : Math.max(1, shortBy / 2);
 				long accrue = (long) (permits * 1e9 / grant.share());
 				this.notBeforeNanos = receivedNanos + Math.min(accrue, this.link.leaseHorizon().toNanos() / 2);
 			}
@@ -706,38 +717,34 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.instances = grant.instances();
 		this.lastAvailable = grant.available();
 		this.lastGrantNanos = receivedNanos;
-		if (grant.granted() > 0) {
+		if (granted > 0) {
 			// Permits admitted locally (cold-start allowance, local share) since the request left are
 			// unknown to the authority, which took this grant from the same bucket: pay for them out
 			// of the grant, or a burst could get both the allowance and a full lease. What the grant
 			// cannot cover is reported with the next request, as before.
-			long paid = payFromGrant(grant.granted());
-			this.deposited.addAndGet(grant.granted() - paid);
-			deposit(grant.granted() - paid);
-			this.lastGranted = grant.granted();
+			long paid = payFromGrant(granted);
+			this.deposited.addAndGet(granted - paid);
+			deposit(granted - paid);
+			this.lastGranted = granted;
 		}
-		if (grant.granted() > 0 || pooled() > 0) {
+		if (granted > 0 || pooled() > 0) {
 			// The authority's expiry started when it sent the grant, a return trip ago: stop spending
 			// that much earlier, but never by more than a tenth of the lease, or one slow round trip
 			// (a rebalance) would forfeit a fresh lease at once.
-			long ttlNanos = grant.ttlMillis() * 1_000_000L;
+			long ttlNanos = Math.min(grant.ttlMillis(), MAX_TTL_MILLIS) * 1_000_000L; // no overflow
 			long margin = Math.min(Math.max(this.lastRoundTripNanos, 0), ttlNanos / 10);
 			this.expiryNanos = receivedNanos + ttlNanos - margin;
 		}
 		if (grant.version() != this.version) {
 			this.version = grant.version();
-			Spec spec = grant.spec();
-			RateLimit inForce = RateLimit.tokenBucket(Rate.of(spec.permits(), Duration.ofNanos(spec.periodNanos())))
-				.capacity(spec.capacity())
-				.build();
-			adoptLimit(inForce);
+			adoptLimit(grant.spec().toRateLimit()); // in the API's bounds: checked when the grant was read
 		}
 		this.degraded = false;
 		this.fallback = null;
 		// A lease is held: decisions come from it again. Nothing granted to an instance that held
 		// leases before and holds none now (it gave its lease back, or an outage ended): the allowance
 		// is what this news of the bucket allows, never older news (an outage's share was spent).
-		this.coldStart = (grant.granted() == 0 && this.lastGranted > 0 && pooled() == 0)
+		this.coldStart = (granted == 0 && this.lastGranted > 0 && pooled() == 0)
 				? coldStartAllowance(receivedNanos) : null;
 	}
 

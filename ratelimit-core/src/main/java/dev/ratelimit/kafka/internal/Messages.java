@@ -62,7 +62,22 @@ public final class Messages {
 			if (spec.capacity <= 0 || spec.permits <= 0 || spec.periodNanos <= 0) {
 				throw new MalformedRecordException("limit spec has a non-positive field: " + spec);
 			}
+			try {
+				// the bounds the API enforces: a spec no limiter could be built from is never stored
+				spec.toRateLimit();
+			}
+			catch (IllegalArgumentException ex) {
+				throw new MalformedRecordException("limit spec out of range: " + spec + ": " + ex.getMessage());
+			}
 			return spec;
+		}
+
+		/** The token bucket this spec describes, as the API builds it (and bounds it). */
+		dev.ratelimit.RateLimit toRateLimit() {
+			return dev.ratelimit.RateLimit
+				.tokenBucket(dev.ratelimit.Rate.of(this.permits, java.time.Duration.ofNanos(this.periodNanos)))
+				.capacity(this.capacity)
+				.build();
 		}
 
 		double perSecond() {
@@ -126,7 +141,9 @@ public final class Messages {
 				Request request = new Request(type, in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
 						in.readLong(), in.readDouble(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
 						Spec.read(in));
-				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0) || request.horizonMillis < 0
+				checkInstance(request.instance);
+				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0)
+						|| !Double.isFinite(request.demand) || request.horizonMillis < 0
 						|| request.spentTotal < 0 || request.spentAcked < 0 || request.spentAcked > request.spentTotal
 						|| request.spentOverMillis < 0) {
 					throw new MalformedRecordException("request has a negative field: " + request);
@@ -243,6 +260,7 @@ public final class Messages {
 					throw new MalformedRecordException("not a report: type " + type);
 				}
 				String instance = in.readUTF();
+				checkInstance(instance);
 				long incarnation = in.readLong();
 				int count = in.readInt();
 				if (count < 0 || count > MAX_REPORT_ENTRIES) {
@@ -266,6 +284,16 @@ public final class Messages {
 			return (bytes == null || bytes.length < 2) ? -1 : bytes[1];
 		}
 
+	}
+
+	/** The longest instance id a record may carry. */
+	static final int MAX_INSTANCE_ID_LENGTH = 255;
+
+	static void checkInstance(String instance) {
+		if (instance.isEmpty() || instance.length() > MAX_INSTANCE_ID_LENGTH) {
+			throw new MalformedRecordException("instance id of " + instance.length() + " characters (1 to "
+					+ MAX_INSTANCE_ID_LENGTH + ")");
+		}
 	}
 
 	/** Writes a record body after the version byte. */

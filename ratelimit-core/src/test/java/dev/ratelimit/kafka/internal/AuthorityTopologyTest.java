@@ -165,4 +165,55 @@ class AuthorityTopologyTest {
 		assertThat(Grant.decode(this.grants.readValue()).available()).isEqualTo(40);
 	}
 
+	@Test
+	void aKeyTooLongForAnyRecordIsSkippedAndThePartitionGoesOnGranting() {
+		String huge = "k".repeat(70_000); // more than a record's string field can hold (65,535 bytes)
+		Request request = new Request(Messages.LEASE, "a", 1, ++this.seq, 10, 0, 100, 500, 0, 0, 0, SPEC);
+		this.requests.pipeInput(huge, request.encode(), T0);
+		assertThat(this.grants.isEmpty()).isTrue();
+		assertThat(this.malformed.sum()).isEqualTo(1);
+		assertThat(lease("k", 10, T0).granted()).isEqualTo(10);
+	}
+
+	@Test
+	void aRateUpdateOutsideTheApisBoundsIsRefusedAndTheLimitKept() {
+		assertThat(lease("k", 10, T0).granted()).isEqualTo(10);
+		// a billion permits per nanosecond: no RateLimit accepts it, so no grant may carry it
+		Request update = new Request(Messages.UPDATE, "a", 1, ++this.seq, 0, 0, 0, 500, 0, 0, 0,
+				new Spec(100, 1_000_000_000L, 1));
+		this.requests.pipeInput("k", update.encode(), T0);
+		assertThat(this.grants.isEmpty()).isTrue();
+		assertThat(this.malformed.sum()).isEqualTo(1);
+		Grant next = lease("k", 10, T0 + 100);
+		assertThat(next.spec()).isEqualTo(SPEC);
+		assertThat(next.granted()).isEqualTo(10);
+	}
+
+	@Test
+	void tenThousandMadeUpInstancesCannotGrowAStatePastItsBound() {
+		Spec big = new Spec(1_000_000, 1_000_000, 1_000_000_000L);
+		for (int i = 0; i < 10_000; i++) {
+			Request request = new Request(Messages.LEASE, "fake-" + i, 1, 1, 1, 0, 1, 500, 0, 0, 0, big);
+			this.requests.pipeInput("k", request.encode(), T0);
+		}
+		byte[] state = this.driver.getKeyValueStore(AuthorityTopology.STORE).get("k") instanceof byte[] bytes ? bytes
+				: new byte[0];
+		assertThat(BucketState.decode(state).instances).hasSize(AuthorityLogic.MAX_INSTANCES_PER_KEY);
+		assertThat(state.length).isLessThan(200_000); // far below a broker's 1 MB record limit
+		// once their leases expire, a real instance gets its place and its grant
+		Request real = new Request(Messages.LEASE, "real", 7, 1, 10, 0, 10, 500, 0, 0, 0, big);
+		this.grants.readValuesToList();
+		this.requests.pipeInput("k", real.encode(), T0 + 10_000);
+		assertThat(Grant.decode(this.grants.readValue()).granted()).isEqualTo(10);
+	}
+
+	@Test
+	void aCorruptStoredStateIsTakenAsADrainedBucketNeverAsAFullOne() {
+		KeyValueStore<String, byte[]> store = this.driver.getKeyValueStore(AuthorityTopology.STORE);
+		store.put("k", new byte[] { 1, Messages.STATE, 42 });
+		assertThat(lease("k", 100, T0).granted()).isZero(); // nothing granted from a state it cannot read
+		assertThat(this.malformed.sum()).isEqualTo(1);
+		assertThat(lease("k", 100, T0 + 500).granted()).isEqualTo(50); // and it refills with time
+	}
+
 }

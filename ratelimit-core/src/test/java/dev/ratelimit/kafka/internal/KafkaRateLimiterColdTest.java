@@ -115,6 +115,26 @@ class KafkaRateLimiterColdTest {
 	}
 
 	@Test
+	void aGrantIsBoundedByTheRequestItAnswersAndAForgedOneIsIgnored() {
+		KafkaRateLimiter named = new KafkaRateLimiter("api", false, LIMIT, Ticker.system(), Scheduler.system(),
+				RateLimiterListener.NONE, this.link);
+		named.tryAcquire(); // nudges the keeper
+		named.keep(System.nanoTime(), Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(10).toNanos(), 0.5);
+		Messages.Request lease = this.link.sent.get(this.link.sent.size() - 1);
+		Messages.Spec spec = KafkaRateLimiter.spec(LIMIT);
+		// a grant for a request never sent, with the largest sequence: ignored, and later ones still count
+		named.onGrant(new Messages.Grant("api", "i", named.incarnation, Long.MAX_VALUE, 20, 5_000, spec, 0, 5, 1, 0, 0),
+				System.nanoTime());
+		assertThat(named.snapshot().details()).containsEntry("leased", 0L);
+		// the real answer, claiming more than was asked and an endless lease
+		named.onGrant(new Messages.Grant("api", "i", named.incarnation, lease.seq(), 1_000_000, Long.MAX_VALUE, spec,
+				0, 5, 1, 0, 0), System.nanoTime());
+		assertThat((Long) named.snapshot().details().get("leased")).isEqualTo(lease.want());
+		assertThat((Long) named.snapshot().details().get("leaseExpiresInMillis"))
+			.isLessThanOrEqualTo(KafkaRateLimiter.MAX_TTL_MILLIS);
+	}
+
+	@Test
 	void eachLimiterObjectIsItsOwnIncarnation() {
 		assertThat(tenant().incarnation).isNotEqualTo(tenant().incarnation);
 	}

@@ -11,6 +11,7 @@ import java.util.TreeSet;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -40,7 +41,7 @@ import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
  * <p>Spring Boot exposes the endpoint over HTTP only when it is included in
  * {@code management.endpoints.web.exposure.include}. Thread-safe.
  */
-@Endpoint(id = "ratelimits")
+@Endpoint(id = "ratelimits", defaultAccess = Access.READ_ONLY)
 public class RateLimitsEndpoint {
 
 	/** Keys per page when the {@code size} parameter is not given. */

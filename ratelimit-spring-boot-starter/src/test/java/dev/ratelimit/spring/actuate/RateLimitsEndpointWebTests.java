@@ -27,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "management.endpoints.web.exposure.include=ratelimits,health",
+				"management.endpoint.ratelimits.access=unrestricted",
 				"management.endpoint.health.show-details=always", "spring.web.error.include-message=always",
 				"ratelimit.limiters.orders.algorithm=sliding-window", "ratelimit.limiters.orders.rate=36/1h",
 				"ratelimit.limiters.tenant.rate=5/1h", "ratelimit.limiters.tenant.max-keys=50",

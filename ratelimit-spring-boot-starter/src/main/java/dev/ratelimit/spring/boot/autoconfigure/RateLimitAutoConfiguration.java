@@ -49,7 +49,8 @@ public final class RateLimitAutoConfiguration {
 			.listeners((name, key) -> CompositeRateLimiterListener
 				.of(factories.stream().map((factory) -> factory.create(name, key)).toList()))
 			.maxKeys(definitions.defaultKeys().maxKeys())
-			.keyIdleTimeout(definitions.defaultKeys().idleTimeout());
+			.keyIdleTimeout(definitions.defaultKeys().idleTimeout())
+			.maxKeyLength(properties.getMaxKeyLength());
 		RateLimiterBackend shared = backends.getIfUnique();
 		if (definitions.defaultLimit() != null) {
 			builder.defaultLimit(definitions.defaultLimit());

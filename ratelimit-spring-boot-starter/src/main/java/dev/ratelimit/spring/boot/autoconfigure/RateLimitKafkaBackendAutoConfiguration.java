@@ -14,6 +14,7 @@ import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 import dev.ratelimit.kafka.KafkaBackendConfig;
 import dev.ratelimit.kafka.KafkaRateLimiterBackend;
@@ -37,13 +38,35 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	KafkaRateLimiterBackend rateLimitKafkaBackend(RateLimitProperties properties,
-			ObjectProvider<KafkaConnectionDetails> connectionDetails, ObjectProvider<KafkaProperties> kafkaProperties) {
+			ObjectProvider<KafkaConnectionDetails> connectionDetails, ObjectProvider<KafkaProperties> kafkaProperties,
+			Environment environment) {
 		return KafkaRateLimiterBackend.start(config(properties.getKafka(), connectionDetails.getIfAvailable(),
-				kafkaProperties.getIfAvailable()));
+				kafkaProperties.getIfAvailable(), environment.getProperty("spring.application.name")));
 	}
 
 	static KafkaBackendConfig config(RateLimitProperties.Kafka kafka, KafkaConnectionDetails details,
 			KafkaProperties spring) {
+		return config(kafka, details, spring, null);
+	}
+
+	/**
+	 * The cluster id: {@code ratelimit.kafka.cluster-id}, or else the application's name (what
+	 * topic names cannot hold replaced by {@code -}), so two applications on one Kafka never share
+	 * buckets by accident; {@code default} only when neither is set.
+	 */
+	static String clusterId(RateLimitProperties.Kafka kafka, String applicationName) {
+		if (kafka.getClusterId() != null) {
+			return kafka.getClusterId();
+		}
+		if (applicationName == null || applicationName.isBlank()) {
+			return "default";
+		}
+		String id = applicationName.strip().replaceAll("[^A-Za-z0-9._-]", "-");
+		return (id.length() > 100) ? id.substring(0, 100) : id;
+	}
+
+	static KafkaBackendConfig config(RateLimitProperties.Kafka kafka, KafkaConnectionDetails details,
+			KafkaProperties spring, String applicationName) {
 		Map<String, Object> client = new HashMap<>();
 		List<String> bootstrap = kafka.getBootstrapServers();
 		if (spring != null) {
@@ -66,7 +89,7 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 		}
 		client.putAll(kafka.getProperties());
 		KafkaBackendConfig.Builder builder = KafkaBackendConfig.builder(String.join(",", bootstrap))
-			.clusterId(kafka.getClusterId())
+			.clusterId(clusterId(kafka, applicationName))
 			.clientProperties(client)
 			.authority(kafka.isAuthority())
 			.createTopics(kafka.isCreateTopics())

@@ -9,6 +9,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 
 import dev.ratelimit.Algorithm;
 import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimiterRegistry;
 
 /**
  * Configuration of rate limiting, under {@code ratelimit}. Immutable; values are checked when
@@ -56,9 +57,23 @@ public class RateLimitProperties {
 	 */
 	private final Kafka kafka;
 
+	/**
+	 * The longest key a per-key limiter accepts, in characters: keys come from requests, so a
+	 * longer one is refused with an error rather than kept or sent to Kafka.
+	 */
+	private final int maxKeyLength;
+
 	public RateLimitProperties(@DefaultValue("true") boolean enabled, @DefaultValue("in-memory") Backend backend,
 			@DefaultValue Limiter defaults, Map<String, Limiter> limiters, @DefaultValue Web web,
 			@DefaultValue Metrics metrics, @DefaultValue Kafka kafka) {
+		this(enabled, backend, defaults, limiters, web, metrics, kafka, RateLimiterRegistry.DEFAULT_MAX_KEY_LENGTH);
+	}
+
+	@org.springframework.boot.context.properties.bind.ConstructorBinding
+	public RateLimitProperties(@DefaultValue("true") boolean enabled, @DefaultValue("in-memory") Backend backend,
+			@DefaultValue Limiter defaults, Map<String, Limiter> limiters, @DefaultValue Web web,
+			@DefaultValue Metrics metrics, @DefaultValue Kafka kafka, @DefaultValue("1024") int maxKeyLength) {
+		this.maxKeyLength = maxKeyLength;
 		this.enabled = enabled;
 		this.backend = backend;
 		this.defaults = defaults;
@@ -70,6 +85,10 @@ public class RateLimitProperties {
 
 	public boolean isEnabled() {
 		return this.enabled;
+	}
+
+	public int getMaxKeyLength() {
+		return this.maxKeyLength;
 	}
 
 	public Backend getBackend() {
@@ -731,7 +750,7 @@ public class RateLimitProperties {
 		 */
 		private final Backpressure backpressure;
 
-		public Kafka(List<String> bootstrapServers, @DefaultValue("default") String clusterId, String instanceId,
+		public Kafka(List<String> bootstrapServers, String clusterId, String instanceId,
 				@DefaultValue("true") boolean authority, @DefaultValue("true") boolean createTopics,
 				@DefaultValue("12") int requestPartitions, @DefaultValue("12") int grantPartitions,
 				Short replicationFactor, @DefaultValue("5s") Duration leaseTtl,

@@ -49,6 +49,20 @@ class RateLimitAutoConfigurationTests {
 	}
 
 	@Test
+	void keysAreBoundedInLengthByDefaultAndByProperty() {
+		this.contextRunner.withPropertyValues("ratelimit.limiters.api.rate=10/1s").run((context) -> {
+			RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
+			assertThat(registry.limiter("api", "k".repeat(1024))).isNotNull();
+			org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+				.isThrownBy(() -> registry.limiter("api", "k".repeat(1025)))
+				.withMessageContaining("ratelimit.max-key-length");
+		});
+		this.contextRunner.withPropertyValues("ratelimit.limiters.api.rate=10/1s", "ratelimit.max-key-length=8")
+			.run((context) -> org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+				.isThrownBy(() -> context.getBean(RateLimiterRegistry.class).limiter("api", "123456789")));
+	}
+
+	@Test
 	void limitersInheritTheDefaults() {
 		this.contextRunner
 			.withPropertyValues("ratelimit.defaults.rate=10/1s", "ratelimit.defaults.max-keys=50",

@@ -17,12 +17,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RateLimitKafkaBackendConfigTests {
 
 	private static KafkaBackendConfig bind(String... properties) {
+		return RateLimitKafkaBackendAutoConfiguration.config(bindKafka(properties), null, null);
+	}
+
+	private static RateLimitProperties.Kafka bindKafka(String... properties) {
 		MapConfigurationPropertySource source = new MapConfigurationPropertySource();
 		for (int i = 0; i < properties.length; i += 2) {
 			source.put(properties[i], properties[i + 1]);
 		}
-		RateLimitProperties bound = new Binder(source).bindOrCreate("ratelimit", RateLimitProperties.class);
-		return RateLimitKafkaBackendAutoConfiguration.config(bound.getKafka(), null, null);
+		return new Binder(source).bindOrCreate("ratelimit", RateLimitProperties.class).getKafka();
 	}
 
 	@Test
@@ -34,6 +37,20 @@ class RateLimitKafkaBackendConfigTests {
 		assertThat(config.reportInterval()).isEqualTo(defaults.reportInterval()).isEqualTo(Duration.ofSeconds(1));
 		assertThat(config.lowWater()).isEqualTo(defaults.lowWater());
 		assertThat(config.sessionTimeout()).isEqualTo(defaults.sessionTimeout()).contains(Duration.ofSeconds(6));
+	}
+
+	@Test
+	void theClusterIdIsTheApplicationsNameUnlessSet() {
+		RateLimitProperties.Kafka unset = bindKafka();
+		assertThat(RateLimitKafkaBackendAutoConfiguration.config(unset, null, null, "orders").clusterId())
+			.isEqualTo("orders");
+		// what a topic name cannot hold is replaced, so any application name works
+		assertThat(RateLimitKafkaBackendAutoConfiguration.config(unset, null, null, "Orders Service (EU)").clusterId())
+			.isEqualTo("Orders-Service--EU-");
+		assertThat(RateLimitKafkaBackendAutoConfiguration.config(unset, null, null, null).clusterId()).isEqualTo("default");
+		KafkaBackendConfig explicit = RateLimitKafkaBackendAutoConfiguration.config(
+				bindKafka("ratelimit.kafka.cluster-id", "checkout"), null, null, "orders");
+		assertThat(explicit.clusterId()).isEqualTo("checkout");
 	}
 
 	@Test
