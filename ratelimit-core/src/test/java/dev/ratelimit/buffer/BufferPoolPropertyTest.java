@@ -5,18 +5,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.test.ManualClock;
+import dev.ratelimit.test.PropertyCheck;
+import dev.ratelimit.test.PropertyCheck.Gen;
+import dev.ratelimit.test.PropertyCheck.Weighted;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * For any bounds and any sequence of offers, clock moves, forced flushes and handler failures:
  * what is delivered is always a prefix of what was accepted, in order and without duplicates;
  * every batch keeps to the batch bounds and a failed batch is retried unchanged; the buffer keeps
- * to its bounds; and once the handler recovers, everything is delivered.
+ * to its bounds; and once the handler recovers, everything is delivered. Seeded generators
+ * ({@link PropertyCheck}); a failure prints the seed that replays it.
  */
 class BufferPoolPropertyTest {
 
@@ -46,26 +44,22 @@ class BufferPoolPropertyTest {
 	record Fail(int times) implements Step {
 	}
 
-	@Provide
-	Arbitrary<List<Step>> steps() {
-		Arbitrary<Step> offer = Arbitraries.integers().between(0, 40).map(Offer::new);
-		Arbitrary<Step> advance = Arbitraries.oneOf(Arbitraries.longs().between(0, 50),
-				Arbitraries.longs().between(51, 3_000))
-			.map(Advance::new);
-		Arbitrary<Step> flush = Arbitraries.just(new Flush());
-		Arbitrary<Step> fail = Arbitraries.integers().between(1, 4).map(Fail::new);
-		return Arbitraries.frequencyOf(Tuple.of(10, offer), Tuple.of(4, advance), Tuple.of(1, flush), Tuple.of(1, fail))
-			.list()
-			.ofMinSize(1)
-			.ofMaxSize(200);
+	/** 1 to 200 steps: offers most often, then clock moves (short or long), forced flushes, failures. */
+	static List<Step> steps(Gen gen) {
+		return gen.lists(1, 200, (g) -> g.oneOf(Weighted.of(10, (x) -> new Offer(x.ints(0, 40))),
+				Weighted.of(4, (x) -> new Advance(x.oneOf(Weighted.of(1, (y) -> y.longs(0, 50)),
+						Weighted.of(1, (y) -> y.longs(51, 3_000))))),
+				Weighted.of(1, (x) -> new Flush()), Weighted.of(1, (x) -> new Fail(x.ints(1, 4)))));
 	}
 
-	@Property(tries = 300)
-	void nothingIsLostDuplicatedOrReordered(@ForAll @IntRange(min = 1, max = 20) int maxItems,
-			@ForAll @IntRange(min = 1, max = 20) int batchSeed, @ForAll @IntRange(min = 40, max = 200) int maxBytes,
-			@ForAll @IntRange(min = 1, max = 200) int batchBytesSeed,
-			@ForAll @IntRange(min = 0, max = 2_000) int maxAgeMillis, @ForAll boolean paced,
-			@ForAll("steps") List<Step> steps) {
+	@Test
+	void nothingIsLostDuplicatedOrReordered() {
+		PropertyCheck.forAll(300, (gen) -> nothingIsLostDuplicatedOrReordered(gen.ints(1, 20), gen.ints(1, 20),
+				gen.ints(40, 200), gen.ints(1, 200), gen.ints(0, 2_000), gen.bools(), steps(gen)));
+	}
+
+	private static void nothingIsLostDuplicatedOrReordered(int maxItems, int batchSeed, int maxBytes,
+			int batchBytesSeed, int maxAgeMillis, boolean paced, List<Step> steps) {
 		ManualClock clock = new ManualClock();
 		RecordingHandler<Item> handler = new RecordingHandler<>(clock);
 		int maxBatchSize = 1 + (batchSeed - 1) % maxItems;

@@ -4,19 +4,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
+import org.junit.jupiter.api.Test;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.test.ManualClock;
+import dev.ratelimit.test.PropertyCheck;
+import dev.ratelimit.test.PropertyCheck.Gen;
+import dev.ratelimit.test.PropertyCheck.Weighted;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,19 +25,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <li>under saturating demand it admits exactly {@code capacity + floor(rate x T)}: no capacity is
  * lost.</li>
  * </ul>
- * Windows keep their own forms of the same bound.
+ * Windows keep their own forms of the same bound. Seeded generators ({@link PropertyCheck}); a
+ * failure prints the seed that replays it.
  */
 class AdmissionInvariantProperties {
 
 	record Step(long advanceNanos, int permitsPercent) {
 	}
 
-	@Provide
-	Arbitrary<List<Step>> steps() {
-		Arbitrary<Long> advance = Arbitraries.oneOf(Arbitraries.just(0L), Arbitraries.longs().between(1, 1_000_000L),
-				Arbitraries.longs().between(1, 3_000_000_000L));
-		Arbitrary<Integer> percent = Arbitraries.integers().between(1, 100);
-		return Combinators.combine(advance, percent).as(Step::new).list().ofMinSize(1).ofMaxSize(150);
+	/** 1 to 150 steps: no clock move, up to a millisecond, or up to three seconds. */
+	static List<Step> steps(Gen gen) {
+		return gen.lists(1, 150, (g) -> new Step(g.oneOf(Weighted.of(1, (x) -> 0L),
+				Weighted.of(1, (x) -> x.longs(1, 1_000_000L)), Weighted.of(1, (x) -> x.longs(1, 3_000_000_000L))),
+				g.ints(1, 100)));
 	}
 
 	private record Admission(long time, long permits) {
@@ -51,11 +47,14 @@ class AdmissionInvariantProperties {
 		return Math.max(1, Math.min(capacity, (capacity * step.permitsPercent()) / 100 / 10 + 1));
 	}
 
-	@Property(tries = 400)
-	void tokenBucketNeverAdmitsMoreThanCapacityPlusRefill(@ForAll @LongRange(min = 1, max = 2000) long capacity,
-			@ForAll @LongRange(min = 1, max = 5000) long permitsPerPeriod,
-			@ForAll @LongRange(min = 1_000_000, max = 5_000_000_000L) long periodNanos,
-			@ForAll("steps") List<Step> steps) {
+	@Test
+	void tokenBucketNeverAdmitsMoreThanCapacityPlusRefill() {
+		PropertyCheck.forAll(400, (gen) -> tokenBucketNeverAdmitsMoreThanCapacityPlusRefill(gen.longs(1, 2000),
+				gen.longs(1, 5000), gen.longs(1_000_000, 5_000_000_000L), steps(gen)));
+	}
+
+	private static void tokenBucketNeverAdmitsMoreThanCapacityPlusRefill(long capacity, long permitsPerPeriod,
+			long periodNanos, List<Step> steps) {
 		ManualClock clock = new ManualClock();
 		Rate rate = Rate.of(permitsPerPeriod, Duration.ofNanos(periodNanos));
 		AbstractRateLimiter limiter = (AbstractRateLimiter) RateLimiter
@@ -85,11 +84,14 @@ class AdmissionInvariantProperties {
 		}
 	}
 
-	@Property(tries = 400)
-	void saturatedTokenBucketLosesNoCapacity(@ForAll @LongRange(min = 1, max = 2000) long capacity,
-			@ForAll @LongRange(min = 1, max = 5000) long permitsPerPeriod,
-			@ForAll @LongRange(min = 1_000_000, max = 5_000_000_000L) long periodNanos,
-			@ForAll("steps") List<Step> steps) {
+	@Test
+	void saturatedTokenBucketLosesNoCapacity() {
+		PropertyCheck.forAll(400, (gen) -> saturatedTokenBucketLosesNoCapacity(gen.longs(1, 2000), gen.longs(1, 5000),
+				gen.longs(1_000_000, 5_000_000_000L), steps(gen)));
+	}
+
+	private static void saturatedTokenBucketLosesNoCapacity(long capacity, long permitsPerPeriod, long periodNanos,
+			List<Step> steps) {
 		ManualClock clock = new ManualClock();
 		Rate rate = Rate.of(permitsPerPeriod, Duration.ofNanos(periodNanos));
 		RateLimiter limiter = RateLimiter.builder("p", RateLimit.tokenBucket(rate).capacity(capacity).build())
@@ -110,10 +112,13 @@ class AdmissionInvariantProperties {
 		assertThat(admitted).isEqualTo(capacity + rate.permitsIn(clock.read() - start));
 	}
 
-	@Property(tries = 200)
-	void fixedWindowAdmitsAtMostTheLimitPerWindow(@ForAll @LongRange(min = 1, max = 2000) long limit,
-			@ForAll @LongRange(min = 1_000_000, max = 5_000_000_000L) long windowNanos,
-			@ForAll("steps") List<Step> steps) {
+	@Test
+	void fixedWindowAdmitsAtMostTheLimitPerWindow() {
+		PropertyCheck.forAll(200, (gen) -> fixedWindowAdmitsAtMostTheLimitPerWindow(gen.longs(1, 2000),
+				gen.longs(1_000_000, 5_000_000_000L), steps(gen)));
+	}
+
+	private static void fixedWindowAdmitsAtMostTheLimitPerWindow(long limit, long windowNanos, List<Step> steps) {
 		ManualClock clock = new ManualClock();
 		RateLimiter limiter = RateLimiter.builder("w", RateLimit.fixedWindow(limit, Duration.ofNanos(windowNanos)).build())
 			.ticker(clock)
@@ -133,10 +138,14 @@ class AdmissionInvariantProperties {
 		assertThat(total).isLessThanOrEqualTo(limit * perWindow.size());
 	}
 
-	@Property(tries = 200)
-	void slidingWindowAdmitsAtMostTheLimitInAnyWindowOfSlices(@ForAll @LongRange(min = 1, max = 2000) long limit,
-			@ForAll @IntRange(min = 1, max = 20) int slices,
-			@ForAll @LongRange(min = 1_000, max = 250_000_000L) long sliceNanos, @ForAll("steps") List<Step> steps) {
+	@Test
+	void slidingWindowAdmitsAtMostTheLimitInAnyWindowOfSlices() {
+		PropertyCheck.forAll(200, (gen) -> slidingWindowAdmitsAtMostTheLimitInAnyWindowOfSlices(gen.longs(1, 2000),
+				gen.ints(1, 20), gen.longs(1_000, 250_000_000L), steps(gen)));
+	}
+
+	private static void slidingWindowAdmitsAtMostTheLimitInAnyWindowOfSlices(long limit, int slices, long sliceNanos,
+			List<Step> steps) {
 		ManualClock clock = new ManualClock();
 		long windowNanos = sliceNanos * slices;
 		RateLimiter limiter = RateLimiter
@@ -160,10 +169,13 @@ class AdmissionInvariantProperties {
 		}
 	}
 
-	@Property(tries = 200)
-	void pacerSpacesPermitsAtTheRate(@ForAll @LongRange(min = 1, max = 100) long permitsPerPeriod,
-			@ForAll @LongRange(min = 1_000_000, max = 5_000_000_000L) long periodNanos,
-			@ForAll("steps") List<Step> steps) {
+	@Test
+	void pacerSpacesPermitsAtTheRate() {
+		PropertyCheck.forAll(200, (gen) -> pacerSpacesPermitsAtTheRate(gen.longs(1, 100),
+				gen.longs(1_000_000, 5_000_000_000L), steps(gen)));
+	}
+
+	private static void pacerSpacesPermitsAtTheRate(long permitsPerPeriod, long periodNanos, List<Step> steps) {
 		ManualClock clock = new ManualClock();
 		Rate rate = Rate.of(permitsPerPeriod, Duration.ofNanos(periodNanos));
 		RateLimiter limiter = RateLimiter.builder("l", RateLimit.leakyBucket(rate).build()).ticker(clock).build();
