@@ -227,15 +227,30 @@ public final class AuthorityLogic {
 		return new Result(state, grant(key, state, instance, granted, request, leaseTtlMillis, nowMillis));
 	}
 
+	/**
+	 * Takes the limit an instance is configured with. A new one wins (a redeploy), but the one it
+	 * replaced does not come back while an instance configured with the new one has asked within a
+	 * lease lifetime: during a rolling deploy, old and new instances ask in turn, and the limit would
+	 * otherwise flap between their two versions. A runtime update still wins over both.
+	 */
 	private static void configure(BucketState state, Messages.Spec spec, long nowMillis) {
-		if (!spec.equals(state.configured)) {
-			// a redeployed instance brings a new configured limit; a runtime update still wins
-			state.configured = spec;
-			if (!state.overridden) {
-				state.rebase(spec, nowMillis);
-			}
+		if (spec.equals(state.configured)) {
+			state.configuredSeenMillis = nowMillis;
+			return;
+		}
+		if (spec.equals(state.superseded) && nowMillis - state.configuredSeenMillis <= CONFIGURED_HOLD_MILLIS) {
+			return; // an instance not yet redeployed: the newer limit holds
+		}
+		state.superseded = state.configured;
+		state.configured = spec;
+		state.configuredSeenMillis = nowMillis;
+		if (!state.overridden) {
+			state.rebase(spec, nowMillis);
 		}
 	}
+
+	/** How long the newest configured limit holds against the one it replaced without being asked for. */
+	static final long CONFIGURED_HOLD_MILLIS = 5_000;
 
 	/** What an instance holds that it may still spend: an expired lease is forfeit. */
 	private static long unexpired(Instance instance, long nowMillis) {

@@ -27,6 +27,12 @@ public final class BucketState {
 	/** The limit configured by instances (the latest one a request carried). */
 	Spec configured;
 
+	/** The configured limit {@link #configured} replaced, if any (a rolling deploy's old version). */
+	Spec superseded;
+
+	/** When a request last carried {@link #configured}. */
+	long configuredSeenMillis;
+
 	/** The limit in force: the configured one, or a runtime update. */
 	Spec inForce;
 
@@ -198,6 +204,11 @@ public final class BucketState {
 			for (Instance instance : this.instances.values()) {
 				out.writeLong(instance.debitedTotal); // in the order of the instances above
 			}
+			out.writeBoolean(this.superseded != null);
+			if (this.superseded != null) {
+				this.superseded.write(out);
+			}
+			out.writeLong(this.configuredSeenMillis);
 		});
 	}
 
@@ -248,6 +259,10 @@ public final class BucketState {
 				for (Instance instance : state.instances.values()) {
 					instance.debitedTotal = in.readLong();
 				}
+			}
+			if (in.available() > 0) {
+				state.superseded = in.readBoolean() ? Spec.read(in) : null;
+				state.configuredSeenMillis = in.readLong();
 			}
 			return state;
 		});

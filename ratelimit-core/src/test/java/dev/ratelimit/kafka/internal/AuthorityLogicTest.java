@@ -179,6 +179,26 @@ class AuthorityLogicTest {
 	}
 
 	@Test
+	void aRollingDeployConvergesOnTheNewLimitInsteadOfFlapping() {
+		Spec raised = new Spec(200, 200, 1_000_000_000L);
+		ask("old", 1, 1, 100); // configured with SPEC
+		Request fresh = new Request(Messages.LEASE, "new", 1, 1, 1, 0, 100, 500, 0, 0, 0, raised);
+		this.state = BucketState.decode(AuthorityLogic.handle("k", this.state, fresh, this.now, TTL).state().encode());
+		for (int i = 2; i < 10; i++) {
+			this.now += 100;
+			Grant toOld = ask("old", i, 1, 100); // the old version asks in turn: it does not bring SPEC back
+			assertThat(toOld.spec()).isEqualTo(raised);
+			Request again = new Request(Messages.LEASE, "new", 1, i, 1, 0, 100, 500, 0, 0, 0, raised);
+			this.state = BucketState.decode(AuthorityLogic.handle("k", this.state, again, this.now, TTL).state().encode());
+		}
+		long version = this.state.version;
+		// the new version gone for longer than the hold (a rollback): the old limit comes back, once
+		this.now += AuthorityLogic.CONFIGURED_HOLD_MILLIS + 1;
+		assertThat(ask("old", 20, 1, 100).spec()).isEqualTo(SPEC);
+		assertThat(this.state.version).isEqualTo(version + 1);
+	}
+
+	@Test
 	void refillDiscardedBeforeLocalSpendingBeganDoesNotPayForIt() {
 		ask("a", 1, 1, 100); // one permit, then idle: the bucket is full again within 10 ms
 		this.now += 10_000; // full for 10 s: 1,000 permits of refill had no room
