@@ -191,8 +191,13 @@ public final class DistributedHarness {
 	private Instance launch(int index) throws IOException {
 		String name = "i" + (index + 1);
 		String cluster = this.cluster;
-		List<String> command = new ArrayList<>(List.of(StandaloneBroker.javaBinary(), "-Xmx256m", "-cp",
-				System.getProperty("java.class.path"), HarnessInstance.class.getName(),
+		List<String> command = new ArrayList<>(List.of(StandaloneBroker.javaBinary(), "-Xmx256m"));
+		// HARNESS_JVM: extra options for the instance JVMs (diagnostics, e.g. -Xlog:jit+compilation=debug:file=...)
+		String jvm = System.getenv("HARNESS_JVM");
+		if (jvm != null && !jvm.isBlank()) {
+			command.addAll(List.of(jvm.trim().split("\\s+")));
+		}
+		command.addAll(List.of("-cp", System.getProperty("java.class.path"), HarnessInstance.class.getName(),
 				"bootstrap=" + this.broker.bootstrap(), "cluster=" + cluster, "instance=" + name, "key=" + KEY,
 				"rate=" + this.scenario.rate, "capacity=" + this.scenario.capacity,
 				"demand=" + this.scenario.demand, "policy=" + this.scenario.policy,
@@ -457,8 +462,8 @@ public final class DistributedHarness {
 				case "T" -> this.slots.put(Long.parseLong(line[1]),
 						new long[] { Long.parseLong(line[2]), Long.parseLong(line[3]) });
 				case "H" -> this.health.put(Long.parseLong(line[1]), new String[] { line[2], line[3] });
-				case "K" -> this.ranked.put(Integer.parseInt(line[1]),
-						new long[] { Long.parseLong(line[2]), Long.parseLong(line[3]) });
+				case "K" -> this.ranked.put(Integer.parseInt(line[1]), new long[] { Long.parseLong(line[2]),
+						Long.parseLong(line[3]), (line.length > 4) ? Long.parseLong(line[4]) : 0 });
 				case "C" -> this.cold = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]) };
 				case "M" -> this.endOfRun = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]) };
 				case "S" -> this.stats = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]),
@@ -900,9 +905,10 @@ public final class DistributedHarness {
 			Map<Integer, long[]> ranked = new java.util.TreeMap<>();
 			for (Instance instance : harness.instances) {
 				for (Map.Entry<Integer, long[]> entry : instance.ranked.entrySet()) {
-					long[] sum = ranked.computeIfAbsent(entry.getKey(), (rank) -> new long[2]);
+					long[] sum = ranked.computeIfAbsent(entry.getKey(), (rank) -> new long[3]);
 					sum[0] += entry.getValue()[0];
 					sum[1] += entry.getValue()[1];
+					sum[2] += entry.getValue()[2];
 				}
 				if (instance.cold != null) {
 					coldAdmitted += instance.cold[0];
@@ -914,6 +920,8 @@ public final class DistributedHarness {
 			double bound = this.capacity + this.rate * (double) this.seconds;
 			double worstLow = Double.MAX_VALUE;
 			double worstHigh = 0;
+			int lowRank = -1;
+			int highRank = -1;
 			int hot = 0;
 			for (Map.Entry<Integer, long[]> entry : ranked.entrySet()) {
 				long[] counts = entry.getValue();
@@ -923,14 +931,34 @@ public final class DistributedHarness {
 				if (demandOf > 1.5 * this.rate) {
 					hot++;
 					double ratio = counts[0] / bound;
-					worstLow = Math.min(worstLow, ratio);
-					worstHigh = Math.max(worstHigh, ratio);
+					if (ratio < worstLow) {
+						worstLow = ratio;
+						lowRank = entry.getKey();
+					}
+					if (ratio > worstHigh) {
+						worstHigh = ratio;
+						highRank = entry.getKey();
+					}
 				}
 				else if (demandOf < 0.5 * this.rate) {
 					coldAdmitted += counts[0];
 					coldDenied += counts[1];
 				}
 			}
+			// a new key's first second: the instances' cold parts and first leases may together admit
+			// more than capacity + rate x 1 s; the documented bound is one capacity more
+			long firstSecond = 0;
+			int firstRank = -1;
+			for (Map.Entry<Integer, long[]> entry : ranked.entrySet()) {
+				if (entry.getValue()[2] > firstSecond) {
+					firstSecond = entry.getValue()[2];
+					firstRank = entry.getKey();
+				}
+			}
+			long firstBound = 2 * (long) this.capacity + (long) Math.ceil(this.rate);
+			checks.add(new Check("most admitted for one tenant in the first second (cold start), all instances",
+					firstSecond + " (rank " + firstRank + ")", "<= " + firstBound + " (capacity + rate x 1 s + one capacity)",
+					firstSecond <= firstBound));
 			double deniedShare = denied / (double) Math.max(1, admitted + denied);
 			double coldShare = coldDenied / (double) Math.max(1, coldAdmitted + coldDenied);
 			Map<String, Long> byTopic = new java.util.TreeMap<>();
@@ -944,7 +972,8 @@ public final class DistributedHarness {
 			}
 			else {
 				checks.add(new Check("hot tenants (over 1.5 x their limit): admitted / (capacity + rate x T)",
-						(hot == 0) ? "none" : String.format(Locale.ROOT, "%d tenants, %.3f to %.3f", hot, worstLow, worstHigh),
+						(hot == 0) ? "none" : String.format(Locale.ROOT, "%d tenants, %.3f (rank %d) to %.3f (rank %d)", hot,
+								worstLow, lowRank, worstHigh, highRank),
 						"[0.95, 1.01]", hot > 0 && worstLow >= 0.95 && worstHigh <= 1.01));
 				checks.add(new Check("cold tenants (under half their limit) denied",
 						String.format(Locale.ROOT, "%.2f%% (%d of %d)", 100 * coldShare, coldDenied, coldAdmitted + coldDenied),

@@ -33,7 +33,7 @@ import dev.ratelimit.kafka.KafkaRateLimiterBackend;
  * <p>Arguments are {@code name=value} pairs: {@code bootstrap}, {@code cluster}, {@code instance},
  * {@code key}, {@code rate}, {@code capacity}, {@code demand} (tries per second), {@code policy},
  * {@code guarantee}, {@code partitions}, {@code replication}, and in milliseconds
- * {@code session-timeout}, {@code commit-interval}, {@code lease-horizon}, {@code lease-ttl},
+ * {@code session-timeout}, {@code commit-interval}, {@code report-interval}, {@code lease-horizon}, {@code lease-ttl},
  * {@code request-timeout}.
  */
 public final class HarnessInstance {
@@ -61,6 +61,7 @@ public final class HarnessInstance {
 			.processingGuarantee(options.getOrDefault("guarantee", "at_least_once"));
 		millis(options, "session-timeout").ifPresent(config::sessionTimeout);
 		millis(options, "commit-interval").ifPresent(config::commitInterval);
+		millis(options, "report-interval").ifPresent(config::reportInterval);
 		millis(options, "lease-horizon").ifPresent(config::leaseHorizon);
 		millis(options, "lease-ttl").ifPresent(config::leaseTtl);
 		millis(options, "request-timeout").ifPresent(config::requestTimeout);

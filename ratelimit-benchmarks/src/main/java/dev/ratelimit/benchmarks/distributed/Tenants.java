@@ -58,7 +58,7 @@ final class Tenants {
 		for (int i = 0; i < tenants; i++) {
 			names[i] = "t" + i;
 		}
-		long[][] ranked = new long[RANKED][2];
+		long[][] ranked = new long[RANKED][3]; // admitted, denied, admitted in the first second
 		long[] cold = new long[2];
 		double demand = Double.parseDouble(options.get("demand"));
 		long interval = (long) (1e9 / demand);
@@ -84,6 +84,9 @@ final class Tenants {
 			boolean ok = registry.limiter("api", names[tenant]).tryAcquire();
 			long[] counts = (tenant < RANKED) ? ranked[tenant] : cold;
 			counts[ok ? 0 : 1]++;
+			if (ok && tenant < RANKED && next - offset < (start + 1000) * 1_000_000L) {
+				counts[2]++;
+			}
 			if (ok) {
 				admitted++;
 			}
@@ -94,7 +97,7 @@ final class Tenants {
 		}
 		out.println("T " + slot * HarnessInstance.SLOT_MILLIS + " " + admitted + " " + denied);
 		for (int rank = 0; rank < RANKED; rank++) {
-			out.println("K " + rank + " " + ranked[rank][0] + " " + ranked[rank][1]);
+			out.println("K " + rank + " " + ranked[rank][0] + " " + ranked[rank][1] + " " + ranked[rank][2]);
 		}
 		out.println("C " + cold[0] + " " + cold[1]);
 		System.gc(); // the heap the live keys need, not garbage
