@@ -560,9 +560,10 @@ public final class KafkaBackendConfig {
 		}
 
 		/**
-		 * Sets how often the permits per-key limiters admit in the cold regime are reported (1 s
-		 * unless set): longer means fewer records (one per request partition with any, per
-		 * instance, per interval) and a later notice when a key's bucket runs low.
+		 * Sets how often the permits per-key limiters admit in the cold regime are reported, and how
+		 * often a leasing per-key limiter asks (1 s unless set): longer means fewer records (one per
+		 * request partition with any, per instance, per interval, and one answer) and a later notice
+		 * when a key's bucket runs low.
 		 * @param reportInterval positive
 		 * @return this builder
 		 */

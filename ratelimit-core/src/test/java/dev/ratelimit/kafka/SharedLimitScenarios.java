@@ -231,6 +231,58 @@ abstract class SharedLimitScenarios {
 	}
 
 	/**
+	 * Tenants over their limit on two instances: their leases go in one record per request
+	 * partition and report interval, not one per key, and each tenant still gets its limit and no
+	 * more than the bound (plus the documented cold start and one report interval of debt). Both
+	 * instances know the group has two members, so a new key's cold part is half its bucket.
+	 */
+	@Test
+	void keysOverTheirLimitLeaseInBatchesAndKeepTheirLimit() {
+		List<KafkaRateLimiterBackend> instances = start("hot-keys", 2);
+		// each instance knows the group's size: a new key's cold part is the bucket divided by it
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> instances.stream().allMatch((instance) -> instance.runtime().fleetSize() == 2));
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(10)).capacity(10).build();
+		int keys = 60;
+		List<List<RateLimiter>> tenants = new ArrayList<>();
+		for (KafkaRateLimiterBackend instance : instances) {
+			List<RateLimiter> own = new ArrayList<>();
+			for (int key = 0; key < keys; key++) {
+				own.add(instance.create("hot[t" + key + "]", "t" + key, limit, RateLimiterListener.NONE));
+			}
+			tenants.add(own);
+		}
+		long[] admitted = new long[keys];
+		long start = System.nanoTime();
+		long end = start + Duration.ofSeconds(6).toNanos();
+		while (System.nanoTime() < end) {
+			for (List<RateLimiter> own : tenants) {
+				for (int key = 0; key < keys; key++) {
+					admitted[key] += own.get(key).tryAcquire() ? 1 : 0;
+				}
+			}
+			java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // about 30 calls per second and key
+		}
+		double seconds = (System.nanoTime() - start) / 1e9;
+		long requests = 0;
+		long batches = 0;
+		for (KafkaRateLimiterBackend instance : instances) {
+			requests += instance.runtime().requestsSent();
+			batches += ((Number) instance.metrics().get("batchesSent")).longValue();
+		}
+		long least = java.util.Arrays.stream(admitted).min().getAsLong();
+		long most = java.util.Arrays.stream(admitted).max().getAsLong();
+		// the bound, one capacity for the cold start, one report interval of shares spent before a debt shows
+		long bound = (long) Math.ceil(10 + 10 * seconds) + 10 + 10;
+		System.out.printf("hot keys: %d requests in %d batches; admitted per key %d to %d in %.1f s, bound %d%n",
+				requests, batches, least, most, seconds, bound);
+		assertThat(batches).isPositive();
+		assertThat(requests).as("requests per batch").isGreaterThanOrEqualTo(2 * batches);
+		assertThat(most).isLessThanOrEqualTo(bound);
+		assertThat(least).as("every tenant gets most of its limit").isGreaterThanOrEqualTo((long) (0.8 * 10 * seconds));
+	}
+
+	/**
 	 * A burst that goes on after idling is served from the cold-start allowance and then from
 	 * leases: it gets no more than the bucket held plus its refill.
 	 */

@@ -385,8 +385,10 @@ public final class AuthorityLogic {
 		double[] shares = shares(state);
 		int index = new ArrayList<>(state.instances.values()).indexOf(instance);
 		double share = (index >= 0) ? shares[index] : 0;
+		// what the bucket holds, or owes (negative): a per-key limiter spending its share between two
+		// answers slows down by its part of a debt, so what it admitted on its own is paid back
 		return new Grant(key, request.instance(), request.incarnation(), request.seq(), granted, leaseTtlMillis,
-				state.inForce, state.version, share, state.instances.size(), Math.max(0, state.available(nowMillis)),
+				state.inForce, state.version, share, state.instances.size(), state.available(nowMillis),
 				instance.debitedTotal);
 	}
 

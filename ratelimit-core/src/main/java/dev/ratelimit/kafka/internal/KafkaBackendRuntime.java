@@ -82,6 +82,14 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private final LongAdder reportsSent = new LongAdder();
 
+	private final LongAdder batchesSent = new LongAdder();
+
+	/** What the keeper's current pass sends, flushed per partition at its end (keeper thread only). */
+	private final List<Outgoing> pass = new java.util.ArrayList<>();
+
+	/** When the keeper sends the next reports (local nanos). */
+	private volatile long nextReportNanos;
+
 	private final java.util.concurrent.ConcurrentHashMap<String, Integer> coldKeysByTask = new java.util.concurrent.ConcurrentHashMap<>();
 
 	private final LongAdder malformed = new LongAdder();
@@ -219,6 +227,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, this.config.commitInterval().toMillis());
 		own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, this.config.standbyReplicas());
 		own.put(StreamsConfig.POLL_MS_CONFIG, 50);
+		// Not an endpoint (nothing listens): without an application server, Kafka Streams tells an
+		// instance about no other member, and the group's size is what divides a new key's bucket
+		// into local allowances. Unique per process, in the characters a host name may have.
+		own.put(StreamsConfig.APPLICATION_SERVER_CONFIG,
+				this.config.instanceId().replaceAll("[^0-9a-zA-Z._-]", "-") + "." + Long.toHexString(this.incarnation) + ":1");
 		own.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, OversizedRecordHandler.class);
 		own.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 200);
 		own.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
@@ -233,6 +246,13 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		KafkaStreams streams = new KafkaStreams(AuthorityTopology.build(this.config.requestTopic(),
 				this.config.grantTopic(), this.config.leaseTtl().toMillis(), this.malformed, this.coldKeysByTask),
 				clientProperties(own));
+		// the group's size the moment a rebalance ends, not up to a second later: a new key's local
+		// allowance is its bucket divided by it, and instances starting together call at once
+		streams.setStateListener((next, previous) -> {
+			if (next == KafkaStreams.State.RUNNING) {
+				updateFleet(streams);
+			}
+		});
 		streams.setUncaughtExceptionHandler((failure) -> {
 			this.lastError = "authority: " + failure;
 			logger.log(System.Logger.Level.ERROR, "Rate limit authority failed; replacing its stream thread", failure);
@@ -291,7 +311,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		if (!this.running) {
 			return;
 		}
-		Outgoing outgoing = new Outgoing(limiter.key, null, limiter, request, spentSinceNanos, null, null);
+		Outgoing outgoing = new Outgoing(limiter.key, null, limiter, request, spentSinceNanos, null, null, null);
+		if (Thread.currentThread() == this.keeper) {
+			this.pass.add(outgoing); // sent with the rest of this keeper pass, per partition
+			return;
+		}
 		if (!this.outbox.offer(outgoing)) {
 			failed(outgoing, request, new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent"));
 		}
@@ -299,10 +323,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	/**
 	 * A request on its way to the producer: to a key's partition, or to a given one (probes, whose
-	 * {@code limiter} is null).
+	 * {@code limiter} is null); or a report ({@code report} and its {@code reporters}); or a batch of
+	 * requests ({@code batch}) for one partition, with that partition's report if any.
 	 */
 	private record Outgoing(String key, Integer partition, KafkaRateLimiter limiter, Messages.Request request,
-			long spentSinceNanos, Messages.Report report, List<KafkaRateLimiter> reporters) {
+			long spentSinceNanos, Messages.Report report, List<KafkaRateLimiter> reporters, List<Outgoing> batch) {
 
 		/**
 		 * The request as it leaves: permits spent locally are reported with the time they span up to
@@ -333,6 +358,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			if (outgoing == null) {
 				continue;
 			}
+			if (outgoing.batch() != null) {
+				sendBatch(outgoing);
+				continue;
+			}
 			if (outgoing.report() != null) {
 				sendReport(outgoing);
 				continue;
@@ -355,15 +384,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	/** Sends a report of cold permits; if it fails, its permits go with the next report. */
 	private void sendReport(Outgoing outgoing) {
-		// the time the permits span grows while the report waited here (an outage queues it)
-		long waited = (System.nanoTime() - outgoing.spentSinceNanos()) / 1_000_000L;
-		List<Messages.Report.Entry> entries = new java.util.ArrayList<>(outgoing.report().entries().size());
-		for (Messages.Report.Entry entry : outgoing.report().entries()) {
-			entries.add(new Messages.Report.Entry(entry.key(), entry.limiterIncarnation(), entry.spent(),
-					entry.spentOverMillis() + Math.max(0, waited), entry.spec()));
-		}
-		Messages.Report report = new Messages.Report(outgoing.report().instance(), outgoing.report().incarnation(),
-				entries);
+		Messages.Report report = reportAsSent(outgoing, System.nanoTime());
 		try {
 			this.producer.send(new ProducerRecord<>(this.config.requestTopic(), outgoing.partition(), outgoing.key(),
 					report.encode()), (metadata, failure) -> {
@@ -378,6 +399,57 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		}
 	}
 
+	/** A report as it leaves: the time its permits span grows while it waited here (an outage queues it). */
+	private static Messages.Report reportAsSent(Outgoing outgoing, long nowNanos) {
+		long waited = Math.max(0, (nowNanos - outgoing.spentSinceNanos()) / 1_000_000L);
+		List<Messages.Report.Entry> entries = new java.util.ArrayList<>(outgoing.report().entries().size());
+		for (Messages.Report.Entry entry : outgoing.report().entries()) {
+			entries.add(new Messages.Report.Entry(entry.key(), entry.limiterIncarnation(), entry.spent(),
+					entry.spentOverMillis() + waited, entry.spec()));
+		}
+		return new Messages.Report(outgoing.report().instance(), outgoing.report().incarnation(), entries);
+	}
+
+	/**
+	 * Sends requests for one partition (and its report) in one record; if it fails, each request
+	 * fails as a single one would, and the report's permits go with the next report.
+	 */
+	private void sendBatch(Outgoing outgoing) {
+		long now = System.nanoTime();
+		List<Outgoing> entries = outgoing.batch();
+		List<String> keys = new java.util.ArrayList<>(entries.size());
+		List<Messages.Request> requests = new java.util.ArrayList<>(entries.size());
+		for (Outgoing entry : entries) {
+			keys.add(entry.key());
+			requests.add(entry.sent(now));
+		}
+		Messages.Report report = (outgoing.report() != null) ? reportAsSent(outgoing, now) : null;
+		java.util.function.Consumer<Exception> failed = (failure) -> {
+			for (int i = 0; i < entries.size(); i++) {
+				failed(entries.get(i), requests.get(i), failure);
+			}
+			if (report != null) {
+				reportFailed(outgoing, failure);
+			}
+		};
+		try {
+			this.producer.send(new ProducerRecord<>(this.config.requestTopic(), outgoing.partition(), outgoing.key(),
+					new Messages.Batch(this.config.instanceId(), report, keys, requests).encode()), (metadata, failure) -> {
+						if (failure != null) {
+							failed.accept(failure);
+						}
+					});
+			this.batchesSent.increment();
+			this.requestsSent.add(entries.size());
+			if (report != null) {
+				this.reportsSent.increment();
+			}
+		}
+		catch (RuntimeException ex) {
+			failed.accept(ex);
+		}
+	}
+
 	private void reportFailed(Outgoing outgoing, Exception failure) {
 		this.sendFailures.increment();
 		this.lastError = "send: " + failure.getMessage();
@@ -388,12 +460,14 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	/**
-	 * Hands the cold permits admitted since the last report to the sender, one report per request
-	 * partition (split at {@link Messages#MAX_REPORT_ENTRIES} keys).
+	 * Takes the cold permits admitted since the last report: one report per request partition
+	 * (split at {@link Messages#MAX_REPORT_ENTRIES} keys or {@link Messages#MAX_BATCH_BYTES} bytes).
 	 */
-	private void report(long now) {
+	private Map<Integer, List<Outgoing>> report(long now) {
 		Map<Integer, List<KafkaRateLimiter>> byPartition = new HashMap<>();
 		Map<Integer, List<Messages.Report.Entry>> entries = new HashMap<>();
+		Map<Integer, Integer> sizes = new HashMap<>();
+		Map<Integer, List<Outgoing>> reports = new HashMap<>();
 		for (KafkaRateLimiter limiter = this.toReport.poll(); limiter != null; limiter = this.toReport.poll()) {
 			long[] taken = limiter.takeColdReport(now);
 			if (taken[0] <= 0) {
@@ -405,20 +479,83 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			list.add(new Messages.Report.Entry(limiter.key, limiter.incarnation, taken[0], taken[1],
 					KafkaRateLimiter.spec(limiter.limit())));
 			sources.add(limiter);
-			if (list.size() == Messages.MAX_REPORT_ENTRIES) {
-				queueReport(partition, entries.remove(partition), byPartition.remove(partition), now);
+			int size = sizes.merge(partition, 64 + 3 * limiter.key.length(), Integer::sum);
+			if (list.size() == Messages.MAX_REPORT_ENTRIES || size >= Messages.MAX_BATCH_BYTES) {
+				reports.computeIfAbsent(partition, (p) -> new java.util.ArrayList<>())
+					.add(reportOf(partition, entries.remove(partition), byPartition.remove(partition), now));
+				sizes.remove(partition);
 			}
 		}
-		entries.forEach((partition, list) -> queueReport(partition, list, byPartition.get(partition), now));
+		entries.forEach((partition, list) -> reports.computeIfAbsent(partition, (p) -> new java.util.ArrayList<>())
+			.add(reportOf(partition, list, byPartition.get(partition), now)));
+		return reports;
 	}
 
-	private void queueReport(int partition, List<Messages.Report.Entry> entries, List<KafkaRateLimiter> sources,
+	private Outgoing reportOf(int partition, List<Messages.Report.Entry> entries, List<KafkaRateLimiter> sources,
 			long now) {
 		Messages.Report report = new Messages.Report(this.config.instanceId(), this.incarnation, entries);
-		Outgoing outgoing = new Outgoing("(report)" + this.config.instanceId(), partition, null, null, now, report,
-				sources);
-		if (!this.running || !this.outbox.offer(outgoing)) {
-			reportFailed(outgoing, new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent"));
+		return new Outgoing("(report)" + this.config.instanceId(), partition, null, null, now, report, sources, null);
+	}
+
+	/**
+	 * Hands what one keeper pass produced to the sender, one record per request partition where it
+	 * can: the pass's requests for a partition go in one batch with the partition's report (a key
+	 * over its limit asks at the report's cadence, so the keys of a partition travel together); a
+	 * lone request goes as it is.
+	 */
+	private void flushPass(Map<Integer, List<Outgoing>> reports, long now) {
+		Map<Integer, List<Outgoing>> requests = new java.util.TreeMap<>();
+		for (Outgoing outgoing : this.pass) {
+			requests.computeIfAbsent(partitionOf(outgoing.key()), (p) -> new java.util.ArrayList<>()).add(outgoing);
+		}
+		this.pass.clear();
+		java.util.Set<Integer> partitions = new java.util.TreeSet<>(requests.keySet());
+		partitions.addAll(reports.keySet());
+		for (int partition : partitions) {
+			List<Outgoing> pending = requests.getOrDefault(partition, List.of());
+			java.util.Deque<Outgoing> toReport = new java.util.ArrayDeque<>(reports.getOrDefault(partition, List.of()));
+			if (pending.size() == 1 && toReport.isEmpty()) {
+				queue(pending.get(0));
+				continue;
+			}
+			List<Outgoing> chunk = new java.util.ArrayList<>();
+			int bytes = 0;
+			for (Outgoing outgoing : pending) {
+				int size = 160 + 3 * (outgoing.key().length() + this.config.instanceId().length());
+				if (!chunk.isEmpty() && (chunk.size() == Messages.MAX_BATCH_REQUESTS || bytes + size > Messages.MAX_BATCH_BYTES)) {
+					queue(batchOf(partition, chunk, toReport.poll(), now));
+					chunk = new java.util.ArrayList<>();
+					bytes = 0;
+				}
+				chunk.add(outgoing);
+				bytes += size;
+			}
+			if (!chunk.isEmpty()) {
+				queue(batchOf(partition, chunk, toReport.poll(), now));
+			}
+			toReport.forEach(this::queue);
+		}
+	}
+
+	private Outgoing batchOf(int partition, List<Outgoing> requests, Outgoing report, long now) {
+		return new Outgoing("(batch)" + this.config.instanceId(), partition, null, null,
+				(report != null) ? report.spentSinceNanos() : now, (report != null) ? report.report() : null,
+				(report != null) ? report.reporters() : null, List.copyOf(requests));
+	}
+
+	private void queue(Outgoing outgoing) {
+		if (this.running && this.outbox.offer(outgoing)) {
+			return;
+		}
+		IllegalStateException full = new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent");
+		if (outgoing.batch() != null) {
+			outgoing.batch().forEach((entry) -> failed(entry, entry.request(), full));
+		}
+		else if (outgoing.request() != null) {
+			failed(outgoing, outgoing.request(), full);
+		}
+		if (outgoing.report() != null) {
+			reportFailed(outgoing, full);
 		}
 	}
 
@@ -444,6 +581,16 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	@Override
 	public long nextIncarnation() {
 		return (this.incarnation + this.limiterSerial.incrementAndGet()) & Long.MAX_VALUE;
+	}
+
+	@Override
+	public long nextReportNanos() {
+		return this.nextReportNanos;
+	}
+
+	@Override
+	public Duration reportInterval() {
+		return this.config.reportInterval();
 	}
 
 	@Override
@@ -487,6 +634,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		double lowWater = this.config.lowWater();
 		long lastReport = System.nanoTime();
 		long reportInterval = this.config.reportInterval().toNanos(); // one record per partition with any
+		this.nextReportNanos = lastReport + reportInterval;
 		long lastFleet = 0;
 		while (this.running) {
 			long now = System.nanoTime();
@@ -502,18 +650,26 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 					this.lastError = "keeper: " + ex;
 				}
 			}
+			Map<Integer, List<Outgoing>> reports = Map.of();
 			if (now - lastReport >= reportInterval) {
 				lastReport = now;
+				this.nextReportNanos = now + reportInterval;
 				try {
-					report(now);
+					reports = report(now);
 				}
 				catch (RuntimeException ex) {
 					this.lastError = "keeper: " + ex;
 				}
 			}
+			try {
+				flushPass(reports, now);
+			}
+			catch (RuntimeException ex) {
+				this.lastError = "keeper: " + ex;
+			}
 			if (now - lastFleet >= PROBE_INTERVAL_NANOS) {
 				lastFleet = now;
-				updateFleet();
+				updateFleet(this.streams);
 			}
 			// nothing leasing: wake for the probes and reports only (a call that needs a lease nudges)
 			LockSupport.parkNanos(this, this.active.isEmpty() ? IDLE_PARK_NANOS : interval);
@@ -524,12 +680,12 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
 	/** The authority group's size: every instance running the authority is a member. */
-	private void updateFleet() {
-		if (this.streams == null || this.streams.state() != KafkaStreams.State.RUNNING) {
+	private void updateFleet(KafkaStreams streams) {
+		if (streams == null || streams.state() != KafkaStreams.State.RUNNING) {
 			return;
 		}
 		try {
-			this.fleet = Math.max(1, this.streams.metadataForAllStreamsClients().size());
+			this.fleet = Math.max(1, streams.metadataForAllStreamsClients().size());
 		}
 		catch (RuntimeException ex) {
 			// metadata is not available while rebalancing: keep the last size
@@ -558,7 +714,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			Messages.Request request = new Messages.Request(Messages.PROBE, this.config.instanceId(), this.incarnation,
 					seq, 0, 0, 0, 0, 0, 0, 0, PROBE_SPEC);
 			int partition = (int) (seq % this.requestPartitions);
-			this.outbox.offer(new Outgoing(this.probeKey, partition, null, request, 0, null, null));
+			this.outbox.offer(new Outgoing(this.probeKey, partition, null, request, 0, null, null, null));
 		}
 	}
 
@@ -591,11 +747,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	private void apply(ConsumerRecord<String, byte[]> record, long received) {
-		Messages.Grant grant;
-		try {
-			grant = Messages.Grant.decode(record.value());
-		}
-		catch (MalformedRecordException ex) {
+		List<Messages.Grant> grants;
+		java.util.function.Consumer<RuntimeException> malformed = (ex) -> {
 			this.malformed.increment();
 			if (!this.loggedMalformed) {
 				this.loggedMalformed = true;
@@ -603,8 +756,27 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 						+ "(further ones are only counted)", record.topic(), record.partition(), record.offset(),
 						ex.getMessage());
 			}
+		};
+		try {
+			grants = Messages.Grants.decodeAny(record.value(), malformed);
+		}
+		catch (MalformedRecordException ex) {
+			malformed.accept(ex);
 			return;
 		}
+		for (Messages.Grant grant : grants) {
+			try {
+				apply(grant, received);
+			}
+			catch (RuntimeException ex) {
+				// whatever one grant (or a listener it reaches) throws, the others of the record still apply
+				this.malformed.increment();
+				this.lastError = "grants: " + ex;
+			}
+		}
+	}
+
+	private void apply(Messages.Grant grant, long received) {
 		if (!grant.instance().equals(this.config.instanceId())) {
 			return; // another instance's grant on the same partition
 		}
@@ -695,6 +867,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		Map<String, Object> metrics = new LinkedHashMap<>();
 		metrics.put("requestsSent", this.requestsSent.sum());
 		metrics.put("reportsSent", this.reportsSent.sum());
+		metrics.put("batchesSent", this.batchesSent.sum());
 		metrics.put("limiters", this.limiters.size());
 		metrics.put("leasingLimiters", this.active.size());
 		metrics.put("grantsReceived", this.grantsReceived.sum());

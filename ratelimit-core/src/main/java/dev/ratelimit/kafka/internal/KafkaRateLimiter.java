@@ -50,6 +50,15 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		/** Reports this limiter's cold permits with the next report of its partition. */
 		void reportLater(KafkaRateLimiter limiter);
 
+		/**
+		 * When the runtime next sends its reports (local nanos): a per-key limiter that leases asks
+		 * then, so the leasing keys of a partition travel in one record with its report.
+		 */
+		long nextReportNanos();
+
+		/** How often the runtime sends reports: a leasing per-key limiter's lease lasts that long at least. */
+		Duration reportInterval();
+
 		/** A new limiter's incarnation: unique per limiter object of this runtime. */
 		long nextIncarnation();
 
@@ -191,6 +200,16 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 */
 	private volatile RateLimiter coldStart;
 
+	/**
+	 * A leasing per-key limiter's share of the rate as it accrues between two answers (it asks once
+	 * per report interval): a bucket refilling at the share of the last grant, starting empty at each
+	 * grant, spent once the lease is. What it admits is reported with the next request and debited as
+	 * of when it was spent, so a key over its limit gets its share spread over the interval instead
+	 * of in one lump per answer, and none of it is left unclaimed at the authority meanwhile. Null
+	 * for named limiters, in the cold regime, while degraded and once idle.
+	 */
+	private volatile RateLimiter between;
+
 	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
 	private volatile long lastAvailable;
 
@@ -250,6 +269,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.link.nudge(this);
 		}
 		this.slowAttempts.increment();
+		RateLimiter between = this.between;
+		if (between != null && !this.degraded && min <= between.limit().capacity() && between.tryAcquire(min)) {
+			spentLocally(min);
+			return min;
+		}
 		RateLimiter cold = this.coldStart;
 		// n permits only when n are there: never min(n, capacity) taken and n admitted
 		if (cold != null && !this.degraded && min <= cold.limit().capacity() && cold.tryAcquire(min)) {
@@ -462,6 +486,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		details.put("requestInFlightMillis", (inFlight == 0) ? 0 : (System.nanoTime() - this.inFlightSinceNanos) / 1_000_000);
 		details.put("unreportedLocalPermits", this.spentLocally.get());
 		details.put("bridging", this.fallback != null && !this.degraded);
+		RateLimiter between = this.between;
+		if (between != null) {
+			details.put("shareBetweenAnswers", between.snapshot().available());
+		}
 		details.put("degraded", this.degraded);
 		if (this.degraded) {
 			details.put("degradedReason", String.valueOf(this.degradedReason));
@@ -535,6 +563,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			send(Messages.LEASE, 0, 0, spec(limit()));
 			return;
 		}
+		if (this.keyed && this.lastAppliedSeq > 0) {
+			keepLeasedKey(now, pool, expiry, requestTimeoutNanos, idleReturnNanos, lowWater);
+			return;
+		}
 		if (!this.nudged && (this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal)
 				&& now - this.lastSentNanos > REPORT_EVERY_NANOS) {
 			// (a call waiting for a lease goes first: its request carries the running total as well)
@@ -561,17 +593,55 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		if (this.nudged || (this.demand > 0.5 && low) || expiring) {
 			this.nudged = false;
-			long horizonNanos = this.link.leaseHorizon().toNanos();
-			double rate = Math.max(this.demand, 1.0);
-			if (this.lastGranted == 0) {
-				// no lease yet and no demand history: ask for a horizon at the full rate, the authority
-				// cuts it to the fair share; otherwise the first leases are a permit or two each
-				rate = Math.max(rate, limit().rate().perSecond());
-			}
-			long want = (long) Math.ceil(rate * horizonNanos / 1e9);
-			want = Math.max(1, Math.min(want, limit().capacity()));
-			send(Messages.LEASE, want, 0, spec(limit()));
+			send(Messages.LEASE, want(), 0, spec(limit()));
 		}
+	}
+
+	/**
+	 * A per-key limiter that has leased asks only when the runtime reports, once per report interval,
+	 * for that long: the leasing keys of a partition (tenants at or over their limit) then go in one
+	 * record with the partition's report and get one record back, rather than a request and a grant
+	 * per key every few hundred milliseconds. Between two answers it spends its lease, then its share
+	 * as it accrues ({@link #between}); what it spent on its share goes with the next request.
+	 */
+	private void keepLeasedKey(long now, long pool, long expiry, long requestTimeoutNanos, long idleReturnNanos,
+			double lowWater) {
+		if (now < this.link.nextReportNanos()) {
+			return;
+		}
+		boolean owes = this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal;
+		if (now - this.lastActivityNanos > idleReturnNanos) {
+			this.between = null;
+			if (pool > 0) {
+				long returned = drainPool();
+				this.drained.addAndGet(returned);
+				this.expiryNanos = 0;
+				send(Messages.LEASE, 0, returned, spec(limit()));
+			}
+			else if (owes) {
+				send(Messages.LEASE, 0, 0, spec(limit()));
+			}
+			return;
+		}
+		boolean low = pool < Math.max(1, (long) (lowWater * this.lastGranted));
+		boolean expiring = expiry != 0 && pool > 0 && now >= expiry - 2 * requestTimeoutNanos;
+		boolean wants = this.nudged || (this.demand > 0.5 && low) || expiring;
+		if (wants || owes) {
+			this.nudged = false;
+			send(Messages.LEASE, wants ? want() : 0, 0, spec(limit()));
+		}
+	}
+
+	/** Permits to ask for: a horizon at the measured demand, at least one, at most the capacity. */
+	private long want() {
+		double rate = Math.max(this.demand, 1.0);
+		if (this.lastGranted == 0) {
+			// no lease yet and no demand history: ask for a horizon at the full rate, the authority
+			// cuts it to the fair share; otherwise the first leases are a permit or two each
+			rate = Math.max(rate, limit().rate().perSecond());
+		}
+		long want = (long) Math.ceil(rate * horizonNanos() / 1e9);
+		return Math.max(1, Math.min(want, limit().capacity()));
 	}
 
 	/**
@@ -598,9 +668,17 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.lastSentNanos = System.nanoTime();
 		long total = this.reportedTotal.addAndGet(this.spentLocally.getAndSet(0));
 		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.incarnation, seq, want,
-				returned, this.demand, this.link.leaseHorizon().toMillis(), total, Math.min(total, this.ackedTotal), 0,
-				spec);
+				returned, this.demand, horizonNanos() / 1_000_000L, total, Math.min(total, this.ackedTotal), 0, spec);
 		this.link.send(this, request, this.spentSinceNanos);
+	}
+
+	/**
+	 * How long a lease is meant to last: the lease horizon, and for a per-key limiter, which asks
+	 * once per report interval, at least that interval.
+	 */
+	private long horizonNanos() {
+		long horizon = this.link.leaseHorizon().toNanos();
+		return this.keyed ? Math.max(horizon, this.link.reportInterval().toNanos()) : horizon;
 	}
 
 	/** Takes up to {@code granted} permits off what was admitted locally and not yet reported. */
@@ -626,6 +704,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	void enterDegraded(String reason) {
 		this.degradedReason = reason;
 		this.coldStart = null;
+		this.between = null;
 		if (!this.degraded) {
 			if (this.fallback == null) {
 				this.fallback = localShare(0);
@@ -652,7 +731,34 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			.capacity(capacity)
 			.initialPermits(Math.min(capacity, Math.max(0, initialPermits)))
 			.build();
-		return Limiters.create(name() + "(local share)", local, Ticker.system(), Scheduler.system(),
+		return Limiters.create(name() + "(local share)", local, this.ticker, Scheduler.system(),
+				RateLimiterListener.NONE);
+	}
+
+	/**
+	 * The share to spend between two answers, starting empty (see {@link #between}): the share the
+	 * authority computed, but no more than the rate over the group's size while the authority counts
+	 * fewer instances on the key than there are (the others may still admit from their cold parts,
+	 * which it learns of only from their reports), less this instance's part of what the bucket owes
+	 * spread over the interval (so the debt is paid back by the next answers), and holding one report
+	 * interval of it. It starts with this instance's part of what the bucket still holds after the
+	 * grant, so a key just moved to leases, or one that had a quiet interval, is not denied while
+	 * its share accrues again.
+	 */
+	private RateLimiter between(double share, int instances, long available) {
+		double rate = limit().rate().perSecond();
+		int fleet = Math.max(1, this.link.fleetSize());
+		double interval = this.link.reportInterval().toNanos() / 1e9;
+		double perSecond = (instances >= fleet) ? share : Math.min(share, rate / fleet);
+		if (available < 0) {
+			perSecond += available * (perSecond / rate) / interval;
+		}
+		perSecond = Math.max(perSecond, 1e-6);
+		long capacity = Math.max(1, (long) Math.ceil(perSecond * interval));
+		long initial = Math.min(capacity, (long) Math.floor(Math.max(0, available) * Math.min(1.0, perSecond / rate)));
+		RateLimit local = RateLimit.tokenBucket(Rate.perSecond(perSecond)).capacity(capacity).initialPermits(initial)
+			.build();
+		return Limiters.create(name() + "(share between answers)", local, this.ticker, Scheduler.system(),
 				RateLimiterListener.NONE);
 	}
 
@@ -677,7 +783,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (grant.seq() == 0) {
 			// a notice: the bucket of this cold key ran low, lease it from now on (nothing was granted)
 			if (this.cold) {
-				this.lastAvailable = grant.available();
+				this.lastAvailable = Math.max(0, grant.available());
 				this.coldStart = null;
 				toLeases();
 				this.nudged = true;
@@ -710,12 +816,13 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				long permits = (granted == 0) ? 1 : Math.max(1, shortBy / 2);
 				long accrue = (long) (permits * 1e9 / grant.share());
 				this.notBeforeNanos = receivedNanos + Math.min(accrue, this.link.leaseHorizon().toNanos() / 2);
+
 			}
 			this.inFlightSeq = 0;
 		}
 		this.share = grant.share();
 		this.instances = grant.instances();
-		this.lastAvailable = grant.available();
+		this.lastAvailable = Math.max(0, grant.available());
 		this.lastGrantNanos = receivedNanos;
 		if (granted > 0) {
 			// Permits admitted locally (cold-start allowance, local share) since the request left are
@@ -741,6 +848,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		this.degraded = false;
 		this.fallback = null;
+		if (this.keyed) {
+			// the share from now until the next answer, spent after the lease (see between)
+			this.between = between(grant.share(), grant.instances(), grant.available());
+			this.coldStart = null;
+			return;
+		}
 		// A lease is held: decisions come from it again. Nothing granted to an instance that held
 		// leases before and holds none now (it gave its lease back, or an outage ended): the allowance
 		// is what this news of the bucket allows, never older news (an outage's share was spent).

@@ -38,7 +38,25 @@ public final class Messages {
 	/** The most keys one {@link Report} carries, so a record stays far below the broker's size limit. */
 	public static final int MAX_REPORT_ENTRIES = 4_096;
 
+	/**
+	 * Many requests of one instance for keys of one request partition, and that partition's report,
+	 * in one record (see {@link Batch}); answered with one {@link #GRANTS} record.
+	 */
+	static final byte BATCH = 7;
+
+	/** The most requests one {@link Batch} carries. */
+	public static final int MAX_BATCH_REQUESTS = 4_096;
+
+	/**
+	 * A record of encoded requests, grants or a report stops growing past this many bytes (a tenth of
+	 * the broker's default message size), so a batch never meets the broker's limit.
+	 */
+	public static final int MAX_BATCH_BYTES = 100_000;
+
 	static final byte GRANT = 10;
+
+	/** Many grants (and notices) for one instance in one record: the answer to a {@link Batch}. */
+	static final byte GRANTS = 11;
 
 	static final byte STATE = 20;
 
@@ -167,7 +185,7 @@ public final class Messages {
 	 * @param version increases whenever the limit in force changes
 	 * @param share the instance's fair share of the rate, permits per second, for degraded mode
 	 * @param instances instances active on this key
-	 * @param available permits left in the shared bucket after this grant
+	 * @param available permits left in the shared bucket after this grant, negative when it owes
 	 * @param debitedTotal how much of the instance's running total of permits admitted on its own
 	 * the authority has debited
 	 */
@@ -284,6 +302,166 @@ public final class Messages {
 			return (bytes == null || bytes.length < 2) ? -1 : bytes[1];
 		}
 
+	}
+
+	/**
+	 * Requests of one instance for keys of one request partition, and optionally that partition's
+	 * report, in one record: an instance's keeper sends what one of its passes produced for a
+	 * partition together, so keys leasing at the same cadence (keys over their limit ask once per
+	 * report interval) cost one record per partition rather than one per key.
+	 *
+	 * @param instance the sending instance's id; every request in the batch is from it
+	 * @param report the partition's report of cold permits, or null
+	 * @param keys the limiter key of each request
+	 * @param requests the requests, in the order they were made (a key's requests stay in order)
+	 */
+	public record Batch(String instance, Report report, java.util.List<String> keys, java.util.List<Request> requests) {
+
+		public Batch {
+			if (keys.size() != requests.size()) {
+				throw new IllegalArgumentException(keys.size() + " keys for " + requests.size() + " requests");
+			}
+		}
+
+		public byte[] encode() {
+			return write((out) -> {
+				out.writeByte(BATCH);
+				out.writeUTF(this.instance);
+				byte[] report = (this.report != null) ? this.report.encode() : new byte[0];
+				out.writeInt(report.length);
+				out.write(report);
+				out.writeInt(this.requests.size());
+				for (int i = 0; i < this.requests.size(); i++) {
+					out.writeUTF(this.keys.get(i));
+					byte[] request = this.requests.get(i).encode();
+					out.writeInt(request.length);
+					out.write(request);
+				}
+			});
+		}
+
+		/**
+		 * Reads a batch. An entry that cannot be read, or names another instance, is left out and
+		 * counted in {@code skipped} (the others still count); a batch whose frame cannot be read
+		 * raises {@link MalformedRecordException}.
+		 */
+		public static Batch decode(byte[] bytes, java.util.function.Consumer<RuntimeException> skipped) {
+			return read(bytes, (in) -> {
+				byte type = in.readByte();
+				if (type != BATCH) {
+					throw new MalformedRecordException("not a batch: type " + type);
+				}
+				String instance = in.readUTF();
+				checkInstance(instance);
+				Report report = null;
+				byte[] reportBytes = nested(in);
+				if (reportBytes.length > 0) {
+					try {
+						report = Report.decode(reportBytes);
+						if (!report.instance().equals(instance)) {
+							throw new MalformedRecordException("report of " + report.instance() + " in a batch of " + instance);
+						}
+					}
+					catch (MalformedRecordException ex) {
+						skipped.accept(ex);
+						report = null;
+					}
+				}
+				int count = in.readInt();
+				if (count < 0 || count > MAX_BATCH_REQUESTS) {
+					throw new MalformedRecordException("batch with " + count + " requests (at most " + MAX_BATCH_REQUESTS + ")");
+				}
+				java.util.List<String> keys = new java.util.ArrayList<>(Math.min(count, 64));
+				java.util.List<Request> requests = new java.util.ArrayList<>(Math.min(count, 64));
+				for (int i = 0; i < count; i++) {
+					String key = in.readUTF();
+					byte[] requestBytes = nested(in);
+					try {
+						Request request = Request.decode(requestBytes);
+						if (!request.instance().equals(instance)) {
+							throw new MalformedRecordException("request of " + request.instance() + " in a batch of " + instance);
+						}
+						if (request.type() == PROBE) {
+							throw new MalformedRecordException("a probe in a batch");
+						}
+						keys.add(key);
+						requests.add(request);
+					}
+					catch (MalformedRecordException ex) {
+						skipped.accept(ex);
+					}
+				}
+				return new Batch(instance, report, keys, requests);
+			});
+		}
+
+	}
+
+	/**
+	 * Grants and notices for one instance in one record: the authority's answer to a {@link Batch}.
+	 *
+	 * @param grants the grants, each for the same instance
+	 */
+	public record Grants(java.util.List<Grant> grants) {
+
+		public byte[] encode() {
+			return encode(this.grants.stream().map(Grant::encode).toList());
+		}
+
+		/** A grants record of grants already encoded. */
+		public static byte[] encode(java.util.List<byte[]> grants) {
+			return write((out) -> {
+				out.writeByte(GRANTS);
+				out.writeInt(grants.size());
+				for (byte[] grant : grants) {
+					out.writeInt(grant.length);
+					out.write(grant);
+				}
+			});
+		}
+
+		/**
+		 * Reads the grants of a record: one {@link Grant}, or a {@link Grants} record. A grant of a
+		 * list that cannot be read is left out and counted in {@code skipped}.
+		 */
+		public static java.util.List<Grant> decodeAny(byte[] bytes, java.util.function.Consumer<RuntimeException> skipped) {
+			if (Report.typeOf(bytes) == GRANT) {
+				return java.util.List.of(Grant.decode(bytes));
+			}
+			return read(bytes, (in) -> {
+				byte type = in.readByte();
+				if (type != GRANTS) {
+					throw new MalformedRecordException("not a grant: type " + type);
+				}
+				int count = in.readInt();
+				if (count < 0 || count > 2 * MAX_BATCH_REQUESTS) {
+					throw new MalformedRecordException("grants record with " + count + " grants");
+				}
+				java.util.List<Grant> grants = new java.util.ArrayList<>(Math.min(count, 64));
+				for (int i = 0; i < count; i++) {
+					byte[] grant = nested(in);
+					try {
+						grants.add(Grant.decode(grant));
+					}
+					catch (MalformedRecordException ex) {
+						skipped.accept(ex);
+					}
+				}
+				return grants;
+			});
+		}
+
+	}
+
+	/** A length-prefixed nested record, its length checked against what is left. */
+	private static byte[] nested(DataInputStream in) throws IOException {
+		int length = in.readInt();
+		if (length < 0 || length > in.available()) {
+			throw new MalformedRecordException("nested record of " + length + " bytes, " + in.available() + " left");
+		}
+		byte[] bytes = new byte[length];
+		in.readFully(bytes);
+		return bytes;
 	}
 
 	/** The longest instance id a record may carry. */

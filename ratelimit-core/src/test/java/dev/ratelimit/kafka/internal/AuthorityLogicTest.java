@@ -154,7 +154,7 @@ class AuthorityLogicTest {
 		Request more = new Request(Messages.LEASE, "a", 1, 3, 0, 0, 100, 500, 2_100, 600, 10_000, SPEC);
 		this.now += 10_000;
 		// 1,500 in 10 s is more than the refill: what the refill cannot cover is debt
-		assertThat(AuthorityLogic.handle("k", this.state, more, this.now, TTL).grant().available()).isZero();
+		assertThat(AuthorityLogic.handle("k", this.state, more, this.now, TTL).grant().available()).isEqualTo(-400);
 		assertThat(this.state.available(this.now)).isEqualTo(100 + 1_000 - 1_500);
 	}
 

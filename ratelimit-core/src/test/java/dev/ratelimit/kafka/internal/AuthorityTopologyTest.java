@@ -216,4 +216,71 @@ class AuthorityTopologyTest {
 		assertThat(lease("k", 100, T0 + 500).granted()).isEqualTo(50); // and it refills with time
 	}
 
+	private Request leaseRequest(long want) {
+		return new Request(Messages.LEASE, "a", 1, ++this.seq, want, 0, 100, 500, 0, 0, 0, SPEC);
+	}
+
+	@Test
+	void aBatchIsHandledInOrderAndAnsweredInOneRecord() {
+		Messages.Report report = new Messages.Report("a", 1,
+				java.util.List.of(new Messages.Report.Entry("cold", 7, 60, 0, SPEC)));
+		Messages.Batch batch = new Messages.Batch("a", report, java.util.List.of("k1", "k2", "k1"),
+				java.util.List.of(leaseRequest(70), leaseRequest(100), leaseRequest(100)));
+		this.requests.pipeInput("(batch)a", batch.encode(), T0);
+		java.util.List<org.apache.kafka.streams.test.TestRecord<String, byte[]>> out = this.grants.readRecordsToList();
+		assertThat(out).hasSize(1); // one record for the whole batch
+		assertThat(out.get(0).key()).isEqualTo("a");
+		java.util.List<Grant> answers = Messages.Grants.decodeAny(out.get(0).value(), (ex) -> {
+			throw ex;
+		});
+		// the report's notice (60 of 100 spent: low), then the three grants in the batch's order
+		assertThat(answers).extracting(Grant::key).containsExactly("cold", "k1", "k2", "k1");
+		assertThat(answers).extracting(Grant::granted).containsExactly(0L, 70L, 100L, 30L);
+		assertThat(answers.get(0).seq()).isZero();
+		assertThat(lease("cold", 100, T0).granted()).isEqualTo(40); // the report was debited
+	}
+
+	@Test
+	void aBatchWithBadEntriesAnswersTheOthersAndABadFrameIsSkipped() {
+		Request other = new Request(Messages.LEASE, "someone-else", 1, 1, 10, 0, 100, 500, 0, 0, 0, SPEC);
+		Messages.Batch batch = new Messages.Batch("a", null, java.util.List.of("k1", "k2", "k3"),
+				java.util.List.of(leaseRequest(10), other, leaseRequest(20)));
+		byte[] bytes = batch.encode();
+		this.requests.pipeInput("(batch)a", bytes, T0);
+		java.util.List<Grant> answers = Messages.Grants.decodeAny(this.grants.readValue(), (ex) -> {
+			throw ex;
+		});
+		assertThat(answers).extracting(Grant::key).containsExactly("k1", "k3"); // the forged entry is left out
+		assertThat(this.malformed.sum()).isEqualTo(1);
+		this.requests.pipeInput("(batch)a", java.util.Arrays.copyOf(bytes, bytes.length - 5), T0); // truncated
+		this.requests.pipeInput("(batch)a", new byte[] { 1, Messages.BATCH, 0, 1, 'a', 0x7f, 0, 0, 0 }, T0);
+		assertThat(this.grants.isEmpty()).isTrue();
+		assertThat(this.malformed.sum()).isEqualTo(3);
+		assertThat(lease("k1", 100, T0).granted()).isEqualTo(90); // the partition goes on granting
+	}
+
+	@Test
+	void manyGrantsForOneInstanceAreSplitIntoRecordsOfBoundedSize() {
+		int count = 2_000;
+		java.util.List<String> keys = new java.util.ArrayList<>();
+		java.util.List<Request> leases = new java.util.ArrayList<>();
+		for (int i = 0; i < count; i++) {
+			keys.add("tenant-" + "x".repeat(200) + i);
+			leases.add(leaseRequest(1));
+		}
+		this.requests.pipeInput("(batch)a", new Messages.Batch("a", null, keys, leases).encode(), T0);
+		int grants = 0;
+		int records = 0;
+		while (!this.grants.isEmpty()) {
+			byte[] value = this.grants.readValue();
+			assertThat(value.length).isLessThanOrEqualTo(Messages.MAX_BATCH_BYTES);
+			grants += Messages.Grants.decodeAny(value, (ex) -> {
+				throw ex;
+			}).size();
+			records++;
+		}
+		assertThat(grants).isEqualTo(count);
+		assertThat(records).isGreaterThan(1);
+	}
+
 }

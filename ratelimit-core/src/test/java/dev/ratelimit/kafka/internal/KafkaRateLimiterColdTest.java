@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterListener;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.Ticker;
@@ -135,6 +136,109 @@ class KafkaRateLimiterColdTest {
 	}
 
 	@Test
+	void aTenantThatLeasesAsksAgainAtTheNextReportNotAsSoonAsItsShareAccrues() {
+		long start = System.nanoTime();
+		long timeout = Duration.ofSeconds(2).toNanos();
+		long idle = Duration.ofSeconds(10).toNanos();
+		KafkaRateLimiter tenant = leasing(Ticker.system(), start);
+		Messages.Request lease = lastSent();
+		this.link.nextReportNanos = start + Duration.ofMillis(900).toNanos();
+		// a short grant: 1 of the permits asked for, at a share of 5/s
+		answer(tenant, lease, 1, 5, 2, 0, start);
+		assertThat(tenant.tryAcquire()).isTrue();
+		assertThat(tenant.tryAcquire()).isFalse(); // over its limit: denied, nudging the keeper
+		int sent = this.link.sent.size();
+		// a named limiter would ask again once half the rest accrued (at most 250 ms); a tenant that has
+		// leased waits for the next report, so the leasing keys of a partition go in one record
+		tenant.keep(start + Duration.ofMillis(300).toNanos(), timeout, idle, 0.5);
+		tenant.keep(start + Duration.ofMillis(899).toNanos(), timeout, idle, 0.5);
+		assertThat(this.link.sent).hasSize(sent);
+		tenant.keep(start + Duration.ofMillis(900).toNanos(), timeout, idle, 0.5);
+		assertThat(this.link.sent).hasSize(sent + 1);
+		assertThat(this.link.sent.get(sent).type()).isEqualTo(Messages.LEASE);
+	}
+
+	@Test
+	void betweenTwoAnswersATenantSpendsItsShareAsItAccruesAndReportsItWithTheNextRequest() {
+		dev.ratelimit.test.ManualClock clock = new dev.ratelimit.test.ManualClock();
+		long start = System.nanoTime();
+		long timeout = Duration.ofSeconds(2).toNanos();
+		long idle = Duration.ofSeconds(10).toNanos();
+		KafkaRateLimiter tenant = leasing(clock, start);
+		Messages.Request first = lastSent();
+		this.link.nextReportNanos = start + Duration.ofSeconds(1).toNanos();
+		// nothing granted (the bucket is spent), a share of 5/s
+		answer(tenant, first, 0, 5, 2, 0, start);
+		assertThat(tenant.tryAcquire()).isFalse(); // the share has not accrued yet
+		clock.advance(Duration.ofMillis(400)); // 2 permits at 5/s
+		assertThat(tenant.tryAcquire()).isTrue();
+		assertThat(tenant.tryAcquire()).isTrue();
+		assertThat(tenant.tryAcquire()).isFalse();
+		assertThat(tenant.snapshot().details()).containsEntry("unreportedLocalPermits", 2L);
+		tenant.keep(start + Duration.ofSeconds(1).toNanos(), timeout, idle, 0.5);
+		Messages.Request next = lastSent();
+		assertThat(next.seq()).isGreaterThan(first.seq());
+		assertThat(next.spentTotal() - first.spentTotal()).isEqualTo(2); // debited by the authority
+		assertThat(next.want()).isPositive();
+	}
+
+	@Test
+	void theShareBetweenAnswersIsCappedWhileOthersAreUncountedAndSlowedByADebt() {
+		dev.ratelimit.test.ManualClock clock = new dev.ratelimit.test.ManualClock();
+		long start = System.nanoTime();
+		KafkaRateLimiter tenant = leasing(clock, start);
+		Messages.Request first = lastSent();
+		// the authority counts this instance alone (the other still admits cold) and gives it the whole
+		// rate: between answers it spends at most the rate over the group's size, 5/s
+		answer(tenant, first, 0, 10, 1, 0, start);
+		clock.advance(Duration.ofMillis(400));
+		assertThat(admitted(tenant, 10)).isEqualTo(2);
+		this.link.nextReportNanos = start + Duration.ofSeconds(1).toNanos();
+		tenant.keep(start + Duration.ofSeconds(1).toNanos(), Duration.ofSeconds(2).toNanos(),
+				Duration.ofSeconds(10).toNanos(), 0.5);
+		Messages.Request second = lastSent();
+		// two instances counted, a share of 5/s, but the bucket owes 5: this instance's part of the debt
+		// (half) is paid over the report interval, so it spends 2.5/s until the next answer
+		answer(tenant, second, 0, 5, 2, -5, start);
+		clock.advance(Duration.ofMillis(800));
+		assertThat(admitted(tenant, 10)).isEqualTo(2);
+	}
+
+	/**
+	 * A tenant of a group of two that spent its cold part and sent its first lease request at
+	 * {@code start}.
+	 */
+	private KafkaRateLimiter leasing(Ticker ticker, long start) {
+		this.link.fleet = 2;
+		KafkaRateLimiter tenant = new KafkaRateLimiter("api[t]", true, LIMIT, ticker, Scheduler.system(),
+				RateLimiterListener.NONE, this.link);
+		while (tenant.tryAcquire()) {
+			// spend the cold part: the tenant moves to leases
+		}
+		tenant.keep(start, Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(10).toNanos(), 0.5);
+		return tenant;
+	}
+
+	private Messages.Request lastSent() {
+		return this.link.sent.get(this.link.sent.size() - 1);
+	}
+
+	/** The authority's answer to a request: what it granted, the share, instances counted, bucket level. */
+	private static void answer(KafkaRateLimiter tenant, Messages.Request request, long granted, double share,
+			int instances, long available, long receivedNanos) {
+		tenant.onGrant(new Messages.Grant("api[t]", "i", tenant.incarnation, request.seq(), granted, 5_000,
+				KafkaRateLimiter.spec(LIMIT), 0, share, instances, available, request.spentTotal()), receivedNanos);
+	}
+
+	private static int admitted(RateLimiter limiter, int calls) {
+		int admitted = 0;
+		for (int i = 0; i < calls; i++) {
+			admitted += limiter.tryAcquire() ? 1 : 0;
+		}
+		return admitted;
+	}
+
+	@Test
 	void eachLimiterObjectIsItsOwnIncarnation() {
 		assertThat(tenant().incarnation).isNotEqualTo(tenant().incarnation);
 	}
@@ -173,6 +277,18 @@ class KafkaRateLimiterColdTest {
 		@Override
 		public long nextIncarnation() {
 			return ++this.serial;
+		}
+
+		long nextReportNanos;
+
+		@Override
+		public long nextReportNanos() {
+			return this.nextReportNanos;
+		}
+
+		@Override
+		public Duration reportInterval() {
+			return Duration.ofSeconds(1);
 		}
 
 		@Override

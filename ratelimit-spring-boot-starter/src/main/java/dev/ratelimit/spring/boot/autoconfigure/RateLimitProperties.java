@@ -699,6 +699,10 @@ public class RateLimitProperties {
 		 */
 		private final Duration idleReturn;
 
+		/**
+		 * How often per-key global limiters report what they admitted in the cold regime, and how
+		 * often a leasing one asks: one record per request partition with any, per interval.
+		 */
 		private final Duration reportInterval;
 
 		/**
