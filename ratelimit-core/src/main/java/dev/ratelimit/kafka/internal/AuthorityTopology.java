@@ -55,8 +55,8 @@ public final class AuthorityTopology {
 		// states of keys at rest are deleted: compact the tombstones away within minutes, not days. No
 		// cache: each change goes to the changelog as it is made, with its grant. (With Kafka Streams'
 		// cache, which writes a key once per commit, a key over its limit cost far fewer changelog
-		// records, but after a 10 s broker outage in the harness the buckets came back in debt and
-		// granted nothing for 5 s; without it they recover within 2 s.)
+		// records, but in 2 of 5 harness runs the buckets came back from a 10 s broker outage in debt
+		// and granted nothing for 5 s; without it they recovered within 2 s in every run.)
 		StoreBuilder<KeyValueStore<String, byte[]>> store = Stores
 			.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray())
 			.withLoggingEnabled(Map.of(TopicConfig.SEGMENT_MS_CONFIG, "600000",
