@@ -66,7 +66,12 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	 */
 	@Override
 	public RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener) {
-		return this.runtime.create(name, key != null, limit, listener);
+		if (key == null) {
+			return this.runtime.create(name, false, limit, listener);
+		}
+		String suffix = "[" + key + "]";
+		String limiter = name.endsWith(suffix) ? name.substring(0, name.length() - suffix.length()) : name;
+		return this.runtime.create(name, limiter, limit, listener);
 	}
 
 	/**

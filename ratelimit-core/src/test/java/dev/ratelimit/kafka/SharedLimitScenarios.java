@@ -278,6 +278,16 @@ abstract class SharedLimitScenarios {
 				requests, batches, least, most, seconds, bound);
 		assertThat(batches).isPositive();
 		assertThat(requests).as("requests per batch").isGreaterThanOrEqualTo(2 * batches);
+		// the health details count the keys per limiter name and regime: every hot key leases
+		@SuppressWarnings("unchecked")
+		java.util.Map<String, java.util.Map<String, Long>> byLimiter = (java.util.Map<String, java.util.Map<String, Long>>) instances
+			.get(0)
+			.health()
+			.details()
+			.get("keysByLimiter");
+		assertThat(byLimiter).containsOnlyKeys("hot");
+		assertThat(byLimiter.get("hot")).containsEntry("keys", (long) keys).containsEntry("leased", (long) keys)
+			.containsEntry("cold", 0L);
 		assertThat(most).isLessThanOrEqualTo(bound);
 		assertThat(least).as("every tenant gets most of its limit").isGreaterThanOrEqualTo((long) (0.8 * 10 * seconds));
 	}

@@ -284,13 +284,57 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	 * cold regime and is kept by the keeper only while it leases.
 	 */
 	public KafkaRateLimiter create(String name, boolean keyed, RateLimit limit, RateLimiterListener listener) {
+		int key = name.indexOf('[');
+		return create(name, keyed ? ((key > 0) ? name.substring(0, key) : name) : null, limit, listener);
+	}
+
+	/**
+	 * Returns the per-key limiter of a name ({@code limiter[key]}), created if needed, counted in the
+	 * metrics under {@code limiter}; a null {@code limiter} makes a named one.
+	 */
+	public KafkaRateLimiter create(String name, String limiter, RateLimit limit, RateLimiterListener listener) {
 		KafkaRateLimiter.checkShareable(name, limit);
-		KafkaRateLimiter limiter = this.limiters.computeIfAbsent(name,
-				(key) -> new KafkaRateLimiter(key, keyed, limit, Ticker.system(), Scheduler.system(), listener, this));
+		boolean keyed = limiter != null;
+		KafkaRateLimiter created = this.limiters.computeIfAbsent(name, (key) -> new KafkaRateLimiter(key, keyed, limit,
+				Ticker.system(), Scheduler.system(), listener, this));
+		if (keyed) {
+			created.group = limiter;
+		}
+		return track(created);
+	}
+
+	private KafkaRateLimiter track(KafkaRateLimiter limiter) {
 		if (!limiter.keyed) {
 			this.active.add(limiter);
 		}
 		return limiter;
+	}
+
+	/**
+	 * Per-key limiters by limiter name: keys this instance keeps, in each regime (cold, leased) and
+	 * degraded, and the permits admitted cold not yet reported.
+	 */
+	public Map<String, Map<String, Long>> keysByLimiter() {
+		Map<String, Map<String, Long>> byLimiter = new java.util.TreeMap<>();
+		for (KafkaRateLimiter limiter : this.limiters.values()) {
+			if (!limiter.keyed) {
+				continue;
+			}
+			Map<String, Long> counts = byLimiter.computeIfAbsent(String.valueOf(limiter.group), (name) -> {
+				Map<String, Long> zero = new LinkedHashMap<>();
+				for (String field : List.of("keys", "cold", "leased", "degraded", "unreportedColdPermits")) {
+					zero.put(field, 0L);
+				}
+				return zero;
+			});
+			counts.merge("keys", 1L, Long::sum);
+			counts.merge(limiter.isCold() ? "cold" : "leased", 1L, Long::sum);
+			if (limiter.isDegraded()) {
+				counts.merge("degraded", 1L, Long::sum);
+			}
+			counts.merge("unreportedColdPermits", limiter.unreportedColdPermits(), Long::sum);
+		}
+		return byLimiter;
 	}
 
 	/**
@@ -870,6 +914,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		metrics.put("batchesSent", this.batchesSent.sum());
 		metrics.put("limiters", this.limiters.size());
 		metrics.put("leasingLimiters", this.active.size());
+		Map<String, Map<String, Long>> keys = keysByLimiter();
+		if (!keys.isEmpty()) {
+			metrics.put("keysByLimiter", keys);
+		}
 		metrics.put("grantsReceived", this.grantsReceived.sum());
 		metrics.put("sendFailures", this.sendFailures.sum());
 		metrics.put("malformedRecords", this.malformed.sum());

@@ -105,6 +105,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	final boolean keyed;
 
+	/** The limiter name a per-key limiter belongs to (its name without the key), for the metrics. */
+	volatile String group;
+
 	/** Permits admitted in the cold regime and not yet handed to a report. */
 	private final AtomicLong coldSpent = new AtomicLong();
 
@@ -361,6 +364,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	boolean isCold() {
 		return this.cold;
+	}
+
+	/** Permits admitted in the cold regime and not yet handed to a report. */
+	long unreportedColdPermits() {
+		return this.coldSpent.get();
 	}
 
 	/**
