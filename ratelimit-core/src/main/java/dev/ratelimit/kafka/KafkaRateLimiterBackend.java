@@ -67,7 +67,7 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	@Override
 	public RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener) {
 		if (key == null) {
-			return this.runtime.create(name, false, limit, listener);
+			return this.runtime.create(name, limit, listener);
 		}
 		String suffix = "[" + key + "]";
 		String limiter = name.endsWith(suffix) ? name.substring(0, name.length() - suffix.length()) : name;

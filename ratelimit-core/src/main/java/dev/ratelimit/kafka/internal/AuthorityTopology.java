@@ -238,7 +238,7 @@ public final class AuthorityTopology {
 
 		/**
 		 * Sends encoded grants to their instance: one grant as it is, more in {@link Messages.Grants}
-		 * records of at most {@link Messages#MAX_BATCH_BYTES} bytes each.
+		 * records of at most {@link Messages#MAX_BATCH_BYTES} bytes each, none for none.
 		 */
 		private void answer(String instance, List<byte[]> grants) {
 			if (grants.size() == 1) {
@@ -299,9 +299,7 @@ public final class AuthorityTopology {
 			}
 			List<byte[]> notices = new ArrayList<>();
 			report(report, now, notices);
-			if (!notices.isEmpty()) {
-				answer(report.instance(), notices);
-			}
+			answer(report.instance(), notices);
 		}
 
 		private void report(Messages.Report report, long now, List<byte[]> notices) {

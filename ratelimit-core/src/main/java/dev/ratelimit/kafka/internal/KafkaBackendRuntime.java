@@ -275,22 +275,15 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	// ---- limiters --------------------------------------------------------------------------------
 
+	/** Returns the named limiter of a name, created if needed; the keeper keeps it from now on. */
 	public KafkaRateLimiter create(String name, RateLimit limit, RateLimiterListener listener) {
-		return create(name, false, limit, listener);
+		return create(name, null, limit, listener);
 	}
 
 	/**
-	 * Returns the limiter of a name, created if needed: a per-key one ({@code keyed}) starts in the
-	 * cold regime and is kept by the keeper only while it leases.
-	 */
-	public KafkaRateLimiter create(String name, boolean keyed, RateLimit limit, RateLimiterListener listener) {
-		int key = name.indexOf('[');
-		return create(name, keyed ? ((key > 0) ? name.substring(0, key) : name) : null, limit, listener);
-	}
-
-	/**
-	 * Returns the per-key limiter of a name ({@code limiter[key]}), created if needed, counted in the
-	 * metrics under {@code limiter}; a null {@code limiter} makes a named one.
+	 * Returns the limiter of a name, created if needed: with a {@code limiter}, the per-key limiter
+	 * {@code limiter[key]}, counted in the metrics under {@code limiter}, which starts in the cold
+	 * regime and is kept by the keeper only while it leases; without, a named one.
 	 */
 	public KafkaRateLimiter create(String name, String limiter, RateLimit limit, RateLimiterListener listener) {
 		KafkaRateLimiter.checkShareable(name, limit);
@@ -300,14 +293,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		if (keyed) {
 			created.group = limiter;
 		}
-		return track(created);
-	}
-
-	private KafkaRateLimiter track(KafkaRateLimiter limiter) {
-		if (!limiter.keyed) {
-			this.active.add(limiter);
+		else {
+			this.active.add(created);
 		}
-		return limiter;
+		return created;
 	}
 
 	/**
@@ -360,9 +349,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			this.pass.add(outgoing); // sent with the rest of this keeper pass, per partition
 			return;
 		}
-		if (!this.outbox.offer(outgoing)) {
-			failed(outgoing, request, new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent"));
-		}
+		queue(outgoing);
 	}
 
 	/**

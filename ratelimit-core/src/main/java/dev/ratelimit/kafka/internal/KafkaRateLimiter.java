@@ -378,8 +378,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 */
 	@Override
 	public boolean isAtRest() {
-		if (this.degraded || this.coldSpent.get() > 0 || this.queued.get() || this.spentLocally.get() > 0
-				|| this.reportedTotal.get() > this.ackedTotal) {
+		if (this.degraded || this.coldSpent.get() > 0 || this.queued.get() || owes()) {
 			return false;
 		}
 		if (this.cold) {
@@ -393,7 +392,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** Whether the keeper can stop walking this limiter until it is used again. */
 	boolean isQuiet(long now, long idleReturnNanos) {
 		return this.keyed && (this.cold || (pooled() == 0 && this.inFlightSeq == 0 && this.expiryNanos == 0
-				&& this.spentLocally.get() == 0 && this.reportedTotal.get() <= this.ackedTotal && !this.degraded
+				&& !owes() && !this.degraded
 				&& this.fallback == null && now - this.lastActivityNanos > idleReturnNanos));
 	}
 
@@ -548,8 +547,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (expiry != 0 && now >= expiry) {
 			// the allowance first: a call that finds the pool drained must find it in place
 			this.coldStart = coldStartAllowance(now);
-			this.drained.addAndGet(drainPool()); // forfeit: the authority no longer counts them as ours
-			this.expiryNanos = 0;
+			takePool(); // forfeit: the authority no longer counts them as ours
 			pool = 0;
 		}
 		long inFlight = this.inFlightSeq;
@@ -575,8 +573,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			keepLeasedKey(now, pool, expiry, requestTimeoutNanos, idleReturnNanos, lowWater);
 			return;
 		}
-		if (!this.nudged && (this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal)
-				&& now - this.lastSentNanos > REPORT_EVERY_NANOS) {
+		if (!this.nudged && owes() && now - this.lastSentNanos > REPORT_EVERY_NANOS) {
 			// (a call waiting for a lease goes first: its request carries the running total as well)
 			// permits admitted on our own wait to be debited: report them even if no lease is wanted
 			send(Messages.LEASE, 0, 0, spec(limit()));
@@ -587,19 +584,15 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			if (pool > 0) {
 				// the allowance first: a call that finds the pool drained must find it in place
 				this.coldStart = coldStartAllowance(now);
-				long returned = drainPool();
-				this.drained.addAndGet(returned);
-				this.expiryNanos = 0;
-				send(Messages.LEASE, 0, returned, spec(limit()));
+				send(Messages.LEASE, 0, takePool(), spec(limit()));
 			}
 			return;
 		}
-		boolean low = pool < Math.max(1, (long) (lowWater * this.lastGranted));
-		boolean expiring = expiry != 0 && pool > 0 && now >= expiry - 2 * requestTimeoutNanos;
+		boolean expiring = isExpiring(now, pool, expiry, requestTimeoutNanos);
 		if (now < this.notBeforeNanos && !expiring) {
 			return;
 		}
-		if (this.nudged || (this.demand > 0.5 && low) || expiring) {
+		if (this.nudged || (this.demand > 0.5 && isLow(pool, lowWater)) || expiring) {
 			this.nudged = false;
 			send(Messages.LEASE, want(), 0, spec(limit()));
 		}
@@ -617,27 +610,43 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (now < this.link.nextReportNanos()) {
 			return;
 		}
-		boolean owes = this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal;
+		boolean owes = owes();
 		if (now - this.lastActivityNanos > idleReturnNanos) {
 			this.between = null;
-			if (pool > 0) {
-				long returned = drainPool();
-				this.drained.addAndGet(returned);
-				this.expiryNanos = 0;
-				send(Messages.LEASE, 0, returned, spec(limit()));
-			}
-			else if (owes) {
-				send(Messages.LEASE, 0, 0, spec(limit()));
+			if (pool > 0 || owes) {
+				send(Messages.LEASE, 0, (pool > 0) ? takePool() : 0, spec(limit()));
 			}
 			return;
 		}
-		boolean low = pool < Math.max(1, (long) (lowWater * this.lastGranted));
-		boolean expiring = expiry != 0 && pool > 0 && now >= expiry - 2 * requestTimeoutNanos;
-		boolean wants = this.nudged || (this.demand > 0.5 && low) || expiring;
+		boolean wants = this.nudged || (this.demand > 0.5 && isLow(pool, lowWater))
+				|| isExpiring(now, pool, expiry, requestTimeoutNanos);
 		if (wants || owes) {
 			this.nudged = false;
 			send(Messages.LEASE, wants ? want() : 0, 0, spec(limit()));
 		}
+	}
+
+	/** Whether the pool is under the low-water mark of the last grant. */
+	private boolean isLow(long pool, double lowWater) {
+		return pool < Math.max(1, (long) (lowWater * this.lastGranted));
+	}
+
+	/** Whether pooled permits expire before a request sent now could surely be answered twice. */
+	private static boolean isExpiring(long now, long pool, long expiry, long requestTimeoutNanos) {
+		return expiry != 0 && pool > 0 && now >= expiry - 2 * requestTimeoutNanos;
+	}
+
+	/** Whether permits admitted on this instance's own wait to be reported or acknowledged. */
+	private boolean owes() {
+		return this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal;
+	}
+
+	/** Takes every pooled permit out of the pool and ends the lease: the permits taken. */
+	private long takePool() {
+		long taken = drainPool();
+		this.drained.addAndGet(taken);
+		this.expiryNanos = 0;
+		return taken;
 	}
 
 	/** Permits to ask for: a horizon at the measured demand, at least one, at most the capacity. */
@@ -657,11 +666,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * counting for fair share at once.
 	 */
 	void leave() {
-		long returned = drainPool();
-		this.drained.addAndGet(returned);
-		this.expiryNanos = 0;
-		if (returned > 0 || this.lastAppliedSeq > 0 || this.spentLocally.get() > 0
-				|| this.reportedTotal.get() > this.ackedTotal) {
+		long returned = takePool();
+		if (returned > 0 || this.lastAppliedSeq > 0 || owes()) {
 			send(Messages.LEAVE, 0, returned, spec(limit()));
 		}
 	}
@@ -735,12 +741,19 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		double fraction = Math.min(1.0, share / rate);
 		long capacity = Math.max(1, (long) Math.floor(limit.capacity() * fraction));
-		RateLimit local = RateLimit.tokenBucket(Rate.perSecond(Math.max(share, 1e-6)))
+		return localBucket("(local share)", share, capacity, initialPermits);
+	}
+
+	/**
+	 * A bucket of this instance's own, on this limiter's ticker: {@code perSecond} (at least a
+	 * millionth), {@code capacity}, starting with {@code initialPermits} (within 0 and the capacity).
+	 */
+	private RateLimiter localBucket(String what, double perSecond, long capacity, long initialPermits) {
+		RateLimit local = RateLimit.tokenBucket(Rate.perSecond(Math.max(perSecond, 1e-6)))
 			.capacity(capacity)
 			.initialPermits(Math.min(capacity, Math.max(0, initialPermits)))
 			.build();
-		return Limiters.create(name() + "(local share)", local, this.ticker, Scheduler.system(),
-				RateLimiterListener.NONE);
+		return Limiters.create(name() + what, local, this.ticker, Scheduler.system(), RateLimiterListener.NONE);
 	}
 
 	/**
@@ -763,11 +776,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		perSecond = Math.max(perSecond, 1e-6);
 		long capacity = Math.max(1, (long) Math.ceil(perSecond * interval));
-		long initial = Math.min(capacity, (long) Math.floor(Math.max(0, available) * Math.min(1.0, perSecond / rate)));
-		RateLimit local = RateLimit.tokenBucket(Rate.perSecond(perSecond)).capacity(capacity).initialPermits(initial)
-			.build();
-		return Limiters.create(name() + "(share between answers)", local, this.ticker, Scheduler.system(),
-				RateLimiterListener.NONE);
+		long initial = (long) Math.floor(Math.max(0, available) * Math.min(1.0, perSecond / rate));
+		return localBucket("(share between answers)", perSecond, capacity, initial);
 	}
 
 	/** The cold-start allowance after a lease was given back or expired (see {@link #coldStart}). */

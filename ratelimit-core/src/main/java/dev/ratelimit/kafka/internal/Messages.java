@@ -399,13 +399,10 @@ public final class Messages {
 
 	/**
 	 * Grants and notices for one instance in one record: the authority's answer to a {@link Batch}.
-	 *
-	 * @param grants the grants, each for the same instance
 	 */
-	public record Grants(java.util.List<Grant> grants) {
+	public static final class Grants {
 
-		public byte[] encode() {
-			return encode(this.grants.stream().map(Grant::encode).toList());
+		private Grants() {
 		}
 
 		/** A grants record of grants already encoded. */
