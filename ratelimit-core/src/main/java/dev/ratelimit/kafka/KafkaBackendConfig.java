@@ -65,6 +65,10 @@ public final class KafkaBackendConfig {
 
 	private final Optional<String> stateDir;
 
+	private final Optional<Boolean> failFast;
+
+	private final int expectedInstances;
+
 	private KafkaBackendConfig(Builder builder) {
 		this.bootstrapServers = builder.bootstrapServers;
 		this.clusterId = builder.clusterId;
@@ -88,6 +92,8 @@ public final class KafkaBackendConfig {
 		this.standbyReplicas = builder.standbyReplicas;
 		this.sessionTimeout = builder.sessionTimeout;
 		this.stateDir = builder.stateDir;
+		this.failFast = builder.failFast;
+		this.expectedInstances = builder.expectedInstances;
 	}
 
 	/**
@@ -294,6 +300,27 @@ public final class KafkaBackendConfig {
 		return this.stateDir;
 	}
 
+	/**
+	 * Returns whether start-up fails when Kafka cannot be reached: as set, or else only under
+	 * {@link DegradedPolicy#FAIL_CLOSED} (which would deny every call until Kafka is reached). When
+	 * it does not fail, the backend starts degraded and connects in the background; a topic found
+	 * misconfigured fails start-up either way.
+	 * @return whether an unreachable Kafka fails start-up
+	 */
+	public boolean failFast() {
+		return this.failFast.orElse(this.degradedPolicy == DegradedPolicy.FAIL_CLOSED);
+	}
+
+	/**
+	 * Returns how many instances this one assumes share the limits until it has seen the group
+	 * (1 unless set): the local share under {@link DegradedPolicy#LOCAL_SHARE} before Kafka was ever
+	 * reached is the rate divided by it, and so is a new key's cold part before the first rebalance.
+	 * @return the assumed fleet size, at least 1
+	 */
+	public int expectedInstances() {
+		return this.expectedInstances;
+	}
+
 	/** The prefix of the backend's topics and application id. */
 	public String prefix() {
 		return "ratelimit-" + this.clusterId;
@@ -400,6 +427,10 @@ public final class KafkaBackendConfig {
 		private Optional<Duration> sessionTimeout = Optional.of(Duration.ofSeconds(6));
 
 		private Optional<String> stateDir = Optional.empty();
+
+		private Optional<Boolean> failFast = Optional.empty();
+
+		private int expectedInstances = 1;
 
 		private Builder(String bootstrapServers) {
 			if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -640,6 +671,30 @@ public final class KafkaBackendConfig {
 		 */
 		public Builder stateDir(String stateDir) {
 			this.stateDir = Optional.of(Objects.requireNonNull(stateDir, "stateDir"));
+			return this;
+		}
+
+		/**
+		 * Sets whether start-up fails when Kafka cannot be reached (unless set: only under
+		 * {@link DegradedPolicy#FAIL_CLOSED}). Otherwise the backend starts, its limiters decide under
+		 * the degraded policy, and it connects in the background, retrying until Kafka answers.
+		 * @param failFast whether an unreachable Kafka fails start-up
+		 * @return this builder
+		 */
+		public Builder failFast(boolean failFast) {
+			this.failFast = Optional.of(failFast);
+			return this;
+		}
+
+		/**
+		 * Sets how many instances this one assumes share the limits until it has seen the group (1
+		 * unless set): what divides the rate for the local share before Kafka was ever reached, and a
+		 * new key's bucket for its cold part before the first rebalance ended.
+		 * @param expectedInstances at least 1
+		 * @return this builder
+		 */
+		public Builder expectedInstances(int expectedInstances) {
+			this.expectedInstances = positive("expectedInstances", expectedInstances);
 			return this;
 		}
 

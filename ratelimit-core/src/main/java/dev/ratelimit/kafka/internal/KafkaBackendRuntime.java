@@ -42,6 +42,8 @@ import dev.ratelimit.Ticker;
 import dev.ratelimit.kafka.BackendHealth;
 import dev.ratelimit.kafka.DegradedPolicy;
 import dev.ratelimit.kafka.KafkaBackendConfig;
+import dev.ratelimit.kafka.KafkaTopicConfigurationException;
+import dev.ratelimit.kafka.KafkaUnreachableException;
 
 /**
  * What one instance runs for the Kafka backend: a producer of requests, a consumer of the grant
@@ -110,7 +112,17 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private final KafkaConsumer<String, byte[]> consumer;
 
-	private final KafkaStreams streams;
+	/** The authority, once started: null before Kafka was reached, and when it runs elsewhere. */
+	private volatile KafkaStreams streams;
+
+	/** Set once Kafka was reached and the topics, the grant consumer and the authority are set up. */
+	private volatile boolean connected;
+
+	/** Why the last try to set up on Kafka failed, while not connected. */
+	private volatile String connectError;
+
+	/** Retries the set-up in the background when Kafka could not be reached at start-up (else null). */
+	private final Thread connector;
 
 	private final Thread receiver;
 
@@ -123,9 +135,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private final Thread sender;
 
-	private final int grantPartition;
+	/** The grant partition this instance reads, and the request topic's partitions: 0 until connected. */
+	private volatile int grantPartition;
 
-	private final int requestPartitions;
+	private volatile int requestPartitions;
 
 	private volatile boolean running = true;
 
@@ -153,27 +166,32 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	public KafkaBackendRuntime(KafkaBackendConfig config) {
 		this.config = config;
 		this.probeKey = "(probe)" + config.instanceId();
-		long timeout = config.requestTimeout().toMillis() * 5;
+		this.fleet = config.expectedInstances();
 		this.admin = Admin.create(clientProperties(Map.of(AdminClientConfig.CLIENT_ID_CONFIG, clientId("admin"))));
+		// neither client connects before it is used
+		this.producer = new KafkaProducer<>(producerProperties(), new StringSerializer(), new ByteArraySerializer());
+		this.consumer = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(), new ByteArrayDeserializer());
+		long setupTimeout = Math.max(config.requestTimeout().toMillis() * 5, 10_000);
+		boolean connectLater = false;
 		try {
-			TopicSetup.apply(this.admin, config, Math.max(timeout, 10_000));
-			int partitions = TopicSetup.partitions(this.admin, config.grantTopic(), Math.max(timeout, 10_000));
-			this.requestPartitions = TopicSetup.partitions(this.admin, config.requestTopic(), Math.max(timeout, 10_000));
-			// the partition a producer's default partitioner picks for our id, so grants keyed by it land here
-			this.grantPartition = Utils.toPositive(Utils.murmur2(config.instanceId().getBytes(StandardCharsets.UTF_8)))
-					% partitions;
-			this.producer = new KafkaProducer<>(producerProperties(), new StringSerializer(), new ByteArraySerializer());
-			this.consumer = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
-					new ByteArrayDeserializer());
-			TopicPartition partition = new TopicPartition(config.grantTopic(), this.grantPartition);
-			this.consumer.assign(List.of(partition));
-			this.consumer.seekToEnd(List.of(partition));
-			this.consumer.position(partition); // resolve now: grants sent from here on are ours to read
-			this.streams = config.authority() ? startAuthority() : null;
+			// failing fast, set-up may take its full time; otherwise start-up waits a request timeout or
+			// two for Kafka and goes on degraded
+			connect(config.failFast() ? setupTimeout : Math.min(setupTimeout, config.requestTimeout().toMillis() * 2));
+		}
+		catch (KafkaTopicConfigurationException ex) {
+			closeClients();
+			throw ex; // Kafka answered: a misconfigured topic will not fix itself
 		}
 		catch (RuntimeException ex) {
-			this.admin.close(Duration.ofSeconds(1));
-			throw ex;
+			if (config.failFast()) {
+				closeClients();
+				throw new KafkaUnreachableException(config.bootstrapServers(), ex);
+			}
+			this.connectError = ex.getMessage();
+			logger.log(System.Logger.Level.WARNING, "Kafka at {0} could not be reached ({1}); rate limiters of "
+					+ "cluster ''{2}'' decide under the {3} policy until it is, and the backend keeps trying",
+					config.bootstrapServers(), ex.getMessage(), config.clusterId(), config.degradedPolicy());
+			connectLater = true;
 		}
 		this.receiver = new Thread(this::receive, "ratelimit-kafka-grants-" + config.clusterId());
 		this.receiver.setDaemon(true);
@@ -184,6 +202,84 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		this.sender = new Thread(this::sendOutbox, "ratelimit-kafka-requests-" + config.clusterId());
 		this.sender.setDaemon(true);
 		this.sender.start();
+		if (connectLater) {
+			this.connector = new Thread(() -> connectInBackground(setupTimeout),
+					"ratelimit-kafka-connect-" + config.clusterId());
+			this.connector.setDaemon(true);
+			this.connector.start();
+		}
+		else {
+			this.connector = null;
+		}
+	}
+
+	/**
+	 * Creates or checks the topics, points the grant consumer at this instance's partition and
+	 * starts the authority; sets {@link #connected} last. Throws what failed; a later call starts
+	 * again (the steps before the authority are idempotent).
+	 */
+	private void connect(long timeoutMillis) {
+		TopicSetup.apply(this.admin, this.config, timeoutMillis);
+		int partitions = TopicSetup.partitions(this.admin, this.config.grantTopic(), timeoutMillis);
+		int requests = TopicSetup.partitions(this.admin, this.config.requestTopic(), timeoutMillis);
+		// the partition a producer's default partitioner picks for our id, so grants keyed by it land here
+		int grants = Utils.toPositive(Utils.murmur2(this.config.instanceId().getBytes(StandardCharsets.UTF_8)))
+				% partitions;
+		TopicPartition partition = new TopicPartition(this.config.grantTopic(), grants);
+		this.consumer.assign(List.of(partition));
+		this.consumer.seekToEnd(List.of(partition));
+		this.consumer.position(partition, Duration.ofMillis(timeoutMillis)); // grants sent from here on are ours
+		this.grantPartition = grants;
+		this.requestPartitions = requests;
+		this.streams = this.config.authority() ? startAuthority() : null;
+		this.connected = true;
+	}
+
+	/**
+	 * Tries the set-up again until it succeeds or the backend closes, waiting a second after the
+	 * first failure and doubling up to 30 s. A topic found misconfigured is logged as an error and
+	 * kept in the health details; the tries go on, so fixing the topic is enough.
+	 */
+	private void connectInBackground(long timeoutMillis) {
+		long backoff = TimeUnit.SECONDS.toNanos(1);
+		while (this.running) {
+			LockSupport.parkNanos(this, backoff);
+			if (!this.running) {
+				return;
+			}
+			try {
+				connect(timeoutMillis);
+				this.connectError = null;
+				logger.log(System.Logger.Level.INFO, "Kafka at {0} reached: rate limiters of cluster ''{1}'' lease "
+						+ "from the shared buckets from now on", this.config.bootstrapServers(), this.config.clusterId());
+				LockSupport.unpark(this.keeper);
+				return;
+			}
+			catch (KafkaTopicConfigurationException ex) {
+				if (!ex.getMessage().equals(this.connectError)) {
+					logger.log(System.Logger.Level.ERROR, "Rate limit backend cannot start on Kafka: " + ex.getMessage());
+				}
+				this.connectError = ex.getMessage();
+			}
+			catch (RuntimeException ex) {
+				if (!this.running) {
+					return; // closed while connecting: the failure is the close's interrupt
+				}
+				this.connectError = ex.getMessage();
+			}
+			backoff = Math.min(backoff * 2, TimeUnit.SECONDS.toNanos(30));
+		}
+	}
+
+	/** Whether Kafka was reached and the backend set up (before, every limiter is degraded). */
+	public boolean connected() {
+		return this.connected;
+	}
+
+	private void closeClients() {
+		this.producer.close(Duration.ZERO);
+		this.consumer.close(Duration.ZERO);
+		this.admin.close(Duration.ofSeconds(1));
 	}
 
 	private String clientId(String role) {
@@ -568,6 +664,13 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		}
 	}
 
+	private void failPass(Exception failure) {
+		for (Outgoing outgoing : this.pass) {
+			failed(outgoing, outgoing.request(), failure);
+		}
+		this.pass.clear();
+	}
+
 	private Outgoing batchOf(int partition, List<Outgoing> requests, Outgoing report, long now) {
 		return new Outgoing("(batch)" + this.config.instanceId(), partition, null, null,
 				(report != null) ? report.spentSinceNanos() : now, (report != null) ? report.report() : null,
@@ -575,10 +678,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	private void queue(Outgoing outgoing) {
-		if (this.running && this.outbox.offer(outgoing)) {
+		if (this.running && this.connected && this.outbox.offer(outgoing)) {
 			return;
 		}
-		IllegalStateException full = new IllegalStateException(OUTBOX_SIZE + " requests wait to be sent");
+		IllegalStateException full = new IllegalStateException(
+				this.connected ? OUTBOX_SIZE + " requests wait to be sent" : "Kafka not reached yet");
 		if (outgoing.batch() != null) {
 			outgoing.batch().forEach((entry) -> failed(entry, entry.request(), full));
 		}
@@ -682,6 +786,13 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 				}
 			}
 			Map<Integer, List<Outgoing>> reports = Map.of();
+			if (!this.connected) {
+				// nothing can be sent: requests fail at once (their limiters decide under the degraded
+				// policy), and cold permits wait in their limiters for the first report after connecting
+				failPass(new IllegalStateException("Kafka not reached yet"));
+				LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+				continue;
+			}
 			if (now - lastReport >= reportInterval) {
 				lastReport = now;
 				this.nextReportNanos = now + reportInterval;
@@ -734,7 +845,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		boolean firstRound = this.probeAnsweredNanos == 0;
 		boolean due = (inFlight == 0) ? firstRound || now - this.probeAnsweredNanos >= PROBE_INTERVAL_NANOS
 				: now - this.probeSentNanos > requestTimeout;
-		if (!due || (this.streams != null && this.streams.state() != KafkaStreams.State.RUNNING)) {
+		KafkaStreams streams = this.streams;
+		if (!due || !this.connected || (streams != null && streams.state() != KafkaStreams.State.RUNNING)) {
 			return;
 		}
 		int count = firstRound ? this.requestPartitions : 1;
@@ -751,6 +863,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private void receive() {
 		while (this.running) {
+			if (!this.connected) {
+				LockSupport.parkNanos(this, IDLE_PARK_NANOS); // the consumer is the connector's until then
+				continue;
+			}
 			ConsumerRecords<String, byte[]> records;
 			try {
 				records = this.consumer.poll(Duration.ofMillis(100));
@@ -847,6 +963,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		details.put("cluster", this.config.clusterId());
 		details.put("instance", this.config.instanceId());
 		details.put("policy", this.config.degradedPolicy().name());
+		details.put("connected", this.connected);
 		if (!this.running) {
 			return new BackendHealth(BackendHealth.Status.DOWN, details);
 		}
@@ -862,7 +979,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			details.put("lastError", this.lastError);
 		}
 		String reason = null;
-		if (this.streams != null && this.streams.state() != KafkaStreams.State.RUNNING) {
+		if (!this.connected) {
+			reason = "Kafka not reached yet (" + this.connectError + "): limiters decide under the "
+					+ this.config.degradedPolicy() + " policy; retrying";
+		}
+		else if (this.streams != null && this.streams.state() != KafkaStreams.State.RUNNING) {
 			reason = "the authority is " + this.streams.state() + ", not RUNNING: grants may pause";
 		}
 		long answered = this.probeAnsweredNanos;
@@ -938,7 +1059,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	/** The request partition a limiter key goes to (what the producer's partitioner picks). */
 	@Override
 	public int partitionOf(String key) {
-		return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % this.requestPartitions;
+		int partitions = this.requestPartitions;
+		if (partitions == 0) {
+			return -1; // not connected: the request topic's partitions are not known yet
+		}
+		return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
 	}
 
 	@Override
@@ -1004,6 +1129,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	private void stop(boolean graceful) {
+		if (this.connector != null) {
+			this.connector.interrupt(); // a set-up call in flight ends now; the authority, if it started, is closed below
+			join(this.connector);
+		}
 		LockSupport.unpark(this.keeper);
 		this.consumer.wakeup();
 		join(this.keeper);

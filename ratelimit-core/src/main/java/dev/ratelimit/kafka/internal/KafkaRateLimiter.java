@@ -502,6 +502,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			details.put("degradedReason", String.valueOf(this.degradedReason));
 			details.put("policy", this.link.policy().name());
 		}
+		RateLimiter fallback = this.fallback;
+		if (fallback != null) {
+			details.put("localSharePerSecond", fallback.limit().rate().perSecond());
+		}
 		details.put("version", this.version);
 		return details;
 	}
@@ -737,7 +741,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		double rate = limit.rate().perSecond();
 		double share = this.share;
 		if (!(share > 0)) {
-			share = rate / Math.max(1, this.instances);
+			share = rate / knownInstances();
 		}
 		double fraction = Math.min(1.0, share / rate);
 		long capacity = Math.max(1, (long) Math.floor(limit.capacity() * fraction));
@@ -780,6 +784,15 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		return localBucket("(share between answers)", perSecond, capacity, initial);
 	}
 
+	/**
+	 * The instances on this key as last granted, or before any grant the group's size as far as
+	 * this instance knows it (its expected size before Kafka was reached).
+	 */
+	private int knownInstances() {
+		int instances = this.instances;
+		return (instances > 0) ? instances : Math.max(1, this.link.fleetSize());
+	}
+
 	/** The cold-start allowance after a lease was given back or expired (see {@link #coldStart}). */
 	private RateLimiter coldStartAllowance(long now) {
 		if (this.degraded || this.fallback != null) {
@@ -787,7 +800,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			return null;
 		}
 		double rate = limit().rate().perSecond();
-		double share = (this.share > 0) ? this.share : rate / Math.max(1, this.instances);
+		double share = (this.share > 0) ? this.share : rate / knownInstances();
 		double fraction = Math.min(1.0, share / rate);
 		double sinceGrant = Math.max(0, now - this.lastGrantNanos) / 1e9;
 		long known = (long) Math.floor(this.lastAvailable * fraction + share * sinceGrant);

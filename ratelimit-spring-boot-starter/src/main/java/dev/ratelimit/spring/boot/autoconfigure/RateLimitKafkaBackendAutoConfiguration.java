@@ -88,37 +88,41 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 			bootstrap = List.of("localhost:9092");
 		}
 		client.putAll(kafka.getProperties());
-		KafkaBackendConfig.Builder builder = KafkaBackendConfig.builder(String.join(",", bootstrap))
-			.clusterId(clusterId(kafka, applicationName))
-			.clientProperties(client)
-			.authority(kafka.isAuthority())
-			.createTopics(kafka.isCreateTopics())
-			.requestPartitions(kafka.getRequestPartitions())
-			.grantPartitions(kafka.getGrantPartitions())
-			.leaseTtl(kafka.getLeaseTtl())
-			.leaseHorizon(kafka.getLeaseHorizon())
-			.lowWater(kafka.getLowWater())
-			.requestTimeout(kafka.getRequestTimeout())
-			.keeperInterval(kafka.getKeeperInterval())
-			.idleReturn(kafka.getIdleReturn())
-			.reportInterval(kafka.getReportInterval())
-			.degradedPolicy(kafka.getDegradedPolicy())
-			.processingGuarantee(kafka.getProcessingGuarantee())
-			.commitInterval(kafka.getCommitInterval())
-			.standbyReplicas(kafka.getStandbyReplicas());
-		if (kafka.getInstanceId() != null) {
-			builder.instanceId(kafka.getInstanceId());
-		}
-		if (kafka.getReplicationFactor() != null) {
-			builder.replicationFactor(kafka.getReplicationFactor());
-		}
-		if (kafka.getSessionTimeout() != null) {
-			builder.sessionTimeout(kafka.getSessionTimeout());
-		}
-		if (kafka.getStateDir() != null) {
-			builder.stateDir(kafka.getStateDir());
-		}
 		try {
+			KafkaBackendConfig.Builder builder = KafkaBackendConfig.builder(String.join(",", bootstrap))
+				.clusterId(clusterId(kafka, applicationName))
+				.clientProperties(client)
+				.authority(kafka.isAuthority())
+				.createTopics(kafka.isCreateTopics())
+				.requestPartitions(kafka.getRequestPartitions())
+				.grantPartitions(kafka.getGrantPartitions())
+				.leaseTtl(kafka.getLeaseTtl())
+				.leaseHorizon(kafka.getLeaseHorizon())
+				.lowWater(kafka.getLowWater())
+				.requestTimeout(kafka.getRequestTimeout())
+				.keeperInterval(kafka.getKeeperInterval())
+				.idleReturn(kafka.getIdleReturn())
+				.reportInterval(kafka.getReportInterval())
+				.degradedPolicy(kafka.getDegradedPolicy())
+				.processingGuarantee(kafka.getProcessingGuarantee())
+				.commitInterval(kafka.getCommitInterval())
+				.standbyReplicas(kafka.getStandbyReplicas())
+				.expectedInstances(kafka.getExpectedInstances());
+			if (kafka.getFailFast() != null) {
+				builder.failFast(kafka.getFailFast());
+			}
+			if (kafka.getInstanceId() != null) {
+				builder.instanceId(kafka.getInstanceId());
+			}
+			if (kafka.getReplicationFactor() != null) {
+				builder.replicationFactor(kafka.getReplicationFactor());
+			}
+			if (kafka.getSessionTimeout() != null) {
+				builder.sessionTimeout(kafka.getSessionTimeout());
+			}
+			if (kafka.getStateDir() != null) {
+				builder.stateDir(kafka.getStateDir());
+			}
 			return builder.build();
 		}
 		catch (IllegalArgumentException ex) {

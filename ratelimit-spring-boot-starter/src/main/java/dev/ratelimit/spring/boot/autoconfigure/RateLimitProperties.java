@@ -738,6 +738,20 @@ public class RateLimitProperties {
 		private final String stateDir;
 
 		/**
+		 * Whether start-up fails when Kafka cannot be reached. Unless set, only under the fail-closed
+		 * policy; otherwise the application starts, limiters decide under the degraded policy, and
+		 * the backend connects in the background. A misconfigured topic fails start-up either way.
+		 */
+		private final Boolean failFast;
+
+		/**
+		 * How many instances this one assumes share the limits until it has seen the group: divides
+		 * the rate for the local share before Kafka was ever reached, and a new key's bucket for its
+		 * cold part before the first rebalance.
+		 */
+		private final int expectedInstances;
+
+		/**
 		 * Extra Kafka client properties for the backend's clients, on top of spring.kafka's (security,
 		 * for example).
 		 */
@@ -764,7 +778,7 @@ public class RateLimitProperties {
 				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
 				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
 				@DefaultValue("0") int standbyReplicas, @DefaultValue("6s") Duration sessionTimeout, String stateDir,
-				Map<String, String> properties, Map<String, Listener> listeners,
+				Boolean failFast, @DefaultValue("1") int expectedInstances, Map<String, String> properties, Map<String, Listener> listeners,
 				@DefaultValue Backpressure backpressure) {
 			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
 			this.clusterId = clusterId;
@@ -787,6 +801,8 @@ public class RateLimitProperties {
 			this.standbyReplicas = standbyReplicas;
 			this.sessionTimeout = sessionTimeout;
 			this.stateDir = stateDir;
+			this.failFast = failFast;
+			this.expectedInstances = expectedInstances;
 			this.properties = (properties != null) ? Map.copyOf(properties) : Map.of();
 			this.listeners = (listeners != null) ? Map.copyOf(listeners) : Map.of();
 			this.backpressure = backpressure;
@@ -874,6 +890,14 @@ public class RateLimitProperties {
 
 		public String getStateDir() {
 			return this.stateDir;
+		}
+
+		public Boolean getFailFast() {
+			return this.failFast;
+		}
+
+		public int getExpectedInstances() {
+			return this.expectedInstances;
 		}
 
 		public Map<String, String> getProperties() {

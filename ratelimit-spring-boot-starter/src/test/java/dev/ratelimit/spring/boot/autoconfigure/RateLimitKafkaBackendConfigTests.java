@@ -40,6 +40,26 @@ class RateLimitKafkaBackendConfigTests {
 	}
 
 	@Test
+	void anUnreachableKafkaFailsStartUpOnlyUnderFailClosedUnlessSet() {
+		assertThat(bind().failFast()).isFalse();
+		assertThat(bind().expectedInstances()).isEqualTo(1);
+		assertThat(bind("ratelimit.kafka.degraded-policy", "fail-open").failFast()).isFalse();
+		assertThat(bind("ratelimit.kafka.degraded-policy", "fail-closed").failFast()).isTrue();
+		assertThat(bind("ratelimit.kafka.degraded-policy", "fail-closed", "ratelimit.kafka.fail-fast", "false").failFast())
+			.isFalse();
+		assertThat(bind("ratelimit.kafka.fail-fast", "true").failFast()).isTrue();
+		assertThat(bind("ratelimit.kafka.expected-instances", "6").expectedInstances()).isEqualTo(6);
+	}
+
+	@Test
+	void aFleetOfNoInstancesIsRefused() {
+		org.assertj.core.api.Assertions
+			.assertThatExceptionOfType(InvalidRateLimitConfigurationException.class)
+			.isThrownBy(() -> bind("ratelimit.kafka.expected-instances", "0"))
+			.withMessageContaining("expectedInstances");
+	}
+
+	@Test
 	void theClusterIdIsTheApplicationsNameUnlessSet() {
 		RateLimitProperties.Kafka unset = bindKafka();
 		assertThat(RateLimitKafkaBackendAutoConfiguration.config(unset, null, null, "orders").clusterId())
