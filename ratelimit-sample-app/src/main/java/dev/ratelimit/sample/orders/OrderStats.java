@@ -26,6 +26,8 @@ public class OrderStats {
 
 	private final LongAdder refused = new LongAdder();
 
+	private final LongAdder unconfirmed = new LongAdder();
+
 	private final LongAdder processed = new LongAdder();
 
 	private final LongAdder shipped = new LongAdder();
@@ -44,6 +46,10 @@ public class OrderStats {
 
 	void recordRefused() {
 		this.refused.increment();
+	}
+
+	void recordUnconfirmed() {
+		this.unconfirmed.increment();
 	}
 
 	void recordProcessed(Order order, int partition, long offset) {
@@ -74,7 +80,16 @@ public class OrderStats {
 	}
 
 	/**
-	 * Returns the orders accepted by {@code POST /orders} of this instance.
+	 * Returns the orders {@code POST /orders} of this instance buffered but could not confirm: Kafka
+	 * did not acknowledge them in time (503 with status {@code unconfirmed}); they may still be written.
+	 * @return the count
+	 */
+	public long unconfirmed() {
+		return this.unconfirmed.sum();
+	}
+
+	/**
+	 * Returns the orders accepted by {@code POST /orders} of this instance: each in Kafka when answered.
 	 * @return the count
 	 */
 	public long accepted() {

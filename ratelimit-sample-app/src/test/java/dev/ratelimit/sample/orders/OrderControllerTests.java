@@ -2,6 +2,8 @@ package dev.ratelimit.sample.orders;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -20,9 +22,9 @@ import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code POST /orders} refuses with 503 and {@code Retry-After} once its buffer for Kafka is full,
- * here because no broker answers: the order held is kept, not dropped, and the refused one is
- * counted.
+ * {@code POST /orders} answers 202 only once Kafka has the order. Here no broker answers: the order
+ * buffered is answered 503 {@code unconfirmed} after the wait and kept, not dropped; the next one
+ * finds the buffer full and is refused with 503 and {@code Retry-After} at once. Both are counted.
  */
 class OrderControllerTests {
 
@@ -40,7 +42,7 @@ class OrderControllerTests {
 	private final OrderStats stats = new OrderStats();
 
 	private final OrderController controller = new OrderController(this.orders, this.stats,
-			JsonMapper.builder().build());
+			JsonMapper.builder().build(), Duration.ofMillis(300));
 
 	@AfterEach
 	void close() {
@@ -49,17 +51,25 @@ class OrderControllerTests {
 	}
 
 	@Test
-	void acceptsWhileTheBufferHasRoomAndAnswers503WhenItIsFull() {
-		ResponseEntity<Map<String, Object>> first = this.controller.accept("acme", new OrderRequest("book", 1));
-		assertThat(first.getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
-
-		ResponseEntity<Map<String, Object>> second = this.controller.accept("acme", new OrderRequest("book", 1));
+	void answers202OnlyOnceKafkaHasTheOrderAnd503WhenItCannot() throws Exception {
+		CompletableFuture<ResponseEntity<Map<String, Object>>> first = this.controller.accept("acme",
+				new OrderRequest("book", 1));
+		// the buffer (one record) holds the first order: the second is refused at once
+		ResponseEntity<Map<String, Object>> second = this.controller.accept("acme", new OrderRequest("book", 1))
+			.getNow(null);
+		assertThat(second).isNotNull();
 		assertThat(second.getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
 		assertThat(second.getHeaders().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("1");
 		assertThat(second.getBody()).containsEntry("status", "busy");
 
-		assertThat(this.stats.accepted()).isOne();
+		// no broker acknowledges the first: never a 202, but 503 unconfirmed, the order still held
+		ResponseEntity<Map<String, Object>> unconfirmed = first.get(30, TimeUnit.SECONDS);
+		assertThat(unconfirmed.getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+		assertThat(unconfirmed.getBody()).containsEntry("status", "unconfirmed").containsKey("id");
+
+		assertThat(this.stats.accepted()).isZero();
 		assertThat(this.stats.refused()).isOne();
+		assertThat(this.stats.unconfirmed()).isOne();
 		assertThat(this.orders.size()).as("orders held for Kafka").isOne();
 		assertThat(this.orders.close(Duration.ZERO)).as("left unsent at close")
 			.singleElement()

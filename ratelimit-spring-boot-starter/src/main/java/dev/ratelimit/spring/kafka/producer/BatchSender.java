@@ -11,9 +11,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
+import org.apache.kafka.clients.producer.RecordMetadata;
+
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.core.KafkaOperations;
+import org.springframework.kafka.support.SendResult;
 
 import dev.ratelimit.buffer.FlushHandler;
 
@@ -132,8 +135,14 @@ final class BatchSender<K, V> implements FlushHandler<Pending<K, V>> {
 			}
 			pending.sends++;
 			try {
-				pending.send = this.template.send(pending.record);
+				CompletableFuture<SendResult<K, V>> send = this.template.send(pending.record);
+				pending.send = send;
 				pending.state = Pending.State.IN_FLIGHT;
+				CompletableFuture<RecordMetadata> acknowledged = pending.acknowledged;
+				if (acknowledged != null) {
+					// the first acknowledgement says the record is in the log, whatever the rest of the batch does
+					send.thenAccept((result) -> acknowledged.complete(result.getRecordMetadata()));
+				}
 			}
 			catch (RuntimeException ex) {
 				// the producer refused at once (no metadata within max.block.ms, a full buffer, a

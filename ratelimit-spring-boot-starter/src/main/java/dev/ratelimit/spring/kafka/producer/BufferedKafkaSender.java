@@ -14,6 +14,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Utils;
 import org.jspecify.annotations.Nullable;
@@ -237,6 +238,41 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		return offer(defaultTopic(), key, value, timeout);
 	}
 
+	/**
+	 * Buffers a record if there is room now, and tells when Kafka has it: for answers that must mean
+	 * "written" (an HTTP 201/202 for an order), where {@link #offer(ProducerRecord)} means only "held
+	 * in this process's memory". The record goes out with the others, in offer order and paced by
+	 * the limiter; the future completes with its metadata the first time Kafka acknowledges it
+	 * (after retries if needed), on the producer's thread: chain slow work with an {@code *Async} method.
+	 * @param record the record
+	 * @return the acknowledgement; failed at once with {@link BufferFullException} when the buffer is
+	 * full (nothing was buffered), or later with {@link IllegalStateException} when the sender closes
+	 * before Kafka acknowledged the record (it is then in {@link #unflushed()}). A caller that stops
+	 * waiting (a timeout) leaves the record buffered: it may still be written
+	 * @throws IllegalStateException if the sender is stopped or closed
+	 * @throws IllegalArgumentException if the record alone is larger than {@code maxBytes}
+	 */
+	public CompletableFuture<RecordMetadata> send(ProducerRecord<K, V> record) {
+		CompletableFuture<RecordMetadata> acknowledged = new CompletableFuture<>();
+		Pending<K, V> pending = pending(record, acknowledged);
+		if (!pool().offer(pending)) {
+			acknowledged.completeExceptionally(new BufferFullException(this.name, maxRecords(), maxBytes()));
+		}
+		return acknowledged;
+	}
+
+	/**
+	 * Buffers a record for the sender's {@linkplain #topic() topic} if there is room now, and tells
+	 * when Kafka has it (see {@link #send(ProducerRecord)}).
+	 * @param key the key, {@code null} for none
+	 * @param value the value
+	 * @return the acknowledgement, failed at once with {@link BufferFullException} when the buffer is full
+	 * @throws IllegalStateException if the sender is stopped or closed, or has no topic
+	 */
+	public CompletableFuture<RecordMetadata> sendDefault(@Nullable K key, V value) {
+		return send(new ProducerRecord<>(defaultTopic(), key, value));
+	}
+
 	private String defaultTopic() {
 		String topic = topic();
 		if (topic == null) {
@@ -248,13 +284,17 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 	}
 
 	private Pending<K, V> pending(ProducerRecord<K, V> record) {
+		return pending(record, null);
+	}
+
+	private Pending<K, V> pending(ProducerRecord<K, V> record, @Nullable CompletableFuture<RecordMetadata> acknowledged) {
 		Objects.requireNonNull(record, "record");
 		long size = this.sizer.sizeOf(record);
 		if (size < 0) {
 			throw new IllegalArgumentException("the record sizer of buffer '" + this.name + "' returned " + size
 					+ " for a record of topic '" + record.topic() + "', but sizes must be zero or more: fix the sizer");
 		}
-		return new Pending<>(record, size);
+		return new Pending<>(record, size, acknowledged);
 	}
 
 	private BufferPool<Pending<K, V>> pool() {
@@ -483,6 +523,13 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		@Override
 		public void onAbandoned(List<Pending<K, V>> items) {
 			List<ProducerRecord<K, V>> records = records(items);
+			for (Pending<K, V> item : items) {
+				if (item.acknowledged != null) {
+					item.acknowledged.completeExceptionally(new IllegalStateException("buffer '"
+							+ BufferedKafkaSender.this.name + "' closed before Kafka acknowledged the record; "
+							+ "it is in unflushed() and the BufferAbandonedEvent"));
+				}
+			}
 			BufferedKafkaSender.this.unflushed = records;
 			logger.error("Buffer '" + BufferedKafkaSender.this.name + "' closed with " + records.size()
 					+ " record(s) not acknowledged within its close timeout (some may still arrive): they are in "

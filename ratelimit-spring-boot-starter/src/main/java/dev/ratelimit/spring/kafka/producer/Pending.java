@@ -4,6 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A buffered record and what is known of its sends. The record, its size and its ordering group
@@ -57,9 +59,20 @@ final class Pending<K, V> {
 	/** Acknowledged once, then made NEW again because an earlier record of its group failed. */
 	boolean reorder;
 
+	/**
+	 * Completed with the record's metadata the first time Kafka acknowledges it, or failed when the
+	 * sender gives the record up (closed before it was acknowledged); null when no one waits.
+	 */
+	final @Nullable CompletableFuture<RecordMetadata> acknowledged;
+
 	Pending(ProducerRecord<K, V> record, long bytes) {
+		this(record, bytes, null);
+	}
+
+	Pending(ProducerRecord<K, V> record, long bytes, @Nullable CompletableFuture<RecordMetadata> acknowledged) {
 		this.record = record;
 		this.bytes = bytes;
+		this.acknowledged = acknowledged;
 		Object key = record.key();
 		this.group = new Group(record.topic(), record.partition(),
 				(key instanceof byte[] array) ? ByteBuffer.wrap(array) : key);

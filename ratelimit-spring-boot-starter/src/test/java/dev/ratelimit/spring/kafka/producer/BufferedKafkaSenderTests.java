@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.NetworkException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -22,6 +23,7 @@ import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.test.ManualClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
@@ -296,6 +298,51 @@ class BufferedKafkaSenderTests {
 		assertThat(kafka.sentValues()).endsWith("v5");
 		assertThat(sender.stats().sent()).isEqualTo(6);
 		assertThat(this.senders.senders()).isEmpty();
+	}
+
+	@Test
+	void sendCompletesOnlyOnceKafkaAcknowledgedTheRecordAndRefusesAtOnceWhenFull() {
+		MockKafka kafka = new MockKafka(false);
+		BufferedKafkaSender<String, String> sender = builder(kafka).topic("orders").maxRecords(2).build();
+		CompletableFuture<RecordMetadata> first = sender.send(record("a", "1"));
+		CompletableFuture<RecordMetadata> second = sender.sendDefault("b", "2");
+		CompletableFuture<RecordMetadata> refused = sender.send(record("c", "3"));
+		assertThat(refused).isCompletedExceptionally();
+		assertThatExceptionOfType(java.util.concurrent.ExecutionException.class).isThrownBy(refused::get)
+			.withCauseInstanceOf(BufferFullException.class)
+			.withMessageContaining("buffer 'orders' is full");
+		sender.flush();
+		await().until(() -> kafka.producer.history().size() == 2);
+		// sent is not written: nothing completes before Kafka answers
+		assertThat(first).isNotDone();
+		kafka.producer.completeNext();
+		await().until(first::isDone);
+		assertThat(first.join().topic()).isEqualTo("orders");
+		assertThat(second).isNotDone();
+		// a failed send is not an answer either: the record is retried and completes when written
+		kafka.producer.errorNext(new org.apache.kafka.common.errors.TimeoutException("no broker"));
+		await().until(() -> sender.stats().failedAttempts() == 1); // the retry is scheduled: now its time may come
+		this.clock.advance(Duration.ofSeconds(1));
+		await().until(() -> kafka.producer.history().size() == 3);
+		assertThat(second).isNotDone();
+		kafka.producer.completeNext();
+		await().until(second::isDone);
+		assertThat(second).isCompleted();
+	}
+
+	@Test
+	void sendFailsWhenTheSenderClosesBeforeKafkaAcknowledged() {
+		MockKafka kafka = new MockKafka(false);
+		BufferedKafkaSender<String, String> sender = builder(kafka).closeTimeout(Duration.ZERO)
+			.maxAge(Duration.ofHours(1))
+			.build();
+		CompletableFuture<RecordMetadata> pending = sender.send(record("k", "v0"));
+		sender.close(Duration.ZERO);
+		await().until(pending::isDone);
+		assertThatExceptionOfType(java.util.concurrent.ExecutionException.class).isThrownBy(pending::get)
+			.withCauseInstanceOf(IllegalStateException.class)
+			.withMessageContaining("closed before Kafka acknowledged the record");
+		assertThat(sender.unflushed()).extracting(ProducerRecord::value).containsExactly("v0");
 	}
 
 	@Test
