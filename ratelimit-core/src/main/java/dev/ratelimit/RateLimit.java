@@ -43,6 +43,9 @@ public final class RateLimit {
 
 	private final int slices;
 
+	/** The smallest capacity of the bandwidths, computed once: read on every decision. */
+	private final long capacity;
+
 	private RateLimit(Algorithm algorithm, List<Bandwidth> bandwidths, long initialPermits, Duration warmup,
 			int slices) {
 		this.algorithm = algorithm;
@@ -50,6 +53,11 @@ public final class RateLimit {
 		this.initialPermits = initialPermits;
 		this.warmup = warmup;
 		this.slices = slices;
+		long smallest = Long.MAX_VALUE;
+		for (Bandwidth bandwidth : this.bandwidths) {
+			smallest = Math.min(smallest, bandwidth.capacity());
+		}
+		this.capacity = smallest;
 	}
 
 	/**
@@ -147,11 +155,7 @@ public final class RateLimit {
 	 * @return the capacity
 	 */
 	public long capacity() {
-		long capacity = Long.MAX_VALUE;
-		for (Bandwidth bandwidth : this.bandwidths) {
-			capacity = Math.min(capacity, bandwidth.capacity());
-		}
-		return capacity;
+		return this.capacity;
 	}
 
 	/**

@@ -72,6 +72,13 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	 */
 	private final java.util.Set<KafkaRateLimiter> active = ConcurrentHashMap.newKeySet();
 
+	/**
+	 * Per-key limiters that lease and need walking only when this instance reports (see
+	 * {@link KafkaRateLimiter#walkedAtReportsOnly()}): kept apart, so thousands of tenants over their
+	 * limit cost the keeper nothing between two reports. Only the keeper thread adds to it.
+	 */
+	private final java.util.Set<KafkaRateLimiter> walkedAtReports = ConcurrentHashMap.newKeySet();
+
 	/** Cold limiters with permits to report. */
 	private final java.util.Queue<KafkaRateLimiter> toReport = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -429,6 +436,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	public void release(KafkaRateLimiter limiter) {
 		if (this.limiters.remove(limiter.key, limiter)) {
 			this.active.remove(limiter);
+			this.walkedAtReports.remove(limiter);
 			if (!limiter.isCold()) {
 				limiter.leave();
 			}
@@ -774,17 +782,29 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		while (this.running) {
 			long now = System.nanoTime();
 			probe(now, requestTimeout);
-			for (KafkaRateLimiter limiter : this.active) {
-				try {
-					limiter.keep(now, requestTimeout, idleReturn, lowWater);
+			boolean reporting = now - lastReport >= reportInterval;
+			if (reporting) {
+				for (KafkaRateLimiter limiter : this.walkedAtReports) {
+					if (!this.active.contains(limiter)) {
+						keep(limiter, now, requestTimeout, idleReturn, lowWater);
+					}
 					if (limiter.isQuiet(now, idleReturn)) {
-						this.active.remove(limiter); // a nudge brings it back when it is used
+						this.walkedAtReports.remove(limiter); // a nudge brings it back when it is used
 					}
 				}
-				catch (RuntimeException ex) {
-					this.lastError = "keeper: " + ex;
+			}
+			for (KafkaRateLimiter limiter : this.active) {
+				if (!reporting && limiter.walkedAtReportsOnly()) {
+					this.active.remove(limiter); // until the next report (a nudge brings it back meanwhile)
+					this.walkedAtReports.add(limiter);
+					continue;
+				}
+				keep(limiter, now, requestTimeout, idleReturn, lowWater);
+				if (limiter.isQuiet(now, idleReturn)) {
+					this.active.remove(limiter); // a nudge brings it back when it is used
 				}
 			}
+			boolean everyPass = !this.active.isEmpty();
 			Map<Integer, List<Outgoing>> reports = Map.of();
 			if (!this.connected) {
 				// nothing can be sent: requests fail at once (their limiters decide under the degraded
@@ -813,8 +833,18 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 				lastFleet = now;
 				updateFleet(this.streams);
 			}
-			// nothing leasing: wake for the probes and reports only (a call that needs a lease nudges)
-			LockSupport.parkNanos(this, this.active.isEmpty() ? IDLE_PARK_NANOS : interval);
+			// nothing to walk every pass: wake for the probes and reports only (a call that needs a lease nudges)
+			LockSupport.parkNanos(this, everyPass ? interval
+					: Math.max(interval, Math.min(IDLE_PARK_NANOS, this.nextReportNanos - System.nanoTime())));
+		}
+	}
+
+	private void keep(KafkaRateLimiter limiter, long now, long requestTimeout, long idleReturn, double lowWater) {
+		try {
+			limiter.keep(now, requestTimeout, idleReturn, lowWater);
+		}
+		catch (RuntimeException ex) {
+			this.lastError = "keeper: " + ex;
 		}
 	}
 
@@ -1021,7 +1051,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		metrics.put("reportsSent", this.reportsSent.sum());
 		metrics.put("batchesSent", this.batchesSent.sum());
 		metrics.put("limiters", this.limiters.size());
-		metrics.put("leasingLimiters", this.active.size());
+		metrics.put("leasingLimiters", this.active.size()
+				+ this.walkedAtReports.stream().filter((limiter) -> !this.active.contains(limiter)).count());
 		Map<String, Map<String, Long>> keys = keysByLimiter();
 		if (!keys.isEmpty()) {
 			metrics.put("keysByLimiter", keys);

@@ -511,6 +511,18 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	/** Whether a lease request has waited longer than {@link #LATE_NANOS} with the lease spent. */
+	/**
+	 * Whether the keeper need walk this limiter only when its instance reports: a per-key limiter that
+	 * has leased asks only then (see {@link #keepLeasedKey}), degraded or not, and between two reports
+	 * its lease, its share between answers or the degraded policy decide alone; an answer that does
+	 * not come is noticed at the report after its timeout. With thousands of keys over their limit (or
+	 * degraded together by an outage), walking them every few milliseconds would cost a core for
+	 * nothing.
+	 */
+	boolean walkedAtReportsOnly() {
+		return this.keyed && this.lastAppliedSeq > 0;
+	}
+
 	boolean isLate() {
 		return isLate(System.nanoTime(), pooled());
 	}
@@ -531,6 +543,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** One keeper pass: demand, expiry, timeouts, returns and renewals. */
 	void keep(long now, long requestTimeoutNanos, long idleReturnNanos, double lowWater) {
+		// walked once per report interval: give the lease up that much early rather than up to that late
+		long early = walkedAtReportsOnly() ? this.link.reportInterval().toNanos() : 0;
 		long pool = pooled();
 		long consumed = this.deposited.get() - this.drained.get() - pool;
 		long slowNow = this.slowAttempts.sum();
@@ -548,7 +562,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.lastActivityNanos = now;
 		}
 		long expiry = this.expiryNanos;
-		if (expiry != 0 && now >= expiry) {
+		if (expiry != 0 && now >= expiry - early) {
 			// the allowance first: a call that finds the pool drained must find it in place
 			this.coldStart = coldStartAllowance(now);
 			takePool(); // forfeit: the authority no longer counts them as ours

@@ -80,6 +80,9 @@ public final class Messages {
 			if (spec.capacity <= 0 || spec.permits <= 0 || spec.periodNanos <= 0) {
 				throw new MalformedRecordException("limit spec has a non-positive field: " + spec);
 			}
+			if (spec.equals(lastValid)) {
+				return spec; // nearly every record carries the limit the one before did: checked once
+			}
 			try {
 				// the bounds the API enforces: a spec no limiter could be built from is never stored
 				spec.toRateLimit();
@@ -87,8 +90,12 @@ public final class Messages {
 			catch (IllegalArgumentException ex) {
 				throw new MalformedRecordException("limit spec out of range: " + spec + ": " + ex.getMessage());
 			}
+			lastValid = spec;
 			return spec;
 		}
+
+		/** The last spec found within the API's bounds (any thread may replace it; a record is immutable). */
+		private static volatile Spec lastValid;
 
 		/** The token bucket this spec describes, as the API builds it (and bounds it). */
 		dev.ratelimit.RateLimit toRateLimit() {

@@ -204,6 +204,30 @@ class KafkaRateLimiterColdTest {
 		assertThat(admitted(tenant, 10)).isEqualTo(2);
 	}
 
+	@Test
+	void aTenantThatLeasesIsWalkedAtReportsOnlyAndGivesItsLeaseUpAnIntervalEarly() {
+		long start = System.nanoTime();
+		long timeout = Duration.ofSeconds(2).toNanos();
+		long idle = Duration.ofSeconds(10).toNanos();
+		KafkaRateLimiter tenant = leasing(Ticker.system(), start);
+		Messages.Request lease = lastSent();
+		assertThat(tenant.walkedAtReportsOnly()).as("before its first answer it is walked every pass").isFalse();
+		answer(tenant, lease, 4, 5, 2, 0, start); // a lease of 4 for 5 s
+		assertThat(tenant.walkedAtReportsOnly()).isTrue();
+		assertThat(tenant.snapshot().details()).containsEntry("leased", 4L);
+		// walked once per report interval (1 s), it would see the expiry up to a second late: at the
+		// walk less than an interval before it, the lease is given up
+		long expiresIn = (Long) tenant.snapshot().details().get("leaseExpiresInMillis");
+		this.link.nextReportNanos = Long.MAX_VALUE;
+		tenant.keep(start + Duration.ofMillis(expiresIn - 1_100).toNanos(), timeout, idle, 0.5);
+		assertThat(tenant.snapshot().details()).containsEntry("leased", 4L);
+		tenant.keep(start + Duration.ofMillis(expiresIn - 900).toNanos(), timeout, idle, 0.5);
+		assertThat(tenant.snapshot().details()).containsEntry("leased", 0L);
+		KafkaRateLimiter named = new KafkaRateLimiter("api", false, LIMIT, Ticker.system(), Scheduler.system(),
+				RateLimiterListener.NONE, this.link);
+		assertThat(named.walkedAtReportsOnly()).isFalse();
+	}
+
 	/**
 	 * A tenant of a group of two that spent its cold part and sent its first lease request at
 	 * {@code start}.
