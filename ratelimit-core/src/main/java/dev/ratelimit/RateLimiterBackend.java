@@ -33,4 +33,14 @@ public interface RateLimiterBackend {
 	default void release(RateLimiter limiter) {
 	}
 
+	/**
+	 * Returns what this backend knows of the per-key limiters of a name as a whole, for reports
+	 * (for example how many keys it keeps and in which state); empty by default.
+	 * @param name the name the registry declared, without a key
+	 * @return the facts by name, empty when there are none
+	 */
+	default java.util.Map<String, Object> keyedDetails(String name) {
+		return java.util.Map.of();
+	}
+
 }

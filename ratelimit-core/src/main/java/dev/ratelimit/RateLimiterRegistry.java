@@ -273,6 +273,32 @@ public final class RateLimiterRegistry {
 	}
 
 	/**
+	 * Returns the limiter of a name for one key if that key is live, without creating it or counting
+	 * the look as a use (a report keeps no idle key from being evicted).
+	 * @param name the name
+	 * @param key the key
+	 * @return the key's limiter, if the key is live
+	 */
+	public Optional<RateLimiter> find(String name, String key) {
+		KeyedLimiters keys = this.keyed.get(name);
+		return (keys != null) ? Optional.ofNullable(keys.peek(key)) : Optional.empty();
+	}
+
+	/**
+	 * Returns what the backend of a declared name knows of its per-key limiters as a whole (see
+	 * {@link RateLimiterBackend#keyedDetails(String)}); empty for a composite or an unknown name.
+	 * @param name the name
+	 * @return the facts by name
+	 */
+	public Map<String, Object> keyedDetails(String name) {
+		Definition definition = this.definitions.get(name);
+		if (definition == null || definition.backend() == null) {
+			return Map.of();
+		}
+		return definition.backend().keyedDetails(name);
+	}
+
+	/**
 	 * Returns whether a name is declared, or would be served by the default limit.
 	 * @param name the name
 	 * @return whether {@link #limiter(String)} would succeed

@@ -25,6 +25,24 @@ class RateLimiterRegistryTest {
 	}
 
 	@Test
+	void findingAKeyNeitherCreatesItNorKeepsItAlive() {
+		RateLimiterRegistry registry = registry().keyIdleTimeout(java.time.Duration.ofSeconds(10)).build()
+			.define("api", RateLimit.perSecond(5));
+		assertThat(registry.find("api", "acme")).isEmpty();
+		assertThat(registry.keyCount("api")).isZero();
+		RateLimiter acme = registry.limiter("api", "acme");
+		assertThat(registry.find("api", "acme")).containsSame(acme);
+		this.clock.advance(java.time.Duration.ofSeconds(6));
+		assertThat(registry.find("api", "acme")).isPresent(); // a look is not a use:
+		this.clock.advance(java.time.Duration.ofSeconds(6));
+		registry.evictIdleKeys(); // idle for 12 s since its last use, 6 s since the look: evicted
+		assertThat(registry.find("api", "acme")).isEmpty();
+		assertThat(registry.keyCount("api")).isZero();
+		assertThat(registry.keyedDetails("api")).as("the in-memory backend reports nothing").isEmpty();
+		assertThat(registry.keyedDetails("unknown")).isEmpty();
+	}
+
+	@Test
 	void namedLimitersAreCreatedOnceFromTheirDefinition() {
 		RateLimiterRegistry registry = registry().build().define("orders", RateLimit.perSecond(5));
 		RateLimiter orders = registry.limiter("orders");

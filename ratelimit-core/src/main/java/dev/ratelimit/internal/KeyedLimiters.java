@@ -127,6 +127,15 @@ public final class KeyedLimiters {
 		return created.limiter;
 	}
 
+	/**
+	 * Returns the live limiter of a key without creating it or counting the look as a use (so a
+	 * report keeps no idle key from being evicted), or null.
+	 */
+	public RateLimiter peek(String key) {
+		Entry entry = this.entries.get(key);
+		return (entry != null) ? entry.limiter : null;
+	}
+
 	private void touch(Entry entry, long now) {
 		if (now - entry.lastAccess > (this.idleNanos >>> 4)) {
 			entry.lastAccess = now;

@@ -86,6 +86,17 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	}
 
 	/**
+	 * Returns what this instance knows of the per-key limiters of a name: the keys it keeps, how
+	 * many are cold, leased and degraded, what their buckets owed by the last answers ({@code debt}),
+	 * the permits admitted cold and not yet reported, and the requests and report entries sent for
+	 * them since start (several keys travel in one record).
+	 */
+	@Override
+	public Map<String, Object> keyedDetails(String name) {
+		return this.runtime.keyedDetails(name);
+	}
+
+	/**
 	 * Returns the backend's health. UP only when this instance's authority is RUNNING (not
 	 * rebalancing) and its health probes, sent through Kafka to each request partition's authority in
 	 * turn, are answered; DEGRADED with a {@code reason} otherwise, or while any limiter decides under

@@ -288,6 +288,11 @@ abstract class SharedLimitScenarios {
 		assertThat(byLimiter).containsOnlyKeys("hot");
 		assertThat(byLimiter.get("hot")).containsEntry("keys", (long) keys).containsEntry("leased", (long) keys)
 			.containsEntry("cold", 0L);
+		// and per name, with what was sent for its keys (over their limit: requests, many per record)
+		java.util.Map<String, Object> hot = instances.get(0).keyedDetails("hot");
+		assertThat(hot).containsEntry("keys", (long) keys).containsEntry("leased", (long) keys).containsKey("debt");
+		assertThat((Long) hot.get("requestsSent")).isGreaterThanOrEqualTo(keys);
+		assertThat(instances.get(0).keyedDetails("unknown")).containsEntry("keys", 0L);
 		assertThat(most).isLessThanOrEqualTo(bound);
 		assertThat(least).as("every tenant gets most of its limit").isGreaterThanOrEqualTo((long) (0.8 * 10 * seconds));
 	}

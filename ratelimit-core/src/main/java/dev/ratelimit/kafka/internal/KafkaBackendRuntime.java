@@ -412,21 +412,59 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			if (!limiter.keyed) {
 				continue;
 			}
-			Map<String, Long> counts = byLimiter.computeIfAbsent(String.valueOf(limiter.group), (name) -> {
-				Map<String, Long> zero = new LinkedHashMap<>();
-				for (String field : List.of("keys", "cold", "leased", "degraded", "unreportedColdPermits")) {
-					zero.put(field, 0L);
-				}
-				return zero;
-			});
-			counts.merge("keys", 1L, Long::sum);
-			counts.merge(limiter.isCold() ? "cold" : "leased", 1L, Long::sum);
-			if (limiter.isDegraded()) {
-				counts.merge("degraded", 1L, Long::sum);
-			}
-			counts.merge("unreportedColdPermits", limiter.unreportedColdPermits(), Long::sum);
+			Map<String, Long> counts = byLimiter.computeIfAbsent(String.valueOf(limiter.group),
+					(name) -> zeroCounts());
+			count(counts, limiter);
 		}
 		return byLimiter;
+	}
+
+	/**
+	 * What this instance knows of the per-key limiters of one name: the counts of
+	 * {@link #keysByLimiter()}, the debt their buckets reported, and the requests and report entries
+	 * sent for them since start (many travel in one record).
+	 */
+	public Map<String, Object> keyedDetails(String name) {
+		Map<String, Long> counts = zeroCounts();
+		for (KafkaRateLimiter limiter : this.limiters.values()) {
+			if (limiter.keyed && name.equals(limiter.group)) {
+				count(counts, limiter);
+			}
+		}
+		Map<String, Object> details = new LinkedHashMap<>(counts);
+		LongAdder[] sent = this.sentByLimiter.get(name);
+		details.put("requestsSent", (sent != null) ? sent[0].sum() : 0L);
+		details.put("reportEntriesSent", (sent != null) ? sent[1].sum() : 0L);
+		return details;
+	}
+
+	private static Map<String, Long> zeroCounts() {
+		Map<String, Long> zero = new LinkedHashMap<>();
+		for (String field : List.of("keys", "cold", "leased", "degraded", "debt", "unreportedColdPermits")) {
+			zero.put(field, 0L);
+		}
+		return zero;
+	}
+
+	private static void count(Map<String, Long> counts, KafkaRateLimiter limiter) {
+		counts.merge("keys", 1L, Long::sum);
+		counts.merge(limiter.isCold() ? "cold" : "leased", 1L, Long::sum);
+		if (limiter.isDegraded()) {
+			counts.merge("degraded", 1L, Long::sum);
+		}
+		counts.merge("debt", limiter.debt(), Long::sum);
+		counts.merge("unreportedColdPermits", limiter.unreportedColdPermits(), Long::sum);
+	}
+
+	/** Requests ([0]) and report entries ([1]) sent for the keys of each per-key limiter name. */
+	private final Map<String, LongAdder[]> sentByLimiter = new ConcurrentHashMap<>();
+
+	private void countSent(KafkaRateLimiter limiter, int index) {
+		if (limiter.keyed && limiter.group != null) {
+			this.sentByLimiter
+				.computeIfAbsent(limiter.group, (name) -> new LongAdder[] { new LongAdder(), new LongAdder() })[index]
+				.increment();
+		}
 	}
 
 	/**
@@ -448,6 +486,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		if (!this.running) {
 			return;
 		}
+		countSent(limiter, 0);
 		Outgoing outgoing = new Outgoing(limiter.key, null, limiter, request, spentSinceNanos, null, null, null);
 		if (Thread.currentThread() == this.keeper) {
 			this.pass.add(outgoing); // sent with the rest of this keeper pass, per partition
@@ -614,6 +653,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			list.add(new Messages.Report.Entry(limiter.key, limiter.incarnation, taken[0], taken[1],
 					KafkaRateLimiter.spec(limiter.limit())));
 			sources.add(limiter);
+			countSent(limiter, 1);
 			int size = sizes.merge(partition, 64 + 3 * limiter.key.length(), Integer::sum);
 			if (list.size() == Messages.MAX_REPORT_ENTRIES || size >= Messages.MAX_BATCH_BYTES) {
 				reports.computeIfAbsent(partition, (p) -> new java.util.ArrayList<>())

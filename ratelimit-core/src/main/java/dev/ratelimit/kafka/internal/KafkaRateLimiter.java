@@ -216,6 +216,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
 	private volatile long lastAvailable;
 
+	/** What the bucket owed by the last answer (its level below zero), 0 when it owed nothing. */
+	private volatile long lastDebt;
+
 	private volatile long lastGrantNanos;
 
 	private volatile boolean nudged;
@@ -366,6 +369,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		return this.cold;
 	}
 
+	/** What the key's bucket owed by the last answer this limiter got (0 when nothing). */
+	long debt() {
+		return this.lastDebt;
+	}
+
 	/** Permits admitted in the cold regime and not yet handed to a report. */
 	long unreportedColdPermits() {
 		return this.coldSpent.get();
@@ -497,6 +505,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (between != null) {
 			details.put("shareBetweenAnswers", between.snapshot().available());
 		}
+		details.put("debt", this.lastDebt);
 		details.put("degraded", this.degraded);
 		if (this.degraded) {
 			details.put("degradedReason", String.valueOf(this.degradedReason));
@@ -868,6 +877,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.share = grant.share();
 		this.instances = grant.instances();
 		this.lastAvailable = Math.max(0, grant.available());
+		this.lastDebt = Math.max(0, -grant.available());
 		this.lastGrantNanos = receivedNanos;
 		if (granted > 0) {
 			// Permits admitted locally (cold-start allowance, local share) since the request left are

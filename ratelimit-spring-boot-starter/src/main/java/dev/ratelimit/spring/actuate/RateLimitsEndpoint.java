@@ -96,12 +96,20 @@ public class RateLimitsEndpoint {
 	 * @param offset keys to skip, zero unless given
 	 * @param size most keys to return, {@value #DEFAULT_PAGE_SIZE} unless given, at most
 	 * {@value #MAX_PAGE_SIZE}
+	 * @param key one key to show instead of a page: its limiter with every detail its backend keeps
+	 * (for a global limit, the key's lease, share, debt and regime on this instance)
 	 * @return the limiter, or {@code null} (HTTP 404) when no limiter of that name is declared or
-	 * in use
+	 * in use, or the key asked for is not live
 	 */
 	@ReadOperation
 	public @Nullable RateLimiterDescriptor rateLimiter(@Selector String name, @Nullable Integer offset,
-			@Nullable Integer size) {
+			@Nullable Integer size, @Nullable String key) {
+		if (key != null) {
+			// never created by a read, nor counted as a use: an idle key stays evictable
+			return this.registry.find(name, key)
+				.map((limiter) -> describe(name, key, limiter.snapshot(), null))
+				.orElse(null);
+		}
 		int from = (offset != null) ? offset : 0;
 		int count = (size != null) ? size : DEFAULT_PAGE_SIZE;
 		if (from < 0) {
@@ -257,7 +265,13 @@ public class RateLimitsEndpoint {
 				(rate != null) ? rate.perSecond() : null, capacity, null, null,
 				(keySnapshot != null) ? keySnapshot.backend() : null,
 				(keySnapshot != null) ? keySnapshot.distributed() : null,
-				(keySnapshot != null) ? keySnapshot.persistent() : null, Map.of(), keys);
+				(keySnapshot != null) ? keySnapshot.persistent() : null, keyedDetails(name), keys);
+	}
+
+	/** What the backend knows of a name's keys as a whole (a global per-key limit's regimes, debt, records). */
+	private Map<String, Object> keyedDetails(String name) {
+		Map<String, Object> keyed = this.registry.keyedDetails(name);
+		return keyed.isEmpty() ? Map.of() : Map.of("keys", keyed);
 	}
 
 	/** Adds the adaptive controller's state (rate, ceiling, floor, severity, last change) to the details. */

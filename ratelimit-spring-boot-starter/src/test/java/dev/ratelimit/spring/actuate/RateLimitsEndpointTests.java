@@ -112,37 +112,50 @@ class RateLimitsEndpointTests {
 		this.registry.limiter("tenant", "c").tryAcquire(2);
 		this.registry.limiter("tenant", "a").tryAcquire(5);
 		this.registry.limiter("tenant", "b");
-		RateLimiterDescriptor tenant = this.endpoint.rateLimiter("tenant", null, null);
+		RateLimiterDescriptor tenant = this.endpoint.rateLimiter("tenant", null, null, null);
 		assertThat(tenant.keys().count()).isEqualTo(3);
 		assertThat(tenant.keys().offset()).isZero();
 		assertThat(tenant.keys().size()).isEqualTo(RateLimitsEndpoint.DEFAULT_PAGE_SIZE);
 		assertThat(tenant.keys().items()).containsExactly(new KeyDescriptor("a", "5/m", 0, 1.0),
 				new KeyDescriptor("b", "5/m", 5, 0.0), new KeyDescriptor("c", "5/m", 3, 0.4));
-		List<KeyDescriptor> first = this.endpoint.rateLimiter("tenant", 0, 2).keys().items();
-		List<KeyDescriptor> rest = this.endpoint.rateLimiter("tenant", 2, 2).keys().items();
+		List<KeyDescriptor> first = this.endpoint.rateLimiter("tenant", 0, 2, null).keys().items();
+		List<KeyDescriptor> rest = this.endpoint.rateLimiter("tenant", 2, 2, null).keys().items();
 		assertThat(first).hasSize(2);
 		assertThat(rest).hasSize(1);
 		assertThat(first).doesNotContainAnyElementsOf(rest);
-		assertThat(this.endpoint.rateLimiter("tenant", 3, 2).keys().items()).isEmpty();
+		assertThat(this.endpoint.rateLimiter("tenant", 3, 2, null).keys().items()).isEmpty();
+	}
+
+	@Test
+	void oneKeyIsShownAloneWithoutBeingCreatedOrTouched() {
+		this.registry.limiter("tenant", "acme").tryAcquire(2);
+		RateLimiterDescriptor acme = this.endpoint.rateLimiter("tenant", null, null, "acme");
+		assertThat(acme.key()).isEqualTo("acme");
+		assertThat(acme.available()).isEqualTo(3);
+		assertThat(acme.keys()).isNull();
+		// a key that is not live is not found, and asking does not create it
+		assertThat(this.endpoint.rateLimiter("tenant", null, null, "globex")).isNull();
+		assertThat(this.registry.keyCount("tenant")).isOne();
+		assertThat(this.endpoint.rateLimiter("nope", null, null, "acme")).isNull();
 	}
 
 	@Test
 	void unknownNameIsNotFound() {
-		assertThat(this.endpoint.rateLimiter("nope", null, null)).isNull();
+		assertThat(this.endpoint.rateLimiter("nope", null, null, null)).isNull();
 	}
 
 	@Test
 	void pageParametersOutOfRangeAreRejectedWithTheFix() {
 		assertThatExceptionOfType(InvalidEndpointRequestException.class)
-			.isThrownBy(() -> this.endpoint.rateLimiter("tenant", -1, null))
+			.isThrownBy(() -> this.endpoint.rateLimiter("tenant", -1, null, null))
 			.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo("offset must be zero or more, but was -1: give the "
 					+ "number of keys to skip, for example offset=0 for the first page"));
 		assertThatExceptionOfType(InvalidEndpointRequestException.class)
-			.isThrownBy(() -> this.endpoint.rateLimiter("tenant", 0, 1001))
+			.isThrownBy(() -> this.endpoint.rateLimiter("tenant", 0, 1001, null))
 			.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo("size must be between 1 and 1000, but was 1001: "
 					+ "ask for at most 1000 keys and use offset to page through the rest"));
 		assertThatExceptionOfType(InvalidEndpointRequestException.class)
-			.isThrownBy(() -> this.endpoint.rateLimiter("tenant", 0, 0));
+			.isThrownBy(() -> this.endpoint.rateLimiter("tenant", 0, 0, null));
 	}
 
 	@Test
@@ -153,7 +166,7 @@ class RateLimitsEndpointTests {
 		assertThat(orders.limit().capacity()).as("capacity unchanged").isEqualTo(20);
 		assertThat(updated.rate()).isEqualTo("500/s");
 		assertThat(updated.permitsPerSecond()).isEqualTo(500.0);
-		assertThat(this.endpoint.rateLimiter("orders", null, null).rate()).isEqualTo("500/s");
+		assertThat(this.endpoint.rateLimiter("orders", null, null, null).rate()).isEqualTo("500/s");
 	}
 
 	@Test
