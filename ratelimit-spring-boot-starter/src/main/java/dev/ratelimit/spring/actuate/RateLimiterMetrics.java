@@ -2,6 +2,7 @@ package dev.ratelimit.spring.actuate;
 
 import java.lang.ref.WeakReference;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,6 +79,15 @@ public class RateLimiterMetrics implements RateLimiterRegistry.ListenerFactory {
 
 	/** Gauge of live per-key limiters of a name. */
 	public static final String KEYS = "ratelimit.keys";
+
+	/**
+	 * Gauge of a global per-key name's keys on this instance by state, tagged {@code state}:
+	 * {@code cold}, {@code leased}, {@code degraded} (registered when the backend reports them).
+	 */
+	public static final String KEYS_BY_STATE = "ratelimit.keys.state";
+
+	/** Gauge of what a global per-key name's buckets owed by their last answers, in permits. */
+	public static final String KEYS_DEBT = "ratelimit.keys.debt";
 
 	/** {@code key} tag of the shared limiter of a name, when per-key tags are on. */
 	public static final String NO_KEY = "(none)";
@@ -238,6 +248,14 @@ public class RateLimiterMetrics implements RateLimiterRegistry.ListenerFactory {
 
 		private final AtomicBoolean keysGauge = new AtomicBoolean();
 
+		/** Set once it is known whether the name's backend reports its keys as a whole. */
+		private final AtomicBoolean keyedGauges = new AtomicBoolean();
+
+		/** The backend's report of the name's keys, read at most once a second for all its gauges. */
+		private volatile Map<String, Object> keyed = Map.of();
+
+		private volatile long keyedReadNanos = System.nanoTime() - 2 * RESCAN_NANOS;
+
 		/** Bumped each time a tagged key's limiter is created, so the key index is rebuilt. */
 		private final AtomicLong generation = new AtomicLong();
 
@@ -267,6 +285,9 @@ public class RateLimiterMetrics implements RateLimiterRegistry.ListenerFactory {
 					.description("Live per-key limiters of a name")
 					.tags("name", this.name)
 					.register(this.meters);
+			}
+			if (!this.keyedGauges.get()) {
+				registerKeyedGauges();
 			}
 			if (!RateLimiterMetrics.this.perKeyTags) {
 				return sharedListener(); // untagged keys add to their name's counter and timer
@@ -337,6 +358,37 @@ public class RateLimiterMetrics implements RateLimiterRegistry.ListenerFactory {
 				.description("Current rate of a rate limiter, in permits per second")
 				.tags(tags)
 				.register(this.meters);
+		}
+
+		/** The backend's gauges of the name's keys, when it reports them (a global per-key limit). */
+		private void registerKeyedGauges() {
+			RateLimiterRegistry registry = registry();
+			if (registry == null || registry.keyedDetails(this.name).isEmpty()
+					|| !this.keyedGauges.compareAndSet(false, true)) {
+				return; // decided once the registry can tell (an in-memory name registers nothing)
+			}
+			for (String state : List.of("cold", "leased", "degraded")) {
+				Gauge.builder(KEYS_BY_STATE, this, (meters) -> meters.keyed(state))
+					.description("Keys of a global per-key limit on this instance, by state")
+					.tags("name", this.name, "state", state)
+					.register(this.meters);
+			}
+			Gauge.builder(KEYS_DEBT, this, (meters) -> meters.keyed("debt"))
+				.description("Permits the buckets of a global per-key limit owed by their last answers")
+				.tags("name", this.name)
+				.register(this.meters);
+		}
+
+		private double keyed(String field) {
+			long now = System.nanoTime();
+			Map<String, Object> keyed = this.keyed;
+			if (now - this.keyedReadNanos > RESCAN_NANOS) {
+				RateLimiterRegistry registry = registry();
+				keyed = (registry != null) ? registry.keyedDetails(this.name) : Map.of();
+				this.keyed = keyed;
+				this.keyedReadNanos = now;
+			}
+			return (keyed.get(field) instanceof Number number) ? number.doubleValue() : Double.NaN;
 		}
 
 		private double keyCount() {

@@ -178,6 +178,47 @@ class RateLimiterMetricsTests {
 			.withMessage("maxTaggedKeys must be zero or more, but was -1");
 	}
 
+	@Test
+	void aBackendThatReportsItsKeysGetsGaugesByStateAndDebt() {
+		java.util.Map<String, Object> report = new java.util.concurrent.ConcurrentHashMap<>(
+				java.util.Map.of("keys", 3L, "cold", 2L, "leased", 1L, "degraded", 0L, "debt", 7L));
+		dev.ratelimit.RateLimiterBackend reporting = new dev.ratelimit.RateLimiterBackend() {
+
+			@Override
+			public String id() {
+				return "reporting";
+			}
+
+			@Override
+			public RateLimiter create(String name, String key, RateLimit limit,
+					dev.ratelimit.RateLimiterListener listener) {
+				return RateLimiter.builder(name, limit).listener(listener).build();
+			}
+
+			@Override
+			public java.util.Map<String, Object> keyedDetails(String name) {
+				return "api".equals(name) ? report : java.util.Map.of();
+			}
+
+		};
+		AtomicReference<RateLimiterRegistry> registry = new AtomicReference<>();
+		registry.set(RateLimiterRegistry.builder()
+			.ticker(this.clock)
+			.scheduler(this.clock)
+			.listeners(new RateLimiterMetrics(() -> this.meters, registry::get, false, 0))
+			.build()
+			.define("api", RateLimit.tokenBucket(Rate.perSecond(1)).build(), reporting)
+			.define("tenant", RateLimit.tokenBucket(Rate.perSecond(1)).build()));
+		registry.get().limiter("api", "a").tryAcquire();
+		registry.get().limiter("tenant", "a").tryAcquire();
+		assertThat(gauge(RateLimiterMetrics.KEYS_BY_STATE, "name", "api", "state", "cold")).isEqualTo(2);
+		assertThat(gauge(RateLimiterMetrics.KEYS_BY_STATE, "name", "api", "state", "leased")).isEqualTo(1);
+		assertThat(gauge(RateLimiterMetrics.KEYS_BY_STATE, "name", "api", "state", "degraded")).isZero();
+		assertThat(gauge(RateLimiterMetrics.KEYS_DEBT, "name", "api")).isEqualTo(7);
+		// an in-memory name reports nothing: no such series for it
+		assertThat(this.meters.find(RateLimiterMetrics.KEYS_DEBT).tag("name", "tenant").gauges()).isEmpty();
+	}
+
 	private RateLimiterRegistry registry(boolean perKeyTags, int maxTaggedKeys) {
 		AtomicReference<RateLimiterRegistry> registry = new AtomicReference<>();
 		RateLimiterMetrics metrics = new RateLimiterMetrics(() -> this.meters, registry::get, perKeyTags,
