@@ -712,13 +712,6 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		}
 	}
 
-	private void failPass(Exception failure) {
-		for (Outgoing outgoing : this.pass) {
-			failed(outgoing, outgoing.request(), failure);
-		}
-		this.pass.clear();
-	}
-
 	private Outgoing batchOf(int partition, List<Outgoing> requests, Outgoing report, long now) {
 		return new Outgoing("(batch)" + this.config.instanceId(), partition, null, null,
 				(report != null) ? report.spentSinceNanos() : now, (report != null) ? report.report() : null,
@@ -846,14 +839,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			}
 			boolean everyPass = !this.active.isEmpty();
 			Map<Integer, List<Outgoing>> reports = Map.of();
-			if (!this.connected) {
-				// nothing can be sent: requests fail at once (their limiters decide under the degraded
-				// policy), and cold permits wait in their limiters for the first report after connecting
-				failPass(new IllegalStateException("Kafka not reached yet"));
-				LockSupport.parkNanos(this, IDLE_PARK_NANOS);
-				continue;
-			}
-			if (now - lastReport >= reportInterval) {
+			// not connected, cold permits wait in their limiters for the first report after connecting
+			if (reporting && this.connected) {
 				lastReport = now;
 				this.nextReportNanos = now + reportInterval;
 				try {
@@ -864,10 +851,15 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 				}
 			}
 			try {
+				// not connected, queue() fails each request at once: its limiter decides under the degraded policy
 				flushPass(reports, now);
 			}
 			catch (RuntimeException ex) {
 				this.lastError = "keeper: " + ex;
+			}
+			if (!this.connected) {
+				LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+				continue;
 			}
 			if (now - lastFleet >= PROBE_INTERVAL_NANOS) {
 				lastFleet = now;

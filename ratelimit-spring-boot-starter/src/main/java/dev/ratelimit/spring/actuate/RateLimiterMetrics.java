@@ -363,9 +363,9 @@ public class RateLimiterMetrics implements RateLimiterRegistry.ListenerFactory {
 		/** The backend's gauges of the name's keys, when it reports them (a global per-key limit). */
 		private void registerKeyedGauges() {
 			RateLimiterRegistry registry = registry();
-			if (registry == null || registry.keyedDetails(this.name).isEmpty()
-					|| !this.keyedGauges.compareAndSet(false, true)) {
-				return; // decided once the registry can tell (an in-memory name registers nothing)
+			if (registry == null || !this.keyedGauges.compareAndSet(false, true)
+					|| registry.keyedDetails(this.name).isEmpty()) {
+				return; // decided once, when the registry can tell (an in-memory name registers nothing)
 			}
 			for (String state : List.of("cold", "leased", "degraded")) {
 				Gauge.builder(KEYS_BY_STATE, this, (meters) -> meters.keyed(state))
