@@ -22,7 +22,11 @@ import static org.awaitility.Awaitility.await;
  * A backlog drained through a throttled listener, configured exactly as docs/kafka.md shows:
  * limiter {@code orders-drain} at 200/1s with the default capacity of one period (200 permits),
  * full at start. The first 200 records go at once, the other 1,800 at 200 a second, so the drain
- * takes (2000 - 200) / 200 = 9 s from the first record to the last; asserted within 10%. A token
+ * takes (2000 - 200) / 200 = 9 s from the first record to the last. Never faster than that less
+ * 10%: that is the limit. Slower only by a bound generous enough for a shared 2-core CI host (twice
+ * the 9 s): on a quiet host the drain takes 9.0-9.4 s, but CI once saw 13.3 s when the machine held
+ * the consumer up, which says nothing of the throttling; a throttle that drains at half the
+ * limiter's rate or less still fails it. A token
  * bucket admits at most its capacity plus the rate times the window, and the pooled token bucket
  * up to 1% of its capacity more (permits it handed out just before the window, see
  * {@code PooledRateLimiter}), so no 1-second window may hold more than 200 + 200 + 2 = 402 records.
@@ -76,8 +80,7 @@ class ThrottledDrainIT {
 				System.out.printf("%s: %d consumer(s) drained %d records in %d ms (expected %d ms), "
 						+ "at most %d records in any 1 s window (bound %d)%n", topic, consumers, processed.count(),
 						span.toMillis(), EXPECTED.toMillis(), maxPerSecond, MAX_PER_SECOND);
-				assertThat(span).isBetween(EXPECTED.multipliedBy(9).dividedBy(10),
-						EXPECTED.multipliedBy(11).dividedBy(10));
+				assertThat(span).isBetween(EXPECTED.multipliedBy(9).dividedBy(10), EXPECTED.multipliedBy(2));
 				assertThat(maxPerSecond).isLessThanOrEqualTo(MAX_PER_SECOND);
 				// every record once, in order per partition
 				Map<Integer, List<Long>> offsets = processed.offsets();
