@@ -23,6 +23,12 @@ public final class KafkaBackendConfig {
 
 	private final String bootstrapServers;
 
+	/** The commit interval under {@code at_least_once} unless set: a key's state is written once per commit. */
+	private static final Duration AT_LEAST_ONCE_COMMIT_INTERVAL = Duration.ofSeconds(5);
+
+	/** The commit interval under {@code exactly_once_v2} unless set: a grant waits for the commit. */
+	private static final Duration EXACTLY_ONCE_COMMIT_INTERVAL = Duration.ofMillis(50);
+
 	private final String clusterId;
 
 	private final String instanceId;
@@ -88,7 +94,8 @@ public final class KafkaBackendConfig {
 		this.reportInterval = builder.reportInterval;
 		this.degradedPolicy = builder.degradedPolicy;
 		this.processingGuarantee = builder.processingGuarantee;
-		this.commitInterval = builder.commitInterval;
+		this.commitInterval = (builder.commitInterval != null) ? builder.commitInterval
+				: "exactly_once_v2".equals(builder.processingGuarantee) ? EXACTLY_ONCE_COMMIT_INTERVAL : AT_LEAST_ONCE_COMMIT_INTERVAL;
 		this.standbyReplicas = builder.standbyReplicas;
 		this.sessionTimeout = builder.sessionTimeout;
 		this.stateDir = builder.stateDir;
@@ -265,7 +272,8 @@ public final class KafkaBackendConfig {
 
 
 	/**
-	 * Returns the authority's commit interval.
+	 * Returns the authority's commit interval: as set, or else 5 s under {@code at_least_once} and
+	 * 50 ms under {@code exactly_once_v2}.
 	 * @return the commit interval
 	 */
 	public Duration commitInterval() {
@@ -420,7 +428,7 @@ public final class KafkaBackendConfig {
 
 		private String processingGuarantee = "at_least_once";
 
-		private Duration commitInterval = Duration.ofMillis(50);
+		private Duration commitInterval;
 
 		private int standbyReplicas = 0;
 
@@ -630,7 +638,16 @@ public final class KafkaBackendConfig {
 		}
 
 		/**
-		 * Sets the authority's commit interval (50 ms unless set).
+		 * Sets the authority's commit interval. The authority's store writes a key's state to its
+		 * changelog once per commit however often the key changed in between (Kafka Streams' record
+		 * cache), so the interval sets the changelog's share of the records: unless set, it is 5 s
+		 * under {@code at_least_once} (a leasing key, asked by each instance once per report
+		 * interval, costs one changelog record per 5 s rather than one per answer), and 50 ms under
+		 * {@code exactly_once_v2}, where a grant becomes visible only at the commit. Under
+		 * {@code at_least_once} answers never wait for the commit, and a crashed owner's successor
+		 * restores the state as of the last commit and replays the requests since (a lease request
+		 * already answered is answered again, unchanged), so nothing granted is forgotten: the
+		 * interval bounds how much it replays.
 		 * @param commitInterval positive
 		 * @return this builder
 		 */

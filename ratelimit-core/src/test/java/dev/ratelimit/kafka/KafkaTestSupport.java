@@ -47,6 +47,23 @@ final class KafkaTestSupport {
 			.sessionTimeout(Duration.ofSeconds(6));
 	}
 
+	/** How many records a topic holds now, over all its partitions (nothing is compacted away in a test's time). */
+	static long records(String bootstrap, String topic) {
+		Map<String, Object> properties = Map.of(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+				bootstrap);
+		try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+				properties, new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+				new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+			List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic)
+				.stream()
+				.map((info) -> new org.apache.kafka.common.TopicPartition(topic, info.partition()))
+				.toList();
+			Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
+			Map<org.apache.kafka.common.TopicPartition, Long> starts = consumer.beginningOffsets(partitions);
+			return partitions.stream().mapToLong((partition) -> ends.get(partition) - starts.get(partition)).sum();
+		}
+	}
+
 	static void awaitAuthorities(List<KafkaRateLimiterBackend> backends) {
 		await().atMost(Duration.ofSeconds(60)).until(() -> backends.stream()
 			.allMatch((backend) -> backend.runtime().authorityState() == null

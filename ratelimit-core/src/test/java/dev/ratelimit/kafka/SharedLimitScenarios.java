@@ -274,8 +274,15 @@ abstract class SharedLimitScenarios {
 		long most = java.util.Arrays.stream(admitted).max().getAsLong();
 		// the bound, one capacity for the cold start, one report interval of shares spent before a debt shows
 		long bound = (long) Math.ceil(10 + 10 * seconds) + 10 + 10;
-		System.out.printf("hot keys: %d requests in %d batches; admitted per key %d to %d in %.1f s, bound %d%n",
-				requests, batches, least, most, seconds, bound);
+		// each key's state reaches the changelog once per commit (5 s), not once per answer (two a
+		// second, one per instance): a key's first states, then about one per 5 s
+		long changelog = KafkaTestSupport.records(bootstrap(), instances.get(0).config().changelogTopic());
+		long changelogBound = (long) (keys * (Math.ceil(seconds / 5) + 3));
+		System.out.printf("hot keys: %d requests in %d batches; admitted per key %d to %d in %.1f s, bound %d; "
+				+ "%d changelog records (bound %d)%n", requests, batches, least, most, seconds, bound, changelog,
+				changelogBound);
+		assertThat(requests).as("requests, one per instance, key and report").isGreaterThan(changelogBound);
+		assertThat(changelog).as("changelog records").isLessThanOrEqualTo(changelogBound);
 		assertThat(batches).isPositive();
 		assertThat(requests).as("requests per batch").isGreaterThanOrEqualTo(2 * batches);
 		// the health details count the keys per limiter name and regime: every hot key leases

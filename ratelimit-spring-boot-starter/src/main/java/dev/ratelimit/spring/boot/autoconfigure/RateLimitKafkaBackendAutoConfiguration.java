@@ -105,9 +105,11 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 				.reportInterval(kafka.getReportInterval())
 				.degradedPolicy(kafka.getDegradedPolicy())
 				.processingGuarantee(kafka.getProcessingGuarantee())
-				.commitInterval(kafka.getCommitInterval())
 				.standbyReplicas(kafka.getStandbyReplicas())
 				.expectedInstances(kafka.getExpectedInstances());
+			if (kafka.getCommitInterval() != null) {
+				builder.commitInterval(kafka.getCommitInterval());
+			}
 			if (kafka.getFailFast() != null) {
 				builder.failFast(kafka.getFailFast());
 			}

@@ -717,7 +717,9 @@ public class RateLimitProperties {
 		private final String processingGuarantee;
 
 		/**
-		 * Commit interval of the authority; under exactly_once_v2 it bounds every lease round trip.
+		 * Commit interval of the authority: a key's state reaches the changelog once per commit.
+		 * Unless set, 5s under at_least_once (where answers never wait for it) and 50ms under
+		 * exactly_once_v2, where it bounds every lease round trip.
 		 */
 		private final Duration commitInterval;
 
@@ -776,7 +778,7 @@ public class RateLimitProperties {
 				@DefaultValue("2s") Duration requestTimeout, @DefaultValue("5ms") Duration keeperInterval,
 				@DefaultValue("10s") Duration idleReturn, @DefaultValue("1s") Duration reportInterval,
 				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
-				@DefaultValue("at_least_once") String processingGuarantee, @DefaultValue("50ms") Duration commitInterval,
+				@DefaultValue("at_least_once") String processingGuarantee, Duration commitInterval,
 				@DefaultValue("0") int standbyReplicas, @DefaultValue("6s") Duration sessionTimeout, String stateDir,
 				Boolean failFast, @DefaultValue("1") int expectedInstances, Map<String, String> properties, Map<String, Listener> listeners,
 				@DefaultValue Backpressure backpressure) {

@@ -40,6 +40,17 @@ class RateLimitKafkaBackendConfigTests {
 	}
 
 	@Test
+	void theCommitIntervalIs5sUnderAtLeastOnceAnd50msUnderExactlyOnceUnlessSet() {
+		assertThat(bind().commitInterval()).isEqualTo(Duration.ofSeconds(5));
+		assertThat(bind("ratelimit.kafka.processing-guarantee", "exactly_once_v2").commitInterval())
+			.isEqualTo(Duration.ofMillis(50));
+		assertThat(bind("ratelimit.kafka.commit-interval", "200ms").commitInterval()).isEqualTo(Duration.ofMillis(200));
+		assertThat(bind("ratelimit.kafka.processing-guarantee", "exactly_once_v2", "ratelimit.kafka.commit-interval",
+				"100ms")
+			.commitInterval()).isEqualTo(Duration.ofMillis(100));
+	}
+
+	@Test
 	void anUnreachableKafkaFailsStartUpOnlyUnderFailClosedUnlessSet() {
 		assertThat(bind().failFast()).isFalse();
 		assertThat(bind().expectedInstances()).isEqualTo(1);
