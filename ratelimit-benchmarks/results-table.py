@@ -9,6 +9,9 @@ tables, one column per thread count:
 - TryAcquireBenchmark: ns/op, with the ratio of ours to the fastest of the three peers for each
   path and thread count; files from runs with -prof gc give the bytes allocated per call
   (gc.alloc.rate.norm).
+- RealisticLimitsBenchmark: ns/op of each path real limits take (saturated, small capacity,
+  keyed uniform and Zipf; the drained limiter is TryAcquireBenchmark's rejected path), with the ratio of ours to the fastest peer on that path and
+  the issue's targets (at most 0.35x with 1 thread, 0.5x with 2).
 - RateLimitedProxyBenchmark: ns/op of the plain call, of our @RateLimited proxy, of Resilience4j's
   @RateLimiter aspect and of each limiter alone, the overhead each proxy adds to the plain call,
   and the ratio of ours to Resilience4j's (target: at most 1); bytes per call from -prof gc runs.
@@ -72,6 +75,10 @@ def variant(method, result):
     """The method, with the lease horizon when it is not the default one; tenant workloads with their
     per-tenant limit."""
     params = result.get("params", {})
+    if "limit" in params:
+        return f"{method}[{params['limit']}]"
+    if "keys" in params:
+        return f"{method}[{params['keys']}]"
     if method.endswith("Tenants"):
         return f"{method}[{params.get('tenants')} tenants, {params.get('tenantRate')}/s burst {params.get('tenantCapacity')}]"
     horizon = params.get("leaseHorizonMillis")
@@ -144,6 +151,45 @@ def gc_tables(gc):
 def thread_header(threads, unit):
     header = ["Benchmark"] + [f"{t} thread{'s' if t > 1 else ''}, {unit}" for t in threads]
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
+# ---- RealisticLimitsBenchmark ---------------------------------------------------------------------
+
+REALISTIC_PATHS = [
+    ("saturated", "[1M]", "saturated, 1,000,000/s burst 1,000"),
+    ("saturated", "[1K]", "saturated, 1,000/s burst 10"),
+    ("small", "", "small capacity (10) at 10^8/s"),
+    ("keyed", "[uniform]", "10,000 keys, uniform"),
+    ("keyed", "[zipf]", "10,000 keys, Zipf(1.1)"),
+]
+# ours / fastest peer on every path, by thread count: the targets of the issue
+REALISTIC_TARGETS = {1: 0.35, 2: 0.5}
+
+
+def realistic_table(timing):
+    threads = sorted({t for (_, t) in timing})
+    if not threads:
+        return []
+    lines = thread_header(threads, "ns/op")
+    for path, suffix, title in REALISTIC_PATHS:
+        for impl in IMPLEMENTATIONS:
+            if any((path + impl + suffix, t) in timing for t in threads):
+                cells = [time_cell(timing.get((path + impl + suffix, t))) for t in threads]
+                lines.append(f"| {title}: {NAMES[impl]} | " + " | ".join(cells) + " |")
+        cells = []
+        for t in threads:
+            ours = timing.get((path + "Ours" + suffix, t))
+            peers = [(score(timing[(path + p + suffix, t)]), p) for p in PEERS if (path + p + suffix, t) in timing]
+            if ours is None or not peers:
+                cells.append("-")
+                continue
+            fastest, name = min(peers)
+            ratio = score(ours) / fastest
+            target = REALISTIC_TARGETS.get(t)
+            verdict = "" if target is None else f" ({'meets' if ratio <= target else 'misses'} target ≤ {target}x)"
+            cells.append(f"**{ratio:.2f}x** of {name}{verdict}")
+        lines.append(f"| {title}: ours / fastest peer | " + " | ".join(cells) + " |")
+    return lines
 
 
 # ---- RateLimitedProxyBenchmark ------------------------------------------------------------------
@@ -316,6 +362,8 @@ def main(paths):
         if name == "TryAcquireBenchmark":
             lines += timing_table(timing) + gc_tables(gc)
             problems += warnings(timing) + warnings(gc)
+        elif name == "RealisticLimitsBenchmark":
+            lines += realistic_table(timing)
         elif name == "RateLimitedProxyBenchmark":
             lines += proxy_table(timing) + proxy_gc_tables(gc)
         elif name == "KafkaBackendBenchmark":

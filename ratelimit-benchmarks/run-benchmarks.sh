@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds ratelimit-benchmarks/target/benchmarks.jar, runs TryAcquireBenchmark with 1 thread and
-# with 2 threads sharing each limiter, runs it once more with the GC profiler for the bytes
-# allocated per call, and prints the results as markdown tables with the ratio of ours to the
-# fastest peer.
+# Builds ratelimit-benchmarks/target/benchmarks.jar, runs TryAcquireBenchmark (the extremes: every
+# call permitted, every call denied) and RealisticLimitsBenchmark (saturated, small-capacity and
+# keyed limits) with 1 thread and with 2 threads sharing each limiter, runs TryAcquireBenchmark
+# once more with the GC profiler for the bytes allocated per call, and prints the results as
+# markdown tables with the ratio of ours to the fastest peer.
 #
 # Usage, from anywhere in the repository:
-#   ratelimit-benchmarks/run-benchmarks.sh           # the measurement, about 9 minutes
+#   ratelimit-benchmarks/run-benchmarks.sh           # the measurement, about 25 minutes
 #   ratelimit-benchmarks/run-benchmarks.sh --smoke   # only checks that everything runs
 #
 # Measure on a quiet machine (nothing else running) and compare only numbers from one run.
@@ -26,8 +27,8 @@ jar=ratelimit-benchmarks/target/benchmarks.jar
 # -am builds ratelimit-core from this checkout rather than taking a stale snapshot from ~/.m2
 ./mvnw -B -q -pl ratelimit-benchmarks -am -DskipTests package
 mkdir -p target
-"$java" -jar "$jar" TryAcquireBenchmark -t 1 -f 1 "${timing[@]}" -rf json -rff target/tryacquire-t1.json
-"$java" -jar "$jar" TryAcquireBenchmark -t 2 -f 1 "${timing[@]}" -rf json -rff target/tryacquire-t2.json
+"$java" -jar "$jar" 'TryAcquireBenchmark|RealisticLimitsBenchmark' -t 1 -f 1 "${timing[@]}" -rf json -rff target/tryacquire-t1.json
+"$java" -jar "$jar" 'TryAcquireBenchmark|RealisticLimitsBenchmark' -t 2 -f 1 "${timing[@]}" -rf json -rff target/tryacquire-t2.json
 "$java" -jar "$jar" TryAcquireBenchmark -t 1 -f 1 "${timing[@]}" -prof gc -rf json -rff target/tryacquire-gc.json
 python3 ratelimit-benchmarks/results-table.py target/tryacquire-t1.json target/tryacquire-t2.json \
 	target/tryacquire-gc.json | tee target/tryacquire.md

@@ -31,9 +31,17 @@ public final class Rate {
 
 	private final long periodNanos;
 
+	/** {@code 1 / periodNanos}, for the fast path of {@link #permitsIn}. */
+	private final double inversePeriod;
+
+	/** The longest time for which {@code nanos * permits} stays below 2^52 (exact in a double). */
+	private final long maxFastNanos;
+
 	private Rate(long permits, long periodNanos) {
 		this.permits = permits;
 		this.periodNanos = periodNanos;
+		this.inversePeriod = 1.0 / periodNanos;
+		this.maxFastNanos = (1L << 52) / permits;
 	}
 
 	private static Rate reduced(long permits, long periodNanos) {
@@ -236,6 +244,23 @@ public final class Rate {
 	 * @return whole permits, rounded down
 	 */
 	public long permitsIn(long nanos) {
+		if (nanos >= 0 && nanos <= this.maxFastNanos) {
+			// nanos * permits is below 2^52, so exact as a double: the quotient by the period, taken
+			// as a product with its inverse, is off by at most one, which the remainder corrects
+			// (a division costs tens of cycles, and a decision on a saturated bucket makes one)
+			long product = nanos * this.permits;
+			long quotient = (long) (product * this.inversePeriod);
+			long remainder = product - quotient * this.periodNanos;
+			while (remainder < 0) {
+				quotient--;
+				remainder += this.periodNanos;
+			}
+			while (remainder >= this.periodNanos) {
+				quotient++;
+				remainder -= this.periodNanos;
+			}
+			return quotient;
+		}
 		long whole = nanos / this.periodNanos;
 		long rest = nanos % this.periodNanos;
 		return LongMath.saturatedAdd(LongMath.saturatedMultiply(whole, this.permits),

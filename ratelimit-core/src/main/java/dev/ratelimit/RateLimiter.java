@@ -144,7 +144,7 @@ public interface RateLimiter {
 
 		private final RateLimit limit;
 
-		private Ticker ticker = Ticker.system();
+		private Ticker ticker = Ticker.coarse();
 
 		private Scheduler scheduler = Scheduler.system();
 

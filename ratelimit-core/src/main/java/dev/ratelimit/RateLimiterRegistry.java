@@ -442,7 +442,7 @@ public final class RateLimiterRegistry {
 	/** Builds a registry. */
 	public static final class Builder {
 
-		private Ticker ticker = Ticker.system();
+		private Ticker ticker = Ticker.coarse();
 
 		private Scheduler scheduler = Scheduler.system();
 

@@ -93,4 +93,35 @@ class RateTest {
 		assertThat(Rate.perSecond(100)).hasToString("100/s");
 	}
 
+	/**
+	 * permitsIn is floor(nanos x permits / period) exactly, on its fast path (a product below 2^52,
+	 * divided by multiplying with the period's inverse) and past it, for random rates and times;
+	 * the failing seed is printed.
+	 */
+	@Test
+	void permitsInIsTheExactFloorOnEveryPath() {
+		for (long seed = 1; seed <= 200; seed++) {
+			java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+			long permits = 1 + random.nextLong((random.nextBoolean()) ? 1_000 : 1_000_000_000L);
+			long period = 1 + random.nextLong((random.nextBoolean()) ? 1_000_000 : 1_000_000_000_000L);
+			Rate rate = Rate.of(permits, Duration.ofNanos(period));
+			for (int i = 0; i < 2_000; i++) {
+				long nanos = switch (random.nextInt(4)) {
+					case 0 -> random.nextLong(1_000_000);
+					case 1 -> random.nextLong(1_000_000_000_000L);
+					case 2 -> (1L << 52) / rate.permits() + random.nextLong(-3, 4); // the fast path's edge
+					default -> random.nextLong(Long.MAX_VALUE);
+				};
+				if (nanos < 0) {
+					continue;
+				}
+				java.math.BigInteger exact = java.math.BigInteger.valueOf(nanos)
+					.multiply(java.math.BigInteger.valueOf(rate.permits()))
+					.divide(java.math.BigInteger.valueOf(rate.periodNanos()));
+				long expected = (exact.bitLength() <= 63) ? exact.longValue() : Long.MAX_VALUE;
+				assertThat(rate.permitsIn(nanos)).as("seed %d: %s in %d ns", seed, rate, nanos).isEqualTo(expected);
+			}
+		}
+	}
+
 }

@@ -33,7 +33,13 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 
 	protected final String name;
 
-	protected final Ticker ticker;
+	/**
+	 * The clock decisions read: the configured ticker, or the system clock where the coarse one
+	 * would lose refill ({@link CoarseClock#clockFor}); chosen again when the limit changes.
+	 */
+	protected volatile Ticker ticker;
+
+	private final Ticker configuredTicker;
 
 	protected final Scheduler scheduler;
 
@@ -51,7 +57,8 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 		this.name = Objects.requireNonNull(name, "name");
 		this.limit = Objects.requireNonNull(limit, "limit");
 		this.capacity = limit.capacity();
-		this.ticker = Objects.requireNonNull(ticker, "ticker");
+		this.configuredTicker = Objects.requireNonNull(ticker, "ticker");
+		this.ticker = CoarseClock.clockFor(ticker, limit);
 		this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
 		this.listener = Objects.requireNonNull(listener, "listener");
 	}
@@ -120,7 +127,13 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 		return this.listener;
 	}
 
+	/** The ticker the limiter was built with (tiers of a composite share it). */
 	public final Ticker ticker() {
+		return this.configuredTicker;
+	}
+
+	/** The clock its decisions read now: {@link #ticker()}, or the system clock (see {@link CoarseClock#clockFor}). */
+	public final Ticker clock() {
 		return this.ticker;
 	}
 
@@ -326,6 +339,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 				return;
 			}
 			applyLimit(previous, next, this.ticker.read());
+			this.ticker = CoarseClock.clockFor(this.configuredTicker, next);
 			this.limit = next;
 			this.capacity = next.capacity();
 		}

@@ -38,7 +38,7 @@ public final class Limiters {
 		if (!tiers.isEmpty() && tiers.get(0) instanceof AbstractRateLimiter first) {
 			return composite(name, tiers, first.ticker(), first.scheduler(), RateLimiterListener.NONE);
 		}
-		return composite(name, tiers, Ticker.system(), Scheduler.system(), RateLimiterListener.NONE);
+		return composite(name, tiers, Ticker.coarse(), Scheduler.system(), RateLimiterListener.NONE);
 	}
 
 	public static AbstractRateLimiter composite(String name, List<? extends RateLimiter> tiers, Ticker ticker,

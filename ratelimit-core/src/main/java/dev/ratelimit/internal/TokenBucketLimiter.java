@@ -39,6 +39,25 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 	protected long lease(long min, long max, long now) {
 		outer: for (;;) {
 			BucketEpoch[] epochs = this.epochs;
+			if (epochs.length == 1) {
+				// one bandwidth: the refill at now is read once, whatever the CAS retries
+				BucketEpoch epoch = epochs[0];
+				long refilled = epoch.refilled(now);
+				for (;;) {
+					long consumed = epoch.consumed();
+					if (consumed == BucketEpoch.FROZEN) {
+						Thread.onSpinWait();
+						continue outer;
+					}
+					long take = Math.min(max, epoch.available(consumed, refilled));
+					if (take < min) {
+						return DENIED_UNKNOWN;
+					}
+					if (epoch.compareAndSet(consumed, Math.max(consumed, refilled) + take)) {
+						return take;
+					}
+				}
+			}
 			long take = max;
 			for (BucketEpoch epoch : epochs) {
 				long consumed = epoch.consumed();

@@ -1,0 +1,395 @@
+package dev.ratelimit.benchmarks;
+
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.internal.CoarseClock;
+
+/**
+ * Average cost, in nanoseconds, of one non-blocking decision on the paths real limits take, next
+ * to Bucket4j, Resilience4j and Guava in the same run (one limiter per implementation, shared by
+ * the benchmark threads; choose {@code -t 1} or {@code -t 2}):
+ * <ul>
+ * <li>{@code saturated*}: a limiter at its rate, with calls far beyond it, so admits and denials
+ * mix: {@code limit = 1M} is 10<sup>6</sup>/s with a burst of 1,000, {@code limit = 1K} is 1,000/s
+ * with a burst of 10 (where the permit pool is off);</li>
+ * <li>{@code small*}: a capacity of 10 (the pool off) at 10<sup>8</sup>/s, a rate the calls do not
+ * reach, so almost every call is admitted from the bucket itself;</li>
+ * <li>{@code keyed*}: 10,000 tenant keys of 100/s with a burst of 10, a key drawn per call
+ * uniformly or by Zipf(1.1) ({@code keys}): ours through a {@link RateLimiterRegistry}, Bucket4j
+ * from a {@link ConcurrentHashMap} of buckets, Resilience4j through its registry. Guava has no
+ * keyed form.</li>
+ * </ul>
+ * Every saturated and small-capacity iteration counts what each implementation admitted, over all
+ * threads, and prints it against {@code capacity + rate x elapsed}; for ours it also fails the run
+ * when the count exceeds that bound plus the documented slack (the pool's 1% of the capacity and
+ * the coarse clock's {@code rate x period}). Guava's burst is a second of its rate, not a
+ * capacity, so its count is printed against its own bound. The drained limiter is
+ * {@link TryAcquireBenchmark}'s {@code rejected*} path, run with this class by the same command.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class RealisticLimitsBenchmark {
+
+	// ---- saturated: admits and denials mixed ----------------------------------------------------
+
+	@Benchmark
+	public boolean saturatedOurs(Saturated limiters, AdmittedSaturated admitted) {
+		return admitted.ours(limiters.ours.tryAcquire());
+	}
+
+	@Benchmark
+	public boolean saturatedBucket4j(Saturated limiters, AdmittedSaturated admitted) {
+		return admitted.bucket4j(limiters.bucket4j.tryConsume(1));
+	}
+
+	@Benchmark
+	public boolean saturatedResilience4j(Saturated limiters, AdmittedSaturated admitted) {
+		return admitted.resilience4j(limiters.resilience4j.acquirePermission());
+	}
+
+	@Benchmark
+	public boolean saturatedGuava(Saturated limiters, AdmittedSaturated admitted) {
+		return admitted.guava(limiters.guava.tryAcquire());
+	}
+
+	// ---- small capacity at a rate it can serve ---------------------------------------------------
+
+	@Benchmark
+	public boolean smallOurs(Small limiters, AdmittedSmall admitted) {
+		return admitted.ours(limiters.ours.tryAcquire());
+	}
+
+	@Benchmark
+	public boolean smallBucket4j(Small limiters, AdmittedSmall admitted) {
+		return admitted.bucket4j(limiters.bucket4j.tryConsume(1));
+	}
+
+	@Benchmark
+	public boolean smallResilience4j(Small limiters, AdmittedSmall admitted) {
+		return admitted.resilience4j(limiters.resilience4j.acquirePermission());
+	}
+
+	@Benchmark
+	public boolean smallGuava(Small limiters, AdmittedSmall admitted) {
+		return admitted.guava(limiters.guava.tryAcquire());
+	}
+
+	// ---- keyed: 10,000 tenants ---------------------------------------------------------------------
+
+	@Benchmark
+	public boolean keyedOurs(Keyed keyed, KeyChooser chooser) {
+		return keyed.registry.limiter("api", keyed.names[chooser.next(keyed)]).tryAcquire();
+	}
+
+	@Benchmark
+	public boolean keyedBucket4j(Keyed keyed, KeyChooser chooser) {
+		return keyed.buckets.computeIfAbsent(keyed.names[chooser.next(keyed)], (key) -> Keyed.bucket()).tryConsume(1);
+	}
+
+	@Benchmark
+	public boolean keyedResilience4j(Keyed keyed, KeyChooser chooser) {
+		return keyed.resilience4j.rateLimiter(keyed.names[chooser.next(keyed)]).acquirePermission();
+	}
+
+	// ---- states ------------------------------------------------------------------------------------
+
+	/** A limit of the given shape in each implementation. */
+	abstract static class Limiters {
+
+		RateLimiter ours;
+
+		Bucket bucket4j;
+
+		AtomicRateLimiter resilience4j;
+
+		com.google.common.util.concurrent.RateLimiter guava;
+
+		long perSecond;
+
+		long capacity;
+
+		/** When the current iteration began (every implementation's bucket may be full then). */
+		volatile long iterationStart;
+
+		final AtomicLong[] admitted = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong() };
+
+		final AtomicInteger threadsDone = new AtomicInteger();
+
+		void build(long perSecond, long capacity) {
+			this.perSecond = perSecond;
+			this.capacity = capacity;
+			this.ours = RateLimiter.of("bench", RateLimit.tokenBucket(Rate.perSecond(perSecond)).capacity(capacity).build());
+			// the capacity's worth every capacity / rate: the same rate (Bucket4j given 10^8 per second and
+			// a capacity of 10 admits about 10,000 a second)
+			long periodNanos = Math.max(1, capacity * 1_000_000_000L / perSecond);
+			this.bucket4j = Bucket.builder()
+				.addLimit(Bandwidth.builder().capacity(capacity).refillGreedy(capacity, Duration.ofNanos(periodNanos)).build())
+				.build();
+			// Resilience4j's limit is per refresh period: the capacity's worth, every capacity / rate
+			this.resilience4j = new AtomicRateLimiter("bench",
+					RateLimiterConfig.custom()
+						.limitForPeriod((int) capacity)
+						.limitRefreshPeriod(Duration.ofNanos(periodNanos))
+						.timeoutDuration(Duration.ZERO)
+						.build());
+			this.guava = com.google.common.util.concurrent.RateLimiter.create(perSecond);
+		}
+
+		@Setup(Level.Iteration)
+		public void startIteration() {
+			for (AtomicLong count : this.admitted) {
+				count.set(0);
+			}
+			this.threadsDone.set(0);
+			this.iterationStart = System.nanoTime();
+		}
+
+		/** Called by each benchmark thread after an iteration; the last one checks and prints. */
+		void threadDone(long[] counts, int threads) {
+			for (int i = 0; i < counts.length; i++) {
+				this.admitted[i].addAndGet(counts[i]);
+			}
+			if (this.threadsDone.incrementAndGet() < threads) {
+				return;
+			}
+			double seconds = (System.nanoTime() - this.iterationStart) / 1e9;
+			double bound = this.capacity + this.perSecond * seconds;
+			// Guava's stored permits reach a second of its rate, whatever the burst meant
+			double guavaBound = this.perSecond + this.perSecond * seconds;
+			long ours = this.admitted[0].get();
+			double slack = this.capacity / 100 + this.perSecond * (CoarseClock.PERIOD_NANOS / 1e9);
+			String[] names = { "ours", "Bucket4j", "Resilience4j", "Guava" };
+			StringBuilder line = new StringBuilder(String.format("%n    admitted in %.3f s (bound %.0f):", seconds, bound));
+			for (int i = 0; i < names.length; i++) {
+				long count = this.admitted[i].get();
+				if (count > 0) {
+					line.append(String.format(" %s %d (%.3f of its bound)", names[i], count,
+							count / ((i == 3) ? guavaBound : bound)));
+				}
+			}
+			System.out.println(line);
+			if (ours > bound + slack) {
+				throw new IllegalStateException("ours admitted " + ours + " in " + seconds + " s, over the bound "
+						+ bound + " plus the slack " + slack);
+			}
+		}
+
+	}
+
+	/** 10^6/s burst 1,000 or 1,000/s burst 10, calls far beyond the rate. */
+	@State(Scope.Benchmark)
+	public static class Saturated extends Limiters {
+
+		@Param({ "1M", "1K" })
+		public String limit;
+
+		@Setup(Level.Trial)
+		public void setUp() {
+			if ("1M".equals(this.limit)) {
+				build(1_000_000, 1_000);
+			}
+			else {
+				build(1_000, 10);
+			}
+		}
+
+	}
+
+	/** A capacity of 10 at 10^8/s: the pool is off, the rate beyond the calls. */
+	@State(Scope.Benchmark)
+	public static class Small extends Limiters {
+
+		@Setup(Level.Trial)
+		public void setUp() {
+			build(100_000_000, 10);
+		}
+
+	}
+
+	/**
+	 * What each thread admitted in an iteration, per implementation; plain fields (the thread's
+	 * own), summed over the threads when the iteration ends. Reported as a secondary result.
+	 */
+	abstract static class Admitted {
+
+		public long admitted;
+
+		final long[] counts = new long[4];
+
+		void clearCounts() {
+			this.admitted = 0;
+			java.util.Arrays.fill(this.counts, 0);
+		}
+
+		boolean ours(boolean permitted) {
+			return count(0, permitted);
+		}
+
+		boolean bucket4j(boolean permitted) {
+			return count(1, permitted);
+		}
+
+		boolean resilience4j(boolean permitted) {
+			return count(2, permitted);
+		}
+
+		boolean guava(boolean permitted) {
+			return count(3, permitted);
+		}
+
+		private boolean count(int implementation, boolean permitted) {
+			if (permitted) {
+				this.counts[implementation]++;
+				this.admitted++;
+			}
+			return permitted;
+		}
+
+	}
+
+	/** {@link Admitted} for the saturated limiters. */
+	@State(Scope.Thread)
+	@AuxCounters(AuxCounters.Type.EVENTS)
+	public static class AdmittedSaturated extends Admitted {
+
+		@Setup(Level.Iteration)
+		public void clear() {
+			clearCounts();
+		}
+
+		@TearDown(Level.Iteration)
+		public void report(Saturated limiters, BenchmarkParams params) {
+			limiters.threadDone(this.counts, params.getThreads());
+		}
+
+	}
+
+	/** {@link Admitted} for the small-capacity limiters. */
+	@State(Scope.Thread)
+	@AuxCounters(AuxCounters.Type.EVENTS)
+	public static class AdmittedSmall extends Admitted {
+
+		@Setup(Level.Iteration)
+		public void clear() {
+			clearCounts();
+		}
+
+		@TearDown(Level.Iteration)
+		public void report(Small limiters, BenchmarkParams params) {
+			limiters.threadDone(this.counts, params.getThreads());
+		}
+
+	}
+
+	/** 10,000 tenant keys of 100/s, burst 10, in each implementation's keyed form. */
+	@State(Scope.Benchmark)
+	public static class Keyed {
+
+		static final int KEYS = 10_000;
+
+		@Param({ "uniform", "zipf" })
+		public String keys;
+
+		String[] names;
+
+		boolean zipf;
+
+		/** Zipf(1.1) over the keys: the cumulative probability of each rank. */
+		double[] cumulative;
+
+		RateLimiterRegistry registry;
+
+		final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+
+		io.github.resilience4j.ratelimiter.RateLimiterRegistry resilience4j;
+
+		static Bucket bucket() {
+			return Bucket.builder()
+				.addLimit(Bandwidth.builder().capacity(10).refillGreedy(100, Duration.ofSeconds(1)).build())
+				.build();
+		}
+
+		@Setup(Level.Trial)
+		public void setUp() {
+			this.zipf = "zipf".equals(this.keys);
+			this.names = new String[KEYS];
+			for (int i = 0; i < KEYS; i++) {
+				this.names[i] = "tenant-" + i;
+			}
+			this.cumulative = new double[KEYS];
+			double sum = 0;
+			for (int i = 0; i < KEYS; i++) {
+				sum += 1 / Math.pow(i + 1, 1.1);
+				this.cumulative[i] = sum;
+			}
+			for (int i = 0; i < KEYS; i++) {
+				this.cumulative[i] /= sum;
+			}
+			this.registry = RateLimiterRegistry.builder()
+				.maxKeys(2 * KEYS)
+				.build()
+				.define("api", RateLimit.tokenBucket(Rate.perSecond(100)).capacity(10).build());
+			this.resilience4j = io.github.resilience4j.ratelimiter.RateLimiterRegistry.of(RateLimiterConfig.custom()
+				.limitForPeriod(10)
+				.limitRefreshPeriod(Duration.ofMillis(100))
+				.timeoutDuration(Duration.ZERO)
+				.build());
+			// every key exists before measuring, in every implementation
+			for (String name : this.names) {
+				this.registry.limiter("api", name);
+				this.buckets.computeIfAbsent(name, (key) -> bucket());
+				this.resilience4j.rateLimiter(name);
+			}
+		}
+
+	}
+
+	/** Each thread's key choice: the same cost for every implementation. */
+	@State(Scope.Thread)
+	public static class KeyChooser {
+
+		private final SplittableRandom random = new SplittableRandom(42 + Thread.currentThread().getId());
+
+		int next(Keyed keyed) {
+			if (!keyed.zipf) {
+				return this.random.nextInt(Keyed.KEYS);
+			}
+			int index = java.util.Arrays.binarySearch(keyed.cumulative, this.random.nextDouble());
+			return Math.min(Keyed.KEYS - 1, (index >= 0) ? index : -index - 1);
+		}
+
+	}
+
+}

@@ -1,0 +1,202 @@
+package dev.ratelimit.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+import dev.ratelimit.Ticker;
+
+/**
+ * A clock read with one volatile load: a daemon thread copies {@link System#nanoTime()} into a
+ * field every {@link #PERIOD_NANOS}, and every limiter that uses {@link Ticker#coarse()} reads that
+ * field instead of calling the system clock (about 25 ns on these machines) on each decision.
+ *
+ * <h2>What a reading is</h2>
+ * The system clock as of the last tick: never ahead of it, behind it by at most the period while
+ * the ticking thread gets the CPU (more when the machine starves it), and never going backwards
+ * (every write is a compare-and-set to a larger value). A token bucket reading it refills late,
+ * never early: since any start, it admits no more than {@code capacity + rate x elapsed}; over a
+ * window that begins while the clock lags, at most {@code rate x lag} more than that window alone
+ * would allow, as if those permits had been taken a moment earlier.
+ *
+ * <h2>No cost at rest</h2>
+ * The thread ticks for {@link #RUN_NANOS} after it is woken, then goes dormant; a read while it
+ * is dormant returns the system clock itself (advancing the field) and wakes it, once. An idle
+ * application therefore has no thread waking up for this, and a busy one pays one wake-up per
+ * run.
+ */
+public final class CoarseClock implements Ticker {
+
+	/** How often the running thread copies the system clock. */
+	public static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+	/**
+	 * The shortest time in which a limit on the coarse clock may refill its whole capacity. A
+	 * bucket read late cannot take the permits that accrued meanwhile; while they fit in its
+	 * capacity they are still there at the next reading, but refill beyond the capacity is
+	 * discarded, as it is for any full bucket. A limit that refills from empty in less than
+	 * this (20 periods, so that a thread kept from the CPU for several periods still loses
+	 * nothing) reads the system clock.
+	 */
+	public static final long MIN_REFILL_NANOS = 20 * PERIOD_NANOS;
+
+	/** How long the thread keeps ticking after a wake-up before it goes dormant. */
+	static final long RUN_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+	private static final VarHandle NOW;
+
+	private static final VarHandle DORMANT;
+
+	static {
+		try {
+			MethodHandles.Lookup lookup = MethodHandles.lookup();
+			NOW = lookup.findVarHandle(CoarseClock.class, "now", long.class);
+			DORMANT = lookup.findVarHandle(CoarseClock.class, "dormant", boolean.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
+
+	private static final CoarseClock SHARED = new CoarseClock(System::nanoTime, CoarseClock::startThread);
+
+	// the two hot fields share a cache line of their own: written once per tick, read by every decision
+	long p00, p01, p02, p03, p04, p05, p06, p07;
+
+	private volatile long now;
+
+	private volatile boolean dormant = true;
+
+	long q00, q01, q02, q03, q04, q05, q06, q07;
+
+	private final LongSupplier source;
+
+	private final Runnable wake;
+
+	/** When the current run ends (source time), 0 before its first tick; the ticking side's own. */
+	private long runEnds;
+
+	private volatile Thread thread;
+
+	/**
+	 * A clock over {@code source}, woken by {@code wake}, which must lead to {@link #resumed()} and
+	 * then {@link #tick()} every period until it returns false: the shared clock starts or unparks
+	 * its thread; a test calls them itself.
+	 */
+	CoarseClock(LongSupplier source, Runnable wake) {
+		this.source = source;
+		this.wake = wake;
+		this.now = source.getAsLong();
+	}
+
+	/** The clock every limiter built with {@link Ticker#coarse()} reads. */
+	public static CoarseClock shared() {
+		return SHARED;
+	}
+
+	/**
+	 * The clock a limit should read when {@code configured} is: the coarse clock only for a limit
+	 * it serves without loss (every bandwidth refills its capacity in {@link #MIN_REFILL_NANOS} or
+	 * more; not a pacer, which spaces calls more finely than the period), the system clock for
+	 * the others; any other ticker as it is.
+	 */
+	public static Ticker clockFor(Ticker configured, dev.ratelimit.RateLimit limit) {
+		if (configured != SHARED) {
+			return configured;
+		}
+		return switch (limit.algorithm()) {
+			case CONCURRENCY -> configured;
+			case LEAKY_BUCKET -> Ticker.system();
+			default -> refillsSlowly(limit) ? configured : Ticker.system();
+		};
+	}
+
+	private static boolean refillsSlowly(dev.ratelimit.RateLimit limit) {
+		for (dev.ratelimit.Bandwidth bandwidth : limit.bandwidths()) {
+			if (bandwidth.rate().nanosFor(bandwidth.capacity()) < MIN_REFILL_NANOS) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	@Override
+	public long read() {
+		if (!this.dormant) {
+			return this.now;
+		}
+		return wakeUp();
+	}
+
+	/** Read while dormant: the system clock itself, and the thread woken by the one reader that flips the flag. */
+	private long wakeUp() {
+		long reading = advance(this.source.getAsLong());
+		if (DORMANT.compareAndSet(this, true, false)) {
+			this.wake.run();
+		}
+		return reading;
+	}
+
+	/** The ticking side, woken: its next tick starts a run. */
+	void resumed() {
+		this.runEnds = 0;
+		this.dormant = false;
+	}
+
+	/**
+	 * One tick: copies the source, and tells whether to go on ticking; at the end of a run the clock
+	 * turns dormant (a reader wakes it again).
+	 */
+	boolean tick() {
+		long reading = this.source.getAsLong();
+		advance(reading);
+		if (this.runEnds == 0) {
+			this.runEnds = reading + RUN_NANOS;
+			return true;
+		}
+		if (reading - this.runEnds < 0) {
+			return true;
+		}
+		this.dormant = true;
+		return false;
+	}
+
+	/** Moves the reading forward to {@code reading}, never back; returns the reading in force. */
+	private long advance(long reading) {
+		for (;;) {
+			long current = (long) NOW.getVolatile(this);
+			if (reading - current <= 0) {
+				return current;
+			}
+			if (NOW.compareAndSet(this, current, reading)) {
+				return reading;
+			}
+		}
+	}
+
+	private static void startThread() {
+		CoarseClock clock = SHARED;
+		Thread thread = clock.thread;
+		if (thread != null) {
+			LockSupport.unpark(thread);
+			return;
+		}
+		thread = new Thread(() -> {
+			clock.resumed();
+			for (;;) {
+				while (clock.tick()) {
+					LockSupport.parkNanos(PERIOD_NANOS);
+				}
+				// dormant: wait for a reader's unpark (a spurious return just runs once more)
+				LockSupport.park(clock);
+				clock.resumed();
+			}
+		}, "ratelimit-coarse-clock");
+		thread.setDaemon(true);
+		clock.thread = thread;
+		thread.start();
+	}
+
+}

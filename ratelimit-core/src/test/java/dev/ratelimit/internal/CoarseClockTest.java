@@ -1,0 +1,166 @@
+package dev.ratelimit.internal;
+
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.Ticker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The coarse clock driven by hand: a manual source, and the test ticking it as its thread would.
+ */
+class CoarseClockTest {
+
+	private final AtomicLong source = new AtomicLong(1_000_000_000L);
+
+	private final AtomicInteger wakes = new AtomicInteger();
+
+	private final CoarseClock clock = new CoarseClock(this.source::get, this.wakes::incrementAndGet);
+
+	@Test
+	void aReadingIsTheSourceAsOfTheLastTickNeverAhead() {
+		assertThat(this.clock.read()).isEqualTo(1_000_000_000L); // dormant at first: the source itself
+		this.clock.resumed();
+		this.source.addAndGet(400_000);
+		assertThat(this.clock.read()).as("between ticks: the last tick's").isEqualTo(1_000_000_000L);
+		this.clock.tick();
+		assertThat(this.clock.read()).isEqualTo(1_000_400_000L);
+		this.source.addAndGet(CoarseClock.PERIOD_NANOS);
+		assertThat(this.clock.read()).isEqualTo(1_000_400_000L);
+		this.clock.tick();
+		assertThat(this.clock.read()).isEqualTo(1_000_400_000L + CoarseClock.PERIOD_NANOS);
+	}
+
+	@Test
+	void itNeverGoesBack() {
+		this.clock.read();
+		this.clock.resumed();
+		this.source.addAndGet(5_000_000);
+		this.clock.tick();
+		this.source.addAndGet(-3_000_000); // a source that stepped back (not System.nanoTime)
+		this.clock.tick();
+		assertThat(this.clock.read()).isEqualTo(1_005_000_000L);
+	}
+
+	@Test
+	void itGoesDormantAfterARunAndOneReaderWakesIt() {
+		this.clock.read();
+		assertThat(this.wakes).hasValue(1);
+		this.clock.resumed();
+		assertThat(this.clock.tick()).isTrue(); // the run starts
+		this.source.addAndGet(CoarseClock.RUN_NANOS - 1);
+		assertThat(this.clock.tick()).isTrue();
+		this.source.addAndGet(1);
+		assertThat(this.clock.tick()).as("the run is over: dormant").isFalse();
+		// dormant: a read is the source itself, and only the first read wakes the thread
+		this.source.addAndGet(7_000_000);
+		long now = this.source.get();
+		assertThat(this.clock.read()).isEqualTo(now);
+		assertThat(this.clock.read()).isEqualTo(now);
+		assertThat(this.wakes).hasValue(2);
+		this.clock.resumed();
+		assertThat(this.clock.tick()).isTrue();
+	}
+
+	@Test
+	void theSharedClockIsTheDefaultTickerAndFollowsTheSystemClock() {
+		assertThat(Ticker.coarse()).isSameAs(CoarseClock.shared());
+		long before = System.nanoTime();
+		long reading = Ticker.coarse().read();
+		long after = System.nanoTime();
+		// never ahead of the system clock; behind it by at most the period plus how long the thread waited for a CPU
+		assertThat(reading).isLessThanOrEqualTo(after);
+		assertThat(before - reading).isLessThan(Duration.ofSeconds(5).toNanos());
+	}
+
+	@Test
+	void limitersReadTheCoarseClockUnlessGivenAnotherAndPacersTheSystemClock() {
+		RateLimit bucket = RateLimit.tokenBucket(Rate.perSecond(10)).build();
+		assertThat(((AbstractRateLimiter) RateLimiter.of("bucket", bucket)).ticker()).isSameAs(CoarseClock.shared());
+		assertThat(((AbstractRateLimiter) dev.ratelimit.RateLimiterRegistry.builder()
+			.build()
+			.define("api", bucket)
+			.limiter("api", "tenant")).ticker()).isSameAs(CoarseClock.shared());
+		Ticker manual = () -> 42;
+		assertThat(((AbstractRateLimiter) RateLimiter.builder("bucket", bucket).ticker(manual).build()).ticker())
+			.isSameAs(manual);
+		assertThat(((AbstractRateLimiter) RateLimiter.of("bucket", bucket)).clock()).isSameAs(CoarseClock.shared());
+		// a pacer spaces calls more finely than the coarse clock's period
+		assertThat(((AbstractRateLimiter) RateLimiter.of("pacer", RateLimit.leakyBucket(Rate.perSecond(10_000)).build()))
+			.clock()).isNotSameAs(CoarseClock.shared());
+	}
+
+	@Test
+	void aLimitThatRefillsItsCapacityInUnder20msReadsTheSystemClockAndARateChangeChoosesAgain() {
+		RateLimit slow = RateLimit.tokenBucket(Rate.perSecond(1_000)).capacity(20).build(); // 20 ms
+		RateLimit fast = RateLimit.tokenBucket(Rate.perSecond(1_000_000)).capacity(1_000).build(); // 1 ms
+		AbstractRateLimiter limiter = (AbstractRateLimiter) RateLimiter.of("changing", slow);
+		assertThat(limiter.clock()).isSameAs(CoarseClock.shared());
+		limiter.updateLimit(fast);
+		assertThat(limiter.clock()).isNotSameAs(CoarseClock.shared());
+		assertThat(limiter.ticker()).isSameAs(CoarseClock.shared());
+		limiter.updateLimit(slow);
+		assertThat(limiter.clock()).isSameAs(CoarseClock.shared());
+		// every bandwidth must refill slowly: one fast one is enough for the system clock
+		RateLimit tiers = RateLimit.tokenBucket(Rate.perSecond(1_000_000))
+			.capacity(1_000)
+			.bandwidth(100_000, Rate.perMinute(100_000))
+			.build();
+		assertThat(((AbstractRateLimiter) RateLimiter.of("tiers", tiers)).clock()).isNotSameAs(CoarseClock.shared());
+		assertThat(CoarseClock.clockFor(CoarseClock.shared(), RateLimit.slidingWindow(10, java.time.Duration.ofSeconds(1)).build()))
+			.isSameAs(CoarseClock.shared());
+	}
+
+	/**
+	 * A token bucket reading a clock that lags the true time by up to the period (a random lag at
+	 * each read, never going back): since the start it admits at most capacity + rate x elapsed of
+	 * the true time, and over any window at most that window's bound plus rate x period. The seed is
+	 * printed when it fails.
+	 */
+	@Test
+	void aBucketOnALaggingClockKeepsItsBound() {
+		for (long seed = 1; seed <= 20; seed++) {
+			SplittableRandom random = new SplittableRandom(seed);
+			long period = CoarseClock.PERIOD_NANOS;
+			long rate = 1 + random.nextLong(1_000_000);
+			long capacity = 1 + random.nextLong(2_000);
+			AtomicLong truth = new AtomicLong(0);
+			AtomicLong lagging = new AtomicLong(0);
+			RateLimiter limiter = RateLimiter.builder("lagging", RateLimit.tokenBucket(Rate.perSecond(rate))
+				.capacity(capacity)
+				.build()).ticker(lagging::get).build();
+			int steps = 20_000;
+			long[] times = new long[steps];
+			long[] admittedBy = new long[steps];
+			long admitted = 0;
+			for (int step = 0; step < steps; step++) {
+				truth.addAndGet(random.nextLong(1 + 2_000_000_000L / rate));
+				long seen = Math.max(lagging.get(), truth.get() - random.nextLong(period + 1));
+				lagging.set(seen);
+				if (limiter.tryAcquire()) {
+					admitted++;
+				}
+				times[step] = truth.get();
+				admittedBy[step] = admitted;
+			}
+			long sinceStart = capacity + rate * times[steps - 1] / 1_000_000_000L + 1;
+			assertThat(admitted).as("seed %d: admitted since the start", seed).isLessThanOrEqualTo(sinceStart);
+			for (int trial = 0; trial < 200; trial++) {
+				int from = random.nextInt(steps - 1);
+				int to = from + 1 + random.nextInt(steps - from - 1);
+				long inWindow = admittedBy[to] - admittedBy[from];
+				double bound = capacity + capacity / 100 + rate * ((times[to] - times[from]) + period) / 1e9 + 1;
+				assertThat((double) inWindow).as("seed %d: window %d..%d", seed, from, to).isLessThanOrEqualTo(bound);
+			}
+		}
+	}
+
+}
