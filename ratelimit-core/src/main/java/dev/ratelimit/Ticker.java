@@ -31,7 +31,7 @@ public interface Ticker {
 	 * period (more only while the machine starves the copying thread of CPU) and never goes back:
 	 * a bucket refills late, never early, so since any start a limiter admits no more than its
 	 * limit allows, and over a window that begins while the clock lags at most {@code rate x lag}
-	 * more. The thread stops after a second without a reading at rest and costs nothing while the
+	 * more. The thread stops after ten ticks without a reading and costs nothing while the
 	 * application is idle. A bucket read late cannot take the refill beyond its capacity, so a
 	 * limit that refills its whole capacity in under 20 ms (say 1,000,000/s with a burst of
 	 * 1,000), and a pacer ({@link RateLimit#leakyBucket}), which spaces calls more finely than

@@ -51,15 +51,21 @@ class CoarseClockTest {
 	}
 
 	@Test
-	void itGoesDormantAfterARunAndOneReaderWakesIt() {
+	void itTicksWhileReadAndGoesDormantAfterTicksWithoutAReadAndOneReaderWakesIt() {
 		this.clock.read();
 		assertThat(this.wakes).hasValue(1);
 		this.clock.resumed();
-		assertThat(this.clock.tick()).isTrue(); // the run starts
-		this.source.addAndGet(CoarseClock.RUN_NANOS - 1);
+		for (int i = 0; i < 5 * CoarseClock.IDLE_TICKS; i++) {
+			this.source.addAndGet(CoarseClock.PERIOD_NANOS);
+			assertThat(this.clock.tick()).as("read between ticks: it goes on").isTrue();
+			this.clock.read();
+		}
+		for (int i = 1; i < CoarseClock.IDLE_TICKS; i++) {
+			assertThat(this.clock.tick()).isTrue();
+		}
+		// the first of these ticks found the last read; the rest found none
 		assertThat(this.clock.tick()).isTrue();
-		this.source.addAndGet(1);
-		assertThat(this.clock.tick()).as("the run is over: dormant").isFalse();
+		assertThat(this.clock.tick()).as("IDLE_TICKS ticks unread: dormant").isFalse();
 		// dormant: a read is the source itself, and only the first read wakes the thread
 		this.source.addAndGet(7_000_000);
 		long now = this.source.get();
