@@ -338,8 +338,9 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 			if (previous.equals(next)) {
 				return;
 			}
-			applyLimit(previous, next, this.ticker.read());
+			// the clock the new limit reads first, so that its state starts on that clock
 			this.ticker = CoarseClock.clockFor(this.configuredTicker, next);
+			applyLimit(previous, next, this.ticker.read());
 			this.limit = next;
 			this.capacity = next.capacity();
 		}

@@ -54,7 +54,7 @@ final class PacerLimiter extends AbstractRateLimiter {
 
 	PacerLimiter(String name, RateLimit limit, Ticker ticker, Scheduler scheduler, RateLimiterListener listener) {
 		super(name, limit, ticker, scheduler, listener);
-		this.slots = new Slots(limit.rate(), ticker.read());
+		this.slots = new Slots(limit.rate(), this.ticker.read());
 	}
 
 	@Override

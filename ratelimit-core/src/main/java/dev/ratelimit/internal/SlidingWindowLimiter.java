@@ -43,7 +43,7 @@ final class SlidingWindowLimiter extends PooledRateLimiter {
 	SlidingWindowLimiter(String name, RateLimit limit, Ticker ticker, Scheduler scheduler,
 			RateLimiterListener listener) {
 		super(name, limit, ticker, scheduler, listener);
-		this.current = Slice.first(new Shape(ticker.read(), limit), 0, 0);
+		this.current = Slice.first(new Shape(this.ticker.read(), limit), 0, 0);
 		leaseExtra(leaseExtraFor(limit.capacity()));
 	}
 

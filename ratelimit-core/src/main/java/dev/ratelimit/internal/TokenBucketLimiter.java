@@ -21,7 +21,7 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 	TokenBucketLimiter(String name, RateLimit limit, Ticker ticker, Scheduler scheduler,
 			RateLimiterListener listener) {
 		super(name, limit, ticker, scheduler, listener);
-		this.epochs = initialEpochs(limit, ticker.read());
+		this.epochs = initialEpochs(limit, this.ticker.read());
 		leaseExtra(leaseExtraFor(limit.capacity()));
 	}
 

@@ -30,7 +30,7 @@ final class WarmingUpLimiter extends AbstractRateLimiter {
 			RateLimiterListener listener) {
 		super(name, limit, ticker, scheduler, listener);
 		Params params = new Params(limit);
-		this.state = new AtomicReference<>(new State(params, params.maxPermits, ticker.read()));
+		this.state = new AtomicReference<>(new State(params, params.maxPermits, this.ticker.read()));
 	}
 
 	/** The warm-up curve for one rate and period. */
