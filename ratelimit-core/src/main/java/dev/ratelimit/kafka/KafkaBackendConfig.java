@@ -400,7 +400,7 @@ public final class KafkaBackendConfig {
 
 		private final Map<String, Object> clientProperties = new HashMap<>();
 
-		private int requestPartitions = 12;
+		private int requestPartitions = 6;
 
 		private int grantPartitions = 12;
 
@@ -489,7 +489,10 @@ public final class KafkaBackendConfig {
 		}
 
 		/**
-		 * Sets the partitions of the request topic when it is created (12 unless set).
+		 * Sets the partitions of the request topic when it is created (6 unless set). They bound how
+		 * many instances share the authority's work, and every instance sends per report interval one
+		 * record to each partition holding its leasing or cold keys (and gets one back): more
+		 * partitions spread the authority wider at the cost of records.
 		 * @param partitions positive
 		 * @return this builder
 		 */

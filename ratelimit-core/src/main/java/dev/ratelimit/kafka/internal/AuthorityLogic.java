@@ -63,7 +63,8 @@ public final class AuthorityLogic {
 
 	public static Result handle(String key, BucketState stored, Request request, long clockMillis,
 			long leaseTtlMillis) {
-		BucketState state = (stored != null) ? stored : BucketState.create(request.spec(), clockMillis);
+		BucketState state = (stored != null) ? stored
+				: created(request.spec(), clockMillis, Math.min(request.spentOverMillis(), MAX_SPENT_OVER_MILLIS));
 		// the bucket's time never goes back, whatever clock stamped the request
 		long nowMillis = Math.max(clockMillis, state.clockMillis);
 		state.clockMillis = nowMillis;
@@ -131,16 +132,29 @@ public final class AuthorityLogic {
 	}
 
 	/**
+	 * The state of a key the authority holds nothing for: a key at rest, whose bucket is full. It was
+	 * full when the permits now reported began to be spent ({@code overMillis} ago), not only when
+	 * their report arrived: the refill while the report waited to be sent (up to a report interval)
+	 * made room, as it would have in one bucket, rather than being discarded by a bucket that
+	 * looked full because it had not heard yet.
+	 */
+	private static BucketState created(Messages.Spec spec, long clockMillis, long overMillis) {
+		BucketState state = BucketState.create(spec, clockMillis);
+		state.originMillis = clockMillis - Math.max(0, overMillis);
+		return state;
+	}
+
+	/**
 	 * Debits permits an instance admitted locally for a cold key (a {@link Messages.Report} entry),
 	 * as of when they began to be spent; the bucket may go into debt. A missing state is a full
 	 * bucket with the reported limit.
 	 */
 	public static BucketState report(BucketState stored, Messages.Report.Entry entry, long clockMillis) {
-		BucketState state = (stored != null) ? stored : BucketState.create(entry.spec(), clockMillis);
+		long over = Math.min(entry.spentOverMillis(), MAX_SPENT_OVER_MILLIS);
+		BucketState state = (stored != null) ? stored : created(entry.spec(), clockMillis, over);
 		long nowMillis = Math.max(clockMillis, state.clockMillis);
 		state.clockMillis = nowMillis;
 		configure(state, entry.spec(), nowMillis);
-		long over = Math.min(entry.spentOverMillis(), MAX_SPENT_OVER_MILLIS);
 		state.takeSpentSince(entry.spent(), Math.max(state.originMillis, nowMillis - over));
 		return state;
 	}

@@ -58,6 +58,16 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+	/**
+	 * How long the grant consumer and the authority's consumer wait for records before asking again
+	 * (the brokers answer a fetch as soon as there is one): what an idle instance's Kafka loops cost,
+	 * not how late a record is read.
+	 */
+	private static final int IDLE_FETCH_MILLIS = 500;
+
+	/** How long the authority's stream thread blocks in a poll with nothing to process. */
+	private static final int IDLE_POLL_MILLIS = 100;
+
 	private static final Messages.Spec PROBE_SPEC = new Messages.Spec(1, 1, TimeUnit.SECONDS.toNanos(1));
 
 	private final KafkaBackendConfig config;
@@ -316,7 +326,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		Map<String, Object> own = new HashMap<>();
 		own.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId("grants"));
 		own.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-		own.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200);
+		// a fetch returns as soon as a grant is there: the wait bounds only how often an idle consumer asks
+		own.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, IDLE_FETCH_MILLIS);
 		own.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
 		own.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
 		return clientProperties(own);
@@ -329,14 +340,14 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		own.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, this.config.processingGuarantee());
 		own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, this.config.commitInterval().toMillis());
 		own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, this.config.standbyReplicas());
-		own.put(StreamsConfig.POLL_MS_CONFIG, 50);
+		own.put(StreamsConfig.POLL_MS_CONFIG, IDLE_POLL_MILLIS);
 		// Not an endpoint (nothing listens): without an application server, Kafka Streams tells an
 		// instance about no other member, and the group's size is what divides a new key's bucket
 		// into local allowances. Unique per process, in the characters a host name may have.
 		own.put(StreamsConfig.APPLICATION_SERVER_CONFIG,
 				this.config.instanceId().replaceAll("[^0-9a-zA-Z._-]", "-") + "." + Long.toHexString(this.incarnation) + ":1");
 		own.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, OversizedRecordHandler.class);
-		own.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 200);
+		own.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), IDLE_FETCH_MILLIS);
 		own.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
 		this.config.replicationFactor()
 			.ifPresent((factor) -> own.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) factor));
@@ -931,7 +942,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			}
 			ConsumerRecords<String, byte[]> records;
 			try {
-				records = this.consumer.poll(Duration.ofMillis(100));
+				records = this.consumer.poll(Duration.ofMillis(IDLE_FETCH_MILLIS)); // returns as soon as grants arrive
 			}
 			catch (WakeupException ex) {
 				break;
@@ -1005,6 +1016,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		}
 		KafkaRateLimiter limiter = this.limiters.get(grant.key());
 		if (limiter != null && limiter.incarnation == grant.incarnation()) {
+			if (this.probeAnsweredNanos != 0 && this.probeInFlight == 0) {
+				// an answer to a limiter shows grants flow as a probe's would: no probe while they do
+				this.probeAnsweredNanos = received;
+			}
 			this.grantsReceived.increment();
 			if (grant.instances() > this.fleetFromGrants) {
 				this.fleetFromGrants = grant.instances();

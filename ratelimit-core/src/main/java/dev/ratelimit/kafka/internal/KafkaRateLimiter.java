@@ -232,6 +232,22 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	long lastTickNanos;
 
+	/** When this limiter was made: its cold regime's demand is measured from then. */
+	private final long createdNanos;
+
+	/** Cold permits handed to reports so far (written by the keeper). */
+	private volatile long coldReported;
+
+	/**
+	 * When the cold regime ended (0 once the keeper took note) and the rate at which it admitted:
+	 * the keeper starts its demand estimate from there, so the first lease requests carry the demand
+	 * the key had, not an average over a cold regime it never walked (which the authority would take
+	 * for no demand, and give this instance almost no share).
+	 */
+	private volatile long leftColdNanos;
+
+	private volatile double coldRate;
+
 	long lastActivityNanos;
 
 	KafkaRateLimiter(String key, boolean keyed, RateLimit limit, Ticker ticker, Scheduler scheduler,
@@ -242,7 +258,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.link = link;
 		this.incarnation = link.nextIncarnation();
 		leaseExtra(0);
-		long now = System.nanoTime();
+		long now = ticker().read();
+		this.createdNanos = now;
 		this.lastTickNanos = now;
 		this.lastActivityNanos = now;
 		if (keyed) {
@@ -319,7 +336,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			return 0;
 		}
 		if (this.coldSpent.getAndAdd(min) == 0) {
-			this.coldSinceNanos = System.nanoTime();
+			this.coldSinceNanos = ticker().read();
 		}
 		if (!this.queued.get() && this.queued.compareAndSet(false, true)) {
 			this.link.reportLater(this);
@@ -336,10 +353,15 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			return;
 		}
 		this.cold = false;
+		long since = this.coldSinceNanos;
 		long unreported = this.coldSpent.getAndSet(0);
 		if (unreported > 0) {
-			spentLocally(unreported);
+			spentLocally(unreported, since);
 		}
+		long now = ticker().read();
+		double admitted = this.coldReported + unreported;
+		this.coldRate = Math.min(limit().rate().perSecond(), admitted * 1e9 / Math.max(now - this.createdNanos, 1_000_000L));
+		this.leftColdNanos = now;
 	}
 
 	/**
@@ -350,6 +372,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.queued.set(false); // first: a permit admitted from here on queues the limiter again
 		long since = this.coldSinceNanos;
 		long spent = this.coldSpent.getAndSet(0);
+		this.coldReported += spent;
 		return new long[] { spent, Math.max(0, (nowNanos - since) / 1_000_000L) };
 	}
 
@@ -394,7 +417,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			return allowance == null || allowance.snapshot().available() >= allowance.limit().capacity();
 		}
 		return pooled() == 0 && this.inFlightSeq == 0 && this.expiryNanos == 0
-				&& System.nanoTime() - this.lastActivityNanos > this.link.restAfterNanos();
+				&& ticker().read() - this.lastActivityNanos > this.link.restAfterNanos();
 	}
 
 	/** Whether the keeper can stop walking this limiter until it is used again. */
@@ -405,8 +428,17 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	private void spentLocally(long permits) {
+		spentLocally(permits, ticker().read());
+	}
+
+	/**
+	 * Counts permits admitted on this instance's own, the first of them at {@code sinceNanos}: the
+	 * authority debits them as of then, so the refill since pays for them as it would have in one
+	 * bucket (cold permits handed over to the lease path keep the time they were spent).
+	 */
+	private void spentLocally(long permits, long sinceNanos) {
 		if (this.spentLocally.getAndAdd(permits) == 0 && this.reportedTotal.get() <= this.ackedTotal) {
-			this.spentSinceNanos = System.nanoTime(); // the first not yet acknowledged
+			this.spentSinceNanos = sinceNanos; // the first not yet acknowledged
 		}
 	}
 
@@ -440,7 +472,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	@Override
 	protected long resetNanos(long now) {
 		long expiry = this.expiryNanos;
-		return (expiry == 0) ? 0 : Math.max(0, expiry - System.nanoTime());
+		return (expiry == 0) ? 0 : Math.max(0, expiry - ticker().read());
 	}
 
 	@Override
@@ -491,14 +523,14 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		details.put("ownedHere", this.link.owns(partition));
 		details.put("leased", pooled());
 		long expiry = this.expiryNanos;
-		details.put("leaseExpiresInMillis", (expiry == 0) ? 0 : Math.max(0, (expiry - System.nanoTime()) / 1_000_000));
+		details.put("leaseExpiresInMillis", (expiry == 0) ? 0 : Math.max(0, (expiry - ticker().read()) / 1_000_000));
 		details.put("lastRoundTripMillis", (this.lastRoundTripNanos < 0) ? -1 : this.lastRoundTripNanos / 1e6);
 		details.put("share", this.share);
 		details.put("instances", this.instances);
 		details.put("demand", this.demand);
 		details.put("lastGranted", this.lastGranted);
 		long inFlight = this.inFlightSeq;
-		details.put("requestInFlightMillis", (inFlight == 0) ? 0 : (System.nanoTime() - this.inFlightSinceNanos) / 1_000_000);
+		details.put("requestInFlightMillis", (inFlight == 0) ? 0 : (ticker().read() - this.inFlightSinceNanos) / 1_000_000);
 		details.put("unreportedLocalPermits", this.spentLocally.get());
 		details.put("bridging", this.fallback != null && !this.degraded);
 		RateLimiter between = this.between;
@@ -533,7 +565,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	boolean isLate() {
-		return isLate(System.nanoTime(), pooled());
+		return isLate(ticker().read(), pooled());
 	}
 
 	private boolean isLate(long now, long pool) {
@@ -554,6 +586,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	void keep(long now, long requestTimeoutNanos, long idleReturnNanos, double lowWater) {
 		// walked once per report interval: give the lease up that much early rather than up to that late
 		long early = walkedAtReportsOnly() ? this.link.reportInterval().toNanos() : 0;
+		long leftCold = this.leftColdNanos;
+		if (leftCold != 0) {
+			this.leftColdNanos = 0;
+			this.demand = Math.max(this.demand, this.coldRate);
+			this.lastTickNanos = Math.min(leftCold, now);
+		}
 		long pool = pooled();
 		long consumed = this.deposited.get() - this.drained.get() - pool;
 		long slowNow = this.slowAttempts.sum();
@@ -617,6 +655,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		boolean expiring = isExpiring(now, pool, expiry, requestTimeoutNanos);
 		if (now < this.notBeforeNanos && !expiring) {
+			return;
+		}
+		if (this.keyed && this.coldStart != null && now < this.link.nextReportNanos()) {
+			// a key that outgrew its allowance still has it, refilling at its share: its first lease
+			// waits for the partition's report and travels in one record with the other keys'
 			return;
 		}
 		if (this.nudged || (this.demand > 0.5 && isLow(pool, lowWater)) || expiring) {
@@ -702,11 +745,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	private void send(byte type, long want, long returned, Spec spec) {
 		long seq = this.sequence.incrementAndGet();
 		if (type == Messages.LEASE && want > 0) {
-			this.inFlightSinceNanos = System.nanoTime();
+			this.inFlightSinceNanos = ticker().read();
 			this.inFlightWant = want;
 			this.inFlightSeq = seq;
 		}
-		this.lastSentNanos = System.nanoTime();
+		this.lastSentNanos = ticker().read();
 		long total = this.reportedTotal.addAndGet(this.spentLocally.getAndSet(0));
 		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.incarnation, seq, want,
 				returned, this.demand, horizonNanos() / 1_000_000L, total, Math.min(total, this.ackedTotal), 0, spec);
@@ -818,8 +861,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** The cold-start allowance after a lease was given back or expired (see {@link #coldStart}). */
 	private RateLimiter coldStartAllowance(long now) {
-		if (this.degraded || this.fallback != null) {
-			// the share since the last grant was spent on the local share already: no allowance on top
+		if (this.degraded || this.fallback != null || this.between != null) {
+			// the share since the last grant was spent on the local share, or is spent between answers,
+			// already: no allowance on top (a leasing key whose lease lapsed would spend its share twice)
 			return null;
 		}
 		double rate = limit().rate().perSecond();

@@ -53,6 +53,19 @@ class AuthorityLogicTest {
 	}
 
 	@Test
+	void aKeysFirstReportFindsTheBucketFullAsOfWhenItsPermitsBeganToBeSpent() {
+		// 150 permits admitted locally over the last second, reported now: one bucket would have
+		// refilled 100 meanwhile, so 50 are left, not none (the refill while the report waited)
+		Messages.Report.Entry entry = new Messages.Report.Entry("k", 1, 150, 1_000, SPEC);
+		BucketState reported = AuthorityLogic.report(null, entry, this.now);
+		assertThat(reported.available(this.now)).isEqualTo(50);
+		// a lease request that is a key's first word is taken the same way
+		Request lease = new Request(Messages.LEASE, "a", 1, 1, 0, 0, 10, 500, 150, 0, 1_000, SPEC);
+		BucketState leased = AuthorityLogic.handle("k", null, lease, this.now, TTL).state();
+		assertThat(leased.available(this.now)).isEqualTo(50);
+	}
+
+	@Test
 	void aRepeatedRequestIsAnsweredAgainWithoutDebitingTwice() {
 		Grant first = ask("a", 1, 30, 10);
 		Grant again = ask("a", 1, 30, 10);

@@ -67,6 +67,29 @@ class KafkaRateLimiterColdTest {
 	}
 
 	@Test
+	void coldPermitsGoToTheLeasePathWithTheTimeTheyWereSpentAndTheDemandTheyShowed() {
+		long[] clock = { 5_000_000_000L };
+		this.link.fleet = 2;
+		KafkaRateLimiter tenant = new KafkaRateLimiter("api[t]", true, LIMIT, () -> clock[0], Scheduler.system(),
+				RateLimiterListener.NONE, this.link);
+		long firstPermit = clock[0];
+		int admitted = 0;
+		// a call every 100 ms: 10/s against an allowance of 10 refilling at 5/s runs out after about 2 s
+		while (tenant.tryAcquire()) {
+			admitted++;
+			clock[0] += 100_000_000L;
+		}
+		assertThat(tenant.isCold()).isFalse();
+		tenant.keep(clock[0], Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(10).toNanos(), 0.5);
+		Messages.Request lease = this.link.sent.get(0);
+		assertThat(lease.spentTotal()).isEqualTo(admitted);
+		// debited as of the first cold permit, not as of the move to leases two seconds later
+		assertThat(this.link.spentSinceNanos).isEqualTo(firstPermit);
+		// the demand the cold regime showed (10/s), not an average over time the keeper never walked
+		assertThat(lease.demand()).isGreaterThan(9.0);
+	}
+
+	@Test
 	void aNoticeThatTheBucketRanLowMovesTheKeyToLeasesAndStopsTheAllowance() {
 		KafkaRateLimiter tenant = tenant();
 		tenant.onGrant(new Messages.Grant("api[t]", "i", tenant.incarnation, 0, 0, 5_000,
@@ -283,9 +306,12 @@ class KafkaRateLimiterColdTest {
 
 		private long serial = 100;
 
+		long spentSinceNanos;
+
 		@Override
 		public void send(KafkaRateLimiter limiter, Messages.Request request, long spentSinceNanos) {
 			this.sent.add(request);
+			this.spentSinceNanos = spentSinceNanos;
 		}
 
 		@Override

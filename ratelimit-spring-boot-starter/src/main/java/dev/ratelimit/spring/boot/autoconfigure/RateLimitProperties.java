@@ -652,7 +652,8 @@ public class RateLimitProperties {
 		private final boolean createTopics;
 
 		/**
-		 * Partitions of the request topic, which bound how many instances share the authority's work.
+		 * Partitions of the request topic, which bound how many instances share the authority's work;
+		 * each instance sends a record per partition holding its active keys per report interval.
 		 */
 		private final int requestPartitions;
 
@@ -772,7 +773,7 @@ public class RateLimitProperties {
 
 		public Kafka(List<String> bootstrapServers, String clusterId, String instanceId,
 				@DefaultValue("true") boolean authority, @DefaultValue("true") boolean createTopics,
-				@DefaultValue("12") int requestPartitions, @DefaultValue("12") int grantPartitions,
+				@DefaultValue("6") int requestPartitions, @DefaultValue("12") int grantPartitions,
 				Short replicationFactor, @DefaultValue("5s") Duration leaseTtl,
 				@DefaultValue("500ms") Duration leaseHorizon, @DefaultValue("0.5") double lowWater,
 				@DefaultValue("2s") Duration requestTimeout, @DefaultValue("5ms") Duration keeperInterval,
