@@ -45,7 +45,8 @@ public final class DistributedHarness {
 
 	private static final String KEY = "shared";
 
-	private static final int PARTITIONS = 12;
+	/** The request partitions: the backend's default (instances may override it with HARNESS_INSTANCE). */
+	private static final int PARTITIONS = Integer.parseInt(instanceOption("partitions", "6"));
 
 	private final Scenario scenario;
 
@@ -115,6 +116,7 @@ public final class DistributedHarness {
 				this.instances.add(launch(i));
 			}
 			awaitReady(this.instances);
+			this.scenario.beforeStart(this);
 			this.start = System.currentTimeMillis() + 1000;
 			this.end = this.start + this.scenario.seconds * 1000L;
 			for (Instance instance : this.instances) {
@@ -219,6 +221,16 @@ public final class DistributedHarness {
 		if (wait > 0) {
 			Thread.sleep(wait); // the harness's timeline, not a test
 		}
+	}
+
+	/** An option of {@code -Dharness.instance} ("name=value ..."), or the fallback. */
+	private static String instanceOption(String name, String fallback) {
+		for (String option : System.getProperty("harness.instance", "").trim().split("\\s+")) {
+			if (option.startsWith(name + "=")) {
+				return option.substring(name.length() + 1);
+			}
+		}
+		return fallback;
 	}
 
 	static int partitionOf(String key) {
@@ -599,6 +611,10 @@ public final class DistributedHarness {
 		/** More {@code name=value} arguments for every instance. */
 		final List<String> options = new ArrayList<>();
 
+		/** What to do once the instances are ready, before they are told when to start. */
+		void beforeStart(DistributedHarness harness) throws Exception {
+		}
+
 		/** What to do once the instances have ended their run, before they are stopped. */
 		void afterRun(DistributedHarness harness) throws Exception {
 		}
@@ -850,7 +866,13 @@ public final class DistributedHarness {
 			this.capacity = 20;
 			this.seconds = 30;
 			this.options.addAll(List.of("tenants=" + tenants, "zipf=" + zipf, "key-idle-seconds=" + KEY_IDLE_SECONDS));
-			this.faults.add(new Fault(0, (harness) -> this.recordsAtStart = harness.recordsByTopic()));
+		}
+
+		@Override
+		void beforeStart(DistributedHarness harness) throws Exception {
+			// before the calls start, not at their start: the first Admin client of the harness's JVM
+			// took seconds on a loaded host, and the records of those seconds went uncounted
+			this.recordsAtStart = harness.recordsByTopic();
 		}
 
 		@Override

@@ -54,7 +54,7 @@ public final class HarnessInstance {
 		KafkaBackendConfig.Builder config = KafkaBackendConfig.builder(options.get("bootstrap"))
 			.clusterId(options.get("cluster"))
 			.instanceId(options.get("instance"))
-			.requestPartitions(Integer.parseInt(options.getOrDefault("partitions", "12")))
+			.requestPartitions(Integer.parseInt(options.getOrDefault("partitions", "6")))
 			.grantPartitions(Integer.parseInt(options.getOrDefault("partitions", "12")))
 			.replicationFactor(Short.parseShort(options.getOrDefault("replication", "1")))
 			.degradedPolicy(DegradedPolicy.valueOf(options.getOrDefault("policy", "LOCAL_SHARE")))
