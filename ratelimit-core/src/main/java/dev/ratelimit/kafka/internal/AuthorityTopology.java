@@ -275,9 +275,10 @@ public final class AuthorityTopology {
 		 */
 		private BucketState stored(String key, Messages.Spec spec, long now) {
 			byte[] bytes = this.store.get(key);
-			if (bytes == null) {
-				return this.cold.get(key);
-			}
+			return (bytes != null) ? decoded(bytes, spec, now) : this.cold.get(key);
+		}
+
+		private BucketState decoded(byte[] bytes, Messages.Spec spec, long now) {
 			try {
 				return BucketState.decode(bytes);
 			}
@@ -309,8 +310,10 @@ public final class AuthorityTopology {
 			for (Messages.Report.Entry entry : report.entries()) {
 				try {
 					String key = entry.key();
-					boolean kept = this.store.get(key) != null;
-					BucketState state = AuthorityLogic.report(stored(key, entry.spec(), now), entry, now);
+					byte[] bytes = this.store.get(key); // once: a lookup in the cached store is most of a report's cost
+					boolean kept = bytes != null;
+					BucketState state = AuthorityLogic.report(kept ? decoded(bytes, entry.spec(), now) : this.cold.get(key),
+							entry, now);
 					if (!kept && !AuthorityLogic.isLow(state, now)) {
 						this.cold.put(key, state);
 						continue;

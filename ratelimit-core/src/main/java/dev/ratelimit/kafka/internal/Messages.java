@@ -109,6 +109,19 @@ public final class Messages {
 			return this.permits * 1e9 / this.periodNanos;
 		}
 
+		// written out: the authority compares specs several times per record, and the generated
+		// record methods showed in its profile
+		@Override
+		public boolean equals(Object other) {
+			return this == other || (other instanceof Spec spec && this.capacity == spec.capacity
+					&& this.permits == spec.permits && this.periodNanos == spec.periodNanos);
+		}
+
+		@Override
+		public int hashCode() {
+			return Long.hashCode(this.capacity) * 961 + Long.hashCode(this.permits) * 31 + Long.hashCode(this.periodNanos);
+		}
+
 	}
 
 	/**
