@@ -621,8 +621,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			enterDegraded("no grant within " + Duration.ofNanos(requestTimeoutNanos).toMillis() + " ms");
 			inFlight = 0;
 		}
-		else if (this.fallback == null && this.share > 0 && isLate(now, pool)) {
-			this.fallback = localShare(0); // bridge a late grant on this instance's last share
+		else if (this.fallback == null && this.between == null && this.share > 0 && isLate(now, pool)) {
+			// bridge a late grant on this instance's last share (a leasing per-key limiter spends that
+			// share between answers already: a bridge too would spend it twice until the answer came)
+			this.fallback = localShare(0);
 		}
 		if (inFlight != 0) {
 			return;
