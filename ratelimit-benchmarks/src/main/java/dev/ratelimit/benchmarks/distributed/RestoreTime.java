@@ -10,7 +10,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.Utils;
 
 import dev.ratelimit.kafka.BackendHealth;
 import dev.ratelimit.kafka.KafkaBackendConfig;
@@ -59,7 +58,6 @@ public final class RestoreTime {
 		try (KafkaRateLimiterBackend backend = KafkaRateLimiterBackend.start(first)) {
 			awaitUp(backend);
 		}
-		int partitions = first.requestPartitions();
 		long bytes = 0;
 		Messages.Spec spec = new Messages.Spec(100, 1, 1_000_000_000L);
 		long now = System.currentTimeMillis();
@@ -73,9 +71,8 @@ public final class RestoreTime {
 					.report(null, new Messages.Report.Entry(key, 1, 100_000, 0, spec), now)
 					.encode();
 				bytes += key.length() + state.length;
-				int partition = Utils.toPositive(Utils.murmur2(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-						% partitions;
-				producer.send(new ProducerRecord<>(first.changelogTopic(), partition, key, state));
+				// the default partitioner puts a key where the request producer puts it, as the authority needs
+				producer.send(new ProducerRecord<>(first.changelogTopic(), key, state));
 			}
 			producer.flush();
 		}

@@ -141,23 +141,6 @@ final class SharedKeySimulation {
 		return this.state.consumed - this.granted - this.reportedCold - debited() + this.returned;
 	}
 
-	/**
-	 * Permits that left the bucket with no call admitted for them: leases forfeited at expiry, what
-	 * it granted, was told of, less what it got back, what was admitted and what instances still hold.
-	 */
-	long forfeited() {
-		long admitted = 0;
-		long held = 0;
-		for (Instance instance : this.instances) {
-			java.util.Map<String, Object> details = instance.limiter.snapshot().details();
-			admitted += instance.admitted;
-			held += ((Number) details.getOrDefault("leased", 0)).longValue();
-			held -= ((Number) details.getOrDefault("unreportedLocalPermits", 0)).longValue()
-					+ instance.limiter.unreportedColdPermits();
-		}
-		return this.granted - this.returned + this.reportedCold + debited() - admitted - held;
-	}
-
 	private long debited() {
 		long debited = 0;
 		for (BucketState.Instance each : this.state.instances.values()) {
@@ -249,8 +232,6 @@ final class SharedKeySimulation {
 
 		long admitted;
 
-		long denied;
-
 		Instance(String id, double perSecond) {
 			this.id = id;
 			this.perSecond = perSecond;
@@ -275,9 +256,6 @@ final class SharedKeySimulation {
 			if (this.limiter.tryAcquire()) {
 				this.admitted++;
 				SharedKeySimulation.this.admittedPerSecond[(int) Math.min(3_599, now() / 1_000_000_000L)]++;
-			}
-			else {
-				this.denied++;
 			}
 			at(now() + exponential(this.perSecond), this::call);
 		}
