@@ -72,11 +72,30 @@ final class SharedKeySimulation {
 
 	private final long[] admittedPerSecond = new long[3_600];
 
+	/** The mean of a random delay added to each trip, Kafka's jitter (0: every trip takes the latency). */
+	private long jitterNanos;
+
+	/** When the last record reached the request partition: records arrive in the order they were sent. */
+	private long lastAtAuthority;
+
 	SharedKeySimulation(RateLimit limit, Duration reportInterval, Duration latency, long seed) {
 		this.limit = limit;
 		this.reportInterval = reportInterval;
 		this.latencyNanos = latency.toNanos();
 		this.random = new SplittableRandom(seed);
+	}
+
+	/**
+	 * Adds to each trip a random delay, exponential with mean {@code jitter}, keeping each
+	 * partition's order (a record never overtakes an earlier one on its way).
+	 */
+	SharedKeySimulation jitter(Duration jitter) {
+		this.jitterNanos = jitter.toNanos();
+		return this;
+	}
+
+	private long trip() {
+		return this.latencyNanos + ((this.jitterNanos > 0) ? (long) (-Math.log(1 - this.random.nextDouble()) * this.jitterNanos) : 0);
 	}
 
 	/** Adds an instance whose calls for the key arrive at {@code perSecond} on average. */
@@ -187,7 +206,9 @@ final class SharedKeySimulation {
 		}
 		if (!answers.isEmpty()) {
 			this.records++;
-			at(now() + this.latencyNanos, () -> {
+			long arrives = Math.max(from.lastAtInstance, now() + trip());
+			from.lastAtInstance = arrives;
+			at(arrives, () -> {
 				for (Messages.Grant grant : answers) {
 					if (grant.incarnation() == from.limiter.incarnation) {
 						from.limiter.onGrant(grant, now());
@@ -223,6 +244,9 @@ final class SharedKeySimulation {
 		private boolean active;
 
 		private boolean reportQueued;
+
+		/** When the last answer reached this instance (answers arrive in order). */
+		long lastAtInstance;
 
 		private long lastReport;
 
@@ -296,7 +320,9 @@ final class SharedKeySimulation {
 				this.passSpentSince.clear();
 				Messages.Report sent = report;
 				SharedKeySimulation.this.records++;
-				at(now + SharedKeySimulation.this.latencyNanos, () -> authority(this, sent, requests));
+				long arrives = Math.max(SharedKeySimulation.this.lastAtAuthority, now + trip());
+				SharedKeySimulation.this.lastAtAuthority = arrives;
+				at(arrives, () -> authority(this, sent, requests));
 			}
 			at(now + KEEPER_NANOS, this::keeperPass);
 		}
