@@ -95,6 +95,20 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 
 	@Override
 	protected final boolean tryTake(long permits) {
+		return takePooled(permits) || takeSlow(permits, this.ticker.read());
+	}
+
+	/**
+	 * {@link #tryTake(long)} at a time the caller read from this limiter's ticker already: a limiter
+	 * that spends from a local bucket of its own after its pool reads its clock once. No listener is
+	 * told; {@code permits} must be within the capacity.
+	 */
+	public final boolean tryTakeAt(long permits, long now) {
+		return takePooled(permits) || takeSlow(permits, now);
+	}
+
+	/** Takes {@code permits} from the pool if it holds them: no clock read. */
+	private boolean takePooled(long permits) {
 		long pool = (long) POOL.getVolatile(this);
 		while (pool >= permits) {
 			long witness = (long) POOL.compareAndExchange(this, pool, pool - permits);
@@ -103,7 +117,7 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 			}
 			pool = witness;
 		}
-		return takeSlow(permits, this.ticker.read());
+		return false;
 	}
 
 	private boolean takeSlow(long permits, long now) {

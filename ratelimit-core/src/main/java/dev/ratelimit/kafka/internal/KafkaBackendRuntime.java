@@ -77,17 +77,25 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	private final Map<String, KafkaRateLimiter> limiters = new ConcurrentHashMap<>();
 
 	/**
-	 * The limiters the keeper walks: named ones always, per-key ones while they lease (a cold key
-	 * needs no keeping, only reports), so the keeper's work follows the keys in use, not the keys known.
+	 * The limiters the keeper walks every pass: named ones always, per-key ones while they lease and
+	 * need it (a cold key needs no keeping, only reports), so the keeper's work follows the keys in
+	 * use, not the keys known. Owned by the keeper thread; other threads hand it limiters through
+	 * {@link #toKeep}.
 	 */
-	private final java.util.Set<KafkaRateLimiter> active = ConcurrentHashMap.newKeySet();
+	private final KeptLimiters everyPass = new KeptLimiters();
 
 	/**
 	 * Per-key limiters that lease and need walking only when this instance reports (see
 	 * {@link KafkaRateLimiter#walkedAtReportsOnly()}): kept apart, so thousands of tenants over their
-	 * limit cost the keeper nothing between two reports. Only the keeper thread adds to it.
+	 * limit cost the keeper nothing between two reports. Owned by the keeper thread.
 	 */
-	private final java.util.Set<KafkaRateLimiter> walkedAtReports = ConcurrentHashMap.newKeySet();
+	private final KeptLimiters atReports = new KeptLimiters();
+
+	/** Limiters nudged, created or released since the keeper's last pass. */
+	private final java.util.Queue<KafkaRateLimiter> toKeep = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+	/** How many limiters the keeper walks, as of its last pass (for the metrics). */
+	private volatile int kept;
 
 	/** Cold limiters with permits to report. */
 	private final java.util.Queue<KafkaRateLimiter> toReport = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -408,7 +416,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			created.group = limiter;
 		}
 		else {
-			this.active.add(created);
+			nudge(created);
 		}
 		return created;
 	}
@@ -484,8 +492,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	 */
 	public void release(KafkaRateLimiter limiter) {
 		if (this.limiters.remove(limiter.key, limiter)) {
-			this.active.remove(limiter);
-			this.walkedAtReports.remove(limiter);
+			limiter.released = true;
+			this.toKeep.add(limiter); // the keeper drops it
 			if (!limiter.isCold()) {
 				limiter.leave();
 			}
@@ -756,8 +764,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	@Override
 	public void nudge(KafkaRateLimiter limiter) {
-		this.active.add(limiter);
-		LockSupport.unpark(this.keeper);
+		this.toKeep.add(limiter);
+		if (!limiter.walkedAtReportsOnly()) {
+			LockSupport.unpark(this.keeper); // one walked at reports only waits for the next report anyway
+		}
 	}
 
 	@Override
@@ -827,28 +837,39 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			long now = System.nanoTime();
 			probe(now, requestTimeout);
 			boolean reporting = now - lastReport >= reportInterval;
+			takeNudges();
 			if (reporting) {
-				for (KafkaRateLimiter limiter : this.walkedAtReports) {
-					if (!this.active.contains(limiter)) {
+				for (int i = 0; i < this.atReports.size();) {
+					KafkaRateLimiter limiter = this.atReports.get(i);
+					if (!limiter.released) {
 						keep(limiter, now, requestTimeout, idleReturn, lowWater);
 					}
-					if (limiter.isQuiet(now, idleReturn)) {
-						this.walkedAtReports.remove(limiter); // a nudge brings it back when it is used
+					if (limiter.released || limiter.isQuiet(now, idleReturn)) {
+						this.atReports.remove(limiter); // a nudge brings it back when it is used
+					}
+					else {
+						i++;
 					}
 				}
 			}
-			for (KafkaRateLimiter limiter : this.active) {
-				if (!reporting && limiter.walkedAtReportsOnly()) {
-					this.active.remove(limiter); // until the next report (a nudge brings it back meanwhile)
-					this.walkedAtReports.add(limiter);
-					continue;
+			for (int i = 0; i < this.everyPass.size();) {
+				KafkaRateLimiter limiter = this.everyPass.get(i);
+				boolean atReportsOnly = limiter.walkedAtReportsOnly();
+				if (!limiter.released && (reporting || !atReportsOnly)) {
+					keep(limiter, now, requestTimeout, idleReturn, lowWater);
 				}
-				keep(limiter, now, requestTimeout, idleReturn, lowWater);
-				if (limiter.isQuiet(now, idleReturn)) {
-					this.active.remove(limiter); // a nudge brings it back when it is used
+				if (limiter.released || limiter.isQuiet(now, idleReturn)) {
+					this.everyPass.remove(limiter); // a nudge brings it back when it is used
+				}
+				else if (atReportsOnly) {
+					this.atReports.add(limiter); // until the next report (a nudge brings it back meanwhile)
+				}
+				else {
+					i++;
 				}
 			}
-			boolean everyPass = !this.active.isEmpty();
+			this.kept = this.everyPass.size() + this.atReports.size();
+			boolean everyPass = this.everyPass.size() > 0;
 			Map<Integer, List<Outgoing>> reports = Map.of();
 			// not connected, cold permits wait in their limiters for the first report after connecting
 			if (reporting && this.connected) {
@@ -879,6 +900,20 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			// nothing to walk every pass: wake for the probes and reports only (a call that needs a lease nudges)
 			LockSupport.parkNanos(this, everyPass ? interval
 					: Math.max(interval, Math.min(IDLE_PARK_NANOS, this.nextReportNanos - System.nanoTime())));
+		}
+	}
+
+	/** Takes the limiters handed to the keeper since its last pass into the set walked every pass. */
+	private void takeNudges() {
+		for (KafkaRateLimiter limiter = this.toKeep.poll(); limiter != null; limiter = this.toKeep.poll()) {
+			if (limiter.released) {
+				if (limiter.keptIn != null) {
+					limiter.keptIn.remove(limiter);
+				}
+			}
+			else {
+				this.everyPass.add(limiter);
+			}
 		}
 	}
 
@@ -1098,8 +1133,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		metrics.put("reportsSent", this.reportsSent.sum());
 		metrics.put("batchesSent", this.batchesSent.sum());
 		metrics.put("limiters", this.limiters.size());
-		metrics.put("leasingLimiters", this.active.size()
-				+ this.walkedAtReports.stream().filter((limiter) -> !this.active.contains(limiter)).count());
+		metrics.put("leasingLimiters", this.kept);
 		Map<String, Map<String, Long>> keys = keysByLimiter();
 		if (!keys.isEmpty()) {
 			metrics.put("keysByLimiter", keys);

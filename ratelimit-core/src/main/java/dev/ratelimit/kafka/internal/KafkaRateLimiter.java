@@ -184,7 +184,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * within {@link #LATE_NANOS}), so a slow round trip or an authority moving does not stop an
 	 * instance that held a share. What it admits is reported and debited like local-share admissions.
 	 */
-	private volatile RateLimiter fallback;
+	private volatile PooledRateLimiter fallback;
 
 	/** The longest lease lifetime a grant is taken at: a longer one is read as this. */
 	static final long MAX_TTL_MILLIS = 3_600_000;
@@ -201,7 +201,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * that never held a lease knows nothing of the bucket (it may be drained), so it has no
 	 * allowance. Null while a lease is held.
 	 */
-	private volatile RateLimiter coldStart;
+	private volatile PooledRateLimiter coldStart;
 
 	/**
 	 * A leasing per-key limiter's share of the rate as it accrues between two answers (it asks once
@@ -211,7 +211,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * of in one lump per answer, and none of it is left unclaimed at the authority meanwhile. Null
 	 * for named limiters, in the cold regime, while degraded and once idle.
 	 */
-	private volatile RateLimiter between;
+	private volatile PooledRateLimiter between;
 
 	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
 	private volatile long lastAvailable;
@@ -250,6 +250,14 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	long lastActivityNanos;
 
+	/** The keeper's set this limiter is walked in, and its index there (owned by the keeper thread). */
+	KeptLimiters keptIn;
+
+	int keptIndex = -1;
+
+	/** Set once its runtime forgot this limiter: the keeper drops it. */
+	volatile boolean released;
+
 	KafkaRateLimiter(String key, boolean keyed, RateLimit limit, Ticker ticker, Scheduler scheduler,
 			RateLimiterListener listener, Link link) {
 		super(key, limit, ticker, scheduler, listener);
@@ -280,7 +288,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	@Override
 	protected long lease(long min, long max, long now) {
 		if (this.cold) {
-			long admitted = coldLease(min);
+			long admitted = coldLease(min, now);
 			if (admitted != 0) {
 				return admitted;
 			}
@@ -292,25 +300,25 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.link.nudge(this);
 		}
 		this.slowAttempts.increment();
-		RateLimiter between = this.between;
-		if (between != null && !this.degraded && min <= between.limit().capacity() && between.tryAcquire(min)) {
-			spentLocally(min);
+		PooledRateLimiter between = this.between;
+		if (between != null && !this.degraded && min <= between.capacity() && between.tryTakeAt(min, now)) {
+			spentLocally(min, now);
 			return min;
 		}
-		RateLimiter cold = this.coldStart;
+		PooledRateLimiter cold = this.coldStart;
 		// n permits only when n are there: never min(n, capacity) taken and n admitted
-		if (cold != null && !this.degraded && min <= cold.limit().capacity() && cold.tryAcquire(min)) {
-			spentLocally(min);
+		if (cold != null && !this.degraded && min <= cold.capacity() && cold.tryTakeAt(min, now)) {
+			spentLocally(min, now);
 			return min;
 		}
 		DegradedPolicy policy = this.link.policy();
 		if (this.degraded && policy == DegradedPolicy.FAIL_OPEN) {
 			return min;
 		}
-		RateLimiter fallback = this.fallback;
-		if (fallback != null && policy == DegradedPolicy.LOCAL_SHARE && min <= fallback.limit().capacity()
-				&& fallback.tryAcquire(min)) {
-			spentLocally(min);
+		PooledRateLimiter fallback = this.fallback;
+		if (fallback != null && policy == DegradedPolicy.LOCAL_SHARE && min <= fallback.capacity()
+				&& fallback.tryTakeAt(min, now)) {
+			spentLocally(min, now);
 			return min;
 		}
 		return DENIED_UNKNOWN;
@@ -320,7 +328,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * A decision in the cold regime: {@code min} when admitted, {@link #DENIED_UNKNOWN} when denied
 	 * by the degraded policy, 0 when the allowance ran out.
 	 */
-	private long coldLease(long min) {
+	private long coldLease(long min, long now) {
 		if (this.link.unreachable()) {
 			DegradedPolicy policy = this.link.policy();
 			if (policy == DegradedPolicy.FAIL_OPEN) {
@@ -330,13 +338,13 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				return DENIED_UNKNOWN;
 			}
 		}
-		RateLimiter allowance = this.coldStart;
+		PooledRateLimiter allowance = this.coldStart;
 		// n permits only when the allowance holds n: more than this instance's part goes to leases
-		if (allowance == null || min > allowance.limit().capacity() || !allowance.tryAcquire(min)) {
+		if (allowance == null || min > allowance.capacity() || !allowance.tryTakeAt(min, now)) {
 			return 0;
 		}
 		if (this.coldSpent.getAndAdd(min) == 0) {
-			this.coldSinceNanos = ticker().read();
+			this.coldSinceNanos = now;
 		}
 		if (!this.queued.get() && this.queued.compareAndSet(false, true)) {
 			this.link.reportLater(this);
@@ -804,7 +812,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * (starting empty, so an outage does not open with a burst) and as the cold-start allowance. The
 	 * share is the last one the authority granted, or the rate divided by the instances last seen.
 	 */
-	private RateLimiter localShare(long initialPermits) {
+	private PooledRateLimiter localShare(long initialPermits) {
 		RateLimit limit = limit();
 		double rate = limit.rate().perSecond();
 		double share = this.share;
@@ -820,12 +828,13 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * A bucket of this instance's own, on this limiter's ticker: {@code perSecond} (at least a
 	 * millionth), {@code capacity}, starting with {@code initialPermits} (within 0 and the capacity).
 	 */
-	private RateLimiter localBucket(String what, double perSecond, long capacity, long initialPermits) {
+	private PooledRateLimiter localBucket(String what, double perSecond, long capacity, long initialPermits) {
 		RateLimit local = RateLimit.tokenBucket(Rate.perSecond(Math.max(perSecond, 1e-6)))
 			.capacity(capacity)
 			.initialPermits(Math.min(capacity, Math.max(0, initialPermits)))
 			.build();
-		return Limiters.create(name() + what, local, this.ticker, Scheduler.system(), RateLimiterListener.NONE);
+		return (PooledRateLimiter) Limiters.create(name() + what, local, this.ticker, Scheduler.system(),
+				RateLimiterListener.NONE); // a token bucket
 	}
 
 	/**
@@ -838,7 +847,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * grant, so a key just moved to leases, or one that had a quiet interval, is not denied while
 	 * its share accrues again.
 	 */
-	private RateLimiter between(double share, int instances, long available) {
+	private PooledRateLimiter between(double share, int instances, long available) {
 		double rate = limit().rate().perSecond();
 		int fleet = Math.max(1, this.link.fleetSize());
 		double interval = this.link.reportInterval().toNanos() / 1e9;
@@ -862,7 +871,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	/** The cold-start allowance after a lease was given back or expired (see {@link #coldStart}). */
-	private RateLimiter coldStartAllowance(long now) {
+	private PooledRateLimiter coldStartAllowance(long now) {
 		if (this.degraded || this.fallback != null || this.between != null) {
 			// the share since the last grant was spent on the local share, or is spent between answers,
 			// already: no allowance on top (a leasing key whose lease lapsed would spend its share twice)

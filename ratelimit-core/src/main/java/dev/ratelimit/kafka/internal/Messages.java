@@ -1,7 +1,5 @@
 package dev.ratelimit.kafka.internal;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -506,7 +504,7 @@ public final class Messages {
 	}
 
 	static byte[] write(Writer writer) {
-		ByteArrayOutputStream bytes = new ByteArrayOutputStream(96);
+		Output bytes = new Output();
 		try (DataOutputStream out = new DataOutputStream(bytes)) {
 			out.writeByte(VERSION);
 			writer.write(out);
@@ -521,7 +519,7 @@ public final class Messages {
 		if (bytes == null || bytes.length == 0) {
 			throw new MalformedRecordException("empty record");
 		}
-		try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+		try (DataInputStream in = new DataInputStream(new Input(bytes))) {
 			byte version = in.readByte();
 			if (version != VERSION) {
 				throw new MalformedRecordException("unsupported format version " + version);
@@ -535,6 +533,81 @@ public final class Messages {
 		catch (IOException ex) {
 			throw new MalformedRecordException("truncated record: " + ex);
 		}
+	}
+
+	/**
+	 * A byte array output without the locks of {@code ByteArrayOutputStream}: every record the
+	 * authority and the clients encode is written by one thread, field by field.
+	 */
+	private static final class Output extends java.io.OutputStream {
+
+		private byte[] bytes = new byte[256]; // a key's state with an instance or two fits
+
+		private int size;
+
+		@Override
+		public void write(int b) {
+			ensure(1);
+			this.bytes[this.size++] = (byte) b;
+		}
+
+		@Override
+		public void write(byte[] b, int off, int len) {
+			java.util.Objects.checkFromIndexSize(off, len, b.length);
+			ensure(len);
+			System.arraycopy(b, off, this.bytes, this.size, len);
+			this.size += len;
+		}
+
+		private void ensure(int more) {
+			if (this.size + more > this.bytes.length) {
+				this.bytes = java.util.Arrays.copyOf(this.bytes, Math.max(this.bytes.length * 2, this.size + more));
+			}
+		}
+
+		byte[] toByteArray() {
+			return java.util.Arrays.copyOf(this.bytes, this.size);
+		}
+
+	}
+
+	/** A byte array input without the locks of {@code ByteArrayInputStream} (see {@link Output}). */
+	private static final class Input extends java.io.InputStream {
+
+		private final byte[] bytes;
+
+		private int position;
+
+		Input(byte[] bytes) {
+			this.bytes = bytes;
+		}
+
+		@Override
+		public int read() {
+			return (this.position < this.bytes.length) ? (this.bytes[this.position++] & 0xff) : -1;
+		}
+
+		@Override
+		public int read(byte[] b, int off, int len) {
+			java.util.Objects.checkFromIndexSize(off, len, b.length);
+			if (len == 0) {
+				return 0;
+			}
+			int left = this.bytes.length - this.position;
+			if (left <= 0) {
+				return -1;
+			}
+			int n = Math.min(len, left);
+			System.arraycopy(this.bytes, this.position, b, off, n);
+			this.position += n;
+			return n;
+		}
+
+		@Override
+		public int available() {
+			return this.bytes.length - this.position;
+		}
+
 	}
 
 }

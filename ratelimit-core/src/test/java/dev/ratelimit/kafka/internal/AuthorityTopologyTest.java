@@ -158,6 +158,28 @@ class AuthorityTopologyTest {
 	}
 
 	@Test
+	void aSweepReadsASliceOfALargeStoreAndTheNextGoesOnUntilEveryKeyAtRestIsGone() {
+		KeyValueStore<String, byte[]> store = this.driver.getKeyValueStore(AuthorityTopology.STORE);
+		int keys = (int) AuthorityTopology.SWEEP_MIN_KEYS * 2 + 100;
+		for (int i = 0; i < keys; i++) {
+			assertThat(lease("tenant-" + i, 1, T0).granted()).isEqualTo(1);
+		}
+		assertThat(lease("drained", 100, T0).granted()).isEqualTo(100);
+		// 20 s of broker time later every tenant refilled and its lease expired; "drained" was drained again
+		assertThat(lease("drained", 100, T0 + 20_000).granted()).isEqualTo(100);
+		this.driver.advanceWallClockTime(AuthorityTopology.SWEEP_INTERVAL);
+		// the first slice, in key order: "drained" (kept) and the first tenants (deleted)
+		assertThat(store.approximateNumEntries()).isEqualTo(keys + 1 - (AuthorityTopology.SWEEP_MIN_KEYS - 1));
+		this.driver.advanceWallClockTime(AuthorityTopology.SWEEP_INTERVAL);
+		this.driver.advanceWallClockTime(AuthorityTopology.SWEEP_INTERVAL);
+		assertThat(store.approximateNumEntries()).isEqualTo(1);
+		assertThat(store.get("drained")).isNotNull();
+		for (int i = 0; i < keys; i += 997) {
+			assertThat(store.get("tenant-" + i)).isNull();
+		}
+	}
+
+	@Test
 	void aReportWithABadEntryCountsTheOthers() {
 		this.requests.pipeInput("(report)a", new byte[] { 1, Messages.REPORT, 0 }, T0); // truncated
 		assertThat(this.malformed.sum()).isEqualTo(1);
