@@ -172,36 +172,96 @@ abstract class SharedLimitScenarios {
 	 */
 	@Test
 	void badRecordsOnTheRequestTopicNeitherStallAPartitionNorChangeALimit() throws Exception {
-		KafkaRateLimiterBackend instance = KafkaRateLimiterBackend.start(KafkaTestSupport
-			.config(bootstrap(), "hostile", "instance-0")
-			.build());
-		this.backends.add(instance);
-		KafkaTestSupport.awaitAuthorities(this.backends);
+		List<KafkaRateLimiterBackend> instances = start("hostile", 2);
 		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build();
-		RateLimiter victim = instance.create("victim", null, limit, RateLimiterListener.NONE);
-		int partition = instance.partitionOf("victim");
+		List<RateLimiter> victims = new ArrayList<>();
+		for (KafkaRateLimiterBackend instance : instances) {
+			victims.add(instance.create("victim", null, limit, RateLimiterListener.NONE));
+		}
+		int partition = instances.get(0).partitionOf("victim");
 		java.util.Map<String, Object> producer = java.util.Map.of(
 				org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+		String topic = instances.get(0).config().requestTopic();
+		dev.ratelimit.kafka.internal.Messages.Request lease = new dev.ratelimit.kafka.internal.Messages.Request(
+				(byte) 1, "attacker", 1, 1, 10, 0, 1, 500, 0, 0, 0,
+				new dev.ratelimit.kafka.internal.Messages.Spec(100, 100, 1_000_000_000L));
+		dev.ratelimit.kafka.internal.Messages.Request update = new dev.ratelimit.kafka.internal.Messages.Request(
+				(byte) 2, "attacker", 1, 2, 0, 0, 1, 500, 0, 0, 0,
+				new dev.ratelimit.kafka.internal.Messages.Spec(100, 1_000_000_000L, 1));
+		List<org.apache.kafka.clients.producer.ProducerRecord<String, byte[]>> hostile = List.of(
+				// a key longer than any record's string field, an UPDATE far beyond the API's bounds, a truncated record
+				new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "k".repeat(70_000), lease.encode()),
+				new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "victim", update.encode()),
+				new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "victim", new byte[] { 1, 1, 0 }));
 		try (var bad = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(producer,
 				new org.apache.kafka.common.serialization.StringSerializer(),
 				new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-			String topic = instance.config().requestTopic();
-			dev.ratelimit.kafka.internal.Messages.Request lease = new dev.ratelimit.kafka.internal.Messages.Request(
-					(byte) 1, "attacker", 1, 1, 10, 0, 1, 500, 0, 0, 0,
-					new dev.ratelimit.kafka.internal.Messages.Spec(100, 100, 1_000_000_000L));
-			dev.ratelimit.kafka.internal.Messages.Request update = new dev.ratelimit.kafka.internal.Messages.Request(
-					(byte) 2, "attacker", 1, 2, 0, 0, 1, 500, 0, 0, 0,
-					new dev.ratelimit.kafka.internal.Messages.Spec(100, 1_000_000_000L, 1));
-			bad.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "k".repeat(70_000),
-					lease.encode())).get();
-			bad.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "victim", update.encode()))
-				.get();
-			bad.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, "victim",
-					new byte[] { 1, 1, 0 })).get();
+			int step = 0;
+			for (org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> record : hostile) {
+				long skipped = malformed(instances);
+				bad.send(record).get();
+				await().atMost(Duration.ofSeconds(30)).until(() -> malformed(instances) > skipped);
+				step++;
+				// after each: a limiter new on every instance, for a key of the same partition, gets a grant
+				// (it holds no lease and no share of its own yet: only an answer from the partition admits it)
+				for (KafkaRateLimiterBackend instance : instances) {
+					String fresh = keyOfPartition(instance, partition, "after-" + step + "-" + instance.config().instanceId());
+					RateLimiter probe = instance.create(fresh, null, limit, RateLimiterListener.NONE);
+					assertThat(probe.acquire(1, Duration.ofSeconds(10))).isTrue();
+					await().atMost(Duration.ofSeconds(30))
+						.until(() -> ((Number) probe.snapshot().details().get("lastRoundTripMillis")).doubleValue() >= 0);
+				}
+			}
 		}
-		await().atMost(Duration.ofSeconds(30)).until(() -> instance.runtime().malformedRecords() >= 3);
-		assertThat(victim.acquire(1, Duration.ofSeconds(10))).isTrue(); // the partition still grants
-		assertThat(victim.limit()).isEqualTo(limit); // and the forged rate never reached a limiter
+		for (RateLimiter victim : victims) {
+			assertThat(victim.acquire(1, Duration.ofSeconds(10))).isTrue(); // every instance still decides
+			assertThat(victim.limit()).isEqualTo(limit); // and the forged rate never reached a limiter
+		}
+	}
+
+	/**
+	 * A listener that throws, even an {@code Error}, when a grant brings a limit changed elsewhere:
+	 * the instance's grant receiver counts it and goes on, so its other limiters keep getting grants.
+	 */
+	@Test
+	void aListenerThatThrowsOnAGrantNeitherStopsTheGrantReceiverNorItsOtherLimiters() throws Exception {
+		List<KafkaRateLimiterBackend> instances = start("throwing-listener", 2);
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(100)).capacity(100).build();
+		RateLimiterListener throwing = new RateLimiterListener() {
+			@Override
+			public void onLimitChanged(RateLimit previous, RateLimit current) {
+				throw new AssertionError("a listener's bug");
+			}
+		};
+		RateLimiter watched = instances.get(0).create("watched", null, limit, throwing);
+		RateLimiter changer = instances.get(1).create("watched", null, limit, RateLimiterListener.NONE);
+		assertThat(watched.acquire(1, Duration.ofSeconds(10))).isTrue();
+		assertThat(changer.acquire(1, Duration.ofSeconds(10))).isTrue();
+		long skipped = instances.get(0).runtime().malformedRecords();
+		changer.updateRate(Rate.perSecond(50)); // the next grant of "watched" on instance 0 carries it
+		await().atMost(Duration.ofSeconds(30)).until(() -> {
+			watched.tryAcquire(); // demand, so instance 0 asks for "watched" again
+			return watched.limit().rate().equals(Rate.perSecond(50))
+					&& instances.get(0).runtime().malformedRecords() > skipped;
+		});
+		RateLimiter other = instances.get(0).create("other", null, limit, RateLimiterListener.NONE);
+		assertThat(other.acquire(1, Duration.ofSeconds(10))).isTrue();
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> ((Number) other.snapshot().details().get("lastRoundTripMillis")).doubleValue() >= 0);
+		assertThat(instances.get(0).health().status()).isEqualTo(BackendHealth.Status.UP);
+	}
+
+	private static long malformed(List<KafkaRateLimiterBackend> instances) {
+		return instances.stream().mapToLong((instance) -> instance.runtime().malformedRecords()).sum();
+	}
+
+	/** A limiter name that the instance maps to {@code partition}: {@code prefix} and a number. */
+	private static String keyOfPartition(KafkaRateLimiterBackend instance, int partition, String prefix) {
+		for (int i = 0;; i++) {
+			if (instance.partitionOf(prefix + "-" + i) == partition) {
+				return prefix + "-" + i;
+			}
+		}
 	}
 
 	/**

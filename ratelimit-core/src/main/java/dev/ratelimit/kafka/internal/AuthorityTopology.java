@@ -95,7 +95,8 @@ public final class AuthorityTopology {
 		/** The last key the last sweep read, when it stopped before the end of the store. */
 		private String sweptTo;
 
-		private boolean loggedMalformed;
+		/** Causes of skipped records logged so far: each once. */
+		private final Causes loggedCauses = new Causes();
 
 		/**
 		 * Buckets of cold keys that are not full, kept in memory only: a cold key's state is written to
@@ -360,11 +361,11 @@ public final class AuthorityTopology {
 
 		private void skip(RuntimeException ex) {
 			this.malformed.increment();
-			if (!this.loggedMalformed) {
-				this.loggedMalformed = true;
+			if (this.loggedCauses.firstOf(ex)) {
 				this.context.recordMetadata()
 					.ifPresent((metadata) -> logger.log(System.Logger.Level.WARNING,
-							"Skipping malformed record at {0}-{1} offset {2}: {3} (further ones are only counted)",
+							"Skipping malformed record at {0}-{1} offset {2}: {3} (further ones of this cause are "
+									+ "only counted)",
 							metadata.topic(), metadata.partition(), metadata.offset(), String.valueOf(ex)));
 			}
 		}

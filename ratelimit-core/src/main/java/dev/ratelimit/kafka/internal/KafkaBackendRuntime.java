@@ -172,7 +172,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	/** The authority's state directory, when this runtime created it (deleted on close). */
 	private volatile java.nio.file.Path temporaryStateDir;
 
-	private boolean loggedMalformed;
+	/** Causes of skipped grant records logged so far: each once. */
+	private final Causes loggedCauses = new Causes();
 
 	/** The key of this instance's health probes: its partition's authority answers them. */
 	private final String probeKey;
@@ -992,26 +993,35 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 				try {
 					apply(record, received);
 				}
-				catch (RuntimeException ex) {
+				catch (Throwable ex) {
 					// whatever one grant (or a listener it reaches) throws, this thread goes on receiving
-					this.malformed.increment();
-					this.lastError = "grants: " + ex;
+					skippedGrant(record, ex);
 				}
 			}
 		}
 	}
 
+	/**
+	 * Counts a grant record (or one grant of it) that could not be read or applied, and logs each
+	 * cause once. The receiving thread goes on; only an error of the JVM itself (out of memory, an
+	 * internal error) ends it.
+	 */
+	private void skippedGrant(ConsumerRecord<String, byte[]> record, Throwable ex) {
+		if (ex instanceof VirtualMachineError fatal && !(ex instanceof StackOverflowError)) {
+			throw fatal;
+		}
+		this.malformed.increment();
+		this.lastError = "grants: " + ex;
+		if (this.loggedCauses.firstOf(ex)) {
+			logger.log(System.Logger.Level.WARNING, "Skipping a grant record at {0}-{1} offset {2}: {3} "
+					+ "(further ones of this cause are only counted)", record.topic(), record.partition(),
+					record.offset(), String.valueOf(ex));
+		}
+	}
+
 	private void apply(ConsumerRecord<String, byte[]> record, long received) {
 		List<Messages.Grant> grants;
-		java.util.function.Consumer<RuntimeException> malformed = (ex) -> {
-			this.malformed.increment();
-			if (!this.loggedMalformed) {
-				this.loggedMalformed = true;
-				logger.log(System.Logger.Level.WARNING, "Skipping malformed record at {0}-{1} offset {2}: {3} "
-						+ "(further ones are only counted)", record.topic(), record.partition(), record.offset(),
-						ex.getMessage());
-			}
-		};
+		java.util.function.Consumer<RuntimeException> malformed = (ex) -> skippedGrant(record, ex);
 		try {
 			grants = Messages.Grants.decodeAny(record.value(), malformed);
 		}
@@ -1023,10 +1033,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			try {
 				apply(grant, received);
 			}
-			catch (RuntimeException ex) {
+			catch (Throwable ex) {
 				// whatever one grant (or a listener it reaches) throws, the others of the record still apply
-				this.malformed.increment();
-				this.lastError = "grants: " + ex;
+				skippedGrant(record, ex);
 			}
 		}
 	}

@@ -952,10 +952,32 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			long margin = Math.min(Math.max(this.lastRoundTripNanos, 0), ttlNanos / 10);
 			this.expiryNanos = receivedNanos + ttlNanos - margin;
 		}
+		Throwable listenerFailure = null;
 		if (grant.version() != this.version) {
 			this.version = grant.version();
-			adoptLimit(grant.spec().toRateLimit()); // in the API's bounds: checked when the grant was read
+			try {
+				adoptLimit(grant.spec().toRateLimit()); // in the API's bounds: checked when the grant was read
+			}
+			catch (RuntimeException | Error ex) {
+				// the limit changed and then the listener threw: the grant is applied all the same, and
+				// the failure goes to the receiving thread (which counts it and goes on) afterwards
+				if (ex instanceof VirtualMachineError && !(ex instanceof StackOverflowError)) {
+					throw ex;
+				}
+				listenerFailure = ex;
+			}
 		}
+		settle(grant, granted, receivedNanos);
+		if (listenerFailure instanceof RuntimeException failure) {
+			throw failure;
+		}
+		if (listenerFailure instanceof Error failure) {
+			throw failure;
+		}
+	}
+
+	/** The rest of a grant: decisions come from the lease, the share between answers or nothing. */
+	private void settle(Grant grant, long granted, long receivedNanos) {
 		this.degraded = false;
 		this.fallback = null;
 		if (this.keyed) {

@@ -159,6 +159,47 @@ class KafkaRateLimiterColdTest {
 	}
 
 	@Test
+	void aListenerThatThrowsOnALimitChangeLeavesTheGrantAppliedAndTheFailureToTheCaller() {
+		long[] clock = { 1_000_000_000L };
+		RateLimiterListener throwing = new RateLimiterListener() {
+			@Override
+			public void onLimitChanged(RateLimit previous, RateLimit current) {
+				throw new AssertionError("a listener's bug");
+			}
+		};
+		KafkaRateLimiter named = new KafkaRateLimiter("api", false, LIMIT, () -> clock[0], Scheduler.system(), throwing,
+				this.link);
+		named.tryAcquire(); // nudges the keeper
+		named.keep(clock[0], Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(10).toNanos(), 0.5);
+		Messages.Request lease = this.link.sent.get(this.link.sent.size() - 1);
+		named.enterDegraded("no answer"); // as after a request timeout
+		RateLimit changed = RateLimit.tokenBucket(Rate.perSecond(20)).capacity(20).build();
+		Messages.Grant grant = new Messages.Grant("api", "i", named.incarnation, lease.seq(), 5, 5_000,
+				KafkaRateLimiter.spec(changed), 1, 20, 1, 15, 0);
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> named.onGrant(grant, clock[0]))
+			.isInstanceOf(AssertionError.class)
+			.hasMessage("a listener's bug"); // to the receiving thread, which counts it and goes on
+		// the grant was applied all the same: the new limit, the lease, no longer degraded
+		assertThat(named.limit()).isEqualTo(changed);
+		assertThat(named.snapshot().details()).containsEntry("degraded", false);
+		assertThat((Long) named.snapshot().details().get("leased")).isPositive(); // less what it admitted before
+		assertThat(named.tryAcquire()).isTrue();
+	}
+
+	@Test
+	void aNamedLimiterOnItsLocalShareAdmitsNPermitsOnlyWhenItHoldsN() {
+		long[] clock = { 1_000_000_000L };
+		this.link.fleet = 2;
+		KafkaRateLimiter named = new KafkaRateLimiter("api", false, LIMIT, () -> clock[0], Scheduler.system(),
+				RateLimiterListener.NONE, this.link);
+		named.enterDegraded("Kafka unreachable"); // its local share starts empty and refills at 10/s over 2
+		clock[0] += Duration.ofMillis(600).toNanos(); // 3 permits of its share
+		assertThat(named.tryAcquire(5)).isFalse(); // never 3 taken and 5 admitted
+		assertThat(named.tryAcquire(3)).isTrue(); // and the 3 are still there
+		assertThat(named.tryAcquire()).isFalse();
+	}
+
+	@Test
 	void aTenantThatLeasesAsksAgainAtTheNextReportNotAsSoonAsItsShareAccrues() {
 		long start = System.nanoTime();
 		long timeout = Duration.ofSeconds(2).toNanos();

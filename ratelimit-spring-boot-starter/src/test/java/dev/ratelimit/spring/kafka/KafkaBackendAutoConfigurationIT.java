@@ -88,6 +88,24 @@ class KafkaBackendAutoConfigurationIT {
 		}));
 	}
 
+	@Test
+	void withoutAClusterIdTheApplicationsNameKeepsItsBucketsApartFromOtherApplications() {
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class,
+					RateLimitKafkaBackendAutoConfiguration.class, RateLimitAutoConfiguration.class))
+			.withPropertyValues("spring.application.name=orders service", "spring.kafka.bootstrap-servers="
+					+ broker.getBrokersAsString(), "ratelimit.backend=kafka", "ratelimit.kafka.instance-id=named",
+					"ratelimit.kafka.request-partitions=2", "ratelimit.kafka.grant-partitions=2",
+					"ratelimit.kafka.replication-factor=1")
+			.run((context) -> {
+				RateLimitBackendHealth health = context.getBean(RateLimitBackendHealth.class);
+				// the application's name from the Environment, made fit for a topic name
+				assertThat(health.report().details()).containsEntry("cluster", "orders-service");
+				assertThat(context.getBean(dev.ratelimit.kafka.KafkaRateLimiterBackend.class).config().requestTopic())
+					.startsWith("ratelimit-orders-service-");
+			});
+	}
+
 	/**
 	 * One instance sees a 429 from a partner: the shared rate drops on both instances (the second
 	 * learns it from its next grant), then recovers to the configured rate on both.
