@@ -79,22 +79,23 @@ public final class Rate {
 		}
 		// rounded to six places, so that floating-point noise (72.03800000000001) does not matter
 		BigDecimal rounded = BigDecimal.valueOf(permitsPerSecond).setScale(6, java.math.RoundingMode.HALF_UP);
-		return decimal(rounded, 1_000_000_000L, permitsPerSecond + "/s");
+		// the text only for an error: a per-key global limiter builds a rate like this per answer
+		return decimal(rounded, 1_000_000_000L, () -> permitsPerSecond + "/s");
 	}
 
 	/**
 	 * Returns {@code permits} (a decimal of at most six places) per {@code periodNanos}, as a
 	 * fraction of whole numbers: {@code 2.5/1m} becomes 5 per 2 minutes.
 	 */
-	private static Rate decimal(BigDecimal permits, long periodNanos, String text) {
+	private static Rate decimal(BigDecimal permits, long periodNanos, java.util.function.Supplier<String> text) {
 		BigDecimal stripped = permits.stripTrailingZeros();
 		int scale = Math.max(0, stripped.scale());
 		if (scale > 6 || stripped.signum() <= 0) {
-			throw Errors.rateTooPrecise(text);
+			throw Errors.rateTooPrecise(text.get());
 		}
 		BigInteger whole = stripped.movePointRight(scale).toBigIntegerExact();
 		if (whole.bitLength() > 62) {
-			throw Errors.badRate(text);
+			throw Errors.badRate(text.get());
 		}
 		long numerator = whole.longValueExact();
 		long denominator = BigInteger.TEN.pow(scale).longValueExact();
@@ -166,7 +167,7 @@ public final class Rate {
 			}
 			return new Rate(permits, periodNanos);
 		}
-		return decimal(new BigDecimal(number), periodNanos, text);
+		return decimal(new BigDecimal(number), periodNanos, () -> text);
 	}
 
 	/**

@@ -884,6 +884,7 @@ public final class DistributedHarness {
 			Map<String, Long> before = new LinkedHashMap<>();
 			for (Instance instance : harness.instances) {
 				before.put(instance.name, cpuNanos(instance.process));
+				instance.send("IDLE"); // the instance splits its idle CPU by thread, JIT and GC (its U line)
 			}
 			long from = System.nanoTime();
 			Thread.sleep(10_000); // ten idle seconds of CPU time measured

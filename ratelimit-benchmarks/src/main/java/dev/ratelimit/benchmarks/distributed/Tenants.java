@@ -22,13 +22,18 @@ import dev.ratelimit.kafka.KafkaRateLimiterBackend;
  * for a tenant drawn uniformly or from a Zipf distribution over {@code tenants} tenants.
  *
  * <p>Besides the {@code T} lines of every instance it reports {@code K <rank> <admitted> <denied>}
- * for the 200 most likely tenants and {@code C <admitted> <denied>} for the others, and on
+ * for the 200 most likely tenants, {@code C <admitted> <denied>} for the others and
+ * {@code P <rank> <admitted in second 0> <in second 1> ...} for the 50 most likely, and on
  * {@code STATS} from the harness (after the idle time) {@code S <live keys in the registry>
- * <limiters in the backend> <authority store entries here> <requests sent>}.
+ * <limiters in the backend> <authority store entries here> <requests sent>}, preceded by
+ * {@code U ...}: where the CPU time since {@code IDLE} went (JIT compilation, GC, the busiest threads).
  */
 final class Tenants {
 
 	static final int RANKED = 200;
+
+	/** The most likely tenants whose admitted calls are reported per second ({@code P} lines). */
+	static final int TRACED = 50;
 
 	private Tenants() {
 	}
@@ -59,6 +64,7 @@ final class Tenants {
 			names[i] = "t" + i;
 		}
 		long[][] ranked = new long[RANKED][3]; // admitted, denied, admitted in the first second
+		long[][] traced = new long[TRACED][(int) ((end - start) / 1000) + 1]; // admitted per second
 		long[] cold = new long[2];
 		double demand = Double.parseDouble(options.get("demand"));
 		long interval = (long) (1e9 / demand);
@@ -87,6 +93,9 @@ final class Tenants {
 			if (ok && tenant < RANKED && next - offset < (start + 1000) * 1_000_000L) {
 				counts[2]++;
 			}
+			if (ok && tenant < TRACED) {
+				traced[tenant][(int) Math.min(traced[tenant].length - 1, ((next - offset) / 1_000_000L - start) / 1000)]++;
+			}
 			if (ok) {
 				admitted++;
 			}
@@ -100,12 +109,26 @@ final class Tenants {
 			out.println("K " + rank + " " + ranked[rank][0] + " " + ranked[rank][1] + " " + ranked[rank][2]);
 		}
 		out.println("C " + cold[0] + " " + cold[1]);
+		for (int rank = 0; rank < TRACED; rank++) {
+			StringBuilder line = new StringBuilder("P ").append(rank);
+			for (long second : traced[rank]) {
+				line.append(' ').append(second);
+			}
+			out.println(line);
+		}
 		System.gc(); // the heap the live keys need, not garbage
 		Runtime heap = Runtime.getRuntime();
 		out.println("M " + registry.keyCount("api") + " " + (heap.totalMemory() - heap.freeMemory()));
 		out.println("END " + backend.metrics());
+		IdleCpu idle = null;
 		for (String line = in.readLine(); line != null; line = in.readLine()) {
-			if (line.startsWith("STATS")) {
+			if (line.startsWith("IDLE")) {
+				idle = new IdleCpu();
+			}
+			else if (line.startsWith("STATS")) {
+				if (idle != null) {
+					out.println(idle.since());
+				}
 				System.gc(); // the heap the live state needs, not garbage
 				out.println("S " + registry.keyCount("api") + " " + backend.runtime().limiterCount() + " "
 						+ backend.runtime().authorityKeys() + " " + backend.runtime().requestsSent() + " "
@@ -135,6 +158,70 @@ final class Tenants {
 	private static int draw(double[] cumulative, double u) {
 		int index = java.util.Arrays.binarySearch(cumulative, u);
 		return Math.min(cumulative.length - 1, (index >= 0) ? index : -index - 1);
+	}
+
+	/** CPU time of this JVM's threads, its JIT and its GC from a start: what an idle instance spends. */
+	private static final class IdleCpu {
+
+		private final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory
+			.getThreadMXBean();
+
+		private final Map<Long, Long> cpu = new java.util.HashMap<>();
+
+		private final long jitMillis = jitMillis();
+
+		private final long gcMillis = gcMillis();
+
+		private final long start = System.nanoTime();
+
+		IdleCpu() {
+			for (long id : this.threads.getAllThreadIds()) {
+				this.cpu.put(id, this.threads.getThreadCpuTime(id));
+			}
+		}
+
+		String since() {
+			double seconds = (System.nanoTime() - this.start) / 1e9;
+			StringBuilder line = new StringBuilder("U seconds=").append(String.format(java.util.Locale.ROOT, "%.1f", seconds))
+				.append(" jit-ms=")
+				.append(jitMillis() - this.jitMillis)
+				.append(" gc-ms=")
+				.append(gcMillis() - this.gcMillis);
+			java.util.List<Map.Entry<String, Long>> busy = new java.util.ArrayList<>();
+			long total = 0;
+			for (java.lang.management.ThreadInfo info : this.threads.getThreadInfo(this.threads.getAllThreadIds())) {
+				if (info == null) {
+					continue;
+				}
+				long now = this.threads.getThreadCpuTime(info.getThreadId());
+				long spent = now - this.cpu.getOrDefault(info.getThreadId(), 0L);
+				if (now >= 0 && spent > 0) {
+					total += spent;
+					busy.add(Map.entry(info.getThreadName().replace(' ', '_'), spent));
+				}
+			}
+			line.append(" threads-ms=").append(total / 1_000_000);
+			busy.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+			for (Map.Entry<String, Long> thread : busy.subList(0, Math.min(8, busy.size()))) {
+				line.append(' ').append(thread.getKey()).append('=').append(thread.getValue() / 1_000_000);
+			}
+			return line.toString();
+		}
+
+		private static long jitMillis() {
+			java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+			return (jit != null && jit.isCompilationTimeMonitoringSupported()) ? jit.getTotalCompilationTime() : -1;
+		}
+
+		private static long gcMillis() {
+			long total = 0;
+			for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory
+				.getGarbageCollectorMXBeans()) {
+				total += Math.max(0, gc.getCollectionTime());
+			}
+			return total;
+		}
+
 	}
 
 }

@@ -65,8 +65,15 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	 */
 	private static final int IDLE_FETCH_MILLIS = 500;
 
-	/** How long the authority's stream thread blocks in a poll with nothing to process. */
-	private static final int IDLE_POLL_MILLIS = 100;
+	/**
+	 * How long the authority's stream thread blocks in a poll with nothing to process: a poll returns
+	 * as soon as a request arrives, so this sets what an idle authority's loop costs (each pass about
+	 * a millisecond of CPU) and, under exactly-once, how late a commit that makes grants visible may
+	 * come when no other request follows (there it is at most the commit interval).
+	 */
+	private static final int IDLE_POLL_MILLIS = 500;
+
+	private static final int IDLE_POLL_MILLIS_EXACTLY_ONCE = 100;
 
 	private static final Messages.Spec PROBE_SPEC = new Messages.Spec(1, 1, TimeUnit.SECONDS.toNanos(1));
 
@@ -349,7 +356,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		own.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, this.config.processingGuarantee());
 		own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, this.config.commitInterval().toMillis());
 		own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, this.config.standbyReplicas());
-		own.put(StreamsConfig.POLL_MS_CONFIG, IDLE_POLL_MILLIS);
+		own.put(StreamsConfig.POLL_MS_CONFIG, StreamsConfig.AT_LEAST_ONCE.equals(this.config.processingGuarantee())
+				? IDLE_POLL_MILLIS : Math.max(1, Math.min(IDLE_POLL_MILLIS_EXACTLY_ONCE, this.config.commitInterval().toMillis())));
 		// Not an endpoint (nothing listens): without an application server, Kafka Streams tells an
 		// instance about no other member, and the group's size is what divides a new key's bucket
 		// into local allowances. Unique per process, in the characters a host name may have.
