@@ -137,6 +137,26 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	}
 
 	/**
+	 * Returns what this instance's backend counted since it started: records sent and received,
+	 * failures, and the limiters it keeps. Cheap enough to read on every scrape of a meter.
+	 * @return the counters now
+	 */
+	public BackendCounters counters() {
+		return this.runtime.counters();
+	}
+
+	/**
+	 * Adds a recorder of lease round trips: each time a grant answers a lease request, the time
+	 * from the request's send to the grant's arrival, in nanoseconds. Called on the thread that
+	 * receives grants, so it must be quick (a Micrometer {@code Timer.record} is); what it throws
+	 * is ignored.
+	 * @param recorder the recorder
+	 */
+	public void onRoundTrip(java.util.function.LongConsumer recorder) {
+		this.runtime.onRoundTrip(recorder);
+	}
+
+	/**
 	 * Returns counters and lease round-trip percentiles.
 	 * @return the metrics by name
 	 */

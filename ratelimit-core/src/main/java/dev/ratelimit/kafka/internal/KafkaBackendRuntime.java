@@ -136,6 +136,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private final AtomicLongArray roundTrips = new AtomicLongArray(ROUND_TRIPS_KEPT);
 
+	private final List<java.util.function.LongConsumer> roundTripRecorders = new java.util.concurrent.CopyOnWriteArrayList<>();
+
 	private final AtomicLong roundTripCount = new AtomicLong();
 
 	private final Admin admin;
@@ -1081,6 +1083,14 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			long after = limiter.lastRoundTripNanos();
 			if (after != before && after >= 0) {
 				this.roundTrips.set((int) (this.roundTripCount.getAndIncrement() % ROUND_TRIPS_KEPT), after);
+				for (java.util.function.LongConsumer recorder : this.roundTripRecorders) {
+					try {
+						recorder.accept(after);
+					}
+					catch (RuntimeException ex) {
+						this.lastError = "round-trip recorder: " + ex;
+					}
+				}
 			}
 		}
 	}
@@ -1179,6 +1189,18 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	public long malformedRecords() {
 		return this.malformed.sum();
+	}
+
+	/** What this runtime counted so far (see {@link dev.ratelimit.kafka.KafkaRateLimiterBackend#counters()}). */
+	public dev.ratelimit.kafka.BackendCounters counters() {
+		return new dev.ratelimit.kafka.BackendCounters(this.requestsSent.sum(), this.reportsSent.sum(),
+				this.batchesSent.sum(), this.grantsReceived.sum(), this.sendFailures.sum(), this.malformed.sum(),
+				this.limiters.size(), this.kept);
+	}
+
+	/** Adds a recorder of each lease round trip, in nanoseconds, called on the grant-receiving thread. */
+	public void onRoundTrip(java.util.function.LongConsumer recorder) {
+		this.roundTripRecorders.add(java.util.Objects.requireNonNull(recorder, "recorder"));
 	}
 
 	public long requestsSent() {

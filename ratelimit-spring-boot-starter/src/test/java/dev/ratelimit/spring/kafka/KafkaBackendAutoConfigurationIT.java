@@ -89,6 +89,30 @@ class KafkaBackendAutoConfigurationIT {
 	}
 
 	@Test
+	void theBackendsRecordsFailuresAndRoundTripsAreMeters() {
+		instance("metered")
+			.withConfiguration(AutoConfigurations.of(
+					org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration.class,
+					org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration.class,
+					org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration.class))
+			.run((context) -> {
+				io.micrometer.core.instrument.MeterRegistry meters = context
+					.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+				RateLimiter payments = context.getBean(RateLimiterRegistry.class).limiter("payments");
+				await().atMost(Duration.ofSeconds(30)).until(payments::tryAcquire); // a lease, so a round trip
+				await().atMost(Duration.ofSeconds(30))
+					.until(() -> meters.get(KafkaBackendMetrics.ROUND_TRIP).timer().count() > 0);
+				assertThat(meters.get("ratelimit.kafka.requests").functionCounter().count()).isPositive();
+				assertThat(meters.get("ratelimit.kafka.grants").functionCounter().count()).isPositive();
+				assertThat(meters.get("ratelimit.kafka.send.failures").functionCounter().count()).isZero();
+				assertThat(meters.get("ratelimit.kafka.records.skipped").functionCounter().count()).isZero();
+				assertThat(meters.get("ratelimit.kafka.limiters").gauge().value()).isGreaterThanOrEqualTo(1);
+				assertThat(meters.get(KafkaBackendMetrics.ROUND_TRIP).timer()
+					.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS)).isPositive();
+			});
+	}
+
+	@Test
 	void withoutAClusterIdTheApplicationsNameKeepsItsBucketsApartFromOtherApplications() {
 		new ApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(KafkaAutoConfiguration.class,

@@ -44,6 +44,19 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 				kafkaProperties.getIfAvailable(), environment.getProperty("spring.application.name")));
 	}
 
+	/** The backend's own meters, where Micrometer is. */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+	static class KafkaBackendMetricsConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		dev.ratelimit.spring.kafka.KafkaBackendMetrics rateLimitKafkaBackendMetrics(KafkaRateLimiterBackend backend) {
+			return new dev.ratelimit.spring.kafka.KafkaBackendMetrics(backend);
+		}
+
+	}
+
 	static KafkaBackendConfig config(RateLimitProperties.Kafka kafka, KafkaConnectionDetails details,
 			KafkaProperties spring) {
 		return config(kafka, details, spring, null);
