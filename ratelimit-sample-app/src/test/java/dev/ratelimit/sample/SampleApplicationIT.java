@@ -78,6 +78,12 @@ class SampleApplicationIT {
 		long accepted = this.stats.accepted() - acceptedBefore;
 		assertThat(accepted).isEqualTo(hot.size() - limited.size() + others.size());
 
+		// a backlog for the drain to be stopped in the middle of, however far it got meanwhile (it
+		// drains 5 a second; without these it had once caught up with every order before the stop)
+		for (String tenant : List.of("umbrella", "hooli", "vandelay")) {
+			assertThat(client.burst(tenant, 8)).allSatisfy((response) -> assertThat(response.statusCode()).isEqualTo(202));
+		}
+
 		// stop the drain mid-way and start it again: offsets are committed per record, so
 		// nothing is skipped and nothing is processed twice
 		MessageListenerContainer drain = this.listeners.getListenerContainer(OrderProcessor.LISTENER_ID);
@@ -117,6 +123,12 @@ class SampleApplicationIT {
 			.contains("ratelimit_buffer_sent_total{name=\"orders\"}")
 			.contains("ratelimit_buffer_sent_total{name=\"shipments\"}");
 		assertThat(this.stats.refused()).as("orders refused for a full buffer").isZero();
+
+		// a client of the sample cannot open a shared limit: the endpoint's writes are off over HTTP
+		assertThat(client.post("/actuator/ratelimits/orders-global", "{\"rate\": \"1000000/1s\"}").statusCode())
+			.isBetween(400, 499);
+		JsonNode after = this.json.readTree(client.get("/actuator/ratelimits/orders-global").body());
+		assertThat(after.get("rate").asString()).isEqualTo(global.get("rate").asString());
 	}
 
 }

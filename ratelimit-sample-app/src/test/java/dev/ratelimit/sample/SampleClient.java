@@ -34,6 +34,15 @@ final class SampleClient {
 		return send(HttpRequest.newBuilder(URI.create(this.base + path)).timeout(Duration.ofSeconds(10)).build());
 	}
 
+	/** Posts a JSON body to a path, as any client of the application could. */
+	HttpResponse<String> post(String path, String json) {
+		return send(HttpRequest.newBuilder(URI.create(this.base + path))
+			.timeout(Duration.ofSeconds(10))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(json))
+			.build());
+	}
+
 	HttpResponse<String> order(String tenant) {
 		return send(orderRequest(tenant));
 	}
