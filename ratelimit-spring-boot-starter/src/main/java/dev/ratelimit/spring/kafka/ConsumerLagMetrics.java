@@ -12,14 +12,15 @@ import org.apache.kafka.common.TopicPartition;
 import org.springframework.util.Assert;
 
 /**
- * Publishes the lag a {@link ConsumerLagMonitor} knows as the gauge {@value #LAG}, one per
- * partition, in records.
+ * Publishes the lag of the consumer groups a {@link ConsumerLagMonitor} watches as the gauge
+ * {@value #LAG}, one per partition, in records, tagged {@code group}, {@code topic} and
+ * {@code partition}.
  *
- * <p>Tags: {@code listener} (the listener id; empty for a watched group), {@code group},
- * {@code topic} and {@code partition}. Both kinds of gauge carry the same tag keys because
- * Prometheus drops series whose tag keys differ from the first ones registered. Partitions come
- * and go with rebalances, so the set of gauges follows the monitor after each of its readings;
- * each gauge reads the latest lag when it is read, {@code NaN} once its partition is gone.
+ * <p>The lag of a throttled listener's own consumer is not published again: Kafka's consumer
+ * metrics, which Spring Boot binds for the consumers of its listener containers, have it
+ * ({@code kafka.consumer.fetch.manager.records.lag}). Partitions come and go with rebalances, so
+ * the set of gauges follows the monitor after each of its readings; each gauge reads the latest
+ * lag when it is read, {@code NaN} once its partition is gone.
  */
 public class ConsumerLagMetrics implements MeterBinder {
 
@@ -57,13 +58,11 @@ public class ConsumerLagMetrics implements MeterBinder {
 	private void update(MultiGauge gauge) {
 		// overwrite false: a partition's gauge stays registered, reading live values, while the
 		// partition is known; only gone partitions are removed and new ones added
-		gauge.register(this.monitor.partitionLags().stream().map((lag) -> {
-			String listener = lag.listener();
+		gauge.register(this.monitor.partitionLags().stream().filter((lag) -> lag.listener() == null).map((lag) -> {
 			String group = lag.group();
 			TopicPartition partition = new TopicPartition(lag.topic(), lag.partition());
-			Tags tags = Tags.of("listener", (listener != null) ? listener : "", "group", group, "topic", lag.topic(),
-					"partition", Integer.toString(lag.partition()));
-			return MultiGauge.Row.of(tags, this.monitor, (monitor) -> monitor.currentLag(listener, group, partition));
+			Tags tags = Tags.of("group", group, "topic", lag.topic(), "partition", Integer.toString(lag.partition()));
+			return MultiGauge.Row.of(tags, this.monitor, (monitor) -> monitor.currentLag(null, group, partition));
 		}).toList(), false);
 	}
 
