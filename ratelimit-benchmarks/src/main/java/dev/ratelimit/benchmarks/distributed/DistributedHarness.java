@@ -421,6 +421,9 @@ public final class DistributedHarness {
 		/** Registry keys, backend limiters, authority store entries, requests sent, heap bytes. */
 		volatile long[] stats;
 
+		/** Where the idle window's CPU time went (the U line): JIT, GC, the JVM's threads, in ms. */
+		volatile long[] idleSplit;
+
 		volatile long first;
 
 		volatile long ended;
@@ -478,6 +481,8 @@ public final class DistributedHarness {
 						Long.parseLong(line[3]), (line.length > 4) ? Long.parseLong(line[4]) : 0 });
 				case "C" -> this.cold = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]) };
 				case "M" -> this.endOfRun = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]) };
+				case "U" -> this.idleSplit = new long[] { field(line, "jit-ms"), field(line, "gc-ms"),
+						field(line, "threads-ms") };
 				case "S" -> this.stats = new long[] { Long.parseLong(line[1]), Long.parseLong(line[2]),
 						Long.parseLong(line[3]), Long.parseLong(line[4]), Long.parseLong(line[5]) };
 				case "END" -> {
@@ -494,6 +499,15 @@ public final class DistributedHarness {
 				default -> {
 				}
 			}
+		}
+
+		private static long field(String[] line, String name) {
+			for (String part : line) {
+				if (part.startsWith(name + "=")) {
+					return Long.parseLong(part.substring(name.length() + 1));
+				}
+			}
+			return -1;
 		}
 
 		void awaitEnd(long deadline) throws InterruptedException {
@@ -1011,6 +1025,17 @@ public final class DistributedHarness {
 						.map((entry) -> entry.getKey() + String.format(Locale.ROOT, " %.1f%%", 100 * entry.getValue()))
 						.toList()), "<= 5%",
 					worstCpu >= 0 && worstCpu <= 0.05));
+			StringBuilder split = new StringBuilder();
+			for (Instance instance : harness.instances) {
+				long[] idle = instance.idleSplit;
+				if (idle != null) {
+					split.append((split.length() > 0) ? "; " : "").append(String.format(Locale.ROOT,
+							"%s threads %.1f%%, JIT %.1f%%, GC %.1f%%", instance.name, idle[2] / 100.0, idle[0] / 100.0,
+							idle[1] / 100.0));
+				}
+			}
+			checks.add(new Check("CPU while idle by where it went (Java threads, JIT compilation, GC; share of one core)",
+					(split.length() > 0) ? split.toString() : "not reported", "report", true));
 			long keys = 0;
 			long limiters = 0;
 			long store = 0;
