@@ -10,9 +10,11 @@ package dev.ratelimit.kafka;
  * @param sendFailures records Kafka refused or did not acknowledge in time
  * @param malformedRecords records (or entries of one) skipped: unreadable, out of bounds, or a grant
  * whose limiter's listener threw
+ * @param degradedTransitions times one of its limiters moved to its degraded policy (no answer in
+ * time, or a request Kafka did not take)
  * @param limiters limiters the backend keeps now (named ones and per-key ones in use)
  * @param leasingLimiters limiters the backend's keeper walks now (named ones, and keys that lease)
  */
 public record BackendCounters(long requestsSent, long reportsSent, long batchesSent, long grantsReceived,
-		long sendFailures, long malformedRecords, int limiters, int leasingLimiters) {
+		long sendFailures, long malformedRecords, long degradedTransitions, int limiters, int leasingLimiters) {
 }

@@ -134,6 +134,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	private final LongAdder sendFailures = new LongAdder();
 
+	/** Times a limiter moved to its degraded policy. */
+	private final LongAdder degradedTransitions = new LongAdder();
+
 	private final AtomicLongArray roundTrips = new AtomicLongArray(ROUND_TRIPS_KEPT);
 
 	private final List<java.util.function.LongConsumer> roundTripRecorders = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -774,6 +777,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	@Override
+	public void enteredDegraded() {
+		this.degradedTransitions.increment();
+	}
+
+	@Override
 	public void nudge(KafkaRateLimiter limiter) {
 		this.toKeep.add(limiter);
 		if (!limiter.walkedAtReportsOnly()) {
@@ -1195,7 +1203,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	public dev.ratelimit.kafka.BackendCounters counters() {
 		return new dev.ratelimit.kafka.BackendCounters(this.requestsSent.sum(), this.reportsSent.sum(),
 				this.batchesSent.sum(), this.grantsReceived.sum(), this.sendFailures.sum(), this.malformed.sum(),
-				this.limiters.size(), this.kept);
+				this.degradedTransitions.sum(), this.limiters.size(), this.kept);
 	}
 
 	/** Adds a recorder of each lease round trip, in nanoseconds, called on the grant-receiving thread. */

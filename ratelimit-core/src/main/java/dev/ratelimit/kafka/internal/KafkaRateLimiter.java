@@ -87,6 +87,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		/** Whether this instance's authority owns a request partition now. */
 		boolean owns(int partition);
 
+		/** Counts a limiter moving to its degraded policy (for the meters). */
+		default void enteredDegraded() {
+		}
+
 	}
 
 	final String key;
@@ -804,6 +808,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				this.fallback = localShare(0);
 			}
 			this.degraded = true;
+			this.link.enteredDegraded();
 		}
 	}
 

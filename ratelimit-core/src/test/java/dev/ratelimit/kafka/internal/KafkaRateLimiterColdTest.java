@@ -187,6 +187,23 @@ class KafkaRateLimiterColdTest {
 	}
 
 	@Test
+	void eachMoveToTheDegradedPolicyIsCountedOnce() {
+		long[] clock = { 1_000_000_000L };
+		KafkaRateLimiter named = new KafkaRateLimiter("api", false, LIMIT, () -> clock[0], Scheduler.system(),
+				RateLimiterListener.NONE, this.link);
+		named.tryAcquire(); // nudges the keeper
+		named.keep(clock[0], Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(10).toNanos(), 0.5);
+		Messages.Request lease = this.link.sent.get(this.link.sent.size() - 1);
+		named.enterDegraded("no answer");
+		named.enterDegraded("still no answer"); // the same episode
+		assertThat(this.link.degradedTransitions).isEqualTo(1);
+		named.onGrant(new Messages.Grant("api", "i", named.incarnation, lease.seq(), 5, 5_000, KafkaRateLimiter.spec(LIMIT),
+				0, 10, 1, 15, 0), clock[0]); // the episode ends
+		named.enterDegraded("no answer again");
+		assertThat(this.link.degradedTransitions).isEqualTo(2);
+	}
+
+	@Test
 	void aNamedLimiterOnItsLocalShareAdmitsNPermitsOnlyWhenItHoldsN() {
 		long[] clock = { 1_000_000_000L };
 		this.link.fleet = 2;
@@ -348,6 +365,13 @@ class KafkaRateLimiterColdTest {
 		private long serial = 100;
 
 		long spentSinceNanos;
+
+		int degradedTransitions;
+
+		@Override
+		public void enteredDegraded() {
+			this.degradedTransitions++;
+		}
 
 		@Override
 		public void send(KafkaRateLimiter limiter, Messages.Request request, long spentSinceNanos) {

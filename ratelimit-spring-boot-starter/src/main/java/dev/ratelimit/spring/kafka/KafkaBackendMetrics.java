@@ -54,6 +54,8 @@ public class KafkaBackendMetrics implements MeterBinder {
 		counter(registry, "ratelimit.kafka.records.skipped",
 				"Records skipped: unreadable, out of bounds, or a grant whose limiter's listener threw",
 				BackendCounters::malformedRecords);
+		counter(registry, "ratelimit.kafka.degraded", "Times a limiter moved to its degraded policy",
+				BackendCounters::degradedTransitions);
 		gauge(registry, "ratelimit.kafka.limiters", "Limiters the backend keeps (named, and keys in use)",
 				BackendCounters::limiters);
 		gauge(registry, "ratelimit.kafka.limiters.leasing", "Limiters the backend's keeper walks (named, and keys that lease)",

@@ -106,6 +106,7 @@ class KafkaBackendAutoConfigurationIT {
 				assertThat(meters.get("ratelimit.kafka.grants").functionCounter().count()).isPositive();
 				assertThat(meters.get("ratelimit.kafka.send.failures").functionCounter().count()).isZero();
 				assertThat(meters.get("ratelimit.kafka.records.skipped").functionCounter().count()).isZero();
+				assertThat(meters.get("ratelimit.kafka.degraded").functionCounter().count()).isZero();
 				assertThat(meters.get("ratelimit.kafka.limiters").gauge().value()).isGreaterThanOrEqualTo(1);
 				assertThat(meters.get(KafkaBackendMetrics.ROUND_TRIP).timer()
 					.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS)).isPositive();
