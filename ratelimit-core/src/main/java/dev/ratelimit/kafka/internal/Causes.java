@@ -15,6 +15,14 @@ final class Causes {
 
 	private final Set<String> logged = ConcurrentHashMap.newKeySet();
 
+	/**
+	 * Whether {@code failure} is one of the JVM's own errors (out of memory, an internal error), which
+	 * no thread should go on after: anything else one record or one listener throws is skipped.
+	 */
+	static boolean isFatal(Throwable failure) {
+		return failure instanceof VirtualMachineError && !(failure instanceof StackOverflowError);
+	}
+
 	/** Whether {@code failure} is a cause not logged yet (and from now on it is). */
 	boolean firstOf(Throwable failure) {
 		if (this.logged.size() >= MAX) {

@@ -1025,8 +1025,8 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	 * internal error) ends it.
 	 */
 	private void skippedGrant(ConsumerRecord<String, byte[]> record, Throwable ex) {
-		if (ex instanceof VirtualMachineError fatal && !(ex instanceof StackOverflowError)) {
-			throw fatal;
+		if (Causes.isFatal(ex)) {
+			throw (VirtualMachineError) ex;
 		}
 		this.malformed.increment();
 		this.lastError = "grants: " + ex;
@@ -1164,18 +1164,19 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 
 	public Map<String, Object> metrics() {
 		Map<String, Object> metrics = new LinkedHashMap<>();
-		metrics.put("requestsSent", this.requestsSent.sum());
-		metrics.put("reportsSent", this.reportsSent.sum());
-		metrics.put("batchesSent", this.batchesSent.sum());
-		metrics.put("limiters", this.limiters.size());
-		metrics.put("leasingLimiters", this.kept);
+		dev.ratelimit.kafka.BackendCounters counters = counters();
+		metrics.put("requestsSent", counters.requestsSent());
+		metrics.put("reportsSent", counters.reportsSent());
+		metrics.put("batchesSent", counters.batchesSent());
+		metrics.put("limiters", counters.limiters());
+		metrics.put("leasingLimiters", counters.leasingLimiters());
 		Map<String, Map<String, Long>> keys = keysByLimiter();
 		if (!keys.isEmpty()) {
 			metrics.put("keysByLimiter", keys);
 		}
-		metrics.put("grantsReceived", this.grantsReceived.sum());
-		metrics.put("sendFailures", this.sendFailures.sum());
-		metrics.put("malformedRecords", this.malformed.sum());
+		metrics.put("grantsReceived", counters.grantsReceived());
+		metrics.put("sendFailures", counters.sendFailures());
+		metrics.put("malformedRecords", counters.malformedRecords());
 		long[] sorted = roundTripsSorted();
 		if (sorted.length > 0) {
 			metrics.put("roundTripP50Millis", sorted[sorted.length / 2] / 1e6);

@@ -304,28 +304,30 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.link.nudge(this);
 		}
 		this.slowAttempts.increment();
-		PooledRateLimiter between = this.between;
-		if (between != null && !this.degraded && min <= between.capacity() && between.tryTakeAt(min, now)) {
-			spentLocally(min, now);
-			return min;
-		}
-		PooledRateLimiter cold = this.coldStart;
-		// n permits only when n are there: never min(n, capacity) taken and n admitted
-		if (cold != null && !this.degraded && min <= cold.capacity() && cold.tryTakeAt(min, now)) {
-			spentLocally(min, now);
+		if (!this.degraded && (spentFrom(this.between, min, now) || spentFrom(this.coldStart, min, now))) {
 			return min;
 		}
 		DegradedPolicy policy = this.link.policy();
 		if (this.degraded && policy == DegradedPolicy.FAIL_OPEN) {
 			return min;
 		}
-		PooledRateLimiter fallback = this.fallback;
-		if (fallback != null && policy == DegradedPolicy.LOCAL_SHARE && min <= fallback.capacity()
-				&& fallback.tryTakeAt(min, now)) {
-			spentLocally(min, now);
+		if (policy == DegradedPolicy.LOCAL_SHARE && spentFrom(this.fallback, min, now)) {
 			return min;
 		}
 		return DENIED_UNKNOWN;
+	}
+
+	/**
+	 * Takes {@code min} permits from one of this instance's own buckets (the share between answers,
+	 * the cold-start allowance, the local share) and counts them for the authority. Only when the
+	 * bucket holds all {@code min}: never min(n, capacity) taken and n admitted.
+	 */
+	private boolean spentFrom(PooledRateLimiter bucket, long min, long now) {
+		if (bucket == null || min > bucket.capacity() || !bucket.tryTakeAt(min, now)) {
+			return false;
+		}
+		spentLocally(min, now);
+		return true;
 	}
 
 	/**
@@ -966,7 +968,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			catch (RuntimeException | Error ex) {
 				// the limit changed and then the listener threw: the grant is applied all the same, and
 				// the failure goes to the receiving thread (which counts it and goes on) afterwards
-				if (ex instanceof VirtualMachineError && !(ex instanceof StackOverflowError)) {
+				if (Causes.isFatal(ex)) {
 					throw ex;
 				}
 				listenerFailure = ex;
