@@ -861,6 +861,13 @@ public final class DistributedHarness {
 
 		static final int KEY_IDLE_SECONDS = 20;
 
+		/**
+		 * How long idle CPU is measured: long enough that a compilation burst of the JIT (a JVM a
+		 * minute old still compiles what the idle loops of its Kafka clients made hot, 0.1-0.8 s of
+		 * a core once) counts at its weight in what an idle instance costs, rather than as 10 s.
+		 */
+		static final int IDLE_WINDOW_SECONDS = 30;
+
 		final int tenants;
 
 		final double zipf;
@@ -901,7 +908,7 @@ public final class DistributedHarness {
 				instance.send("IDLE"); // the instance splits its idle CPU by thread, JIT and GC (its U line)
 			}
 			long from = System.nanoTime();
-			Thread.sleep(10_000); // ten idle seconds of CPU time measured
+			Thread.sleep(IDLE_WINDOW_SECONDS * 1000L); // the idle seconds of CPU time measured
 			double elapsed = System.nanoTime() - from;
 			for (Instance instance : harness.instances) {
 				this.idleCpu.put(instance.name, (cpuNanos(instance.process) - before.get(instance.name)) / elapsed);
@@ -1030,8 +1037,8 @@ public final class DistributedHarness {
 				long[] idle = instance.idleSplit;
 				if (idle != null) {
 					split.append((split.length() > 0) ? "; " : "").append(String.format(Locale.ROOT,
-							"%s threads %.1f%%, JIT %.1f%%, GC %.1f%%", instance.name, idle[2] / 100.0, idle[0] / 100.0,
-							idle[1] / 100.0));
+							"%s threads %.1f%%, JIT %.1f%%, GC %.1f%%", instance.name, idle[2] / (IDLE_WINDOW_SECONDS * 10.0),
+							idle[0] / (IDLE_WINDOW_SECONDS * 10.0), idle[1] / (IDLE_WINDOW_SECONDS * 10.0)));
 				}
 			}
 			checks.add(new Check("CPU while idle by where it went (Java threads, JIT compilation, GC; share of one core)",

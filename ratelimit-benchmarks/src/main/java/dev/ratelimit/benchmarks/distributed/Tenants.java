@@ -27,6 +27,9 @@ import dev.ratelimit.kafka.KafkaRateLimiterBackend;
  * {@code STATS} from the harness (after the idle time) {@code S <live keys in the registry>
  * <limiters in the backend> <authority store entries here> <requests sent>}, preceded by
  * {@code U ...}: where the CPU time since {@code IDLE} went (JIT compilation, GC, the busiest threads).
+ * While the calls run, {@code O <millis> <owned request partitions>} each time this instance's
+ * authority partitions change (a partition moving while a tenant leases is a moment to look at
+ * in its {@code P} line).
  */
 final class Tenants {
 
@@ -53,6 +56,20 @@ final class Tenants {
 			LockSupport.parkNanos(Duration.ofMillis(5).toNanos()); // polling the health, not pacing work
 		}
 		out.println("READY " + System.currentTimeMillis());
+		java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+		Thread owned = new Thread(() -> {
+			String last = "";
+			while (running.get()) {
+				String now = backend.runtime().ownedPartitions().toString().replaceAll("[\\[\\] ]", "");
+				if (!now.equals(last)) {
+					out.println("O " + System.currentTimeMillis() + " " + (now.isEmpty() ? "-" : now));
+					last = now;
+				}
+				LockSupport.parkNanos(Duration.ofMillis(50).toNanos()); // watching the assignment, not pacing work
+			}
+		}, "harness-owned");
+		owned.setDaemon(true);
+		owned.start();
 		BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
 		String[] go = in.readLine().split(" ");
 		long start = Long.parseLong(go[1]);
@@ -105,6 +122,7 @@ final class Tenants {
 			next += interval;
 		}
 		out.println("T " + slot * HarnessInstance.SLOT_MILLIS + " " + admitted + " " + denied);
+		running.set(false); // the idle time measured afterwards is the backend's alone
 		for (int rank = 0; rank < RANKED; rank++) {
 			out.println("K " + rank + " " + ranked[rank][0] + " " + ranked[rank][1] + " " + ranked[rank][2]);
 		}
