@@ -107,6 +107,14 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 		return takePooled(permits) || takeSlow(permits, now);
 	}
 
+	/**
+	 * How long from {@code now} (read from this limiter's ticker) until {@code permits} could be
+	 * taken, were no one else to take meanwhile: 0 when they could be now.
+	 */
+	public final long nanosUntilAt(long permits, long now) {
+		return Math.max(0, retryAfter(permits, now));
+	}
+
 	/** Takes {@code permits} from the pool if it holds them: no clock read. */
 	private boolean takePooled(long permits) {
 		long pool = (long) POOL.getVolatile(this);

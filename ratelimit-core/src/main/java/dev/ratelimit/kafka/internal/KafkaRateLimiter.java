@@ -215,7 +215,38 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * of in one lump per answer, and none of it is left unclaimed at the authority meanwhile. Null
 	 * for named limiters, in the cold regime, while degraded and once idle.
 	 */
-	private volatile PooledRateLimiter between;
+	private volatile Share between;
+
+	/**
+	 * The share between answers, and until when it is known dry: once it denies a call, calls before
+	 * its next permit accrues are denied on this object alone (most calls of a key over its limit),
+	 * without its bucket's clock arithmetic.
+	 */
+	private static final class Share {
+
+		final PooledRateLimiter bucket;
+
+		volatile long dryUntilNanos;
+
+		Share(PooledRateLimiter bucket) {
+			this.bucket = bucket;
+		}
+
+		boolean spend(long min, long now) {
+			if (now - this.dryUntilNanos < 0) {
+				return false;
+			}
+			if (min <= this.bucket.capacity() && this.bucket.tryTakeAt(min, now)) {
+				return true;
+			}
+			if (min == 1) {
+				// (a larger call denied may leave a permit for a smaller one: no mark)
+				this.dryUntilNanos = now + this.bucket.nanosUntilAt(1, now);
+			}
+			return false;
+		}
+
+	}
 
 	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
 	private volatile long lastAvailable;
@@ -322,6 +353,14 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * the cold-start allowance, the local share) and counts them for the authority. Only when the
 	 * bucket holds all {@code min}: never min(n, capacity) taken and n admitted.
 	 */
+	private boolean spentFrom(Share share, long min, long now) {
+		if (share == null || !share.spend(min, now)) {
+			return false;
+		}
+		spentLocally(min, now);
+		return true;
+	}
+
 	private boolean spentFrom(PooledRateLimiter bucket, long min, long now) {
 		if (bucket == null || min > bucket.capacity() || !bucket.tryTakeAt(min, now)) {
 			return false;
@@ -547,9 +586,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		details.put("requestInFlightMillis", (inFlight == 0) ? 0 : (ticker().read() - this.inFlightSinceNanos) / 1_000_000);
 		details.put("unreportedLocalPermits", this.spentLocally.get());
 		details.put("bridging", this.fallback != null && !this.degraded);
-		RateLimiter between = this.between;
+		Share between = this.between;
 		if (between != null) {
-			details.put("shareBetweenAnswers", between.snapshot().available());
+			details.put("shareBetweenAnswers", between.bucket.snapshot().available());
 		}
 		details.put("debt", this.lastDebt);
 		details.put("degraded", this.degraded);
@@ -854,7 +893,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * grant, so a key just moved to leases, or one that had a quiet interval, is not denied while
 	 * its share accrues again.
 	 */
-	private PooledRateLimiter between(double share, int instances, long available) {
+	private Share between(double share, int instances, long available) {
 		double rate = limit().rate().perSecond();
 		int fleet = Math.max(1, this.link.fleetSize());
 		double interval = this.link.reportInterval().toNanos() / 1e9;
@@ -865,7 +904,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		perSecond = Math.max(perSecond, 1e-6);
 		long capacity = Math.max(1, (long) Math.ceil(perSecond * interval));
 		long initial = (long) Math.floor(Math.max(0, available) * Math.min(1.0, perSecond / rate));
-		return localBucket("(share between answers)", perSecond, capacity, initial);
+		return new Share(localBucket("(share between answers)", perSecond, capacity, initial));
 	}
 
 	/**

@@ -264,6 +264,26 @@ class KafkaRateLimiterColdTest {
 	}
 
 	@Test
+	void aDeniedCallMarksTheShareDryUntilItsNextPermitAndThatPermitIsAdmittedOnTime() {
+		dev.ratelimit.test.ManualClock clock = new dev.ratelimit.test.ManualClock();
+		long start = System.nanoTime();
+		KafkaRateLimiter tenant = leasing(clock, start);
+		answer(tenant, lastSent(), 0, 5, 2, 0, start); // a share of 5/s: a permit every 200 ms
+		for (int permit = 1; permit <= 3; permit++) {
+			assertThat(tenant.tryAcquire()).isFalse(); // marks the share dry for 200 ms
+			clock.advance(Duration.ofMillis(199));
+			assertThat(admitted(tenant, 5)).as("permit %d before it accrued", permit).isZero();
+			clock.advance(Duration.ofMillis(1));
+			assertThat(tenant.tryAcquire()).as("permit %d once it accrued", permit).isTrue();
+		}
+		// a call for more permits than there are leaves no mark: the permit there goes to a smaller call
+		clock.advance(Duration.ofMillis(200));
+		assertThat(tenant.tryAcquire(2)).isFalse();
+		assertThat(tenant.tryAcquire()).isTrue();
+		assertThat(tenant.snapshot().details()).containsEntry("unreportedLocalPermits", 4L);
+	}
+
+	@Test
 	void theShareBetweenAnswersIsCappedWhileOthersAreUncountedAndSlowedByADebt() {
 		dev.ratelimit.test.ManualClock clock = new dev.ratelimit.test.ManualClock();
 		long start = System.nanoTime();
