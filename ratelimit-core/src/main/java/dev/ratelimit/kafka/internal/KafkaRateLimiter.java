@@ -99,13 +99,36 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	final long incarnation;
 
 	/**
-	 * A per-key limiter (a tenant's quota) starts in the cold regime: it admits from a local
-	 * allowance, its part of the bucket ({@code capacity / fleet} refilling at {@code rate / fleet}),
-	 * and reports what it admitted in batches, without a lease or a record per call. It moves to
-	 * leases for good when the allowance runs out or the authority says the bucket ran low. Named
-	 * limiters lease from the start.
+	 * Where decisions come from once the pool is empty ({@link Regime}): swapped whole, never edited.
+	 * A per-key limiter (a tenant's quota) starts cold: it admits from a local allowance, its part of
+	 * the bucket ({@code capacity / fleet} refilling at {@code rate / fleet}), and reports what it
+	 * admitted in batches, without a lease or a record per call. It moves to leases for good when the
+	 * allowance runs out or the authority says the bucket ran low. Named limiters lease from the start.
+	 *
+	 * <p>Leasing, a per-key limiter spends its share of the rate as it accrues between two answers
+	 * (it asks once per report interval): a bucket refilling at the share of the last grant, starting
+	 * with its part of what the bucket held, spent once the lease is; what it admits is reported with
+	 * the next request and debited as of when it was spent, so a key over its limit gets its share
+	 * spread over the interval instead of in one lump per answer. After a lease was given back (idle)
+	 * or expired, the first calls of a new burst take from a cold-start allowance instead of being
+	 * denied until a grant arrives: this instance's share of what the bucket held at the last grant,
+	 * plus its share of the refill since (a limiter that never held a lease knows nothing of the
+	 * bucket, so it has none). While a lease request is late (the pool ran dry and no grant came
+	 * within {@link #LATE_NANOS}), or while degraded, this instance's local share, starting empty,
+	 * decides under the local-share policy. Everything admitted on these is reported and debited.
 	 */
-	private volatile boolean cold;
+	private volatile Regime regime;
+
+	private static final java.lang.invoke.VarHandle REGIME;
+
+	static {
+		try {
+			REGIME = java.lang.invoke.MethodHandles.lookup().findVarHandle(KafkaRateLimiter.class, "regime", Regime.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	final boolean keyed;
 
@@ -132,24 +155,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private final AtomicLong drained = new AtomicLong();
 
-	/** Permits admitted under the local-share policy and not yet reported to the authority. */
-	private final AtomicLong spentLocally = new AtomicLong();
-
-	/**
-	 * Permits admitted locally and reported so far, a running total that every request carries
-	 * until a grant acknowledges it: a report lost in a failed send, or delivered after the client
-	 * gave up on it, is neither lost nor debited twice.
-	 */
-	private final AtomicLong reportedTotal = new AtomicLong();
-
-	/** The part of {@link #reportedTotal} grants said the authority debited. */
-	private volatile long ackedTotal;
-
-	/** When the permits not yet acknowledged began to be spent (local nanos). */
-	private volatile long spentSinceNanos;
-
-	/** When the last request left (local nanos). */
-	private volatile long lastSentNanos;
+	/** What this limiter admitted on its own and the authority has not debited yet. */
+	private final LocalSpending spending = new LocalSpending();
 
 	/** Permits admitted locally and not acknowledged are reported at least this often. */
 	static final long REPORT_EVERY_NANOS = 1_000_000_000L;
@@ -178,75 +185,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private volatile long lastRoundTripNanos = -1;
 
-	private volatile boolean degraded;
-
-	private volatile String degradedReason;
-
-	/**
-	 * This instance's share enforced locally, starting empty: while degraded, and under the
-	 * local-share policy also while a lease request is late (the pool ran dry and no grant came
-	 * within {@link #LATE_NANOS}), so a slow round trip or an authority moving does not stop an
-	 * instance that held a share. What it admits is reported and debited like local-share admissions.
-	 */
-	private volatile PooledRateLimiter fallback;
-
 	/** The longest lease lifetime a grant is taken at: a longer one is read as this. */
 	static final long MAX_TTL_MILLIS = 3_600_000;
 
 	/** A lease request unanswered this long with the pool dry bridges on the local share. */
 	static final long LATE_NANOS = 100_000_000L;
-
-	/**
-	 * While this instance holds no lease after holding one (its lease was given back when the key
-	 * went idle, or expired), the first calls of a new burst would all be denied until a grant
-	 * arrives. Instead they take from this local allowance: this instance's share of what the bucket
-	 * held at the last grant, plus its share of the refill since. They are reported like local-share
-	 * admissions, so the authority debits them, or they are paid out of the next grant. A limiter
-	 * that never held a lease knows nothing of the bucket (it may be drained), so it has no
-	 * allowance. Null while a lease is held.
-	 */
-	private volatile PooledRateLimiter coldStart;
-
-	/**
-	 * A leasing per-key limiter's share of the rate as it accrues between two answers (it asks once
-	 * per report interval): a bucket refilling at the share of the last grant, starting empty at each
-	 * grant, spent once the lease is. What it admits is reported with the next request and debited as
-	 * of when it was spent, so a key over its limit gets its share spread over the interval instead
-	 * of in one lump per answer, and none of it is left unclaimed at the authority meanwhile. Null
-	 * for named limiters, in the cold regime, while degraded and once idle.
-	 */
-	private volatile Share between;
-
-	/**
-	 * The share between answers, and until when it is known dry: once it denies a call, calls before
-	 * its next permit accrues are denied on this object alone (most calls of a key over its limit),
-	 * without its bucket's clock arithmetic.
-	 */
-	private static final class Share {
-
-		final PooledRateLimiter bucket;
-
-		volatile long dryUntilNanos;
-
-		Share(PooledRateLimiter bucket) {
-			this.bucket = bucket;
-		}
-
-		boolean spend(long min, long now) {
-			if (now - this.dryUntilNanos < 0) {
-				return false;
-			}
-			if (min <= this.bucket.capacity() && this.bucket.tryTakeAt(min, now)) {
-				return true;
-			}
-			if (min == 1) {
-				// (a larger call denied may leave a permit for a smaller one: no mark)
-				this.dryUntilNanos = now + this.bucket.nanosUntilAt(1, now);
-			}
-			return false;
-		}
-
-	}
 
 	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
 	private volatile long lastAvailable;
@@ -309,8 +252,21 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			int fleet = Math.max(1, link.fleetSize());
 			this.instances = fleet;
 			this.share = limit.rate().perSecond() / fleet;
-			this.coldStart = localShare(limit.capacity() / fleet); // full: the bucket of a key at rest is
-			this.cold = true;
+			this.regime = Regime.cold(localShare(limit.capacity() / fleet)); // full: the bucket of a key at rest is
+		}
+		else {
+			this.regime = Regime.LEASING;
+		}
+	}
+
+	/** Moves the regime by {@code move} (retried on a race): the regime it moved from. */
+	private Regime move(java.util.function.UnaryOperator<Regime> move) {
+		for (;;) {
+			Regime current = this.regime;
+			Regime next = move.apply(current);
+			if (next == current || REGIME.compareAndSet(this, current, next)) {
+				return current;
+			}
 		}
 	}
 
@@ -322,12 +278,14 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	@Override
 	protected long lease(long min, long max, long now) {
-		if (this.cold) {
-			long admitted = coldLease(min, now);
+		Regime regime = this.regime;
+		if (regime.cold) {
+			long admitted = coldLease(regime, min, now);
 			if (admitted != 0) {
 				return admitted;
 			}
-			toLeases(); // the allowance ran out: this instance needs more than its part, so it leases
+			toLeases(Regime::leftCold); // the allowance ran out: this instance needs more than its part, so it leases
+			regime = this.regime;
 		}
 		if (this.inFlightSeq == 0 && !this.nudged) {
 			// wake the keeper once; it clears the flag when it sends (denials stay cheap meanwhile)
@@ -335,14 +293,14 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.link.nudge(this);
 		}
 		this.slowAttempts.increment();
-		if (!this.degraded && (spentFrom(this.between, min, now) || spentFrom(this.coldStart, min, now))) {
+		if (!regime.degraded && (spentFrom(regime.between, min, now) || spentFrom(regime.allowance, min, now))) {
 			return min;
 		}
 		DegradedPolicy policy = this.link.policy();
-		if (this.degraded && policy == DegradedPolicy.FAIL_OPEN) {
+		if (regime.degraded && policy == DegradedPolicy.FAIL_OPEN) {
 			return min;
 		}
-		if (policy == DegradedPolicy.LOCAL_SHARE && spentFrom(this.fallback, min, now)) {
+		if (policy == DegradedPolicy.LOCAL_SHARE && spentFrom(regime.fallback, min, now)) {
 			return min;
 		}
 		return DENIED_UNKNOWN;
@@ -353,7 +311,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * the cold-start allowance, the local share) and counts them for the authority. Only when the
 	 * bucket holds all {@code min}: never min(n, capacity) taken and n admitted.
 	 */
-	private boolean spentFrom(Share share, long min, long now) {
+	private boolean spentFrom(Regime.Share share, long min, long now) {
 		if (share == null || !share.spend(min, now)) {
 			return false;
 		}
@@ -373,7 +331,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * A decision in the cold regime: {@code min} when admitted, {@link #DENIED_UNKNOWN} when denied
 	 * by the degraded policy, 0 when the allowance ran out.
 	 */
-	private long coldLease(long min, long now) {
+	private long coldLease(Regime regime, long min, long now) {
 		if (this.link.unreachable()) {
 			DegradedPolicy policy = this.link.policy();
 			if (policy == DegradedPolicy.FAIL_OPEN) {
@@ -383,7 +341,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				return DENIED_UNKNOWN;
 			}
 		}
-		PooledRateLimiter allowance = this.coldStart;
+		PooledRateLimiter allowance = regime.allowance;
 		// n permits only when the allowance holds n: more than this instance's part goes to leases
 		if (allowance == null || min > allowance.capacity() || !allowance.tryTakeAt(min, now)) {
 			return 0;
@@ -401,11 +359,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * Leaves the cold regime for leases: what was admitted and not yet reported goes with the lease
 	 * requests' running total from now on.
 	 */
-	private void toLeases() {
-		if (!this.cold) {
-			return;
+	private void toLeases(java.util.function.UnaryOperator<Regime> out) {
+		if (!move(out).cold) {
+			return; // left already (by another thread, which does what follows)
 		}
-		this.cold = false;
 		long since = this.coldSinceNanos;
 		long unreported = this.coldSpent.getAndSet(0);
 		if (unreported > 0) {
@@ -431,7 +388,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** A report could not be sent: its permits go with the next one. */
 	void reportFailed(long spent) {
-		if (!this.cold) {
+		if (!this.regime.cold) {
 			spentLocally(spent);
 			return;
 		}
@@ -442,7 +399,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	boolean isCold() {
-		return this.cold;
+		return this.regime.cold;
 	}
 
 	/** What the key's bucket owed by the last answer this limiter got (0 when nothing). */
@@ -462,11 +419,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 */
 	@Override
 	public boolean isAtRest() {
-		if (this.degraded || this.coldSpent.get() > 0 || this.queued.get() || owes()) {
+		Regime regime = this.regime;
+		if (regime.degraded || this.coldSpent.get() > 0 || this.queued.get() || owes()) {
 			return false;
 		}
-		if (this.cold) {
-			RateLimiter allowance = this.coldStart;
+		if (regime.cold) {
+			RateLimiter allowance = regime.allowance;
 			return allowance == null || allowance.snapshot().available() >= allowance.limit().capacity();
 		}
 		return pooled() == 0 && this.inFlightSeq == 0 && this.expiryNanos == 0
@@ -475,9 +433,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** Whether the keeper can stop walking this limiter until it is used again. */
 	boolean isQuiet(long now, long idleReturnNanos) {
-		return this.keyed && (this.cold || (pooled() == 0 && this.inFlightSeq == 0 && this.expiryNanos == 0
-				&& !owes() && !this.degraded
-				&& this.fallback == null && now - this.lastActivityNanos > idleReturnNanos));
+		Regime regime = this.regime;
+		return this.keyed && (regime.cold || (pooled() == 0 && this.inFlightSeq == 0 && this.expiryNanos == 0
+				&& !owes() && !regime.degraded
+				&& regime.fallback == null && now - this.lastActivityNanos > idleReturnNanos));
 	}
 
 	private void spentLocally(long permits) {
@@ -490,9 +449,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * bucket (cold permits handed over to the lease path keep the time they were spent).
 	 */
 	private void spentLocally(long permits, long sinceNanos) {
-		if (this.spentLocally.getAndAdd(permits) == 0 && this.reportedTotal.get() <= this.ackedTotal) {
-			this.spentSinceNanos = sinceNanos; // the first not yet acknowledged
-		}
+		this.spending.spent(permits, sinceNanos);
 	}
 
 	@Override
@@ -503,8 +460,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	@Override
 	protected long authorityAvailable(long now) {
-		RateLimiter fallback = this.fallback;
-		return (this.degraded && fallback != null) ? fallback.snapshot().available() : 0;
+		Regime regime = this.regime;
+		return (regime.degraded && regime.fallback != null) ? regime.fallback.snapshot().available() : 0;
 	}
 
 	@Override
@@ -568,8 +525,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	protected Map<String, Object> details() {
 		Map<String, Object> details = new LinkedHashMap<>();
 		int partition = this.link.partitionOf(this.key);
-		details.put("regime", this.cold ? "cold" : "leased");
-		if (this.cold) {
+		Regime regime = this.regime;
+		details.put("regime", regime.cold ? "cold" : "leased");
+		if (regime.cold) {
 			details.put("unreportedColdPermits", this.coldSpent.get());
 		}
 		details.put("partition", partition);
@@ -584,19 +542,19 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		details.put("lastGranted", this.lastGranted);
 		long inFlight = this.inFlightSeq;
 		details.put("requestInFlightMillis", (inFlight == 0) ? 0 : (ticker().read() - this.inFlightSinceNanos) / 1_000_000);
-		details.put("unreportedLocalPermits", this.spentLocally.get());
-		details.put("bridging", this.fallback != null && !this.degraded);
-		Share between = this.between;
+		details.put("unreportedLocalPermits", this.spending.unreported());
+		details.put("bridging", regime.bridging());
+		Regime.Share between = regime.between;
 		if (between != null) {
 			details.put("shareBetweenAnswers", between.bucket.snapshot().available());
 		}
 		details.put("debt", this.lastDebt);
-		details.put("degraded", this.degraded);
-		if (this.degraded) {
-			details.put("degradedReason", String.valueOf(this.degradedReason));
+		details.put("degraded", regime.degraded);
+		if (regime.degraded) {
+			details.put("degradedReason", String.valueOf(regime.reason));
 			details.put("policy", this.link.policy().name());
 		}
-		RateLimiter fallback = this.fallback;
+		RateLimiter fallback = regime.fallback;
 		if (fallback != null) {
 			details.put("localSharePerSecond", fallback.limit().rate().perSecond());
 		}
@@ -626,7 +584,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	public boolean isDegraded() {
-		return this.degraded;
+		return this.regime.degraded;
 	}
 
 	public long lastRoundTripNanos() {
@@ -664,7 +622,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		long expiry = this.expiryNanos;
 		if (expiry != 0 && now >= expiry - early) {
 			// the allowance first: a call that finds the pool drained must find it in place
-			this.coldStart = coldStartAllowance(now);
+			takeAllowance(now);
 			takePool(); // forfeit: the authority no longer counts them as ours
 			pool = 0;
 		}
@@ -674,10 +632,11 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			enterDegraded("no grant within " + Duration.ofNanos(requestTimeoutNanos).toMillis() + " ms");
 			inFlight = 0;
 		}
-		else if (this.fallback == null && this.between == null && this.share > 0 && isLate(now, pool)) {
+		else if (this.regime.mayBridge() && this.share > 0 && isLate(now, pool)) {
 			// bridge a late grant on this instance's last share (a leasing per-key limiter spends that
 			// share between answers already: a bridge too would spend it twice until the answer came)
-			this.fallback = localShare(0);
+			PooledRateLimiter bridge = localShare(0);
+			move((regime) -> regime.mayBridge() ? regime.bridged(bridge) : regime);
 		}
 		if (inFlight != 0) {
 			return;
@@ -693,7 +652,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			keepLeasedKey(now, pool, expiry, requestTimeoutNanos, idleReturnNanos, lowWater);
 			return;
 		}
-		if (!this.nudged && owes() && now - this.lastSentNanos > REPORT_EVERY_NANOS) {
+		if (!this.nudged && owes() && now - this.spending.lastTakenNanos() > REPORT_EVERY_NANOS) {
 			// (a call waiting for a lease goes first: its request carries the running total as well)
 			// permits admitted on our own wait to be debited: report them even if no lease is wanted
 			send(Messages.LEASE, 0, 0, spec(limit()));
@@ -703,7 +662,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (idle) {
 			if (pool > 0) {
 				// the allowance first: a call that finds the pool drained must find it in place
-				this.coldStart = coldStartAllowance(now);
+				takeAllowance(now);
 				send(Messages.LEASE, 0, takePool(), spec(limit()));
 			}
 			return;
@@ -712,7 +671,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (now < this.notBeforeNanos && !expiring) {
 			return;
 		}
-		if (this.keyed && this.coldStart != null && now < this.link.nextReportNanos()) {
+		if (this.keyed && this.regime.allowance != null && now < this.link.nextReportNanos()) {
 			// a key that outgrew its allowance still has it, refilling at its share: its first lease
 			// waits for the partition's report and travels in one record with the other keys'
 			return;
@@ -728,7 +687,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * for that long: the leasing keys of a partition (tenants at or over their limit) then go in one
 	 * record with the partition's report and get one record back, rather than a request and a grant
 	 * per key every few hundred milliseconds. Between two answers it spends its lease, then its share
-	 * as it accrues ({@link #between}); what it spent on its share goes with the next request.
+	 * as it accrues (see {@link #regime}); what it spent on its share goes with the next request.
 	 */
 	private void keepLeasedKey(long now, long pool, long expiry, long requestTimeoutNanos, long idleReturnNanos,
 			double lowWater) {
@@ -737,7 +696,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		boolean owes = owes();
 		if (now - this.lastActivityNanos > idleReturnNanos) {
-			this.between = null;
+			move(Regime::withoutBetween);
 			if (pool > 0 || owes) {
 				send(Messages.LEASE, 0, (pool > 0) ? takePool() : 0, spec(limit()));
 			}
@@ -763,7 +722,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** Whether permits admitted on this instance's own wait to be reported or acknowledged. */
 	private boolean owes() {
-		return this.spentLocally.get() > 0 || this.reportedTotal.get() > this.ackedTotal;
+		return this.spending.owes();
 	}
 
 	/** Takes every pooled permit out of the pool and ends the lease: the permits taken. */
@@ -804,11 +763,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			this.inFlightWant = want;
 			this.inFlightSeq = seq;
 		}
-		this.lastSentNanos = ticker().read();
-		long total = this.reportedTotal.addAndGet(this.spentLocally.getAndSet(0));
+		long total = this.spending.takeForRequest(ticker().read());
 		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.incarnation, seq, want,
-				returned, this.demand, horizonNanos() / 1_000_000L, total, Math.min(total, this.ackedTotal), 0, spec);
-		this.link.send(this, request, this.spentSinceNanos);
+				returned, this.demand, horizonNanos() / 1_000_000L, total, Math.min(total, this.spending.acked()), 0, spec);
+		this.link.send(this, request, this.spending.sinceNanos());
 	}
 
 	/**
@@ -818,17 +776,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	private long horizonNanos() {
 		long horizon = this.link.leaseHorizon().toNanos();
 		return this.keyed ? Math.max(horizon, this.link.reportInterval().toNanos()) : horizon;
-	}
-
-	/** Takes up to {@code granted} permits off what was admitted locally and not yet reported. */
-	private long payFromGrant(long granted) {
-		for (;;) {
-			long owed = this.spentLocally.get();
-			long paid = Math.min(granted, owed);
-			if (paid <= 0 || this.spentLocally.compareAndSet(owed, owed - paid)) {
-				return Math.max(0, paid);
-			}
-		}
 	}
 
 	/** A request could not be sent (called from the producer's callback). */
@@ -841,14 +788,10 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	void enterDegraded(String reason) {
-		this.degradedReason = reason;
-		this.coldStart = null;
-		this.between = null;
-		if (!this.degraded) {
-			if (this.fallback == null) {
-				this.fallback = localShare(0);
-			}
-			this.degraded = true;
+		PooledRateLimiter localShare = (this.regime.fallback == null) ? localShare(0) : null;
+		Regime before = move((regime) -> regime.failed(reason,
+				(regime.fallback != null) ? null : (localShare != null) ? localShare : localShare(0)));
+		if (!before.degraded) {
 			this.link.enteredDegraded();
 		}
 	}
@@ -884,7 +827,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	}
 
 	/**
-	 * The share to spend between two answers, starting empty (see {@link #between}): the share the
+	 * The share to spend between two answers, starting empty (see {@link #regime}): the share the
 	 * authority computed, but no more than the rate over the group's size while the authority counts
 	 * fewer instances on the key than there are (the others may still admit from their cold parts,
 	 * which it learns of only from their reports), less this instance's part of what the bucket owes
@@ -893,7 +836,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * grant, so a key just moved to leases, or one that had a quiet interval, is not denied while
 	 * its share accrues again.
 	 */
-	private Share between(double share, int instances, long available) {
+	private Regime.Share between(double share, int instances, long available) {
 		double rate = limit().rate().perSecond();
 		int fleet = Math.max(1, this.link.fleetSize());
 		double interval = this.link.reportInterval().toNanos() / 1e9;
@@ -904,7 +847,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		perSecond = Math.max(perSecond, 1e-6);
 		long capacity = Math.max(1, (long) Math.ceil(perSecond * interval));
 		long initial = (long) Math.floor(Math.max(0, available) * Math.min(1.0, perSecond / rate));
-		return new Share(localBucket("(share between answers)", perSecond, capacity, initial));
+		return new Regime.Share(localBucket("(share between answers)", perSecond, capacity, initial));
 	}
 
 	/**
@@ -916,13 +859,15 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		return (instances > 0) ? instances : Math.max(1, this.link.fleetSize());
 	}
 
-	/** The cold-start allowance after a lease was given back or expired (see {@link #coldStart}). */
+	/** The cold-start allowance after a lease was given back or expired (see {@link #regime}). */
+	private void takeAllowance(long now) {
+		// none while the share since the last grant was spent on the local share, or is spent between
+		// answers, already (see Regime.mayTakeAllowance)
+		PooledRateLimiter allowance = this.regime.mayTakeAllowance() ? coldStartAllowance(now) : null;
+		move((regime) -> regime.withAllowance(regime.mayTakeAllowance() ? allowance : null));
+	}
+
 	private PooledRateLimiter coldStartAllowance(long now) {
-		if (this.degraded || this.fallback != null || this.between != null) {
-			// the share since the last grant was spent on the local share, or is spent between answers,
-			// already: no allowance on top (a leasing key whose lease lapsed would spend its share twice)
-			return null;
-		}
 		double rate = limit().rate().perSecond();
 		double share = (this.share > 0) ? this.share : rate / knownInstances();
 		double fraction = Math.min(1.0, share / rate);
@@ -937,10 +882,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	void onGrant(Grant grant, long receivedNanos) {
 		if (grant.seq() == 0) {
 			// a notice: the bucket of this cold key ran low, lease it from now on (nothing was granted)
-			if (this.cold) {
+			if (this.regime.cold) {
 				this.lastAvailable = Math.max(0, grant.available());
-				this.coldStart = null;
-				toLeases();
+				toLeases(Regime::noticed);
 				this.nudged = true;
 				this.link.nudge(this);
 			}
@@ -953,14 +897,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		// never more than was asked for (the request in flight), or than the bucket can hold
 		long granted = Math.min(grant.granted(),
 				(grant.seq() == this.inFlightSeq) ? this.inFlightWant : limit().capacity());
-		if (grant.debitedTotal() > this.ackedTotal) {
-			this.ackedTotal = Math.min(grant.debitedTotal(), this.reportedTotal.get());
-			if (this.ackedTotal >= this.reportedTotal.get() && this.spentLocally.get() > 0) {
-				// what was reported is debited; what is still unreported was spent after that report
-				// left, not since the start of the spending it acknowledged
-				this.spentSinceNanos = Math.max(this.spentSinceNanos, this.lastSentNanos);
-			}
-		}
+		this.spending.acknowledged(grant.debitedTotal());
 		if (grant.seq() == this.inFlightSeq) {
 			this.lastRoundTripNanos = receivedNanos - this.inFlightSinceNanos;
 			long shortBy = this.inFlightWant - granted;
@@ -985,7 +922,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			// unknown to the authority, which took this grant from the same bucket: pay for them out
 			// of the grant, or a burst could get both the allowance and a full lease. What the grant
 			// cannot cover is reported with the next request, as before.
-			long paid = payFromGrant(granted);
+			long paid = this.spending.payFrom(granted);
 			this.deposited.addAndGet(granted - paid);
 			deposit(granted - paid);
 			this.lastGranted = granted;
@@ -1024,19 +961,18 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/** The rest of a grant: decisions come from the lease, the share between answers or nothing. */
 	private void settle(Grant grant, long granted, long receivedNanos) {
-		this.degraded = false;
-		this.fallback = null;
 		if (this.keyed) {
-			// the share from now until the next answer, spent after the lease (see between)
-			this.between = between(grant.share(), grant.instances(), grant.available());
-			this.coldStart = null;
+			// the share from now until the next answer, spent after the lease
+			Regime.Share between = between(grant.share(), grant.instances(), grant.available());
+			move((regime) -> regime.granted(between, null));
 			return;
 		}
 		// A lease is held: decisions come from it again. Nothing granted to an instance that held
 		// leases before and holds none now (it gave its lease back, or an outage ended): the allowance
 		// is what this news of the bucket allows, never older news (an outage's share was spent).
-		this.coldStart = (granted == 0 && this.lastGranted > 0 && pooled() == 0)
+		PooledRateLimiter allowance = (granted == 0 && this.lastGranted > 0 && pooled() == 0)
 				? coldStartAllowance(receivedNanos) : null;
+		move((regime) -> regime.granted(null, allowance));
 	}
 
 }
