@@ -32,6 +32,11 @@ import dev.ratelimit.kafka.internal.Messages.Spec;
  * from a local allowance, its part of the key's bucket, and the runtime reports what it admitted
  * in batches; it moves to leases when it needs more than its part or the authority says the
  * bucket ran low. The keeper walks a limiter only while it leases.
+ *
+ * <p>The rules are small pieces, each tested alone: where decisions come from once the pool is
+ * empty ({@link Regime}, one value swapped whole), what the keeper does at a pass
+ * ({@link KeeperStep}, a pure function), and the ledger of what was admitted on this instance's own
+ * ({@link LocalSpending}). This class holds their state and carries their steps out.
  */
 public final class KafkaRateLimiter extends PooledRateLimiter {
 
@@ -158,8 +163,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** What this limiter admitted on its own and the authority has not debited yet. */
 	private final LocalSpending spending = new LocalSpending();
 
-	/** Permits admitted locally and not acknowledged are reported at least this often. */
-	static final long REPORT_EVERY_NANOS = 1_000_000_000L;
 
 	private volatile long inFlightSeq;
 
@@ -189,7 +192,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	static final long MAX_TTL_MILLIS = 3_600_000;
 
 	/** A lease request unanswered this long with the pool dry bridges on the local share. */
-	static final long LATE_NANOS = 100_000_000L;
+	static final long LATE_NANOS = KeeperStep.LATE_NANOS;
 
 	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
 	private volatile long lastAvailable;
@@ -565,7 +568,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** Whether a lease request has waited longer than {@link #LATE_NANOS} with the lease spent. */
 	/**
 	 * Whether the keeper need walk this limiter only when its instance reports: a per-key limiter that
-	 * has leased asks only then (see {@link #keepLeasedKey}), degraded or not, and between two reports
+	 * has leased asks only then (see {@link KeeperStep}), degraded or not, and between two reports
 	 * its lease, its share between answers or the degraded policy decide alone; an answer that does
 	 * not come is noticed at the report after its timeout. With thousands of keys over their limit (or
 	 * degraded together by an outage), walking them every few milliseconds would cost a core for
@@ -619,105 +622,64 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		if (attempts > 0) {
 			this.lastActivityNanos = now;
 		}
-		long expiry = this.expiryNanos;
-		if (expiry != 0 && now >= expiry - early) {
+		KeeperStep.Facts facts = new KeeperStep.Facts();
+		facts.now = now;
+		facts.pool = pool;
+		facts.expiryNanos = this.expiryNanos;
+		facts.earlyNanos = early;
+		facts.inFlight = this.inFlightSeq != 0;
+		facts.inFlightSinceNanos = this.inFlightSinceNanos;
+		facts.requestTimeoutNanos = requestTimeoutNanos;
+		Regime regime = this.regime;
+		facts.bridgeable = regime.mayBridge() && this.share > 0;
+		facts.keyed = this.keyed;
+		facts.leasedKey = this.keyed && this.lastAppliedSeq > 0;
+		facts.neverSent = this.sequence.get() == 0;
+		facts.nudged = this.nudged;
+		facts.owes = owes();
+		facts.lastSentNanos = this.spending.lastTakenNanos();
+		facts.lastActivityNanos = this.lastActivityNanos;
+		facts.idleReturnNanos = idleReturnNanos;
+		facts.notBeforeNanos = this.notBeforeNanos;
+		facts.holdsAllowance = regime.allowance != null;
+		facts.nextReportNanos = this.link.nextReportNanos();
+		facts.demand = this.demand;
+		facts.lastGranted = this.lastGranted;
+		facts.lowWater = lowWater;
+		KeeperStep.Step step = KeeperStep.decide(facts);
+		if (step.forfeit()) {
 			// the allowance first: a call that finds the pool drained must find it in place
 			takeAllowance(now);
 			takePool(); // forfeit: the authority no longer counts them as ours
-			pool = 0;
 		}
-		long inFlight = this.inFlightSeq;
-		if (inFlight != 0 && now - this.inFlightSinceNanos > requestTimeoutNanos) {
+		if (step.timedOut()) {
 			this.inFlightSeq = 0;
 			enterDegraded("no grant within " + Duration.ofNanos(requestTimeoutNanos).toMillis() + " ms");
-			inFlight = 0;
 		}
-		else if (this.regime.mayBridge() && this.share > 0 && isLate(now, pool)) {
+		if (step.bridge()) {
 			// bridge a late grant on this instance's last share (a leasing per-key limiter spends that
 			// share between answers already: a bridge too would spend it twice until the answer came)
 			PooledRateLimiter bridge = localShare(0);
-			move((regime) -> regime.mayBridge() ? regime.bridged(bridge) : regime);
+			move((current) -> current.mayBridge() ? current.bridged(bridge) : current);
 		}
-		if (inFlight != 0) {
-			return;
+		if (step.dropShare()) {
+			move(Regime::withoutBetween);
 		}
-		if (this.sequence.get() == 0 && !this.nudged && !this.keyed) {
-			// A limiter created ahead of its first call (a named one, at start-up) says hello: it asks for
-			// nothing, so it holds nothing, but the authority counts it for fair share, the bucket's first
-			// burst is shared, and the first real lease finds the path warm.
-			send(Messages.LEASE, 0, 0, spec(limit()));
-			return;
-		}
-		if (this.keyed && this.lastAppliedSeq > 0) {
-			keepLeasedKey(now, pool, expiry, requestTimeoutNanos, idleReturnNanos, lowWater);
-			return;
-		}
-		if (!this.nudged && owes() && now - this.spending.lastTakenNanos() > REPORT_EVERY_NANOS) {
-			// (a call waiting for a lease goes first: its request carries the running total as well)
-			// permits admitted on our own wait to be debited: report them even if no lease is wanted
-			send(Messages.LEASE, 0, 0, spec(limit()));
-			return;
-		}
-		boolean idle = now - this.lastActivityNanos > idleReturnNanos;
-		if (idle) {
-			if (pool > 0) {
+		switch (step.send()) {
+			case REPORT -> send(Messages.LEASE, 0, 0, spec(limit()));
+			case ASK -> {
+				this.nudged = false;
+				send(Messages.LEASE, want(), 0, spec(limit()));
+			}
+			case RETURN -> {
 				// the allowance first: a call that finds the pool drained must find it in place
 				takeAllowance(now);
 				send(Messages.LEASE, 0, takePool(), spec(limit()));
 			}
-			return;
-		}
-		boolean expiring = isExpiring(now, pool, expiry, requestTimeoutNanos);
-		if (now < this.notBeforeNanos && !expiring) {
-			return;
-		}
-		if (this.keyed && this.regime.allowance != null && now < this.link.nextReportNanos()) {
-			// a key that outgrew its allowance still has it, refilling at its share: its first lease
-			// waits for the partition's report and travels in one record with the other keys'
-			return;
-		}
-		if (this.nudged || (this.demand > 0.5 && isLow(pool, lowWater)) || expiring) {
-			this.nudged = false;
-			send(Messages.LEASE, want(), 0, spec(limit()));
-		}
-	}
-
-	/**
-	 * A per-key limiter that has leased asks only when the runtime reports, once per report interval,
-	 * for that long: the leasing keys of a partition (tenants at or over their limit) then go in one
-	 * record with the partition's report and get one record back, rather than a request and a grant
-	 * per key every few hundred milliseconds. Between two answers it spends its lease, then its share
-	 * as it accrues (see {@link #regime}); what it spent on its share goes with the next request.
-	 */
-	private void keepLeasedKey(long now, long pool, long expiry, long requestTimeoutNanos, long idleReturnNanos,
-			double lowWater) {
-		if (now < this.link.nextReportNanos()) {
-			return;
-		}
-		boolean owes = owes();
-		if (now - this.lastActivityNanos > idleReturnNanos) {
-			move(Regime::withoutBetween);
-			if (pool > 0 || owes) {
-				send(Messages.LEASE, 0, (pool > 0) ? takePool() : 0, spec(limit()));
+			case RETURN_KEY -> send(Messages.LEASE, 0, (pooled() > 0) ? takePool() : 0, spec(limit()));
+			case NONE -> {
 			}
-			return;
 		}
-		boolean wants = this.nudged || (this.demand > 0.5 && isLow(pool, lowWater))
-				|| isExpiring(now, pool, expiry, requestTimeoutNanos);
-		if (wants || owes) {
-			this.nudged = false;
-			send(Messages.LEASE, wants ? want() : 0, 0, spec(limit()));
-		}
-	}
-
-	/** Whether the pool is under the low-water mark of the last grant. */
-	private boolean isLow(long pool, double lowWater) {
-		return pool < Math.max(1, (long) (lowWater * this.lastGranted));
-	}
-
-	/** Whether pooled permits expire before a request sent now could surely be answered twice. */
-	private static boolean isExpiring(long now, long pool, long expiry, long requestTimeoutNanos) {
-		return expiry != 0 && pool > 0 && now >= expiry - 2 * requestTimeoutNanos;
 	}
 
 	/** Whether permits admitted on this instance's own wait to be reported or acknowledged. */
