@@ -168,13 +168,14 @@ public final class AuthorityLogic {
 	}
 
 	/**
-	 * Whether a bucket is at rest: full, its limit the configured one, and no instance holding a
-	 * lease or having asked within a lease lifetime. Such a state equals a missing one, so it is
-	 * deleted (a tombstone in the changelog): the store holds only the keys in use.
+	 * Whether a bucket is at rest: full for a lease lifetime at least, its limit the configured one,
+	 * and no instance holding a lease or having asked within a lease lifetime. Such a state equals a
+	 * missing one, so it is deleted (a tombstone in the changelog): the store holds only the keys in
+	 * use.
 	 */
 	public static boolean isAtRest(BucketState state, long nowMillis, long leaseTtlMillis) {
 		long now = Math.max(nowMillis, state.clockMillis);
-		if (state.overridden || state.available(now) < state.inForce.capacity()) {
+		if (state.overridden || !isFullFor(state, now, leaseTtlMillis)) {
 			return false;
 		}
 		for (Instance instance : state.instances.values()) {
@@ -183,6 +184,20 @@ public final class AuthorityLogic {
 			}
 		}
 		return true;
+	}
+
+	/**
+	 * Whether a bucket has been full for the last {@code windowMillis}: with everything it consumed
+	 * so far, full already that long ago. Only such a state may be forgotten. A state made for a key
+	 * the authority holds nothing for is full as of when the permits it is told of began to be spent,
+	 * up to a report interval or more in the past ({@link #created}); had the forgotten state been
+	 * full only since a moment ago, the refill before that moment would pay for its permits once in
+	 * it and again in the new state (measured: up to half a capacity more for a tenant over its limit,
+	 * whose cold state was swept the moment it looked full, just before its first lease request).
+	 */
+	public static boolean isFullFor(BucketState state, long nowMillis, long windowMillis) {
+		long now = Math.max(nowMillis, state.clockMillis);
+		return state.consumed <= state.refilled(now - windowMillis);
 	}
 
 	/**

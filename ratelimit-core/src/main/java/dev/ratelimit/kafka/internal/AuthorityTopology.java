@@ -99,10 +99,10 @@ public final class AuthorityTopology {
 		private final Causes loggedCauses = new Causes();
 
 		/**
-		 * Buckets of cold keys that are not full, kept in memory only: a cold key's state is written to
-		 * the store (and its changelog) once it runs low or is leased, so keys far below their limit cost
-		 * no record. Lost when the partition moves: a new owner sees those buckets full again, which
-		 * over-admits at most half a capacity per cold key per move.
+		 * Buckets of cold keys that are not full for a lease lifetime, kept in memory only: a cold key's
+		 * state is written to the store (and its changelog) once it runs low or is leased, so keys far
+		 * below their limit cost no record. Lost when the partition moves: a new owner sees those
+		 * buckets full again, which over-admits at most half a capacity per cold key per move.
 		 */
 		private final Map<String, BucketState> cold = new HashMap<>();
 
@@ -137,13 +137,14 @@ public final class AuthorityTopology {
 			return (this.clockMillis == 0) ? 0 : this.clockMillis + (System.nanoTime() - this.clockAtNanos) / 1_000_000L;
 		}
 
-		/** Forgets the buckets at rest: full cold buckets, and stored states equal to a missing one. */
+		/** Forgets the buckets at rest: cold buckets full for a lease lifetime, and stored states equal to a missing one. */
 		void sweep() {
 			long now = now();
 			if (now == 0) {
 				return;
 			}
-			this.cold.values().removeIf((state) -> state.available(Math.max(now, state.clockMillis)) >= state.inForce.capacity());
+			// full for a lease lifetime, longer than any cold key's report or first lease looks back
+			this.cold.values().removeIf((state) -> AuthorityLogic.isFullFor(state, now, this.leaseTtlMillis));
 			List<String> atRest = new ArrayList<>();
 			long budget = Math.max(SWEEP_MIN_KEYS, this.store.approximateNumEntries() / 10);
 			String from = this.sweptTo;

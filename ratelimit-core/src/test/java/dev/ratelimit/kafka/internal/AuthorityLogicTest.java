@@ -66,6 +66,20 @@ class AuthorityLogicTest {
 	}
 
 	@Test
+	void aBucketIsForgottenOnlyOnceFullForALeaseLifetimeSoANewOneNeverPaysTheSameRefillTwice() {
+		// 150 permits reported now as spent over the last second: full again 500 ms from now
+		BucketState state = AuthorityLogic.report(null, new Messages.Report.Entry("k", 1, 150, 1_000, SPEC), this.now);
+		assertThat(AuthorityLogic.isFullFor(state, this.now + 500, 0)).isTrue();
+		assertThat(AuthorityLogic.isFullFor(state, this.now + 500, 1)).isFalse();
+		// forgotten then, a key whose next report looked back a second would be full as of 500 ms
+		// before that moment, and the refill of that half second would pay for the 150 again
+		assertThat(AuthorityLogic.isFullFor(state, this.now + 500 + TTL - 1, TTL)).isFalse();
+		assertThat(AuthorityLogic.isFullFor(state, this.now + 500 + TTL, TTL)).isTrue();
+		assertThat(AuthorityLogic.isAtRest(state, this.now + 500 + TTL - 1, TTL)).isFalse();
+		assertThat(AuthorityLogic.isAtRest(state, this.now + 500 + TTL, TTL)).isTrue();
+	}
+
+	@Test
 	void aRepeatedRequestIsAnsweredAgainWithoutDebitingTwice() {
 		Grant first = ask("a", 1, 30, 10);
 		Grant again = ask("a", 1, 30, 10);

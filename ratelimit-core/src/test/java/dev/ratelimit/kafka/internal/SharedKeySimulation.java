@@ -18,7 +18,8 @@ import dev.ratelimit.kafka.DegradedPolicy;
  * (every pass for active limiters, leasing keys at reports only), its batching of a pass's requests
  * with the report, the authority's handling of reports (notices when the bucket runs low) and
  * requests in order, and a fixed latency each way for Kafka. Calls arrive at each instance as a
- * Poisson stream from a seeded generator, so a run is repeatable. What it leaves out: Kafka
+ * Poisson stream from a seeded generator, so a run is repeatable. The authority sweeps as the
+ * topology does, forgetting a cold key's bucket once full long enough. What it leaves out: Kafka
  * itself (loss, reordering, rebalances), which the multi-process harness measures.
  */
 final class SharedKeySimulation {
@@ -32,6 +33,8 @@ final class SharedKeySimulation {
 	private static final long IDLE_RETURN_NANOS = Duration.ofSeconds(10).toNanos();
 
 	private static final long LEASE_TTL_MILLIS = 5_000;
+
+	private static final long SWEEP_NANOS = AuthorityTopology.SWEEP_INTERVAL.toNanos();
 
 	private final RateLimit limit;
 
@@ -110,6 +113,7 @@ final class SharedKeySimulation {
 		for (Instance instance : this.instances) {
 			instance.start();
 		}
+		at(SWEEP_NANOS, this::sweep);
 		while (!this.events.isEmpty() && this.events.peek().at < end) {
 			Event event = this.events.poll();
 			this.clock[0] = event.at;
@@ -120,6 +124,20 @@ final class SharedKeySimulation {
 			admitted += instance.admitted;
 		}
 		return admitted;
+	}
+
+	/**
+	 * The authority's sweep, every {@link AuthorityTopology#SWEEP_INTERVAL}: a cold key's bucket kept
+	 * in memory is forgotten once full long enough, a stored one once at rest, as the topology does.
+	 */
+	private void sweep() {
+		long nowMillis = now() / 1_000_000L;
+		if (this.state != null && (this.stored ? AuthorityLogic.isAtRest(this.state, nowMillis, LEASE_TTL_MILLIS)
+				: AuthorityLogic.isFullFor(this.state, nowMillis, LEASE_TTL_MILLIS))) {
+			this.state = null;
+			this.stored = false;
+		}
+		at(now() + SWEEP_NANOS, this::sweep);
 	}
 
 	private void at(long nanos, Runnable action) {
@@ -157,7 +175,7 @@ final class SharedKeySimulation {
 	 * consumed beyond what it granted, was told of and got back.
 	 */
 	long discarded() {
-		return this.state.consumed - this.granted - this.reportedCold - debited() + this.returned;
+		return (this.state == null) ? 0 : this.state.consumed - this.granted - this.reportedCold - debited() + this.returned;
 	}
 
 	private long debited() {
