@@ -26,7 +26,7 @@ class OperationsFilesTests {
 	private static final Set<String> EXPORTED = Set.of("ratelimit_calls_total", "ratelimit_wait_seconds_sum",
 			"ratelimit_wait_seconds_count", "ratelimit_wait_seconds_max", "ratelimit_permits_available",
 			"ratelimit_utilization", "ratelimit_rate", "ratelimit_keys", "ratelimit_adaptive_severity",
-			"ratelimit_backend_status", "ratelimit_kafka_consumer_lag", "ratelimit_buffer_utilization",
+			"ratelimit_backend_status", "ratelimit_backend_state", "ratelimit_adaptive_state", "ratelimit_kafka_consumer_lag", "ratelimit_buffer_utilization",
 			"ratelimit_buffer_flushes_total");
 
 	private static final Pattern METER = Pattern.compile("ratelimit_[a-z_]+");

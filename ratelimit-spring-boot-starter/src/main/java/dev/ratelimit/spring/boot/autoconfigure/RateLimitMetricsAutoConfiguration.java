@@ -11,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
 import dev.ratelimit.spring.actuate.RateLimiterMetrics;
 
 /**
@@ -52,7 +53,11 @@ public final class RateLimitMetricsAutoConfiguration {
 	/**
 	 * Gauges of states that are not counts: the severity of each adaptive limiter
 	 * ({@code ratelimit.adaptive.severity}, 0 normal to 3 emergency) and the state of each shared
-	 * backend ({@code ratelimit.backend.status}, 0 up, 1 degraded, 2 down), so both can be alerted on.
+	 * backend ({@code ratelimit.backend.status}, 0 up, 1 degraded, 2 down), so both can be alerted on
+	 * with one threshold; and the same states one-hot, the way Boot exposes states
+	 * ({@code ratelimit.adaptive.state} tagged {@code severity}, {@code ratelimit.backend.state} tagged
+	 * {@code state}: 1 for the current one, 0 for the others), so a dashboard counts instances per
+	 * state without decoding numbers.
 	 */
 	@Bean
 	@ConditionalOnMissingBean(name = "rateLimitStateMeters")
@@ -60,25 +65,54 @@ public final class RateLimitMetricsAutoConfiguration {
 			ObjectProvider<dev.ratelimit.spring.adaptive.AdaptiveRateLimiters> adaptive,
 			ObjectProvider<dev.ratelimit.spring.actuate.RateLimitBackendHealth> backends) {
 		return (meters) -> {
-			adaptive.ifAvailable((controllers) -> controllers.states().keySet().forEach((name) -> io.micrometer.core.instrument.Gauge
-				.builder("ratelimit.adaptive.severity", controllers,
-						(all) -> all.controller(name).map((controller) -> controller.state().severity().ordinal()).orElse(0))
-				.tag("name", name)
-				.description("Severity of the limiter's adaptive control: 0 normal, 1 warning, 2 critical, 3 emergency")
-				.register(meters)));
-			backends.orderedStream().forEach((backend) -> io.micrometer.core.instrument.Gauge
-				.builder("ratelimit.backend.status", backend, (each) -> {
-					try {
-						return each.report().state().ordinal();
-					}
-					catch (RuntimeException ex) {
-						return dev.ratelimit.spring.actuate.RateLimitBackendHealth.State.DOWN.ordinal();
-					}
-				})
-				.tag("backend", backend.backend())
-				.description("State of the shared limiter backend: 0 up, 1 degraded (a policy decides), 2 down")
-				.register(meters));
+			adaptive.ifAvailable((controllers) -> controllers.states().keySet().forEach((name) -> {
+				io.micrometer.core.instrument.Gauge
+					.builder("ratelimit.adaptive.severity", controllers, (all) -> severity(all, name).ordinal())
+					.tag("name", name)
+					.description("Severity of the limiter's adaptive control: 0 normal, 1 warning, 2 critical, 3 emergency")
+					.register(meters);
+				for (dev.ratelimit.adaptive.Severity each : dev.ratelimit.adaptive.Severity.values()) {
+					io.micrometer.core.instrument.Gauge
+						.builder("ratelimit.adaptive.state", controllers, (all) -> (severity(all, name) == each) ? 1 : 0)
+						.tag("name", name)
+						.tag("severity", each.name().toLowerCase(java.util.Locale.ROOT))
+						.description("1 while the limiter's adaptive control is at this severity, 0 otherwise")
+						.register(meters);
+				}
+			}));
+			backends.orderedStream().forEach((backend) -> {
+				io.micrometer.core.instrument.Gauge
+					.builder("ratelimit.backend.status", backend, (each) -> state(each).ordinal())
+					.tag("backend", backend.backend())
+					.description("State of the shared limiter backend: 0 up, 1 degraded (a policy decides), 2 down")
+					.register(meters);
+				for (RateLimitBackendHealth.State each : RateLimitBackendHealth.State.values()) {
+					io.micrometer.core.instrument.Gauge
+						.builder("ratelimit.backend.state", backend, (health) -> (state(health) == each) ? 1 : 0)
+						.tag("backend", backend.backend())
+						.tag("state", each.name().toLowerCase(java.util.Locale.ROOT))
+						.description("1 while the shared limiter backend is in this state, 0 otherwise")
+						.register(meters);
+				}
+			});
 		};
+	}
+
+	private static dev.ratelimit.adaptive.Severity severity(dev.ratelimit.spring.adaptive.AdaptiveRateLimiters all,
+			String name) {
+		return all.controller(name)
+			.map((controller) -> controller.state().severity())
+			.orElse(dev.ratelimit.adaptive.Severity.NORMAL);
+	}
+
+	/** A backend's state, down when it cannot say (a gauge never throws into a scrape). */
+	private static RateLimitBackendHealth.State state(RateLimitBackendHealth backend) {
+		try {
+			return backend.report().state();
+		}
+		catch (RuntimeException ex) {
+			return RateLimitBackendHealth.State.DOWN;
+		}
 	}
 
 }
