@@ -64,7 +64,7 @@ public final class AuthorityLogic {
 	public static Result handle(String key, BucketState stored, Request request, long clockMillis,
 			long leaseTtlMillis) {
 		BucketState state = (stored != null) ? stored
-				: created(request.spec(), clockMillis, Math.min(request.spentOverMillis(), MAX_SPENT_OVER_MILLIS));
+				: created(request.spec(), clockMillis, Math.min(request.spentOverMillis(), leaseTtlMillis));
 		// the bucket's time never goes back, whatever clock stamped the request
 		long nowMillis = Math.max(clockMillis, state.clockMillis);
 		state.clockMillis = nowMillis;
@@ -136,7 +136,11 @@ public final class AuthorityLogic {
 	 * full when the permits now reported began to be spent ({@code overMillis} ago), not only when
 	 * their report arrived: the refill while the report waited to be sent (up to a report interval)
 	 * made room, as it would have in one bucket, rather than being discarded by a bucket that
-	 * looked full because it had not heard yet.
+	 * looked full because it had not heard yet. Never further back than a lease lifetime: a state
+	 * is forgotten only once full that long ({@link #isFullFor}), so the new one is full no earlier
+	 * than the forgotten one was; older spending (an outage's, on a key the authority forgot) is
+	 * taken as of then, which may leave a debt one bucket would not have had, never a refill paid
+	 * twice.
 	 */
 	private static BucketState created(Messages.Spec spec, long clockMillis, long overMillis) {
 		BucketState state = BucketState.create(spec, clockMillis);
@@ -149,9 +153,10 @@ public final class AuthorityLogic {
 	 * as of when they began to be spent; the bucket may go into debt. A missing state is a full
 	 * bucket with the reported limit.
 	 */
-	public static BucketState report(BucketState stored, Messages.Report.Entry entry, long clockMillis) {
+	public static BucketState report(BucketState stored, Messages.Report.Entry entry, long clockMillis,
+			long leaseTtlMillis) {
 		long over = Math.min(entry.spentOverMillis(), MAX_SPENT_OVER_MILLIS);
-		BucketState state = (stored != null) ? stored : created(entry.spec(), clockMillis, over);
+		BucketState state = (stored != null) ? stored : created(entry.spec(), clockMillis, Math.min(over, leaseTtlMillis));
 		long nowMillis = Math.max(clockMillis, state.clockMillis);
 		state.clockMillis = nowMillis;
 		configure(state, entry.spec(), nowMillis);
@@ -175,7 +180,7 @@ public final class AuthorityLogic {
 	 */
 	public static boolean isAtRest(BucketState state, long nowMillis, long leaseTtlMillis) {
 		long now = Math.max(nowMillis, state.clockMillis);
-		if (state.overridden || !isFullFor(state, now, leaseTtlMillis)) {
+		if (state.overridden || !isFullFor(state, nowMillis, leaseTtlMillis)) {
 			return false;
 		}
 		for (Instance instance : state.instances.values()) {
@@ -196,8 +201,8 @@ public final class AuthorityLogic {
 	 * whose cold state was swept the moment it looked full, just before its first lease request).
 	 */
 	public static boolean isFullFor(BucketState state, long nowMillis, long windowMillis) {
-		long now = Math.max(nowMillis, state.clockMillis);
-		return state.consumed <= state.refilled(now - windowMillis);
+		// on this task's time, not the state's when that is ahead: the window in real time at least
+		return state.consumed <= state.refilled(nowMillis - windowMillis);
 	}
 
 	/**

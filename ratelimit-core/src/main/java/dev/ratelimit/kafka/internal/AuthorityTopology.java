@@ -340,7 +340,7 @@ public final class AuthorityTopology {
 					byte[] bytes = this.store.get(key); // once: a lookup in the cached store is most of a report's cost
 					boolean kept = bytes != null;
 					BucketState state = AuthorityLogic.report(kept ? decoded(bytes, entry.spec(), now) : this.cold.get(key),
-							entry, now);
+							entry, now, this.leaseTtlMillis);
 					if (!kept && !AuthorityLogic.isLow(state, now)) {
 						this.cold.put(key, state);
 						continue;

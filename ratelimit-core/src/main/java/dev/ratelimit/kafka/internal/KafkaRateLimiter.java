@@ -676,7 +676,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				takeAllowance(now);
 				send(Messages.LEASE, 0, takePool(), spec(limit()));
 			}
-			case RETURN_KEY -> send(Messages.LEASE, 0, (pooled() > 0) ? takePool() : 0, spec(limit()));
+			case RETURN_KEY -> send(Messages.LEASE, 0, (!step.forfeit() && facts.pool > 0) ? takePool() : 0, spec(limit()));
 			case NONE -> {
 			}
 		}
@@ -809,7 +809,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		perSecond = Math.max(perSecond, 1e-6);
 		long capacity = Math.max(1, (long) Math.ceil(perSecond * interval));
 		long initial = (long) Math.floor(Math.max(0, available) * Math.min(1.0, perSecond / rate));
-		return new Regime.Share(localBucket("(share between answers)", perSecond, capacity, initial));
+		return new Regime.Share(localBucket("(share between answers)", perSecond, capacity, initial), ticker().read());
 	}
 
 	/**
@@ -844,9 +844,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	void onGrant(Grant grant, long receivedNanos) {
 		if (grant.seq() == 0) {
 			// a notice: the bucket of this cold key ran low, lease it from now on (nothing was granted)
-			if (this.regime.cold) {
+			Regime seen = this.regime;
+			if (seen.cold) {
 				this.lastAvailable = Math.max(0, grant.available());
-				toLeases(Regime::noticed);
+				// the part goes even if a call moved the key to leases meanwhile (it ran out, or nearly)
+				toLeases((regime) -> regime.cold ? regime.noticed()
+						: (regime.allowance == seen.allowance) ? regime.withAllowance(null) : regime);
 				this.nudged = true;
 				this.link.nudge(this);
 			}

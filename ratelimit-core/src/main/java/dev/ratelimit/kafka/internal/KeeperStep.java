@@ -128,10 +128,10 @@ final class KeeperStep {
 		if (f.inFlight && !timedOut) {
 			return new Step(forfeit, false, bridge, false, Send.NONE);
 		}
-		return new Step(forfeit, timedOut, bridge, f.leasedKey && idleAtReport(f), request(f, pool));
+		return new Step(forfeit, timedOut, bridge, f.leasedKey && idleAtReport(f), request(f, pool, timedOut));
 	}
 
-	private static Send request(Facts f, long pool) {
+	private static Send request(Facts f, long pool, boolean timedOut) {
 		if (f.neverSent && !f.nudged && !f.keyed) {
 			// a named limiter created ahead of its first call: counted for fair share from now on
 			return Send.REPORT;
@@ -159,7 +159,8 @@ final class KeeperStep {
 		if (f.now < f.notBeforeNanos && !expiring) {
 			return Send.NONE;
 		}
-		if (f.keyed && f.holdsAllowance && f.now < f.nextReportNanos) {
+		if (f.keyed && f.holdsAllowance && !timedOut && f.now < f.nextReportNanos) {
+			// (a timeout drops the allowance: the call waiting asks again at once)
 			// a key that outgrew its allowance still has it, refilling at its share: its first lease
 			// waits for the partition's report and travels in one record with the other keys'
 			return Send.NONE;

@@ -137,10 +137,17 @@ final class Regime {
 
 		final PooledRateLimiter bucket;
 
+		/** Until when (the bucket's ticker) calls are denied unread; starts at the share's creation. */
 		private volatile long dryUntilNanos;
 
-		Share(PooledRateLimiter bucket) {
+		/** A share over {@code bucket}, made at {@code now} (its ticker's reading: any origin, even negative). */
+		Share(PooledRateLimiter bucket, long now) {
 			this.bucket = bucket;
+			this.dryUntilNanos = now;
+		}
+
+		long dryUntilNanos() {
+			return this.dryUntilNanos;
 		}
 
 		/** Takes {@code min} permits if the share holds them all, at {@code now} (the bucket's ticker). */

@@ -57,7 +57,7 @@ class AuthorityLogicTest {
 		// 150 permits admitted locally over the last second, reported now: one bucket would have
 		// refilled 100 meanwhile, so 50 are left, not none (the refill while the report waited)
 		Messages.Report.Entry entry = new Messages.Report.Entry("k", 1, 150, 1_000, SPEC);
-		BucketState reported = AuthorityLogic.report(null, entry, this.now);
+		BucketState reported = AuthorityLogic.report(null, entry, this.now, TTL);
 		assertThat(reported.available(this.now)).isEqualTo(50);
 		// a lease request that is a key's first word is taken the same way
 		Request lease = new Request(Messages.LEASE, "a", 1, 1, 0, 0, 10, 500, 150, 0, 1_000, SPEC);
@@ -68,7 +68,7 @@ class AuthorityLogicTest {
 	@Test
 	void aBucketIsForgottenOnlyOnceFullForALeaseLifetimeSoANewOneNeverPaysTheSameRefillTwice() {
 		// 150 permits reported now as spent over the last second: full again 500 ms from now
-		BucketState state = AuthorityLogic.report(null, new Messages.Report.Entry("k", 1, 150, 1_000, SPEC), this.now);
+		BucketState state = AuthorityLogic.report(null, new Messages.Report.Entry("k", 1, 150, 1_000, SPEC), this.now, TTL);
 		assertThat(AuthorityLogic.isFullFor(state, this.now + 500, 0)).isTrue();
 		assertThat(AuthorityLogic.isFullFor(state, this.now + 500, 1)).isFalse();
 		// forgotten then, a key whose next report looked back a second would be full as of 500 ms
@@ -77,6 +77,13 @@ class AuthorityLogicTest {
 		assertThat(AuthorityLogic.isFullFor(state, this.now + 500 + TTL, TTL)).isTrue();
 		assertThat(AuthorityLogic.isAtRest(state, this.now + 500 + TTL - 1, TTL)).isFalse();
 		assertThat(AuthorityLogic.isAtRest(state, this.now + 500 + TTL, TTL)).isTrue();
+		// and a new state never looks back further than that: spending reported as 60 s old (an
+		// outage's) is taken as of a lease lifetime ago, when a forgotten state was full at the latest
+		BucketState recreated = AuthorityLogic.report(null, new Messages.Report.Entry("k", 1, 1_000, 60_000, SPEC),
+				this.now, TTL);
+		assertThat(recreated.originMillis).isEqualTo(this.now - TTL);
+		Request late = new Request(Messages.LEASE, "a", 1, 1, 0, 0, 10, 500, 1_000, 0, 60_000, SPEC);
+		assertThat(AuthorityLogic.handle("k", null, late, this.now, TTL).state().originMillis).isEqualTo(this.now - TTL);
 	}
 
 	@Test

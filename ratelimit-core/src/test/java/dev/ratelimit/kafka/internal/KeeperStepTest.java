@@ -92,6 +92,12 @@ class KeeperStepTest {
 		assertThat(timedOut.timedOut()).isTrue();
 		assertThat(timedOut.bridge()).isFalse();
 		assertThat(timedOut.send()).as("the waiting call asks again in the same pass").isEqualTo(Send.ASK);
+		// also a key that outgrew its part: the timeout dropped what was left of it, so it asks now,
+		// not at the next report
+		waiting.keyed = true;
+		waiting.holdsAllowance = true;
+		waiting.nextReportNanos = waiting.now + 500 * MS;
+		assertThat(KeeperStep.decide(waiting).send()).isEqualTo(Send.ASK);
 	}
 
 	@Test
@@ -128,6 +134,12 @@ class KeeperStepTest {
 		assertThat(KeeperStep.decide(shortGranted).send()).isEqualTo(Send.NONE);
 		shortGranted.now = shortGranted.notBeforeNanos;
 		assertThat(KeeperStep.decide(shortGranted).send()).isEqualTo(Send.ASK);
+		Facts expiring = named();
+		expiring.now = expiring.expiryNanos - 3_000 * MS;
+		expiring.lastActivityNanos = expiring.now;
+		expiring.demand = 0.2;
+		expiring.notBeforeNanos = expiring.now + 100 * MS;
+		assertThat(KeeperStep.decide(expiring).send()).as("renewed before it expires").isEqualTo(Send.ASK);
 	}
 
 	@Test
@@ -164,6 +176,8 @@ class KeeperStepTest {
 		assertThat(step.send()).isEqualTo(Send.RETURN_KEY);
 		idle.pool = 0;
 		assertThat(KeeperStep.decide(idle).send()).as("nothing to return, nothing owed").isEqualTo(Send.NONE);
+		idle.owes = true;
+		assertThat(KeeperStep.decide(idle).send()).as("what it spent is still reported").isEqualTo(Send.RETURN_KEY);
 	}
 
 	@Test

@@ -45,7 +45,7 @@ class RegimeTest {
 
 	@Test
 	void degradedDropsTheAllowanceAndTheShareBetweenAnswersAndStartsAnEmptyLocalShareOnce() {
-		Regime.Share between = new Regime.Share(bucket(5, 5, 0));
+		Regime.Share between = new Regime.Share(bucket(5, 5, 0), this.clock.read());
 		Regime leasing = Regime.LEASING.granted(between, null).withAllowance(bucket(5, 10, 3));
 		PooledRateLimiter localShare = bucket(5, 10, 0);
 		Regime degraded = leasing.failed("no grant within 2000 ms", localShare);
@@ -72,7 +72,7 @@ class RegimeTest {
 		Regime degraded = bridging.failed("no grant within 2000 ms", bucket(5, 10, 0));
 		assertThat(degraded.fallback).isSameAs(bridge);
 		// a per-key limiter spending its share between answers is never bridged on top of it
-		Regime keyed = Regime.LEASING.granted(new Regime.Share(bucket(5, 5, 0)), null);
+		Regime keyed = Regime.LEASING.granted(new Regime.Share(bucket(5, 5, 0), this.clock.read()), null);
 		assertThat(keyed.mayBridge()).isFalse();
 		assertThat(keyed.mayTakeAllowance()).isFalse();
 	}
@@ -80,7 +80,7 @@ class RegimeTest {
 	@Test
 	void aGrantEndsDegradedAndBridgingAndBringsTheNextShareOrAllowance() {
 		Regime degraded = Regime.LEASING.failed("request not sent: broker down", bucket(5, 10, 0));
-		Regime.Share between = new Regime.Share(bucket(5, 5, 1));
+		Regime.Share between = new Regime.Share(bucket(5, 5, 1), this.clock.read());
 		Regime keyed = degraded.granted(between, null);
 		assertThat(keyed.degraded).isFalse();
 		assertThat(keyed.reason).isNull();
@@ -100,9 +100,10 @@ class RegimeTest {
 
 	@Test
 	void aShareMarkedDryDeniesUntilItsNextPermitAccruesAndLosesNone() {
-		Regime.Share share = new Regime.Share(bucket(4, 4, 1)); // a permit every 250 ms
+		Regime.Share share = new Regime.Share(bucket(4, 4, 1), this.clock.read()); // a permit every 250 ms
 		assertThat(share.spend(1, this.clock.read())).isTrue();
-		assertThat(share.spend(1, this.clock.read())).isFalse(); // marked dry for 250 ms
+		assertThat(share.spend(1, this.clock.read())).isFalse();
+		assertThat(share.dryUntilNanos()).isEqualTo(this.clock.read() + 250_000_000L);
 		long admitted = 0;
 		for (int ms = 1; ms <= 1_000; ms++) {
 			this.clock.advance(Duration.ofMillis(1));
@@ -111,8 +112,23 @@ class RegimeTest {
 		assertThat(admitted).as("one second at 4/s").isEqualTo(4);
 		// a larger call denied leaves no mark: the permit accrued goes to the next single call
 		this.clock.advance(Duration.ofMillis(250));
+		long mark = share.dryUntilNanos();
 		assertThat(share.spend(2, this.clock.read())).isFalse();
+		assertThat(share.dryUntilNanos()).isEqualTo(mark);
 		assertThat(share.spend(1, this.clock.read())).isTrue();
+	}
+
+	@Test
+	void aShareOnATickerWithANegativeReadingAdmitsWhatItHolds() {
+		ManualClock negative = new ManualClock(-1_000_000_000_000L); // a ticker's origin is arbitrary
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(5)).capacity(5).initialPermits(5).build();
+		Regime.Share share = new Regime.Share(
+				(PooledRateLimiter) Limiters.create("b", limit, negative, negative, RateLimiterListener.NONE), negative.read());
+		int admitted = 0;
+		for (int call = 0; call < 10; call++) {
+			admitted += share.spend(1, negative.read()) ? 1 : 0;
+		}
+		assertThat(admitted).isEqualTo(5);
 	}
 
 }

@@ -202,7 +202,7 @@ final class SharedKeySimulation {
 			for (Messages.Report.Entry entry : report.entries()) {
 				boolean kept = this.stored;
 				this.reportedCold += entry.spent();
-				this.state = AuthorityLogic.report(this.state, entry, nowMillis);
+				this.state = AuthorityLogic.report(this.state, entry, nowMillis, LEASE_TTL_MILLIS);
 				boolean low = AuthorityLogic.isLow(this.state, nowMillis);
 				if (!kept && !low) {
 					continue;
