@@ -68,7 +68,7 @@ public final class RestoreTime {
 				String key = "api[tenant-" + i + "]";
 				// far in debt (100,000 permits at 1/s): never at rest while measured, so never swept
 				byte[] state = AuthorityLogic
-					.report(null, new Messages.Report.Entry(key, 1, 100_000, 0, spec), now)
+					.report(null, new Messages.Report.Entry(key, 1, 100_000, 0, spec), now, 5_000)
 					.encode();
 				bytes += key.length() + state.length;
 				// the default partitioner puts a key where the request producer puts it, as the authority needs
