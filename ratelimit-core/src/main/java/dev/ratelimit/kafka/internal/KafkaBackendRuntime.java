@@ -1153,7 +1153,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			long late = this.limiters.values().stream().filter(KafkaRateLimiter::isLate).count();
 			if (late > 0) {
 				reason = late + " limiter(s) wait for a grant that is late (over "
-						+ KafkaRateLimiter.LATE_NANOS / 1_000_000 + " ms) with their lease spent";
+						+ KeeperStep.LATE_NANOS / 1_000_000 + " ms) with their lease spent";
 			}
 		}
 		if (reason != null) {

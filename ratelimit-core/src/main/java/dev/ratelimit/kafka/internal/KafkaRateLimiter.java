@@ -119,7 +119,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	 * denied until a grant arrives: this instance's share of what the bucket held at the last grant,
 	 * plus its share of the refill since (a limiter that never held a lease knows nothing of the
 	 * bucket, so it has none). While a lease request is late (the pool ran dry and no grant came
-	 * within {@link #LATE_NANOS}), or while degraded, this instance's local share, starting empty,
+	 * within {@link KeeperStep#LATE_NANOS}), or while degraded, this instance's local share, starting empty,
 	 * decides under the local-share policy. Everything admitted on these is reported and debited.
 	 */
 	private volatile Regime regime;
@@ -191,8 +191,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** The longest lease lifetime a grant is taken at: a longer one is read as this. */
 	static final long MAX_TTL_MILLIS = 3_600_000;
 
-	/** A lease request unanswered this long with the pool dry bridges on the local share. */
-	static final long LATE_NANOS = KeeperStep.LATE_NANOS;
 
 	/** Permits the shared bucket held after the last grant, and when that grant arrived. */
 	private volatile long lastAvailable;
@@ -565,7 +563,6 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		return details;
 	}
 
-	/** Whether a lease request has waited longer than {@link #LATE_NANOS} with the lease spent. */
 	/**
 	 * Whether the keeper need walk this limiter only when its instance reports: a per-key limiter that
 	 * has leased asks only then (see {@link KeeperStep}), degraded or not, and between two reports
@@ -578,12 +575,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		return this.keyed && this.lastAppliedSeq > 0;
 	}
 
+	/** Whether a lease request has waited longer than {@link KeeperStep#LATE_NANOS} with the lease spent. */
 	boolean isLate() {
-		return isLate(ticker().read(), pooled());
-	}
-
-	private boolean isLate(long now, long pool) {
-		return this.inFlightSeq != 0 && pool == 0 && now - this.inFlightSinceNanos > LATE_NANOS;
+		return KeeperStep.isLate(this.inFlightSeq != 0, this.inFlightSinceNanos, pooled(), ticker().read());
 	}
 
 	public boolean isDegraded() {

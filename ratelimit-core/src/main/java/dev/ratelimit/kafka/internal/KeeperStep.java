@@ -123,12 +123,16 @@ final class KeeperStep {
 			pool = 0;
 		}
 		boolean timedOut = f.inFlight && f.now - f.inFlightSinceNanos > f.requestTimeoutNanos;
-		boolean bridge = !timedOut && f.bridgeable && f.inFlight && pool == 0
-				&& f.now - f.inFlightSinceNanos > LATE_NANOS;
+		boolean bridge = !timedOut && f.bridgeable && isLate(f.inFlight, f.inFlightSinceNanos, pool, f.now);
 		if (f.inFlight && !timedOut) {
 			return new Step(forfeit, false, bridge, false, Send.NONE);
 		}
 		return new Step(forfeit, timedOut, bridge, f.leasedKey && idleAtReport(f), request(f, pool, timedOut));
+	}
+
+	/** Whether a request in flight since {@code inFlightSinceNanos} is late: unanswered that long with the pool dry. */
+	static boolean isLate(boolean inFlight, long inFlightSinceNanos, long pool, long now) {
+		return inFlight && pool == 0 && now - inFlightSinceNanos > LATE_NANOS;
 	}
 
 	private static Send request(Facts f, long pool, boolean timedOut) {
