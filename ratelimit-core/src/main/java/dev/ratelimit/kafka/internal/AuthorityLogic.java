@@ -64,7 +64,7 @@ public final class AuthorityLogic {
 	public static Result handle(String key, BucketState stored, Request request, long clockMillis,
 			long leaseTtlMillis) {
 		BucketState state = (stored != null) ? stored
-				: created(request.spec(), clockMillis, Math.min(request.spentOverMillis(), leaseTtlMillis));
+				: created(request.spec(), clockMillis, request.spentOverMillis(), leaseTtlMillis);
 		// the bucket's time never goes back, whatever clock stamped the request
 		long nowMillis = Math.max(clockMillis, state.clockMillis);
 		state.clockMillis = nowMillis;
@@ -136,15 +136,17 @@ public final class AuthorityLogic {
 	 * full when the permits now reported began to be spent ({@code overMillis} ago), not only when
 	 * their report arrived: the refill while the report waited to be sent (up to a report interval)
 	 * made room, as it would have in one bucket, rather than being discarded by a bucket that
-	 * looked full because it had not heard yet. Never further back than a lease lifetime: a state
+	 * looked full because it had not heard yet. Never further back than a lease lifetime
+	 * ({@code leaseTtlMillis}): a state
 	 * is forgotten only once full that long ({@link #isFullFor}), so the new one is full no earlier
 	 * than the forgotten one was; older spending (an outage's, on a key the authority forgot) is
 	 * taken as of then, which may leave a debt one bucket would not have had, never a refill paid
 	 * twice.
 	 */
-	private static BucketState created(Messages.Spec spec, long clockMillis, long overMillis) {
+	private static BucketState created(Messages.Spec spec, long clockMillis, long overMillis, long leaseTtlMillis) {
 		BucketState state = BucketState.create(spec, clockMillis);
-		state.originMillis = clockMillis - Math.max(0, overMillis);
+		long lookBack = Math.min(Math.min(overMillis, MAX_SPENT_OVER_MILLIS), leaseTtlMillis);
+		state.originMillis = clockMillis - Math.max(0, lookBack);
 		return state;
 	}
 
@@ -156,7 +158,7 @@ public final class AuthorityLogic {
 	public static BucketState report(BucketState stored, Messages.Report.Entry entry, long clockMillis,
 			long leaseTtlMillis) {
 		long over = Math.min(entry.spentOverMillis(), MAX_SPENT_OVER_MILLIS);
-		BucketState state = (stored != null) ? stored : created(entry.spec(), clockMillis, Math.min(over, leaseTtlMillis));
+		BucketState state = (stored != null) ? stored : created(entry.spec(), clockMillis, over, leaseTtlMillis);
 		long nowMillis = Math.max(clockMillis, state.clockMillis);
 		state.clockMillis = nowMillis;
 		configure(state, entry.spec(), nowMillis);
