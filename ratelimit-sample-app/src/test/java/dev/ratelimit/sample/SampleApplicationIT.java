@@ -32,6 +32,9 @@ class SampleApplicationIT {
 
 	private static final int DRAIN_BURST = 5;
 
+	/** The most the drain's lease holds: a grant never exceeds the bucket, so its capacity. */
+	private static final int DRAIN_LEASE = DRAIN_BURST;
+
 	private final JsonMapper json = JsonMapper.builder().build();
 
 	@LocalServerPort
@@ -101,11 +104,14 @@ class SampleApplicationIT {
 			.isEqualTo(this.stats.accepted() + this.stats.unconfirmed()));
 		double seconds = (System.nanoTime() - started) / 1e9;
 
-		assertThat(this.stats.maxProcessedInOneSecond()).as("orders processed in any one second")
-			.isLessThanOrEqualTo(DRAIN_RATE + DRAIN_BURST);
+		// the bound of a global limit (docs/architecture.md, "Guarantees"): over any interval T,
+		// capacity + rate x T + the lease held at its start, at most a capacity here; the times are
+		// when the drain let each order through, so a slow first partner call does not bunch them
+		assertThat(this.stats.maxProcessedInOneSecond()).as("orders let through in any one second")
+			.isLessThanOrEqualTo(DRAIN_RATE + DRAIN_BURST + DRAIN_LEASE);
 		long afterRestart = this.stats.processedTimes().stream().filter((time) -> time - started >= 0).count();
-		assertThat(afterRestart).as("orders processed after the restart, in %.1f s", seconds)
-			.isLessThanOrEqualTo((long) Math.ceil(DRAIN_RATE * seconds) + DRAIN_BURST);
+		assertThat(afterRestart).as("orders let through after the restart, in %.1f s", seconds)
+			.isLessThanOrEqualTo((long) Math.ceil(DRAIN_RATE * seconds) + DRAIN_BURST + DRAIN_LEASE);
 
 		JsonNode limiters = this.json.readTree(client.get("/actuator/ratelimits").body()).get("limiters");
 		assertThat(limiters.valueStream().map((limiter) -> limiter.get("name").asString()))

@@ -56,6 +56,9 @@ public class OrderProcessor {
 	@KafkaListener(id = LISTENER_ID, topics = Topics.ORDERS, groupId = Topics.ORDERS_GROUP,
 			autoStartup = "${sample.drain.enabled:true}")
 	void process(ConsumerRecord<String, String> record) throws InterruptedException {
+		// the drain's permit was taken just before this call: the rate is checked on these times,
+		// not on when processing ended (a slow partner call would bunch those up)
+		long letThroughAt = System.nanoTime();
 		Order order = this.json.readValue(record.value(), Order.class);
 		this.partner.notifyAccepted(order);
 		String shipment = this.json
@@ -64,7 +67,7 @@ public class OrderProcessor {
 			throw new IllegalStateException("The shipments buffer stayed full for " + SHIPMENT_WAIT
 					+ " (is Kafka reachable?): order " + order.id() + " will be processed again");
 		}
-		this.stats.recordProcessed(order, record.partition(), record.offset());
+		this.stats.recordProcessed(order, record.partition(), record.offset(), letThroughAt);
 		if (logger.isDebugEnabled()) {
 			logger.debug("Processed order " + order.id() + " of " + order.tenant() + " at " + record.partition() + "@"
 					+ record.offset());

@@ -13,7 +13,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Counts of this instance since it started: orders accepted, processed (per tenant), and shipments
- * the downstream read; and the times of the latest processed orders, to check the drain rate.
+ * the downstream read; and when the drain let the latest processed orders through, to check its
+ * rate.
  * Thread-safe.
  */
 @Component
@@ -52,11 +53,11 @@ public class OrderStats {
 		this.unconfirmed.increment();
 	}
 
-	void recordProcessed(Order order, int partition, long offset) {
+	void recordProcessed(Order order, int partition, long offset, long letThroughAt) {
 		this.processed.increment();
 		this.processedByTenant.computeIfAbsent(order.tenant(), (tenant) -> new LongAdder()).increment();
 		this.lastOffsets.computeIfAbsent(partition, (p) -> new AtomicLong(-1)).accumulateAndGet(offset, Math::max);
-		this.processedAt.addLast(System.nanoTime());
+		this.processedAt.addLast(letThroughAt);
 		if (this.timesKept.incrementAndGet() > MAX_TIMES) {
 			this.processedAt.pollFirst();
 			this.timesKept.decrementAndGet();
@@ -133,7 +134,8 @@ public class OrderStats {
 	}
 
 	/**
-	 * Returns when the latest orders were processed, oldest first ({@link System#nanoTime()}).
+	 * Returns when the drain let the latest processed orders through (their listener call began,
+	 * right after the permit), oldest first ({@link System#nanoTime()}).
 	 * @return up to {@value #MAX_TIMES} times
 	 */
 	public List<Long> processedTimes() {
@@ -141,7 +143,8 @@ public class OrderStats {
 	}
 
 	/**
-	 * Returns the most orders processed within any one second among the latest ones.
+	 * Returns the most orders the drain let through within any one second among the latest
+	 * processed ones.
 	 * @return the highest count in a sliding one-second window
 	 */
 	public int maxProcessedInOneSecond() {
