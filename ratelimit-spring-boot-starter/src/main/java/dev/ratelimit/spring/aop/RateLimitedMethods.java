@@ -201,7 +201,8 @@ public final class RateLimitedMethods {
 		catch (ParseException ex) {
 			throw new InvalidRateLimitConfigurationException(where + " (key)", annotation.key(),
 					"the key expression does not parse: " + ex.getMessage(),
-					"Write a SpEL expression over the arguments, for example #tenantId, #p0 or #request.customerId.");
+					"Write a SpEL expression over the arguments, for example #tenantId, #p0, #order.customerId or "
+							+ "#principal?.name (the authenticated user of the current servlet request).");
 		}
 	}
 

@@ -91,6 +91,8 @@ final class RateLimitedOperation {
 
 	private final boolean anyHeaders;
 
+	private final RequestVariables requestVariables;
+
 	private final java.util.function.Supplier<List<RateLimitedFailureListener>> failures;
 
 	RateLimitedOperation(Method method, List<Spec> specs, long waitNanos, Kind kind, Method fallback,
@@ -112,6 +114,7 @@ final class RateLimitedOperation {
 		this.beans = beans;
 		this.executor = executor;
 		this.anyHeaders = specs.stream().anyMatch((spec) -> spec.headers);
+		this.requestVariables = RequestVariables.of(method, PARAMETER_NAMES);
 	}
 
 	Kind kind() {
@@ -355,6 +358,7 @@ final class RateLimitedOperation {
 				if (this.beans != null) {
 					context.setBeanResolver(this.beans);
 				}
+				this.requestVariables.bind(context);
 			}
 			Object key = spec.key.getValue(context);
 			limiters.add(this.registry.limiter(spec.name, (key != null) ? key.toString() : NULL_KEY));

@@ -5,6 +5,8 @@ import java.util.List;
 
 import jakarta.servlet.Servlet;
 
+import jakarta.servlet.DispatcherType;
+
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -12,28 +14,40 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.http.converter.HttpMessageConverter;
 import org.springframework.http.converter.HttpMessageConverters;
 import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
+import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.web.servlet.RateLimitExceededExceptionResolver;
+import dev.ratelimit.spring.web.servlet.RateLimitRulesFilter;
 import dev.ratelimit.spring.web.servlet.ServletRateLimitHeadersListener;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
  * rate limiting for Spring MVC: a denied call becomes {@code 429 Too Many Requests} with
  * {@code Retry-After} and the IETF {@code RateLimit} / {@code RateLimit-Policy} fields, and
- * permitted {@code @RateLimited} calls carry those fields too.
+ * permitted {@code @RateLimited} calls carry those fields too; and the rules of
+ * {@code ratelimit.http.rules}, applied by a filter right before Spring Security's filter chain
+ * and one right after it (orders {@code spring.security.filter.order} - 1 and + 1; -101 and -99
+ * by default).
  */
 @AutoConfiguration(after = RateLimitAutoConfiguration.class,
 		afterName = "org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration")
 @ConditionalOnWebApplication(type = Type.SERVLET)
 @ConditionalOnClass({ Servlet.class, DispatcherServlet.class })
 @ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(RateLimitHttpProperties.class)
 public final class RateLimitWebMvcAutoConfiguration {
+
+	/** Spring Security's filter chain order when {@code spring.security.filter.order} is not set. */
+	static final int SECURITY_FILTER_ORDER = -100;
 
 	@Bean
 	@ConditionalOnMissingBean
@@ -57,6 +71,41 @@ public final class RateLimitWebMvcAutoConfiguration {
 	@ConditionalOnMissingBean
 	ServletRateLimitHeadersListener servletRateLimitHeadersListener() {
 		return new ServletRateLimitHeadersListener();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	HttpRuleDefinitions httpRuleDefinitions(RateLimitHttpProperties properties, LimiterDefinitions definitions) {
+		return HttpRuleDefinitions.of(properties, definitions);
+	}
+
+	@Bean
+	FilterRegistrationBean<RateLimitRulesFilter> rateLimitRulesBeforeSecurity(HttpRuleDefinitions rules,
+			RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials, LimiterDefinitions definitions,
+			RateLimitProperties properties, Environment environment) {
+		return rulesFilter(false, rules, registry, denials, definitions, properties, environment);
+	}
+
+	@Bean
+	FilterRegistrationBean<RateLimitRulesFilter> rateLimitRulesAfterSecurity(HttpRuleDefinitions rules,
+			RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials, LimiterDefinitions definitions,
+			RateLimitProperties properties, Environment environment) {
+		return rulesFilter(true, rules, registry, denials, definitions, properties, environment);
+	}
+
+	private static FilterRegistrationBean<RateLimitRulesFilter> rulesFilter(boolean afterSecurity,
+			HttpRuleDefinitions rules, RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials,
+			LimiterDefinitions definitions, RateLimitProperties properties, Environment environment) {
+		RateLimitRulesFilter filter = new RateLimitRulesFilter(rules.phase(afterSecurity), registry,
+				rules.addresses(), denials, new LimiterHeaders(definitions, properties), properties.getMaxKeyLength());
+		FilterRegistrationBean<RateLimitRulesFilter> registration = new FilterRegistrationBean<>(filter);
+		int security = environment.getProperty("spring.security.filter.order", Integer.class, SECURITY_FILTER_ORDER);
+		registration.setOrder(afterSecurity ? security + 1 : security - 1);
+		registration.setName(afterSecurity ? "rateLimitRulesAfterSecurity" : "rateLimitRulesBeforeSecurity");
+		registration.setDispatcherTypes(DispatcherType.REQUEST);
+		// a phase without rules is not installed at all
+		registration.setEnabled(!rules.phase(afterSecurity).isEmpty());
+		return registration;
 	}
 
 }

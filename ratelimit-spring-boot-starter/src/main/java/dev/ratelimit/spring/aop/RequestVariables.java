@@ -1,0 +1,68 @@
+package dev.ratelimit.spring.aop;
+
+import java.lang.reflect.Method;
+import java.util.Arrays;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+import org.springframework.core.ParameterNameDiscoverer;
+import org.springframework.expression.EvaluationContext;
+import org.springframework.util.ClassUtils;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
+
+/**
+ * Gives key expressions of {@code @RateLimited} methods the servlet request the calling thread
+ * serves, as {@code #request}, and its authenticated user, as {@code #principal} ({@code null}
+ * when anonymous), so that a per-user limit needs no extra parameter. A method parameter of the
+ * same name wins. Nothing is bound outside a servlet request, or without Spring MVC.
+ */
+final class RequestVariables {
+
+	private static final boolean SERVLET = ClassUtils.isPresent(
+			"org.springframework.web.context.request.RequestContextHolder", RequestVariables.class.getClassLoader())
+			&& ClassUtils.isPresent("jakarta.servlet.http.HttpServletRequest", RequestVariables.class.getClassLoader());
+
+	private final boolean request;
+
+	private final boolean principal;
+
+	private RequestVariables(boolean request, boolean principal) {
+		this.request = request;
+		this.principal = principal;
+	}
+
+	/** The variables a method's key expressions get: those its parameters do not name. */
+	static RequestVariables of(Method method, ParameterNameDiscoverer names) {
+		String[] parameters = names.getParameterNames(method);
+		boolean request = parameters == null || !Arrays.asList(parameters).contains("request");
+		boolean principal = parameters == null || !Arrays.asList(parameters).contains("principal");
+		return new RequestVariables(SERVLET && request, SERVLET && principal);
+	}
+
+	void bind(EvaluationContext context) {
+		if (this.request || this.principal) {
+			Servlet.bind(context, this.request, this.principal);
+		}
+	}
+
+	/** Kept apart so that the servlet classes are loaded only when present. */
+	private static final class Servlet {
+
+		static void bind(EvaluationContext context, boolean request, boolean principal) {
+			RequestAttributes attributes = RequestContextHolder.getRequestAttributes();
+			if (attributes instanceof ServletRequestAttributes servlet) {
+				HttpServletRequest current = servlet.getRequest();
+				if (request) {
+					context.setVariable("request", current);
+				}
+				if (principal) {
+					context.setVariable("principal", current.getUserPrincipal());
+				}
+			}
+		}
+
+	}
+
+}
