@@ -3,157 +3,84 @@ package dev.ratelimit.spring.web.servlet;
 import java.security.Principal;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 
 import dev.ratelimit.spring.web.ClientAddresses;
+import dev.ratelimit.spring.web.HttpRequestView;
 
 /**
- * What the key and condition expressions of {@code ratelimit.http.rules} see of a request: the
- * root object of those expressions, so that {@code ip}, {@code principal?.name},
- * {@code header('X-Api-Key')}, {@code pathVariable('tenant')}, {@code method}, {@code path} and,
- * in {@code count-when}, {@code status} and {@code responseHeader('...')} can be written without a
- * prefix. {@code #request}, {@code #principal} and {@code #response} name the same objects.
- *
- * <p>Serves one request on one thread; the client address is computed once, when first read.
+ * A servlet request as the expressions of {@code ratelimit.http.rules} see it:
+ * {@code #request} is the {@link HttpServletRequest}, {@code #response} the
+ * {@link HttpServletResponse}, the principal is {@link HttpServletRequest#getUserPrincipal()}
+ * (what Spring Security sets, after its filters). Serves one request on one thread.
  */
-public final class ServletRequestView {
+public final class ServletRequestView extends HttpRequestView {
 
 	private final HttpServletRequest request;
 
-	private final ClientAddresses addresses;
+	private final HttpServletResponse response;
 
-	private final String path;
+	private boolean failed;
 
-	private @Nullable HttpServletResponse response;
-
-	private Map<String, String> pathVariables = Map.of();
-
-	private @Nullable String ip;
-
-	private int failedStatus;
-
-	ServletRequestView(HttpServletRequest request, ClientAddresses addresses, String path) {
+	ServletRequestView(HttpServletRequest request, HttpServletResponse response, ClientAddresses addresses,
+			String path) {
+		super(addresses, path);
 		this.request = request;
-		this.addresses = addresses;
-		this.path = path;
-	}
-
-	void pathVariables(Map<String, String> variables) {
-		this.pathVariables = variables;
-	}
-
-	void response(HttpServletResponse response) {
 		this.response = response;
-	}
-
-	@Nullable HttpServletResponse response() {
-		return this.response;
 	}
 
 	/** The request failed with an exception, which an error page answers later: a server error. */
 	void failed() {
-		this.failedStatus = 500;
+		this.failed = true;
 	}
 
-	/**
-	 * Returns the client's address: the peer's, or, behind a trusted proxy, the one it forwarded
-	 * (see {@code ratelimit.http.trusted-proxies}).
-	 * @return the address
-	 */
-	public String getIp() {
-		String ip = this.ip;
-		if (ip == null) {
-			String peer = this.request.getRemoteAddr();
-			ip = this.addresses.trustsAny()
-					? this.addresses.client(peer, values("Forwarded"), values("X-Forwarded-For"))
-					: this.addresses.client(peer, List.of(), List.of());
-			this.ip = ip;
-		}
-		return ip;
+	@Override
+	protected String peer() {
+		return this.request.getRemoteAddr();
 	}
 
-	/**
-	 * Returns the authenticated user, as the servlet container or Spring Security tells it.
-	 * @return the principal, or {@code null} when not authenticated (always, before Spring
-	 * Security has run)
-	 */
+	@Override
+	protected List<String> headerValues(String name) {
+		var values = this.request.getHeaders(name);
+		return (values != null) ? Collections.list(values) : List.of();
+	}
+
+	@Override
 	public @Nullable Principal getPrincipal() {
 		return this.request.getUserPrincipal();
 	}
 
-	/**
-	 * Returns the request.
-	 * @return the request
-	 */
+	@Override
 	public HttpServletRequest getRequest() {
 		return this.request;
 	}
 
-	/**
-	 * Returns the request's method, such as {@code GET}.
-	 * @return the method
-	 */
+	@Override
+	public HttpServletResponse getResponse() {
+		return this.response;
+	}
+
+	@Override
 	public String getMethod() {
 		return this.request.getMethod();
 	}
 
-	/**
-	 * Returns the path within the application, as sent (not decoded).
-	 * @return the path
-	 */
-	public String getPath() {
-		return this.path;
-	}
-
-	/**
-	 * Returns the first value of a request header.
-	 * @param name the header's name
-	 * @return the value, or {@code null} when absent
-	 */
+	@Override
 	public @Nullable String header(String name) {
 		return this.request.getHeader(name);
 	}
 
-	/**
-	 * Returns a variable of the rule's path pattern that matched, such as {@code tenant} of
-	 * {@code /tenants/{tenant}/**}.
-	 * @param name the variable's name
-	 * @return the value, or {@code null} when the pattern has no such variable
-	 */
-	public @Nullable String pathVariable(String name) {
-		return this.pathVariables.get(name);
-	}
-
-	/**
-	 * Returns the response's status, in a {@code count-when} condition.
-	 * @return the status ({@code 500} when the application threw an exception), or {@code 0}
-	 * before the response
-	 */
+	@Override
 	public int getStatus() {
-		if (this.failedStatus != 0) {
-			return this.failedStatus;
-		}
-		HttpServletResponse response = this.response;
-		return (response != null) ? response.getStatus() : 0;
+		return this.failed ? 500 : this.response.getStatus();
 	}
 
-	/**
-	 * Returns the first value of a response header, in a {@code count-when} condition.
-	 * @param name the header's name
-	 * @return the value, or {@code null} when absent or before the response
-	 */
+	@Override
 	public @Nullable String responseHeader(String name) {
-		HttpServletResponse response = this.response;
-		return (response != null) ? response.getHeader(name) : null;
-	}
-
-	private List<String> values(String header) {
-		var values = this.request.getHeaders(header);
-		return (values != null) ? Collections.list(values) : List.of();
+		return this.response.getHeader(name);
 	}
 
 }

@@ -131,7 +131,7 @@ class HttpRulesIntegrationTests {
 		assertThat(get("/keys/x", Map.of("X-Api-Key", huge)).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
 		assertThat(get("/keys/x", Map.of("X-Api-Key", huge + "2")).getStatus()).isEqualTo(HttpStatus.OK);
 		assertThat(get("/keys/x", Map.of("X-Api-Key", "short")).getStatus()).isEqualTo(HttpStatus.OK);
-		assertThat(this.registry.find("api-key", RateLimitRulesFilter.digest(huge))).isPresent();
+		assertThat(this.registry.find("api-key", dev.ratelimit.spring.web.HttpRule.digest(huge))).isPresent();
 	}
 
 	@Test
