@@ -6,15 +6,20 @@ import java.util.function.Predicate;
  * Whether answers about a limiter carry the {@code RateLimit} and {@code RateLimit-Policy}
  * fields: {@code ratelimit.limiters.<name>.headers} as resolved into its definition, or
  * {@code ratelimit.web.headers} for a name that is not declared (an exception the application
- * raised itself).
+ * raised itself). Immutable and thread-safe.
  */
-final class LimiterHeaders implements Predicate<String> {
+public final class LimiterHeaders implements Predicate<String> {
 
 	private final LimiterDefinitions definitions;
 
 	private final boolean byDefault;
 
-	LimiterHeaders(LimiterDefinitions definitions, RateLimitProperties properties) {
+	/**
+	 * Creates the predicate.
+	 * @param definitions the declared limiters
+	 * @param properties the properties, for {@code ratelimit.web.headers}
+	 */
+	public LimiterHeaders(LimiterDefinitions definitions, RateLimitProperties properties) {
 		this.definitions = definitions;
 		this.byDefault = properties.getWeb().isHeaders();
 	}

@@ -1,0 +1,36 @@
+package dev.ratelimit.spring.gateway;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.cloud.gateway.filter.ratelimit.AbstractRateLimiter;
+import org.springframework.cloud.gateway.support.ConfigurationService;
+import org.springframework.context.annotation.Bean;
+
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions;
+import dev.ratelimit.spring.boot.autoconfigure.LimiterHeaders;
+import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
+import dev.ratelimit.spring.boot.autoconfigure.RateLimitProperties;
+
+/**
+ * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of a
+ * Spring Cloud Gateway {@code RateLimiter} backed by this library's limiters, before the gateway's
+ * own, so that its {@code RequestRateLimiter} filter finds it.
+ */
+@AutoConfiguration(after = RateLimitAutoConfiguration.class,
+		beforeName = "org.springframework.cloud.gateway.config.GatewayAutoConfiguration")
+@ConditionalOnClass(AbstractRateLimiter.class)
+@ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
+public final class RateLimitGatewayAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	RateLimitGatewayRateLimiter rateLimitGatewayRateLimiter(RateLimiterRegistry registry,
+			LimiterDefinitions definitions, RateLimitProperties properties, ConfigurationService configurationService) {
+		return new RateLimitGatewayRateLimiter(registry, definitions, new LimiterHeaders(definitions, properties),
+				properties.getMaxKeyLength(), configurationService);
+	}
+
+}

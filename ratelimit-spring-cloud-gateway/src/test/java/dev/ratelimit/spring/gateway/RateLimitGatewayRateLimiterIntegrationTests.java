@@ -1,0 +1,128 @@
+package dev.ratelimit.spring.gateway;
+
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.http.HttpStatus;
+import org.springframework.test.web.reactive.server.EntityExchangeResult;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import dev.ratelimit.RateLimiterRegistry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real gateway route on a real (Netty) server whose {@code RequestRateLimiter} filter takes its
+ * permits from this library's limiters: each key the route's resolver gives has its own limit, a
+ * refusal is 429 with Retry-After and the RateLimit fields, and a route names its limiter (or
+ * takes the one named after it).
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		classes = RateLimitGatewayRateLimiterIntegrationTests.TestApplication.class,
+		properties = { "ratelimit.limiters.gateway-hello.rate=2/1h", "ratelimit.limiters.byroute.rate=1/1h",
+				"spring.cloud.gateway.server.webflux.routes[0].id=hello",
+				"spring.cloud.gateway.server.webflux.routes[0].uri=forward:/backend/hello",
+				"spring.cloud.gateway.server.webflux.routes[0].predicates[0]=Path=/hello",
+				"spring.cloud.gateway.server.webflux.routes[0].filters[0].name=RequestRateLimiter",
+				"spring.cloud.gateway.server.webflux.routes[0].filters[0].args.key-resolver=#{@clientKeyResolver}",
+				"spring.cloud.gateway.server.webflux.routes[0].filters[0].args.ratelimit.limiter=gateway-hello",
+				"spring.cloud.gateway.server.webflux.routes[1].id=byroute",
+				"spring.cloud.gateway.server.webflux.routes[1].uri=forward:/backend/hello",
+				"spring.cloud.gateway.server.webflux.routes[1].predicates[0]=Path=/byroute",
+				"spring.cloud.gateway.server.webflux.routes[1].filters[0].name=RequestRateLimiter",
+				"spring.cloud.gateway.server.webflux.routes[1].filters[0].args.key-resolver=#{@clientKeyResolver}",
+				"spring.cloud.gateway.server.webflux.routes[2].id=undeclared",
+				"spring.cloud.gateway.server.webflux.routes[2].uri=forward:/backend/hello",
+				"spring.cloud.gateway.server.webflux.routes[2].predicates[0]=Path=/undeclared",
+				"spring.cloud.gateway.server.webflux.routes[2].filters[0].name=RequestRateLimiter",
+				"spring.cloud.gateway.server.webflux.routes[2].filters[0].args.key-resolver=#{@clientKeyResolver}",
+				"spring.cloud.gateway.server.webflux.routes[2].filters[0].args.ratelimit.limiter=nowhere" })
+@AutoConfigureWebTestClient
+class RateLimitGatewayRateLimiterIntegrationTests {
+
+	@Autowired
+	private WebTestClient client;
+
+	@Autowired
+	private RateLimiterRegistry registry;
+
+	@Test
+	void eachKeyOfARouteHasItsOwnLimitAndARefusalCarriesTheFields() {
+		EntityExchangeResult<String> first = get("/hello", "a");
+		assertThat(first.getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(first.getResponseBody()).isEqualTo("hello");
+		assertThat(first.getResponseHeaders().getFirst("RateLimit-Policy")).isEqualTo("\"gateway-hello\";q=2;w=3600");
+		assertThat(first.getResponseHeaders().getFirst("RateLimit")).startsWith("\"gateway-hello\";r=1;t=");
+		assertThat(get("/hello", "a").getStatus()).isEqualTo(HttpStatus.OK);
+		EntityExchangeResult<String> refused = get("/hello", "a");
+		assertThat(refused.getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(Long.parseLong(refused.getResponseHeaders().getFirst("Retry-After"))).isBetween(1L, 3600L);
+		assertThat(refused.getResponseHeaders().getFirst("RateLimit")).startsWith("\"gateway-hello\";r=0;t=");
+		assertThat(get("/hello", "b").getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(this.registry.find("gateway-hello", "a")).isPresent();
+	}
+
+	@Test
+	void aRouteWithoutALimiterTakesTheOneNamedAfterIt() {
+		assertThat(get("/byroute", "c").getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/byroute", "c").getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(this.registry.find("byroute", "c")).isPresent();
+	}
+
+	@Test
+	void aHugeKeyGetsItsOwnLimitInsteadOfAnError() {
+		String huge = "k".repeat(5_000);
+		assertThat(get("/hello", huge).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/hello", huge).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/hello", huge).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+	}
+
+	@Test
+	void aRouteWhoseLimiterIsNotDeclaredFailsItsRequestsNotTheOtherRoutes() {
+		assertThat(get("/undeclared", "d").getStatus().is5xxServerError()).isTrue();
+		assertThat(get("/hello", "d").getStatus()).isEqualTo(HttpStatus.OK);
+	}
+
+	private EntityExchangeResult<String> get(String path, String client) {
+		return this.client.get()
+			.uri(path)
+			.header("X-Client", client)
+			.exchange()
+			.expectBody(String.class)
+			.returnResult();
+	}
+
+	@RestController
+	static class Backend {
+
+		@GetMapping("/backend/hello")
+		Mono<String> hello() {
+			return Mono.just("hello");
+		}
+
+	}
+
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	@Import(Backend.class)
+	static class TestApplication {
+
+		@Bean
+		KeyResolver clientKeyResolver() {
+			return (exchange) -> Mono.justOrEmpty(exchange.getRequest().getHeaders().getFirst("X-Client"));
+		}
+
+	}
+
+}
