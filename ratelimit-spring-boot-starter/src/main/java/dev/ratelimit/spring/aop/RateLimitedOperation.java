@@ -12,6 +12,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import org.aopalliance.intercept.MethodInvocation;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.context.expression.MethodBasedEvaluationContext;
@@ -341,6 +342,29 @@ final class RateLimitedOperation {
 	}
 
 	List<RateLimiter> limiters(MethodInvocation invocation) {
+		return limiters(invocation, null);
+	}
+
+	/**
+	 * Whether a key expression reads {@code #principal}, which a reactive call resolves before it
+	 * decides.
+	 */
+	boolean readsPrincipal() {
+		for (Spec spec : this.specs) {
+			if (spec.key != null && spec.key.getExpressionString().contains("principal")) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Returns the limiters of a call.
+	 * @param invocation the call
+	 * @param exchange the request and principal of a reactive call's exchange, or {@code null} for
+	 * those of the thread's servlet request, if any
+	 */
+	List<RateLimiter> limiters(MethodInvocation invocation, RequestVariables.@Nullable Exchange exchange) {
 		if (this.specs.length == 1 && this.specs[0].key == null) {
 			return List.of(shared(this.specs[0]));
 		}
@@ -358,7 +382,12 @@ final class RateLimitedOperation {
 				if (this.beans != null) {
 					context.setBeanResolver(this.beans);
 				}
-				this.requestVariables.bind(context);
+				if (exchange != null) {
+					this.requestVariables.bind(context, exchange);
+				}
+				else {
+					this.requestVariables.bind(context);
+				}
 			}
 			Object key = spec.key.getValue(context);
 			limiters.add(this.registry.limiter(spec.name, (key != null) ? key.toString() : NULL_KEY));

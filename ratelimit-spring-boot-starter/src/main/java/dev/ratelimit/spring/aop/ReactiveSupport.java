@@ -3,8 +3,10 @@ package dev.ratelimit.spring.aop;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.aopalliance.intercept.MethodInvocation;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -34,11 +36,35 @@ final class ReactiveSupport {
 		MethodInvocation clone = RateLimitedOperation.clone(invocation);
 		boolean flux = operation.kind() == RateLimitedOperation.Kind.FLUX;
 		if (flux) {
-			return Flux.deferContextual((context) -> attempt(operation, clone, withContext(listeners, context), true));
+			return Flux.deferContextual((context) -> start(operation, clone, withContext(listeners, context), context,
+					true));
 		}
-		return Mono
-			.deferContextual((context) -> Mono.from(attempt(operation, clone, withContext(listeners, context), false)));
+		return Mono.deferContextual(
+				(context) -> Mono.from(start(operation, clone, withContext(listeners, context), context, false)));
 	}
+
+	/**
+	 * Decides with the exchange of the subscriber's context, if any: its request as
+	 * {@code #request}, and its principal as {@code #principal}, resolved first when a key reads it.
+	 */
+	@SuppressWarnings("unchecked")
+	private static Publisher<Object> start(RateLimitedOperation operation, MethodInvocation invocation,
+			List<RateLimitHeadersListener> listeners, ContextView context, boolean flux) {
+		Object found = context.getOrDefault(RateLimitedExchange.CONTEXT_KEY, null);
+		if (!(found instanceof RateLimitedExchange source)) {
+			return attempt(operation, invocation, listeners, null, flux);
+		}
+		if (!operation.readsPrincipal()) {
+			return attempt(operation, invocation, listeners, new RequestVariables.Exchange(source.request(), null),
+					flux);
+		}
+		return source.principal()
+			.map(Optional::of)
+			.defaultIfEmpty(Optional.empty())
+			.flatMapMany((principal) -> attempt(operation, invocation, listeners,
+					new RequestVariables.Exchange(source.request(), principal.orElse(null)), flux));
+	}
+
 
 	/** Adds the listener of the subscriber's context, if any, to the listener beans. */
 	private static List<RateLimitHeadersListener> withContext(List<RateLimitHeadersListener> listeners,
@@ -54,8 +80,8 @@ final class ReactiveSupport {
 	}
 
 	private static Publisher<Object> attempt(RateLimitedOperation operation, MethodInvocation invocation,
-			List<RateLimitHeadersListener> listeners, boolean flux) {
-		List<RateLimiter> limiters = operation.limiters(invocation);
+			List<RateLimitHeadersListener> listeners, RequestVariables.@Nullable Exchange exchange, boolean flux) {
+		List<RateLimiter> limiters = operation.limiters(invocation, exchange);
 		if (operation.waitNanos() == 0) {
 			RateLimitExceededException denied = operation.decide(limiters, listeners);
 			return (denied != null) ? fallbackOrError(operation, invocation, denied)

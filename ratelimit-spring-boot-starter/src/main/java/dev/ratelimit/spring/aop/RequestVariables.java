@@ -1,9 +1,11 @@
 package dev.ratelimit.spring.aop;
 
 import java.lang.reflect.Method;
+import java.security.Principal;
 import java.util.Arrays;
 
 import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.ParameterNameDiscoverer;
 import org.springframework.expression.EvaluationContext;
@@ -13,10 +15,12 @@ import org.springframework.web.context.request.RequestContextHolder;
 import org.springframework.web.context.request.ServletRequestAttributes;
 
 /**
- * Gives key expressions of {@code @RateLimited} methods the servlet request the calling thread
- * serves, as {@code #request}, and its authenticated user, as {@code #principal} ({@code null}
- * when anonymous), so that a per-user limit needs no extra parameter. A method parameter of the
- * same name wins. Nothing is bound outside a servlet request, or without Spring MVC.
+ * Gives key expressions of {@code @RateLimited} methods the request being served, as
+ * {@code #request}, and its authenticated user, as {@code #principal} ({@code null} when
+ * anonymous), so that a per-user limit needs no extra parameter: the servlet request the calling
+ * thread serves, or, for a reactive call, the {@link RateLimitedExchange} found in the
+ * subscriber's Reactor context. A method parameter of the same name wins. Nothing is bound outside
+ * a request.
  */
 final class RequestVariables {
 
@@ -38,13 +42,32 @@ final class RequestVariables {
 		String[] parameters = names.getParameterNames(method);
 		boolean request = parameters == null || !Arrays.asList(parameters).contains("request");
 		boolean principal = parameters == null || !Arrays.asList(parameters).contains("principal");
-		return new RequestVariables(SERVLET && request, SERVLET && principal);
+		return new RequestVariables(request, principal);
 	}
 
 	void bind(EvaluationContext context) {
-		if (this.request || this.principal) {
+		if (SERVLET && (this.request || this.principal)) {
 			Servlet.bind(context, this.request, this.principal);
 		}
+	}
+
+	/** Binds a reactive call's request and principal. */
+	void bind(EvaluationContext context, Exchange exchange) {
+		if (this.request) {
+			context.setVariable("request", exchange.request());
+		}
+		if (this.principal) {
+			context.setVariable("principal", exchange.principal());
+		}
+	}
+
+	/**
+	 * The request of a reactive call and its principal, resolved before the call decides.
+	 *
+	 * @param request the request (a {@code ServerHttpRequest})
+	 * @param principal the authenticated user, or {@code null}
+	 */
+	record Exchange(Object request, @Nullable Principal principal) {
 	}
 
 	/** Kept apart so that the servlet classes are loaded only when present. */

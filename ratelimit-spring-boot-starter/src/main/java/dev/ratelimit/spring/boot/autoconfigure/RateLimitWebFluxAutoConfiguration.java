@@ -22,6 +22,7 @@ import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.web.reactive.RateLimitExceededWebExceptionHandler;
 import dev.ratelimit.spring.web.reactive.RateLimitHeadersWebFilter;
 import dev.ratelimit.spring.web.reactive.RateLimitRulesWebFilter;
+import dev.ratelimit.spring.web.reactive.RateLimitedExchangeWebFilter;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
@@ -57,6 +58,12 @@ public final class RateLimitWebFluxAutoConfiguration {
 	@ConditionalOnMissingBean
 	RateLimitHeadersWebFilter rateLimitHeadersWebFilter() {
 		return new RateLimitHeadersWebFilter();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	RateLimitedExchangeWebFilter rateLimitedExchangeWebFilter() {
+		return new RateLimitedExchangeWebFilter();
 	}
 
 	@Bean

@@ -14,6 +14,7 @@ import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTest
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.userdetails.MapReactiveUserDetailsService;
@@ -25,18 +26,20 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.annotation.RateLimited;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * HTTP rules around Spring Security in a WebFlux application on a real server: a rule that reads
  * the principal runs after authentication and limits each user; a rule that does not runs before
- * it, so a flood is refused before any password is checked.
+ * it, so a flood is refused before any password is checked; the key of a reactive
+ * {@code @RateLimited} method reads {@code #principal} and {@code #request}.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		classes = HttpRulesWebFluxSecurityTests.TestApplication.class,
 		properties = { "spring.main.web-application-type=reactive", "ratelimit.limiters.per-user.rate=1/1h",
-				"ratelimit.limiters.anonymous.rate=2/1h",
+				"ratelimit.limiters.anonymous.rate=2/1h", "ratelimit.limiters.annotated.rate=1/1h",
 				"ratelimit.http.rules[0].paths=/users/**", "ratelimit.http.rules[0].limiters=per-user",
 				"ratelimit.http.rules[0].key=principal?.name",
 				"ratelimit.http.rules[1].paths=/flood/**", "ratelimit.http.rules[1].limiters=anonymous",
@@ -70,6 +73,16 @@ class HttpRulesWebFluxSecurityTests {
 		assertThat(get("/flood/x", "alice", "pw").getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
 	}
 
+	@Test
+	void aReactiveRateLimitedKeyCanNameThePrincipalAndTheRequest() {
+		assertThat(get("/annotated", "alice", "pw").getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/annotated", "alice", "pw").getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		EntityExchangeResult<String> bob = get("/annotated", "bob", "pw");
+		assertThat(bob.getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(bob.getResponseBody()).isEqualTo("GET");
+		assertThat(this.registry.find("annotated", "bob:/annotated")).isPresent();
+	}
+
 	private EntityExchangeResult<String> get(String path, String user, String password) {
 		return this.client.get()
 			.uri(path)
@@ -85,6 +98,12 @@ class HttpRulesWebFluxSecurityTests {
 		@GetMapping({ "/users/me", "/flood/x" })
 		Mono<String> me(Mono<Principal> principal) {
 			return principal.map(Principal::getName);
+		}
+
+		@GetMapping("/annotated")
+		@RateLimited(name = "annotated", key = "#principal.name + ':' + #request.path.value()")
+		Mono<String> annotated(ServerHttpRequest exchangeRequest) {
+			return Mono.just(exchangeRequest.getMethod().name());
 		}
 
 	}
