@@ -115,7 +115,13 @@ final class RateLimitedOperation {
 		this.beans = beans;
 		this.executor = executor;
 		this.anyHeaders = specs.stream().anyMatch((spec) -> spec.headers);
-		this.requestVariables = RequestVariables.of(method, PARAMETER_NAMES);
+		StringBuilder keys = new StringBuilder();
+		for (Spec spec : this.specs) {
+			if (spec.key != null) {
+				keys.append(spec.key.getExpressionString()).append('\n');
+			}
+		}
+		this.requestVariables = RequestVariables.of(method, PARAMETER_NAMES, keys.toString());
 	}
 
 	Kind kind() {

@@ -37,11 +37,16 @@ final class RequestVariables {
 		this.principal = principal;
 	}
 
-	/** The variables a method's key expressions get: those its parameters do not name. */
-	static RequestVariables of(Method method, ParameterNameDiscoverer names) {
+	/**
+	 * The variables a method's key expressions get: those they mention and its parameters do not
+	 * name.
+	 */
+	static RequestVariables of(Method method, ParameterNameDiscoverer names, String keys) {
 		String[] parameters = names.getParameterNames(method);
-		boolean request = parameters == null || !Arrays.asList(parameters).contains("request");
-		boolean principal = parameters == null || !Arrays.asList(parameters).contains("principal");
+		boolean request = keys.contains("request")
+				&& (parameters == null || !Arrays.asList(parameters).contains("request"));
+		boolean principal = keys.contains("principal")
+				&& (parameters == null || !Arrays.asList(parameters).contains("principal"));
 		return new RequestVariables(request, principal);
 	}
 

@@ -8,19 +8,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Finds the address of the client behind a request: the peer's address, unless the peer is a
- * trusted proxy, in which case the hops it forwarded ({@code Forwarded: for=...}, or else
- * {@code X-Forwarded-For}) are walked from the nearest back, and the first one that is not a
- * trusted proxy is the client. A header from a peer that is not trusted is never read, so a client
- * cannot choose its own key by sending one.
+ * trusted proxy, in which case the hops it forwarded are walked from the nearest back, and the
+ * first one that is not a trusted proxy is the client. Only the one header the proxies write is
+ * read ({@code X-Forwarded-For} by default, or {@code Forwarded}): a proxy that appends to one
+ * passes the other through as the client sent it. A header from a peer that is not trusted is
+ * never read, so a client cannot choose its own key by sending one.
  *
  * <p>A hop that is not an address ({@code unknown}, an obfuscated identifier, garbage) ends the
  * walk at the proxy that reported it: every client behind a proxy that hides them shares that
  * proxy's key, which limits rather than opens. At most {@value #MAX_HOPS} hops are read. Addresses
  * are parsed as literals only, never looked up in DNS, and returned in one canonical form (IPv6
- * compressed as {@link InetAddress#getHostAddress()} writes it, an IPv4-mapped IPv6 address as
- * IPv4).
+ * as {@link InetAddress#getHostAddress()} writes it, in full; an IPv4-mapped IPv6 address as IPv4;
+ * a zone such as {@code %0} of the peer left out).
  *
  * <p>Free of Spring and of servlet and reactive types; immutable and thread-safe.
  */
@@ -31,12 +34,40 @@ public final class ClientAddresses {
 
 	private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 
-	private static final ClientAddresses NONE = new ClientAddresses(List.of());
+	/** The header the trusted proxies write. */
+	public enum Header {
+
+		/** {@code X-Forwarded-For: client, proxy1, proxy2}. */
+		X_FORWARDED_FOR("X-Forwarded-For"),
+
+		/** {@code Forwarded: for=client, for=proxy1} (RFC 7239). */
+		FORWARDED("Forwarded");
+
+		private final String fieldName;
+
+		Header(String fieldName) {
+			this.fieldName = fieldName;
+		}
+
+		/**
+		 * Returns the field's name.
+		 * @return the name
+		 */
+		public String fieldName() {
+			return this.fieldName;
+		}
+
+	}
+
+	private static final ClientAddresses NONE = new ClientAddresses(List.of(), Header.X_FORWARDED_FOR);
 
 	private final List<Range> trusted;
 
-	private ClientAddresses(List<Range> trusted) {
+	private final Header header;
+
+	private ClientAddresses(List<Range> trusted, Header header) {
 		this.trusted = trusted;
+		this.header = header;
 	}
 
 	/**
@@ -55,6 +86,18 @@ public final class ClientAddresses {
 	 * @throws IllegalArgumentException naming the first entry that is neither
 	 */
 	public static ClientAddresses trusting(List<String> trustedProxies) {
+		return trusting(trustedProxies, Header.X_FORWARDED_FOR);
+	}
+
+	/**
+	 * Returns a resolver that trusts the given proxies and reads the given header.
+	 * @param trustedProxies addresses ({@code 10.0.0.7}, {@code ::1}) and ranges in CIDR notation
+	 * ({@code 10.0.0.0/8}, {@code fd00::/8})
+	 * @param header the header those proxies write
+	 * @return the resolver
+	 * @throws IllegalArgumentException naming the first entry that is neither
+	 */
+	public static ClientAddresses trusting(List<String> trustedProxies, Header header) {
 		if (trustedProxies.isEmpty()) {
 			return NONE;
 		}
@@ -62,7 +105,15 @@ public final class ClientAddresses {
 		for (String entry : trustedProxies) {
 			ranges.add(Range.parse(entry));
 		}
-		return new ClientAddresses(List.copyOf(ranges));
+		return new ClientAddresses(List.copyOf(ranges), header);
+	}
+
+	/**
+	 * Returns the header the trusted proxies write, which {@link #client} reads.
+	 * @return the header
+	 */
+	public Header header() {
+		return this.header;
 	}
 
 	/**
@@ -76,24 +127,23 @@ public final class ClientAddresses {
 	/**
 	 * Returns the client's address.
 	 * @param peer the address of the connection's peer ({@code getRemoteAddr()})
-	 * @param forwarded the values of the {@code Forwarded} fields, in the order received
-	 * @param forwardedFor the values of the {@code X-Forwarded-For} fields, in the order received,
-	 * read only when there is no {@code Forwarded} field
+	 * @param forwarded the values of the {@link #header()} fields, in the order received
 	 * @return the client's address in canonical form; the peer as given when it is not an address,
 	 * or when no proxy is trusted
 	 */
-	public String client(String peer, List<String> forwarded, List<String> forwardedFor) {
+	public String client(@Nullable String peer, List<String> forwarded) {
+		String address = withoutZone(peer);
 		if (this.trusted.isEmpty()) {
-			return (peer != null) ? peer : ""; // as the server wrote it: nothing to compare it with
+			return address; // as the server wrote it: nothing to compare it with
 		}
-		byte[] current = parse(peer);
+		byte[] current = parse(address);
 		if (current == null) {
-			return (peer != null) ? peer : "";
+			return address;
 		}
 		if (!isTrusted(current)) {
 			return canonical(current);
 		}
-		List<String> hops = forwarded.isEmpty() ? split(forwardedFor, false) : split(forwarded, true);
+		List<String> hops = split(forwarded, this.header == Header.FORWARDED);
 		for (int i = hops.size() - 1; i >= 0 && isTrusted(current); i--) {
 			byte[] hop = parse(hops.get(i));
 			if (hop == null) {
@@ -102,6 +152,15 @@ public final class ClientAddresses {
 			current = hop;
 		}
 		return canonical(current);
+	}
+
+	/** The peer's address without a zone ({@code fe80::1%eth0}, {@code ::1%0} from Netty). */
+	private static String withoutZone(@Nullable String peer) {
+		if (peer == null) {
+			return "";
+		}
+		int zone = peer.indexOf('%');
+		return (zone > 0 && peer.indexOf(':') >= 0) ? peer.substring(0, zone) : peer;
 	}
 
 	private boolean isTrusted(byte[] address) {
@@ -169,7 +228,7 @@ public final class ClientAddresses {
 		if (v4 != null) {
 			return v4;
 		}
-		if (address.indexOf(':') >= 0 && IPV6_CHARS.matcher(address).matches()) {
+		if (isIpv6Literal(address)) {
 			return literal(address);
 		}
 		return null;
@@ -226,6 +285,20 @@ public final class ClientAddresses {
 		return true;
 	}
 
+	/**
+	 * Whether the text can only be read as an IPv6 literal: two colons at least, address
+	 * characters only, and a hex digit or a colon first (the JDK reads anything else, such as
+	 * {@code .::1}, as a host name to look up).
+	 */
+	private static boolean isIpv6Literal(String text) {
+		if (text.isEmpty() || text.indexOf(':') == text.lastIndexOf(':')) {
+			return false;
+		}
+		char first = text.charAt(0);
+		boolean hexOrColon = first == ':' || Character.digit(first, 16) >= 0;
+		return hexOrColon && IPV6_CHARS.matcher(text).matches();
+	}
+
 	/** A literal checked to hold only address characters: resolved without DNS. */
 	private static byte[] literal(String checked) {
 		try {
@@ -273,8 +346,7 @@ public final class ClientAddresses {
 			String text = (entry != null) ? entry.trim() : "";
 			int slash = text.indexOf('/');
 			String address = (slash >= 0) ? text.substring(0, slash) : text;
-			boolean literal = ipv4(address) != null
-					|| (address.indexOf(':') != address.lastIndexOf(':') && IPV6_CHARS.matcher(address).matches());
+			boolean literal = ipv4(address) != null || isIpv6Literal(address);
 			byte[] network = literal ? ClientAddresses.parse(address) : null;
 			if (network == null) {
 				throw new IllegalArgumentException("'" + entry + "' is not an IP address or a range in CIDR notation");

@@ -7,13 +7,16 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.expression.EvaluationContext;
+import org.springframework.http.server.PathContainer;
+import org.springframework.web.ErrorResponse;
 
 /**
  * What the key and condition expressions of {@code ratelimit.http.rules} see of a request: the
  * root object of those expressions, so that {@code ip}, {@code principal?.name},
  * {@code header('X-Api-Key')}, {@code pathVariable('tenant')}, {@code method}, {@code path} and,
  * in {@code count-when}, {@code status} and {@code responseHeader('...')} can be written without a
- * prefix. {@code #request}, {@code #principal} and {@code #response} name the same objects.
+ * prefix ({@code rawPath} is the path as sent). {@code #request}, {@code #principal} and
+ * {@code #response} name the same objects.
  *
  * <p>One per request, used by one thread at a time; the servlet and the reactive filters each have
  * their own kind.
@@ -22,9 +25,11 @@ public abstract class HttpRequestView {
 
 	private final ClientAddresses addresses;
 
-	private final String path;
+	private final PathContainer path;
 
 	private @Nullable String ip;
+
+	private @Nullable String decodedPath;
 
 	private Map<String, String> pathVariables = Map.of();
 
@@ -33,9 +38,9 @@ public abstract class HttpRequestView {
 	/**
 	 * Creates the view of a request.
 	 * @param addresses how the client address is found
-	 * @param path the path within the application, as sent
+	 * @param path the path within the application
 	 */
-	protected HttpRequestView(ClientAddresses addresses, String path) {
+	protected HttpRequestView(ClientAddresses addresses, PathContainer path) {
 		this.addresses = addresses;
 		this.path = path;
 	}
@@ -49,9 +54,8 @@ public abstract class HttpRequestView {
 		String ip = this.ip;
 		if (ip == null) {
 			ClientAddresses addresses = this.addresses;
-			ip = addresses.trustsAny()
-					? addresses.client(peer(), headerValues("Forwarded"), headerValues("X-Forwarded-For"))
-					: addresses.client(peer(), List.of(), List.of());
+			ip = addresses.client(peer(),
+					addresses.trustsAny() ? headerValues(addresses.header().fieldName()) : List.of());
 			this.ip = ip;
 		}
 		return ip;
@@ -96,11 +100,30 @@ public abstract class HttpRequestView {
 	public abstract String getMethod();
 
 	/**
-	 * Returns the path within the application, as sent (not decoded).
+	 * Returns the path within the application as paths are matched and routed: each segment
+	 * decoded, its {@code ;} parameters left out ({@code /api/%65xport;x=1} is {@code /api/export}).
 	 * @return the path
 	 */
 	public final String getPath() {
-		return this.path;
+		String decoded = this.decodedPath;
+		if (decoded == null) {
+			StringBuilder path = new StringBuilder();
+			for (PathContainer.Element element : this.path.elements()) {
+				path.append((element instanceof PathContainer.PathSegment segment) ? segment.valueToMatch()
+						: element.value());
+			}
+			decoded = path.toString();
+			this.decodedPath = decoded;
+		}
+		return decoded;
+	}
+
+	/**
+	 * Returns the path within the application as sent: not decoded, with its parameters.
+	 * @return the path
+	 */
+	public final String getRawPath() {
+		return this.path.value();
 	}
 
 	/**
@@ -112,8 +135,8 @@ public abstract class HttpRequestView {
 
 	/**
 	 * Returns the response's status, in a {@code count-when} condition.
-	 * @return the status ({@code 500} when the application failed), or {@code 0} before the
-	 * response
+	 * @return the status (for a request that failed with an exception, the status that exception
+	 * is answered with, see {@link #statusOf}), or {@code 0} before the response
 	 */
 	public abstract int getStatus();
 
@@ -132,6 +155,34 @@ public abstract class HttpRequestView {
 	 */
 	public @Nullable String pathVariable(String name) {
 		return this.pathVariables.get(name);
+	}
+
+	/**
+	 * Returns the status a request that failed with an exception is answered with, as far as it
+	 * can be known where the exception passes: the status of an {@link ErrorResponse} (such as
+	 * {@code ResponseStatusException}); 401 or 403 for Spring Security's authentication and
+	 * access-denied exceptions (403 only with a principal); 500 otherwise. Causes are searched too.
+	 * @param failure the exception
+	 * @param authenticated whether the request has a principal
+	 * @return the status
+	 */
+	protected static int statusOf(Throwable failure, boolean authenticated) {
+		Throwable current = failure;
+		for (int depth = 0; current != null && depth < 8; depth++, current = current.getCause()) {
+			if (current instanceof ErrorResponse response) {
+				return response.getStatusCode().value();
+			}
+			for (Class<?> type = current.getClass(); type != null; type = type.getSuperclass()) {
+				String name = type.getName();
+				if (name.equals("org.springframework.security.access.AccessDeniedException")) {
+					return authenticated ? 403 : 401;
+				}
+				if (name.equals("org.springframework.security.core.AuthenticationException")) {
+					return 401;
+				}
+			}
+		}
+		return 500;
 	}
 
 	void pathVariables(Map<String, String> variables) {

@@ -206,16 +206,31 @@ public final class HttpRule {
 			return NULL_KEY;
 		}
 		String text = value.toString();
-		return (text.length() <= maxKeyLength) ? text : digest(text);
+		return (text.length() <= maxKeyLength) ? text : digest(text, maxKeyLength);
 	}
 
 	/**
 	 * Returns whether a request is counted after its response, by {@code count-when}.
 	 * @param view the request, answered
+	 * @param variables the path variables of this rule's match
 	 * @return whether it counts
 	 */
-	public boolean counts(HttpRequestView view) {
+	public boolean counts(HttpRequestView view, Map<String, String> variables) {
+		view.pathVariables(variables);
 		return this.countWhen != null && condition(this.countWhen, view, true);
+	}
+
+	/**
+	 * Returns the digest a key too long for the registry is replaced by, cut to the registry's
+	 * bound when that is shorter than the digest.
+	 * @param key the key
+	 * @param maxKeyLength the longest key the registry takes
+	 * @return {@code sha256:} and the digest in hexadecimal, at most {@code maxKeyLength}
+	 * characters
+	 */
+	public static String digest(String key, int maxKeyLength) {
+		String digest = digest(key);
+		return (digest.length() <= maxKeyLength) ? digest : digest.substring(0, maxKeyLength);
 	}
 
 	/**

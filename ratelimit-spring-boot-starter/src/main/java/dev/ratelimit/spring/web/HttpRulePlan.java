@@ -35,6 +35,9 @@ public final class HttpRulePlan {
 
 	private final List<Counted> counted = new ArrayList<>(0);
 
+	/** Set by the first {@link #count()}; a request's completion runs on one thread at a time. */
+	private volatile boolean countedOnce;
+
 	private HttpRulePlan(HttpRequestView view) {
 		this.view = view;
 	}
@@ -64,7 +67,7 @@ public final class HttpRulePlan {
 			for (String name : rule.limiters()) {
 				RateLimiter limiter = (key != null) ? registry.limiter(name, key) : registry.limiter(name);
 				if (rule.isCountedAfter()) {
-					plan.counted.add(new Counted(rule, name, limiter));
+					plan.counted.add(new Counted(rule, name, limiter, variables));
 				}
 				else {
 					plan.add(name, limiter, rule.permits());
@@ -136,18 +139,35 @@ public final class HttpRulePlan {
 	}
 
 	/**
-	 * After the response: gives back concurrency permits, and counts what {@code count-when} says.
-	 * A count that finds its limit spent meanwhile by requests that ran at the same time takes what
-	 * is left, so it is never lost entirely. Call once.
+	 * After the response: gives back concurrency permits, and counts what {@code count-when} says
+	 * (unless {@link #count()} did already). Call once.
 	 */
 	public void complete() {
+		release();
+		count();
+	}
+
+	/** Gives back concurrency permits. Call once, when the request is complete. */
+	public void release() {
 		for (int i = 0; i < this.limiters.size(); i++) {
 			if (this.limiters.get(i) instanceof ConcurrencyLimiter concurrency) {
 				concurrency.release(this.permits[i]);
 			}
 		}
+	}
+
+	/**
+	 * Counts, once, the requests {@code count-when} says count, with the response's status as the
+	 * view gives it. A count that finds its limit spent meanwhile by requests that ran at the same
+	 * time takes what is left, so it is never lost entirely.
+	 */
+	public void count() {
+		if (this.counted.isEmpty() || this.countedOnce) {
+			return;
+		}
+		this.countedOnce = true;
 		for (Counted count : this.counted) {
-			if (count.rule().counts(this.view)) {
+			if (count.rule().counts(this.view, count.variables())) {
 				RateLimiter limiter = count.limiter();
 				long permits = count.rule().permits();
 				if (!limiter.tryAcquire(permits)) {
@@ -158,6 +178,14 @@ public final class HttpRulePlan {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Returns whether requests are counted after their response.
+	 * @return {@code true} when a rule has {@code count-when}
+	 */
+	public boolean countsAfter() {
+		return !this.counted.isEmpty();
 	}
 
 	/**
@@ -177,7 +205,7 @@ public final class HttpRulePlan {
 	}
 
 	/** A limit counted after the response. */
-	private record Counted(HttpRule rule, String name, RateLimiter limiter) {
+	private record Counted(HttpRule rule, String name, RateLimiter limiter, Map<String, String> variables) {
 	}
 
 }

@@ -13,6 +13,7 @@ import org.springframework.cloud.gateway.event.FilterArgsEvent;
 import org.springframework.cloud.gateway.filter.ratelimit.AbstractRateLimiter;
 import org.springframework.cloud.gateway.support.ConfigurationService;
 
+import dev.ratelimit.Algorithm;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
@@ -98,7 +99,7 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 		}
 		String name = (given.getLimiter() != null) ? given.getLimiter() : routeId;
 		long permits = given.getPermits();
-		String key = (id.length() <= this.maxKeyLength) ? id : HttpRule.digest(id);
+		String key = (id.length() <= this.maxKeyLength) ? id : HttpRule.digest(id, this.maxKeyLength);
 		RateLimiter limiter = this.registry.limiter(name, key);
 		Decision decision = limiter.decide(permits);
 		Map<String, String> fields = new LinkedHashMap<>();
@@ -116,10 +117,21 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 	/** What is wrong with a route's arguments, or {@code null}. */
 	private @Nullable IllegalArgumentException check(String routeId, Config config) {
 		String name = (config.getLimiter() != null) ? config.getLimiter() : routeId;
-		if (this.definitions.find(name) == null) {
+		LimiterDefinitions.Definition definition = this.definitions.find(name);
+		if (definition == null) {
 			return new IllegalArgumentException("Route '" + routeId + "' limits with '" + name
 					+ "', but no limiter of that name is declared and ratelimit.defaults.rate is not set: declare it "
 					+ "(ratelimit.limiters." + name + ".rate=100/1s) or name another in the filter's ratelimit.limiter");
+		}
+		if (definition.limit() != null && definition.limit().algorithm() == Algorithm.CONCURRENCY) {
+			return new IllegalArgumentException("Route '" + routeId + "' limits with '" + name
+					+ "', a concurrency limit, which the gateway cannot give back when a request ends: use a rate "
+					+ "limit (token-bucket or a window) for the route");
+		}
+		if (definition.limit() != null && config.getPermits() > definition.limit().capacity()) {
+			return new IllegalArgumentException("Route '" + routeId + "' takes " + config.getPermits()
+					+ " permits per request, more than limiter '" + name + "' can ever hold ("
+					+ definition.limit().capacity() + "): lower ratelimit.permits or raise the capacity");
 		}
 		if (config.getPermits() < 1) {
 			return new IllegalArgumentException("Route '" + routeId + "': ratelimit.permits must be at least 1, but was "

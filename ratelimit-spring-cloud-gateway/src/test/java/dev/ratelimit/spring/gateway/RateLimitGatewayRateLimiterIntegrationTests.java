@@ -47,7 +47,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"spring.cloud.gateway.server.webflux.routes[2].predicates[0]=Path=/undeclared",
 				"spring.cloud.gateway.server.webflux.routes[2].filters[0].name=RequestRateLimiter",
 				"spring.cloud.gateway.server.webflux.routes[2].filters[0].args.key-resolver=#{@clientKeyResolver}",
-				"spring.cloud.gateway.server.webflux.routes[2].filters[0].args.ratelimit.limiter=nowhere" })
+				"spring.cloud.gateway.server.webflux.routes[2].filters[0].args.ratelimit.limiter=nowhere",
+				"ratelimit.limiters.inflight.algorithm=concurrency", "ratelimit.limiters.inflight.max-concurrent=2",
+				"spring.cloud.gateway.server.webflux.routes[3].id=inflight",
+				"spring.cloud.gateway.server.webflux.routes[3].uri=forward:/backend/hello",
+				"spring.cloud.gateway.server.webflux.routes[3].predicates[0]=Path=/inflight",
+				"spring.cloud.gateway.server.webflux.routes[3].filters[0].name=RequestRateLimiter",
+				"spring.cloud.gateway.server.webflux.routes[3].filters[0].args.key-resolver=#{@clientKeyResolver}" })
 @AutoConfigureWebTestClient
 class RateLimitGatewayRateLimiterIntegrationTests {
 
@@ -92,6 +98,12 @@ class RateLimitGatewayRateLimiterIntegrationTests {
 	void aRouteWhoseLimiterIsNotDeclaredFailsItsRequestsNotTheOtherRoutes() {
 		assertThat(get("/undeclared", "d").getStatus().is5xxServerError()).isTrue();
 		assertThat(get("/hello", "d").getStatus()).isEqualTo(HttpStatus.OK);
+	}
+
+	@Test
+	void aRouteOnAConcurrencyLimitFailsRatherThanLeakingItsPermits() {
+		assertThat(get("/inflight", "e").getStatus().is5xxServerError()).isTrue();
+		assertThat(this.registry.find("inflight", "e")).isEmpty();
 	}
 
 	private EntityExchangeResult<String> get(String path, String client) {

@@ -62,7 +62,7 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 								+ "not looked up.");
 			}
 		}
-		addresses = ClientAddresses.trusting(proxies);
+		addresses = ClientAddresses.trusting(proxies, properties.getForwardedHeader());
 		List<HttpRule> rules = new ArrayList<>();
 		for (int i = 0; i < properties.getRules().size(); i++) {
 			rules.add(rule(properties.getRules().get(i), "ratelimit.http.rules[" + i + "]", i, limiters));
@@ -85,6 +85,10 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 		List<PathPattern> patterns = new ArrayList<>();
 		for (int j = 0; j < rule.getPaths().size(); j++) {
 			String path = rule.getPaths().get(j);
+			if (!path.startsWith("/")) {
+				throw new InvalidRateLimitConfigurationException(prefix + ".paths[" + j + "]", path,
+						"a path pattern must start with /, or it never matches", "Write /" + path + ".");
+			}
 			try {
 				patterns.add(PathPatternParser.defaultInstance.parse(path));
 			}
@@ -103,6 +107,9 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 						rule.getMethods().get(j), "not an HTTP method", "Use one of " + METHODS + ".");
 			}
 			methods.add(method);
+		}
+		if (methods.contains("GET")) {
+			methods.add("HEAD"); // Spring MVC and WebFlux answer HEAD with the GET handler
 		}
 		Expression key = expression(rule.getKey(), prefix + ".key",
 				"for example ip, principal?.name, header('X-Api-Key') or pathVariable('tenant')");
@@ -123,6 +130,12 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 		}
 		Expression when = expression(rule.getWhen(), prefix + ".when", "for example header('X-Plan') == 'free'");
 		Expression skip = expression(rule.getSkip(), prefix + ".skip", "for example path.startsWith('/internal/')");
+		if (rule.getPhase() == Phase.BEFORE_SECURITY && mentionsPrincipal(rule)) {
+			throw new InvalidRateLimitConfigurationException(prefix + ".phase", "before-security",
+					"the rule reads the principal, which is never there before Spring Security has run: every "
+							+ "request would be anonymous",
+					"Remove phase (a rule that reads the principal runs after security), or set it to after-security.");
+		}
 		boolean afterSecurity = (rule.getPhase() != null) ? rule.getPhase() == Phase.AFTER_SECURITY
 				: mentionsPrincipal(rule);
 		return new HttpRule(name, patterns, methods, rule.getLimiters(), key, rule.getPermits(), when, skip,

@@ -5,6 +5,8 @@ import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
+import dev.ratelimit.spring.web.ClientAddresses;
+
 /**
  * Limits on HTTP requests written in configuration, under {@code ratelimit.http}: rules that a
  * servlet filter applies before the request reaches a controller. Immutable; checked at start-up,
@@ -21,18 +23,30 @@ public class RateLimitHttpProperties {
 	private final List<String> trustedProxies;
 
 	/**
+	 * The header the trusted proxies write, the only one read: x-forwarded-for or forwarded. A
+	 * proxy that appends to one passes the other through as the client sent it.
+	 */
+	private final ClientAddresses.Header forwardedHeader;
+
+	/**
 	 * The rules, in order. Every rule that matches a request applies; the limits of the rules of
 	 * one phase are taken together or not at all.
 	 */
 	private final List<Rule> rules;
 
-	public RateLimitHttpProperties(List<String> trustedProxies, List<Rule> rules) {
+	public RateLimitHttpProperties(List<String> trustedProxies,
+			@DefaultValue("x-forwarded-for") ClientAddresses.Header forwardedHeader, List<Rule> rules) {
 		this.trustedProxies = (trustedProxies != null) ? List.copyOf(trustedProxies) : List.of();
+		this.forwardedHeader = forwardedHeader;
 		this.rules = (rules != null) ? List.copyOf(rules) : List.of();
 	}
 
 	public List<String> getTrustedProxies() {
 		return this.trustedProxies;
+	}
+
+	public ClientAddresses.Header getForwardedHeader() {
+		return this.forwardedHeader;
 	}
 
 	public List<Rule> getRules() {

@@ -73,6 +73,7 @@ public final class RateLimitWebFluxAutoConfiguration {
 	}
 
 	@Bean
+	@ConditionalOnMissingBean(name = "rateLimitRulesBeforeSecurity")
 	RateLimitRulesWebFilter rateLimitRulesBeforeSecurity(HttpRuleDefinitions rules, RateLimiterRegistry registry,
 			LimiterDefinitions definitions, RateLimitProperties properties) {
 		return new RateLimitRulesWebFilter(rules.phase(false), registry, rules.addresses(),
@@ -80,6 +81,7 @@ public final class RateLimitWebFluxAutoConfiguration {
 	}
 
 	@Bean
+	@ConditionalOnMissingBean(name = "rateLimitRulesAfterSecurity")
 	RateLimitRulesWebFilter rateLimitRulesAfterSecurity(HttpRuleDefinitions rules, RateLimiterRegistry registry,
 			LimiterDefinitions definitions, RateLimitProperties properties) {
 		return new RateLimitRulesWebFilter(rules.phase(true), registry, rules.addresses(),

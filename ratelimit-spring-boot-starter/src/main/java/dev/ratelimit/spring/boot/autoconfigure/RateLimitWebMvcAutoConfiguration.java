@@ -80,6 +80,7 @@ public final class RateLimitWebMvcAutoConfiguration {
 	}
 
 	@Bean
+	@ConditionalOnMissingBean(name = "rateLimitRulesBeforeSecurity")
 	FilterRegistrationBean<RateLimitRulesFilter> rateLimitRulesBeforeSecurity(HttpRuleDefinitions rules,
 			RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials, LimiterDefinitions definitions,
 			RateLimitProperties properties, Environment environment) {
@@ -87,6 +88,7 @@ public final class RateLimitWebMvcAutoConfiguration {
 	}
 
 	@Bean
+	@ConditionalOnMissingBean(name = "rateLimitRulesAfterSecurity")
 	FilterRegistrationBean<RateLimitRulesFilter> rateLimitRulesAfterSecurity(HttpRuleDefinitions rules,
 			RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials, LimiterDefinitions definitions,
 			RateLimitProperties properties, Environment environment) {

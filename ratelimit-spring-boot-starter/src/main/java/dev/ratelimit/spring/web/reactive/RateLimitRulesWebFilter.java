@@ -33,8 +33,10 @@ import dev.ratelimit.spring.web.HttpRulePlan;
  * response is committed).
  *
  * <p>The principal is resolved ({@link ServerWebExchange#getPrincipal()}) only when a rule that
- * matches the path reads it. Limits counted after the response ({@code count-when}) are counted,
- * and concurrency permits given back, when the exchange's handling ends, however it ends.
+ * matches the path reads it. Limits counted after the response ({@code count-when}) are counted
+ * when the response is committed, with its final status (also when an exception handler answers a
+ * failure), or when the exchange is cancelled; concurrency permits are given back when the
+ * exchange's handling ends, however it ends.
  * Decisions are local and never block. Thread-safe.
  */
 public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
@@ -101,7 +103,7 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 	private Mono<Void> apply(ServerWebExchange exchange, WebFilterChain chain, PathContainer path, String method,
 			@Nullable Principal principal) {
 		ServerRequestView view = new ServerRequestView(exchange.getRequest(), exchange.getResponse(), this.addresses,
-				path.value(), principal);
+				path, principal);
 		HttpRulePlan plan = HttpRulePlan.of(this.rules, method, path, view, this.registry, this.maxKeyLength);
 		if (plan == null) {
 			return chain.filter(exchange);
@@ -114,11 +116,16 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 		if (!plan.hasCompletion()) {
 			return chain.filter(exchange);
 		}
-		return chain.filter(exchange).doFinally((signal) -> {
-			if (signal == SignalType.ON_ERROR) {
-				view.failed();
+		if (plan.countsAfter()) {
+			// the status is final when the response is committed, also when an exception handler
+			// answers a failure (404, a ResponseStatusException, security's 401 and 403)
+			exchange.getResponse().beforeCommit(() -> Mono.fromRunnable(plan::count));
+		}
+		return chain.filter(exchange).doOnError(view::failed).doFinally((signal) -> {
+			plan.release();
+			if (signal == SignalType.CANCEL) {
+				plan.count(); // the response may never be committed
 			}
-			plan.complete();
 		});
 	}
 

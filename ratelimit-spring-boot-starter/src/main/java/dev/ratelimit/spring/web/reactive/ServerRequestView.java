@@ -7,6 +7,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.server.PathContainer;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 
@@ -27,9 +28,9 @@ public final class ServerRequestView extends HttpRequestView {
 
 	private final @Nullable Principal principal;
 
-	private volatile boolean failed;
+	private volatile int failedStatus;
 
-	ServerRequestView(ServerHttpRequest request, ServerHttpResponse response, ClientAddresses addresses, String path,
+	ServerRequestView(ServerHttpRequest request, ServerHttpResponse response, ClientAddresses addresses, PathContainer path,
 			@Nullable Principal principal) {
 		super(addresses, path);
 		this.request = request;
@@ -37,8 +38,9 @@ public final class ServerRequestView extends HttpRequestView {
 		this.principal = principal;
 	}
 
-	void failed() {
-		this.failed = true;
+	/** The exchange failed with an exception, which an exception handler may still answer. */
+	void failed(Throwable failure) {
+		this.failedStatus = statusOf(failure, this.principal != null);
 	}
 
 	@Override
@@ -81,13 +83,17 @@ public final class ServerRequestView extends HttpRequestView {
 		return this.request.getHeaders().getFirst(name);
 	}
 
+	/**
+	 * Returns the status the response was committed with; before that, the one a failure is
+	 * answered with, or 200.
+	 */
 	@Override
 	public int getStatus() {
-		if (this.failed) {
-			return 500;
-		}
 		HttpStatusCode status = this.response.getStatusCode();
-		return (status != null) ? status.value() : 200;
+		if (status != null && (this.response.isCommitted() || this.failedStatus == 0)) {
+			return status.value();
+		}
+		return (this.failedStatus != 0) ? this.failedStatus : 200;
 	}
 
 	@Override

@@ -82,7 +82,7 @@ public final class RateLimitRulesFilter extends OncePerRequestFilter {
 		}
 		PathContainer path = RequestPath.parse(request.getRequestURI(), request.getContextPath())
 			.pathWithinApplication();
-		ServletRequestView view = new ServletRequestView(request, response, this.addresses, path.value());
+		ServletRequestView view = new ServletRequestView(request, response, this.addresses, path);
 		HttpRulePlan plan = HttpRulePlan.of(this.rules, request.getMethod(), path, view, this.registry,
 				this.maxKeyLength);
 		if (plan == null) {
@@ -105,21 +105,19 @@ public final class RateLimitRulesFilter extends OncePerRequestFilter {
 			chain.doFilter(request, response);
 			return;
 		}
-		boolean failed = true;
 		try {
 			chain.doFilter(request, response);
-			failed = false;
 		}
-		finally {
-			if (failed) {
-				view.failed();
-			}
-			if (!failed && request.isAsyncStarted()) {
-				request.getAsyncContext().addListener(new OnComplete(plan::complete));
-			}
-			else {
-				plan.complete();
-			}
+		catch (IOException | ServletException | RuntimeException | Error ex) {
+			view.failed(ex);
+			plan.complete();
+			throw ex;
+		}
+		if (request.isAsyncStarted()) {
+			request.getAsyncContext().addListener(new OnComplete(plan::complete));
+		}
+		else {
+			plan.complete();
 		}
 	}
 

@@ -8,6 +8,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.http.server.PathContainer;
+
 import dev.ratelimit.spring.web.ClientAddresses;
 import dev.ratelimit.spring.web.HttpRequestView;
 
@@ -23,18 +25,18 @@ public final class ServletRequestView extends HttpRequestView {
 
 	private final HttpServletResponse response;
 
-	private boolean failed;
+	private int failedStatus;
 
 	ServletRequestView(HttpServletRequest request, HttpServletResponse response, ClientAddresses addresses,
-			String path) {
+			PathContainer path) {
 		super(addresses, path);
 		this.request = request;
 		this.response = response;
 	}
 
-	/** The request failed with an exception, which an error page answers later: a server error. */
-	void failed() {
-		this.failed = true;
+	/** The request failed with an exception, which is answered later, outside the filter. */
+	void failed(Throwable failure) {
+		this.failedStatus = statusOf(failure, this.request.getUserPrincipal() != null);
 	}
 
 	@Override
@@ -75,7 +77,7 @@ public final class ServletRequestView extends HttpRequestView {
 
 	@Override
 	public int getStatus() {
-		return this.failed ? 500 : this.response.getStatus();
+		return (this.failedStatus != 0) ? this.failedStatus : this.response.getStatus();
 	}
 
 	@Override

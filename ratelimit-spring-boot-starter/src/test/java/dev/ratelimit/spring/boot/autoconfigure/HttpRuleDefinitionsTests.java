@@ -46,7 +46,7 @@ class HttpRuleDefinitionsTests {
 		assertThat(rules.rules()).extracting(HttpRule::name).containsExactly("rules[0]", "rules[1]", "rules[2]");
 		assertThat(rules.phase(false)).extracting(HttpRule::name).containsExactly("rules[0]");
 		assertThat(rules.phase(true)).extracting(HttpRule::name).containsExactly("rules[1]", "rules[2]");
-		assertThat(rules.rules().get(1).methods()).containsExactlyInAnyOrder("GET", "POST");
+		assertThat(rules.rules().get(1).methods()).containsExactlyInAnyOrder("GET", "HEAD", "POST");
 		assertThat(rules.addresses().trustsAny()).isTrue();
 	}
 
@@ -56,6 +56,20 @@ class HttpRuleDefinitionsTests {
 			.returns("ratelimit.http.rules[0].paths[1]", InvalidRateLimitConfigurationException::getProperty)
 			.satisfies((ex) -> assertThat(ex.getReason()).startsWith("the path pattern does not parse"))
 			.satisfies((ex) -> assertThat(ex.getAction()).contains("/api/**"));
+	}
+
+	@Test
+	void aPathWithoutALeadingSlash() {
+		assertThat(failure("ratelimit.http.rules[0].paths=api/**", "ratelimit.http.rules[0].limiters=api"))
+			.returns("ratelimit.http.rules[0].paths[0]", InvalidRateLimitConfigurationException::getProperty)
+			.satisfies((ex) -> assertThat(ex.getAction()).isEqualTo("Write /api/**."));
+	}
+
+	@Test
+	void aPrincipalRuleForcedBeforeSecurity() {
+		assertThat(failure("ratelimit.http.rules[0].limiters=api", "ratelimit.http.rules[0].key=principal?.name",
+				"ratelimit.http.rules[0].phase=before-security"))
+			.returns("ratelimit.http.rules[0].phase", InvalidRateLimitConfigurationException::getProperty);
 	}
 
 	@Test

@@ -24,6 +24,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ResponseStatusException;
 
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.web.HttpRule;
@@ -57,7 +58,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"ratelimit.http.rules[4].key=header('X-Api-Key')",
 				"ratelimit.http.rules[5].paths=/all/**", "ratelimit.http.rules[5].limiters=all-a,all-b",
 				"ratelimit.http.rules[6].paths=/broken/**", "ratelimit.http.rules[6].limiters=broken",
-				"ratelimit.http.rules[6].key=#request.headers.getFirst('X-Missing').length()" })
+				"ratelimit.http.rules[6].key=#request.headers.getFirst('X-Missing').length()",
+				"ratelimit.limiters.logins-error.rate=1/1h", "ratelimit.limiters.five.rate=1/1h",
+				"ratelimit.http.rules[7].paths=/login-error", "ratelimit.http.rules[7].limiters=logins-error",
+				"ratelimit.http.rules[7].count-when=status == 401",
+				"ratelimit.http.rules[8].paths=/five/**", "ratelimit.http.rules[8].limiters=five",
+				"ratelimit.http.rules[8].count-when=status >= 500" })
 @AutoConfigureWebTestClient
 class HttpRulesWebFluxIntegrationTests {
 
@@ -140,6 +146,21 @@ class HttpRulesWebFluxIntegrationTests {
 		assertThat(this.registry.find("broken", HttpRule.NULL_KEY)).isPresent();
 	}
 
+	@Test
+	void aFailureAnExceptionHandlerAnswersIsCountedWithTheStatusItIsAnsweredWith() {
+		assertThat(this.client.post().uri("/login-error").exchange().expectBody(String.class).returnResult().getStatus())
+			.isEqualTo(HttpStatus.UNAUTHORIZED);
+		assertThat(this.client.post().uri("/login-error").exchange().expectBody(String.class).returnResult().getStatus())
+			.isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+	}
+
+	@Test
+	void requestsForPathsWithoutAHandlerAreNotServerErrors() {
+		for (int i = 0; i < 3; i++) {
+			assertThat(get("/five/missing/page", Map.of()).getStatus()).isEqualTo(HttpStatus.NOT_FOUND);
+		}
+	}
+
 	private EntityExchangeResult<String> get(String path, Map<String, String> headers) {
 		return this.client.get()
 			.uri(path)
@@ -172,6 +193,11 @@ class HttpRulesWebFluxIntegrationTests {
 	static class LoginController {
 
 		final AtomicInteger calls = new AtomicInteger();
+
+		@PostMapping("/login-error")
+		Mono<String> loginError() {
+			return Mono.error(new ResponseStatusException(HttpStatus.UNAUTHORIZED, "no"));
+		}
 
 		@PostMapping("/login")
 		Mono<ResponseEntity<String>> login(@RequestParam String password) {

@@ -21,13 +21,15 @@ import dev.ratelimit.RateLimiterRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A per-IP rule behind a trusted proxy in WebFlux, on a real server whose peer (the test client,
- * 127.0.0.1) is trusted: the client is the nearest forwarded hop that is not a trusted proxy.
+ * A per-IP rule behind a trusted proxy in WebFlux that writes {@code Forwarded}, on a real server
+ * whose peer (the test client, 127.0.0.1) is trusted: the client is the nearest hop that is not a
+ * trusted proxy, and {@code X-Forwarded-For} is not read.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		classes = HttpRulesWebFluxTrustedProxyIntegrationTests.TestApplication.class,
 		properties = { "spring.main.web-application-type=reactive", "ratelimit.limiters.per-ip.rate=1/1h",
-				"ratelimit.http.trusted-proxies=127.0.0.1", "ratelimit.http.rules[0].paths=/ip",
+				"ratelimit.http.trusted-proxies=127.0.0.1", "ratelimit.http.forwarded-header=forwarded",
+				"ratelimit.http.rules[0].paths=/ip",
 				"ratelimit.http.rules[0].limiters=per-ip", "ratelimit.http.rules[0].key=ip" })
 @AutoConfigureWebTestClient
 class HttpRulesWebFluxTrustedProxyIntegrationTests {
@@ -40,12 +42,15 @@ class HttpRulesWebFluxTrustedProxyIntegrationTests {
 
 	@Test
 	void eachForwardedClientHasItsOwnLimitAndPrependedAddressesAreNotBelieved() {
-		assertThat(status("X-Forwarded-For", "203.0.113.5")).isEqualTo(HttpStatus.OK);
-		assertThat(status("X-Forwarded-For", "203.0.113.5")).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
-		assertThat(status("Forwarded", "for=198.51.100.7")).isEqualTo(HttpStatus.OK);
+		assertThat(status("Forwarded", "for=203.0.113.5")).isEqualTo(HttpStatus.OK);
+		assertThat(status("Forwarded", "for=203.0.113.5")).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(status("Forwarded", "for=198.51.100.7;proto=https")).isEqualTo(HttpStatus.OK);
 		// 198.18.0.1 is not trusted: the address before it is the client's own invention
-		assertThat(status("X-Forwarded-For", "192.0.2.1, 198.18.0.1")).isEqualTo(HttpStatus.OK);
-		assertThat(status("X-Forwarded-For", "192.0.2.2, 198.18.0.1")).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(status("Forwarded", "for=192.0.2.1, for=198.18.0.1")).isEqualTo(HttpStatus.OK);
+		assertThat(status("Forwarded", "for=192.0.2.2, for=198.18.0.1")).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		// X-Forwarded-For is not what these proxies write: never read
+		assertThat(status("X-Forwarded-For", "192.0.2.99")).isEqualTo(HttpStatus.OK);
+		assertThat(this.registry.find("per-ip", "192.0.2.99")).isEmpty();
 		assertThat(this.registry.find("per-ip", "198.51.100.7")).isPresent();
 		assertThat(this.registry.find("per-ip", "192.0.2.1")).isEmpty();
 	}

@@ -57,7 +57,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"ratelimit.http.rules[7].paths=/broken/**", "ratelimit.http.rules[7].limiters=broken",
 				"ratelimit.http.rules[7].key=#request.getHeader('X-Missing').length()",
 				"ratelimit.http.rules[8].paths=/methods/**", "ratelimit.http.rules[8].methods=DELETE",
-				"ratelimit.http.rules[8].limiters=unlisted" })
+				"ratelimit.http.rules[8].limiters=unlisted",
+				"ratelimit.limiters.head-get.rate=1/1h", "ratelimit.limiters.dec.rate=1/1h",
+				"ratelimit.limiters.five.rate=1/1h",
+				"ratelimit.http.rules[9].paths=/head/**", "ratelimit.http.rules[9].methods=GET",
+				"ratelimit.http.rules[9].limiters=head-get",
+				"ratelimit.http.rules[10].paths=/dec/**", "ratelimit.http.rules[10].limiters=dec",
+				"ratelimit.http.rules[10].skip=path.endsWith('.css')",
+				"ratelimit.http.rules[11].paths=/five/**", "ratelimit.http.rules[11].limiters=five",
+				"ratelimit.http.rules[11].count-when=status >= 500" })
 @AutoConfigureRestTestClient
 class HttpRulesIntegrationTests {
 
@@ -171,6 +179,30 @@ class HttpRulesIntegrationTests {
 		assertThat(this.registry.find("unlisted")).isEmpty();
 	}
 
+	@Test
+	void aGetRuleAlsoLimitsHeadWhichTheGetHandlerAnswers() {
+		assertThat(get("/head/x", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(this.client.head().uri("/head/x").exchange().returnResult(String.class).getStatus())
+			.isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+	}
+
+	@Test
+	void conditionsSeeThePathAsItIsRoutedNotAsSent() {
+		assertThat(get("/dec/a.css", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/dec/a.css", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		// routed as /dec/b: not a stylesheet, whatever its parameter says
+		assertThat(get("/dec/b;.css", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/dec/c;.css", Map.of()).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+	}
+
+	@Test
+	void requestsForPathsWithoutAHandlerAreNotServerErrors() {
+		for (int i = 0; i < 3; i++) {
+			assertThat(get("/five/missing/page", Map.of()).getStatus()).isEqualTo(HttpStatus.NOT_FOUND);
+		}
+		assertThat(get("/five/x", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+	}
+
 	private EntityExchangeResult<String> get(String path, Map<String, String> headers) {
 		return this.client.get()
 			.uri(path)
@@ -186,7 +218,8 @@ class HttpRulesIntegrationTests {
 	@RestController
 	static class AnyController {
 
-		@GetMapping({ "/ip/{x}", "/skip/{x}", "/keys/{x}", "/all/{x}", "/plans/{x}", "/broken/{x}", "/methods/{x}" })
+		@GetMapping({ "/ip/{x}", "/skip/{x}", "/keys/{x}", "/all/{x}", "/plans/{x}", "/broken/{x}", "/methods/{x}",
+				"/head/{x}", "/dec/{x}", "/five/{x}" })
 		String any(@PathVariable String x) {
 			return x;
 		}

@@ -22,8 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A per-IP rule behind trusted proxies, on a real server whose peer (the test client, 127.0.0.1)
- * is one: the client is the nearest hop that is not a trusted proxy, from {@code Forwarded} or
- * else {@code X-Forwarded-For}, so a client cannot pick its key by prepending addresses.
+ * is one: the client is the nearest hop of {@code X-Forwarded-For} (the header the proxies are
+ * configured to write) that is not a trusted proxy, so a client cannot pick its key by prepending
+ * addresses or by sending a {@code Forwarded} field.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		classes = HttpRulesTrustedProxyIntegrationTests.TestApplication.class,
@@ -47,10 +48,18 @@ class HttpRulesTrustedProxyIntegrationTests {
 		// through a second trusted proxy
 		assertThat(status(Map.of("X-Forwarded-For", "192.0.2.9, 10.1.2.3"))).isEqualTo(HttpStatus.OK);
 		assertThat(this.registry.find("per-ip", "192.0.2.9")).isPresent();
-		// the standard field wins over the old one
-		assertThat(status(Map.of("Forwarded", "for=\"[2001:db8::1]:4711\"", "X-Forwarded-For", "203.0.113.5")))
-			.isEqualTo(HttpStatus.OK);
+		assertThat(status(Map.of("X-Forwarded-For", "2001:db8::1"))).isEqualTo(HttpStatus.OK);
 		assertThat(this.registry.find("per-ip", "2001:db8:0:0:0:0:0:1")).isPresent();
+	}
+
+	@Test
+	void aForwardedFieldTheClientSentIsNotReadWhenTheProxiesWriteXForwardedFor() {
+		// a proxy that appends to X-Forwarded-For passes a client's Forwarded through untouched
+		assertThat(status(Map.of("Forwarded", "for=198.51.100.1", "X-Forwarded-For", "192.0.2.77")))
+			.isEqualTo(HttpStatus.OK);
+		assertThat(status(Map.of("Forwarded", "for=198.51.100.2", "X-Forwarded-For", "192.0.2.77")))
+			.isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(this.registry.find("per-ip", "198.51.100.1")).isEmpty();
 	}
 
 	@Test
