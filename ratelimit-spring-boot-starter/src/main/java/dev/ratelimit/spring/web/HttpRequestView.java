@@ -160,16 +160,19 @@ public abstract class HttpRequestView {
 	/**
 	 * Returns the status a request that failed with an exception is answered with, as far as it
 	 * can be known where the exception passes: the status of an {@link ErrorResponse} (such as
-	 * {@code ResponseStatusException}); 401 or 403 for Spring Security's authentication and
-	 * access-denied exceptions (403 only with a principal); 500 otherwise. Causes are searched too.
+	 * {@code ResponseStatusException}) where the stack answers those; 401 or 403 for Spring
+	 * Security's authentication and access-denied exceptions (403 only with a principal); 500
+	 * otherwise. Causes are searched too.
 	 * @param failure the exception
 	 * @param authenticated whether the request has a principal
+	 * @param errorResponses whether an {@link ErrorResponse} that gets this far is answered with its
+	 * own status (WebFlux's exception handlers do; a servlet container answers 500)
 	 * @return the status
 	 */
-	protected static int statusOf(Throwable failure, boolean authenticated) {
+	protected static int statusOf(Throwable failure, boolean authenticated, boolean errorResponses) {
 		Throwable current = failure;
 		for (int depth = 0; current != null && depth < 8; depth++, current = current.getCause()) {
-			if (current instanceof ErrorResponse response) {
+			if (errorResponses && current instanceof ErrorResponse response) {
 				return response.getStatusCode().value();
 			}
 			for (Class<?> type = current.getClass(); type != null; type = type.getSuperclass()) {

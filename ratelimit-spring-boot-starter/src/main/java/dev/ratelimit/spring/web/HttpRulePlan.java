@@ -3,6 +3,7 @@ package dev.ratelimit.spring.web;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -35,8 +36,8 @@ public final class HttpRulePlan {
 
 	private final List<Counted> counted = new ArrayList<>(0);
 
-	/** Set by the first {@link #count()}; a request's completion runs on one thread at a time. */
-	private volatile boolean countedOnce;
+	/** Set by the first {@link #count()}: a commit and a cancellation may race on two threads. */
+	private final AtomicBoolean countedOnce = new AtomicBoolean();
 
 	private HttpRulePlan(HttpRequestView view) {
 		this.view = view;
@@ -162,10 +163,9 @@ public final class HttpRulePlan {
 	 * time takes what is left, so it is never lost entirely.
 	 */
 	public void count() {
-		if (this.counted.isEmpty() || this.countedOnce) {
+		if (this.counted.isEmpty() || !this.countedOnce.compareAndSet(false, true)) {
 			return;
 		}
-		this.countedOnce = true;
 		for (Counted count : this.counted) {
 			if (count.rule().counts(this.view, count.variables())) {
 				RateLimiter limiter = count.limiter();

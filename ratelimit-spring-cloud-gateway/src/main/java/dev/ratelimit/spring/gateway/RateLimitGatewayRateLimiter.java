@@ -128,10 +128,11 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 					+ "', a concurrency limit, which the gateway cannot give back when a request ends: use a rate "
 					+ "limit (token-bucket or a window) for the route");
 		}
-		if (definition.limit() != null && config.getPermits() > definition.limit().capacity()) {
+		long capacity = this.definitions.capacityOf(name);
+		if (config.getPermits() > capacity) {
 			return new IllegalArgumentException("Route '" + routeId + "' takes " + config.getPermits()
-					+ " permits per request, more than limiter '" + name + "' can ever hold ("
-					+ definition.limit().capacity() + "): lower ratelimit.permits or raise the capacity");
+					+ " permits per request, more than limiter '" + name + "' can ever hold (" + capacity
+					+ "): lower ratelimit.permits or raise the capacity");
 		}
 		if (config.getPermits() < 1) {
 			return new IllegalArgumentException("Route '" + routeId + "': ratelimit.permits must be at least 1, but was "

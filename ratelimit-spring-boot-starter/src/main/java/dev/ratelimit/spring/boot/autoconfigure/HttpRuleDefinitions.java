@@ -156,11 +156,13 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 					"limiter '" + name + "' has per-key tiers, so the rule needs a key",
 					"Add a key to the rule, for example key: ip.");
 		}
-		if (definition.limit() != null && rule.getPermits() > definition.limit().capacity()) {
+		long capacity = limiters.capacityOf(name);
+		if (rule.getPermits() > capacity) {
 			throw new InvalidRateLimitConfigurationException(property, name,
 					"the rule takes " + rule.getPermits() + " permits, more than limiter '" + name
-							+ "' can ever hold (" + definition.limit().capacity() + "), so every request would be refused",
-					"Lower the rule's permits, or raise ratelimit.limiters." + name + ".capacity.");
+							+ "' can ever hold (" + capacity + "), so every request would be refused",
+					"Lower the rule's permits, or raise the capacity of ratelimit.limiters." + name
+							+ " (of its smallest tier for a composite).");
 		}
 		if (counted && definition.limit() != null && definition.limit().algorithm() == Algorithm.CONCURRENCY) {
 			throw new InvalidRateLimitConfigurationException(property, name,

@@ -97,6 +97,15 @@ public final class LimiterDefinitions {
 							"no limiter named '" + tier + "' is declared",
 							"Declare ratelimit.limiters." + tier + " or use the name of a declared limiter.");
 				}
+				Definition declared = definitions.get(tier);
+				if (declared.limit() != null && declared.limit().algorithm() == Algorithm.CONCURRENCY) {
+					throw new InvalidRateLimitConfigurationException(
+							PREFIX + definition.name() + ".tiers[" + i + "].name", tier,
+							"'" + tier + "' is a concurrency limit, whose permits a composite cannot give back when a "
+									+ "call ends (every call would keep one)",
+							"Take the concurrency limit beside the composite instead: a second @RateLimited on the "
+									+ "method, or a second name in an HTTP rule's limiters.");
+				}
 			}
 		}
 		Definition fallback = null;
@@ -126,6 +135,30 @@ public final class LimiterDefinitions {
 		}
 		return new Definition(name, this.fallback.limit(), List.of(), this.fallback.keys(),
 				this.fallback.waitTimeout(), this.fallback.headers(), this.fallback.global(), null);
+	}
+
+	/**
+	 * Returns the most permits a limiter of a name can ever grant at once: its capacity, or the
+	 * smallest capacity of its tiers for a composite.
+	 * @param name the name
+	 * @return the capacity, {@link Long#MAX_VALUE} when unknown (a name that is not declared)
+	 */
+	public long capacityOf(String name) {
+		Definition definition = find(name);
+		if (definition == null) {
+			return Long.MAX_VALUE;
+		}
+		if (definition.limit() != null) {
+			return definition.limit().capacity();
+		}
+		long smallest = Long.MAX_VALUE;
+		for (Tier tier : definition.tiers()) {
+			Definition declared = this.definitions.get(tier.name());
+			if (declared != null && declared.limit() != null) {
+				smallest = Math.min(smallest, declared.limit().capacity());
+			}
+		}
+		return smallest;
 	}
 
 	/**

@@ -124,6 +124,7 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 		return chain.filter(exchange).doOnError(view::failed).doFinally((signal) -> {
 			plan.release();
 			if (signal == SignalType.CANCEL) {
+				view.cancelled();
 				plan.count(); // the response may never be committed
 			}
 		});

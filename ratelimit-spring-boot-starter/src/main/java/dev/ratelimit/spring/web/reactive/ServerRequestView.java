@@ -28,6 +28,9 @@ public final class ServerRequestView extends HttpRequestView {
 
 	private final @Nullable Principal principal;
 
+	/** The status of an exchange the client cancelled before it was answered. */
+	static final int CANCELLED = 499;
+
 	private volatile int failedStatus;
 
 	ServerRequestView(ServerHttpRequest request, ServerHttpResponse response, ClientAddresses addresses, PathContainer path,
@@ -38,9 +41,16 @@ public final class ServerRequestView extends HttpRequestView {
 		this.principal = principal;
 	}
 
+	/** The client went away before an answer: counted as 499 (client closed request). */
+	void cancelled() {
+		if (!this.response.isCommitted()) {
+			this.failedStatus = CANCELLED;
+		}
+	}
+
 	/** The exchange failed with an exception, which an exception handler may still answer. */
 	void failed(Throwable failure) {
-		this.failedStatus = statusOf(failure, this.principal != null);
+		this.failedStatus = statusOf(failure, this.principal != null, true);
 	}
 
 	@Override

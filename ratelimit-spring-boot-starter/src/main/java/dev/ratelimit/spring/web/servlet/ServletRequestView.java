@@ -36,7 +36,7 @@ public final class ServletRequestView extends HttpRequestView {
 
 	/** The request failed with an exception, which is answered later, outside the filter. */
 	void failed(Throwable failure) {
-		this.failedStatus = statusOf(failure, this.request.getUserPrincipal() != null);
+		this.failedStatus = statusOf(failure, this.request.getUserPrincipal() != null, false);
 	}
 
 	@Override
@@ -77,7 +77,7 @@ public final class ServletRequestView extends HttpRequestView {
 
 	@Override
 	public int getStatus() {
-		return (this.failedStatus != 0) ? this.failedStatus : this.response.getStatus();
+		return (this.failedStatus != 0 && !this.response.isCommitted()) ? this.failedStatus : this.response.getStatus();
 	}
 
 	@Override

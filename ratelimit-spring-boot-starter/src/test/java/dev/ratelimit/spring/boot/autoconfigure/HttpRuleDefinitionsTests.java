@@ -118,6 +118,22 @@ class HttpRuleDefinitionsTests {
 	}
 
 	@Test
+	void morePermitsThanTheSmallestTierOfACompositeHolds() {
+		assertThat(failure("ratelimit.http.rules[0].limiters=tenants", "ratelimit.http.rules[0].key=ip",
+				"ratelimit.http.rules[0].permits=6"))
+			.satisfies((ex) -> assertThat(ex.getReason()).contains("more than limiter 'tenants' can ever hold (5)"));
+	}
+
+	@Test
+	void aConcurrencyLimitAsATierOfAComposite() {
+		assertThatExceptionOfType(InvalidRateLimitConfigurationException.class)
+			.isThrownBy(() -> definitions("ratelimit.limiters.both.tiers[0].name=api",
+					"ratelimit.limiters.both.tiers[1].name=inflight"))
+			.returns("ratelimit.limiters.both.tiers[1].name", InvalidRateLimitConfigurationException::getProperty)
+			.satisfies((ex) -> assertThat(ex.getReason()).contains("concurrency limit"));
+	}
+
+	@Test
 	void aConcurrencyLimitCountedAfterTheResponse() {
 		assertThat(failure("ratelimit.http.rules[0].limiters=inflight",
 				"ratelimit.http.rules[0].count-when=status == 401"))
