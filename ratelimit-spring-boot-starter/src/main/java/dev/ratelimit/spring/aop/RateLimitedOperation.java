@@ -352,16 +352,11 @@ final class RateLimitedOperation {
 	}
 
 	/**
-	 * Whether a key expression reads {@code #principal}, which a reactive call resolves before it
-	 * decides.
+	 * Whether a key expression reads {@code #principal} (and no parameter is named so), which a
+	 * reactive call resolves before it decides.
 	 */
 	boolean readsPrincipal() {
-		for (Spec spec : this.specs) {
-			if (spec.key != null && spec.key.getExpressionString().contains("principal")) {
-				return true;
-			}
-		}
-		return false;
+		return this.requestVariables.bindsPrincipal();
 	}
 
 	/**

@@ -56,6 +56,14 @@ final class RequestVariables {
 		}
 	}
 
+	/**
+	 * Whether keys get {@code #principal}: they mention it and no parameter is named so. A
+	 * reactive call resolves the principal first only then.
+	 */
+	boolean bindsPrincipal() {
+		return this.principal;
+	}
+
 	/** Binds a reactive call's request and principal. */
 	void bind(EvaluationContext context, Exchange exchange) {
 		if (this.request) {

@@ -130,14 +130,14 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 		}
 		Expression when = expression(rule.getWhen(), prefix + ".when", "for example header('X-Plan') == 'free'");
 		Expression skip = expression(rule.getSkip(), prefix + ".skip", "for example path.startsWith('/internal/')");
-		if (rule.getPhase() == Phase.BEFORE_SECURITY && mentionsPrincipal(rule)) {
+		boolean readsPrincipal = HttpRule.mentions("principal", key, when, skip, countWhen);
+		if (rule.getPhase() == Phase.BEFORE_SECURITY && readsPrincipal) {
 			throw new InvalidRateLimitConfigurationException(prefix + ".phase", "before-security",
 					"the rule reads the principal, which is never there before Spring Security has run: every "
 							+ "request would be anonymous",
 					"Remove phase (a rule that reads the principal runs after security), or set it to after-security.");
 		}
-		boolean afterSecurity = (rule.getPhase() != null) ? rule.getPhase() == Phase.AFTER_SECURITY
-				: mentionsPrincipal(rule);
+		boolean afterSecurity = (rule.getPhase() != null) ? rule.getPhase() == Phase.AFTER_SECURITY : readsPrincipal;
 		return new HttpRule(name, patterns, methods, rule.getLimiters(), key, rule.getPermits(), when, skip,
 				countWhen, afterSecurity);
 	}
@@ -184,16 +184,6 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 					"the expression does not parse: " + ex.getMessage(),
 					"Write a SpEL expression over the request, " + example + ".");
 		}
-	}
-
-	/** Whether the key or a condition reads the principal, which exists only after security. */
-	private static boolean mentionsPrincipal(RateLimitHttpProperties.Rule rule) {
-		for (String text : new String[] { rule.getKey(), rule.getWhen(), rule.getSkip(), rule.getCountWhen() }) {
-			if (text != null && text.contains("principal")) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 }

@@ -25,6 +25,7 @@ import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.servlet.RateLimitExceededExceptionResolver;
 import dev.ratelimit.spring.web.servlet.RateLimitRulesFilter;
 import dev.ratelimit.spring.web.servlet.ServletRateLimitHeadersListener;
@@ -98,15 +99,16 @@ public final class RateLimitWebMvcAutoConfiguration {
 	private static FilterRegistrationBean<RateLimitRulesFilter> rulesFilter(boolean afterSecurity,
 			HttpRuleDefinitions rules, RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials,
 			LimiterDefinitions definitions, RateLimitProperties properties, Environment environment) {
-		RateLimitRulesFilter filter = new RateLimitRulesFilter(rules.phase(afterSecurity), registry,
-				rules.addresses(), denials, new LimiterHeaders(definitions, properties), properties.getMaxKeyLength());
+		List<HttpRule> phase = rules.phase(afterSecurity);
+		RateLimitRulesFilter filter = new RateLimitRulesFilter(phase, registry, rules.addresses(), denials,
+				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength());
 		FilterRegistrationBean<RateLimitRulesFilter> registration = new FilterRegistrationBean<>(filter);
 		int security = environment.getProperty("spring.security.filter.order", Integer.class, SECURITY_FILTER_ORDER);
 		registration.setOrder(afterSecurity ? security + 1 : security - 1);
 		registration.setName(afterSecurity ? "rateLimitRulesAfterSecurity" : "rateLimitRulesBeforeSecurity");
 		registration.setDispatcherTypes(DispatcherType.REQUEST);
 		// a phase without rules is not installed at all
-		registration.setEnabled(!rules.phase(afterSecurity).isEmpty());
+		registration.setEnabled(!phase.isEmpty());
 		return registration;
 	}
 

@@ -53,6 +53,9 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 
 	private final int order;
 
+	/** Whether some rule reads the principal, which then may have to be resolved first. */
+	private final boolean readsPrincipal;
+
 	/**
 	 * Creates the filter of one phase.
 	 * @param rules the rules of the phase, in order
@@ -70,6 +73,7 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 		this.headers = headers;
 		this.maxKeyLength = maxKeyLength;
 		this.order = order;
+		this.readsPrincipal = this.rules.stream().anyMatch(HttpRule::readsPrincipal);
 	}
 
 	@Override
@@ -80,6 +84,9 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 		ServerHttpRequest request = exchange.getRequest();
 		PathContainer path = request.getPath().pathWithinApplication();
 		String method = request.getMethod().name();
+		if (!this.readsPrincipal) {
+			return apply(exchange, chain, path, method, null); // matched once, in the plan
+		}
 		boolean principal = false;
 		boolean any = false;
 		for (HttpRule rule : this.rules) {
