@@ -39,6 +39,9 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 	 */
 	protected volatile Ticker ticker;
 
+	/** How denials on the coarse clock are rechecked ({@link CoarseClock#recheckMask}); chosen with the clock. */
+	protected volatile int recheckMask;
+
 	private final Ticker configuredTicker;
 
 	protected final Scheduler scheduler;
@@ -58,7 +61,8 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 		this.limit = Objects.requireNonNull(limit, "limit");
 		this.capacity = limit.capacity();
 		this.configuredTicker = Objects.requireNonNull(ticker, "ticker");
-		this.ticker = CoarseClock.clockFor(ticker, limit);
+		this.ticker = CoarseClock.clockFor(ticker, limit, rechecksDenials());
+		this.recheckMask = rechecksDenials() ? CoarseClock.recheckMask(this.ticker, limit) : CoarseClock.NO_RECHECK;
 		this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
 		this.listener = Objects.requireNonNull(listener, "listener");
 	}
@@ -92,6 +96,16 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 
 	/** Returns the algorithm to its initial state; called under the update lock. */
 	protected abstract void applyReset(long now);
+
+	/**
+	 * Whether the algorithm rechecks a denial decided on the coarse clock on the system clock
+	 * ({@link CoarseClock#recheckMask}), so that it may read the coarse clock for a limit that
+	 * refills faster than the clock could serve alone. Must return a constant: it is called while
+	 * the limiter is built.
+	 */
+	protected boolean rechecksDenials() {
+		return false;
+	}
 
 	/** Backend-specific facts for snapshots. */
 	protected Map<String, Object> details() {
@@ -135,6 +149,16 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 	/** The clock its decisions read now: {@link #ticker()}, or the system clock (see {@link CoarseClock#clockFor}). */
 	public final Ticker clock() {
 		return this.ticker;
+	}
+
+	/**
+	 * A reading for a path that waits anyway (blocking and asynchronous acquires): the coarse
+	 * clock's source itself where the limiter reads the coarse clock, so that a wait is worked out
+	 * from the time it starts and not up to a period earlier; the clock otherwise.
+	 */
+	protected final long preciseNow() {
+		Ticker clock = this.ticker;
+		return (clock instanceof CoarseClock coarse) ? coarse.precise() : clock.read();
 	}
 
 	public final Scheduler scheduler() {
@@ -188,7 +212,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 			this.listener.onPermitted(permits);
 			return true;
 		}
-		long start = this.ticker.read();
+		long start = preciseNow();
 		long now = start;
 		for (;;) {
 			long left = LongMath.saturatedAdd(start, timeoutNanos) - now;
@@ -213,7 +237,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 				return false;
 			}
 			this.scheduler.sleep(retryAfter);
-			now = this.ticker.read();
+			now = preciseNow();
 		}
 	}
 
@@ -226,7 +250,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 			return CompletableFuture.completedFuture(Boolean.TRUE);
 		}
 		CompletableFuture<Boolean> future = new CompletableFuture<>();
-		long start = this.ticker.read();
+		long start = preciseNow();
 		attemptAsync(permits, start, LongMath.saturatedAdd(start, timeoutNanos), start, future);
 		return future;
 	}
@@ -253,7 +277,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 			future.complete(Boolean.FALSE);
 			return;
 		}
-		this.scheduler.schedule(() -> attemptAsync(permits, start, deadline, this.ticker.read(), future),
+		this.scheduler.schedule(() -> attemptAsync(permits, start, deadline, preciseNow(), future),
 				retryAfter);
 	}
 
@@ -339,7 +363,8 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 				return;
 			}
 			// the clock the new limit reads first, so that its state starts on that clock
-			this.ticker = CoarseClock.clockFor(this.configuredTicker, next);
+			this.ticker = CoarseClock.clockFor(this.configuredTicker, next, rechecksDenials());
+			this.recheckMask = rechecksDenials() ? CoarseClock.recheckMask(this.ticker, next) : CoarseClock.NO_RECHECK;
 			applyLimit(previous, next, this.ticker.read());
 			this.limit = next;
 			this.capacity = next.capacity();

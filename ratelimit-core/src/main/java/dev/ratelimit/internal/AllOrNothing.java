@@ -49,8 +49,6 @@ public final class AllOrNothing {
 			if (!checked[i].tryTake(permits[i])) {
 				refund(checked, permits, i);
 				checked[i].listener().onRejected(permits[i]);
-				long now = checked[i].ticker().read();
-				long remaining = Math.max(0, checked[i].available(now));
 				return new Outcome(denial(checked[i], permits[i]), i, null);
 			}
 		}

@@ -28,9 +28,12 @@ final class BucketEpoch {
 
 	private static final VarHandle CONSUMED;
 
+	private static final VarHandle SEEN;
+
 	static {
 		try {
 			CONSUMED = MethodHandles.lookup().findVarHandle(BucketEpoch.class, "consumed", long.class);
+			SEEN = MethodHandles.lookup().findVarHandle(BucketEpoch.class, "seen", long.class);
 		}
 		catch (ReflectiveOperationException ex) {
 			throw new ExceptionInInitializerError(ex);
@@ -47,6 +50,13 @@ final class BucketEpoch {
 
 	private volatile long consumed;
 
+	/**
+	 * The last system-clock reading at which a limiter on the coarse clock admitted from this epoch
+	 * (see {@code PooledRateLimiter.seen()}): beside {@code consumed}, whose line an admit writes
+	 * anyway.
+	 */
+	private volatile long seen = Long.MIN_VALUE;
+
 	BucketEpoch(Bandwidth bandwidth, long origin, long available) {
 		this(bandwidth.capacity(), bandwidth.rate(), bandwidth.intervally(), origin, available);
 	}
@@ -61,6 +71,17 @@ final class BucketEpoch {
 
 	long consumed() {
 		return this.consumed;
+	}
+
+	long seen() {
+		return this.seen;
+	}
+
+	/** Raises {@link #seen()} to {@code now}; a racing older value may win, which only delays refill. */
+	void see(long now) {
+		if (now > this.seen) {
+			SEEN.setRelease(this, now);
+		}
 	}
 
 	boolean compareAndSet(long expected, long value) {

@@ -43,6 +43,12 @@ public final class CoarseClock implements Ticker {
 	 */
 	public static final long MIN_REFILL_NANOS = 20 * PERIOD_NANOS;
 
+	/** {@link #recheckMask} for a limiter that never rechecks a denial on the system clock. */
+	public static final int NO_RECHECK = -1;
+
+	/** The sparsest recheck: one denial in 16. */
+	static final int MAX_RECHECK_MASK = 15;
+
 	/** Ticks in a row without a read after which the thread goes dormant. */
 	static final int IDLE_TICKS = 10;
 
@@ -105,20 +111,71 @@ public final class CoarseClock implements Ticker {
 	}
 
 	/**
-	 * The clock a limit should read when {@code configured} is: the coarse clock only for a limit
-	 * it serves without loss (every bandwidth refills its capacity in {@link #MIN_REFILL_NANOS} or
-	 * more; not a pacer, which spaces calls more finely than the period), the system clock for
-	 * the others; any other ticker as it is.
+	 * The clock a limit should read when {@code configured} is: the coarse clock for a limit it
+	 * serves without loss (every bandwidth refills its capacity in {@link #MIN_REFILL_NANOS} or
+	 * more), and for a faster one too when the limiter {@code rechecks} its denials on the system
+	 * clock ({@link #recheckMask}); the system clock for the other faster ones and for a pacer,
+	 * which spaces calls more finely than the period; any other ticker as it is.
 	 */
-	public static Ticker clockFor(Ticker configured, dev.ratelimit.RateLimit limit) {
+	public static Ticker clockFor(Ticker configured, dev.ratelimit.RateLimit limit, boolean rechecks) {
 		if (configured != SHARED) {
 			return configured;
 		}
 		return switch (limit.algorithm()) {
 			case CONCURRENCY -> configured;
 			case LEAKY_BUCKET -> Ticker.system();
-			default -> refillsSlowly(limit) ? configured : Ticker.system();
+			default -> (rechecks || refillsSlowly(limit)) ? configured : Ticker.system();
 		};
+	}
+
+	/**
+	 * How a limiter reading {@code clock} for {@code limit} rechecks a denial on the system clock:
+	 * {@link #NO_RECHECK} when it never does (another clock, or a limit the coarse clock serves
+	 * alone); otherwise a mask {@code m} of low bits, a denial being rechecked when a random number
+	 * has none of them set, so one denial in {@code m + 1}.
+	 *
+	 * <p>A reading late by the lag hides the refill of the lag: a decision on it admits no more than
+	 * one on the system clock would, and a denial may be one that the system clock would have
+	 * admitted. Such a denial costs nothing lasting while the bucket can hold what refilled
+	 * meanwhile: the next reading finds it. A bucket that refills its capacity within the lag loses
+	 * the rest, so a limit that refills its capacity in under {@link #MIN_REFILL_NANOS} rechecks:
+	 * <ul>
+	 * <li>every denial when its smallest capacity is under 128, where a wrong denial is a large
+	 * share of what the bucket holds (a capacity of 10 at 10<sup>8</sup>/s refills in 100 ns: on
+	 * the coarse clock alone it would admit 10 per tick);</li>
+	 * <li>otherwise one denial in about {@code capacity / 64} (the nearest power of two, at most one
+	 * in 16; 1,000/s burst 1,000 rechecks one in 16): a saturated limit sees
+	 * a system-clock reading many times per refill of its capacity, so nothing is lost to its
+	 * capacity, and a limit that is not saturated wrongly denies about {@code capacity / 64} calls
+	 * (1.6% of a capacity) before the recheck that finds the refill.</li>
+	 * </ul>
+	 * A limit refilling in {@code 2 x PERIOD} or more (the coarse clock alone serves it while the
+	 * ticking thread gets the CPU) rechecks one denial in 16, which costs a saturated limit little and
+	 * bounds what a starved clock thread would cost it.
+	 */
+	public static int recheckMask(Ticker clock, dev.ratelimit.RateLimit limit) {
+		if (!(clock instanceof CoarseClock) || limit.algorithm() == dev.ratelimit.Algorithm.CONCURRENCY
+				|| limit.algorithm() == dev.ratelimit.Algorithm.LEAKY_BUCKET || refillsSlowly(limit)) {
+			return NO_RECHECK;
+		}
+		long fastest = Long.MAX_VALUE;
+		long smallest = Long.MAX_VALUE;
+		for (dev.ratelimit.Bandwidth bandwidth : limit.bandwidths()) {
+			fastest = Math.min(fastest, bandwidth.rate().nanosFor(bandwidth.capacity()));
+			smallest = Math.min(smallest, bandwidth.capacity());
+		}
+		if (fastest >= 2 * PERIOD_NANOS) {
+			return MAX_RECHECK_MASK;
+		}
+		if (smallest < 128) {
+			return 0;
+		}
+		return (int) Math.min(MAX_RECHECK_MASK, Long.highestOneBit((smallest + 32) / 64) - 1);
+	}
+
+	/** A reading of the source itself, as the coarse readings are copies of it: for rechecks. */
+	public long precise() {
+		return this.source.getAsLong();
 	}
 
 	private static boolean refillsSlowly(dev.ratelimit.RateLimit limit) {

@@ -76,7 +76,7 @@ final class CompositeLimiter extends AbstractRateLimiter {
 		long wait = 0;
 		for (int i = 0; i < this.tiers.length; i++) {
 			AbstractRateLimiter tier = this.tiers[i];
-			long reservation = tier.reserve(permits, maxWaitNanos, tier.ticker().read());
+			long reservation = tier.reserve(permits, maxWaitNanos, tier.preciseNow());
 			if (reservation < 0) {
 				for (int j = i - 1; j >= 0; j--) {
 					this.tiers[j].refund(permits);

@@ -3,6 +3,7 @@ package dev.ratelimit.internal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiterListener;
@@ -94,8 +95,64 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 	// ---- decisions ---------------------------------------------------------------------------
 
 	@Override
+	protected final boolean rechecksDenials() {
+		return true;
+	}
+
+	@Override
 	protected final boolean tryTake(long permits) {
-		return takePooled(permits) || takeSlow(permits, this.ticker.read());
+		return takePooled(permits) || takeTimed(permits);
+	}
+
+	/**
+	 * Takes from the authority at the clock's reading; on the coarse clock, for a limit that
+	 * refills faster than it alone could serve, no earlier than the last system-clock reading that
+	 * admitted, and a denial rechecked on the system clock as often as
+	 * {@link CoarseClock#recheckMask} says. A coarse reading is never ahead of the system clock, so
+	 * a decision on it admits nothing the system clock would not: only denials need a second look.
+	 */
+	private boolean takeTimed(long permits) {
+		Ticker clock = this.ticker;
+		long now = clock.read();
+		int mask = this.recheckMask;
+		if (mask < 0 || !(clock instanceof CoarseClock coarse)) {
+			return takeSlow(permits, now);
+		}
+		long seen = seen();
+		if (takeSlow(permits, Math.max(now, seen))) {
+			return true;
+		}
+		if (mask != 0 && (ThreadLocalRandom.current().nextInt() & mask) != 0) {
+			return false;
+		}
+		long latest = seen();
+		if (latest > seen && takeSlow(permits, latest)) {
+			return true; // another thread read the system clock meanwhile
+		}
+		long precise = coarse.precise();
+		if (!takeSlow(permits, precise)) {
+			return false;
+		}
+		// later coarse readings start from here: the refill this reading found is not hidden again
+		// until the coarse clock catches up
+		see(precise);
+		return true;
+	}
+
+	/**
+	 * The last system-clock reading at which a recheck admitted (see {@link #takeTimed}), or
+	 * {@link Long#MIN_VALUE}; an algorithm may keep it beside the state its admits change, so that
+	 * writing it moves no other cache line.
+	 */
+	protected long seen() {
+		return this.seen;
+	}
+
+	/** Records a system-clock reading at which a recheck admitted; never moves {@link #seen()} back but for a race. */
+	protected void see(long precise) {
+		if (precise > this.seen) {
+			SEEN.setRelease(this, precise);
+		}
 	}
 
 	/**
@@ -231,6 +288,7 @@ abstract class PoolField extends PoolPadBefore {
 	static {
 		try {
 			POOL = MethodHandles.lookup().findVarHandle(PoolField.class, "pool", long.class);
+			SEEN = MethodHandles.lookup().findVarHandle(PoolField.class, "seen", long.class);
 		}
 		catch (ReflectiveOperationException ex) {
 			throw new ExceptionInInitializerError(ex);
@@ -238,6 +296,15 @@ abstract class PoolField extends PoolPadBefore {
 	}
 
 	volatile long pool;
+
+	static final VarHandle SEEN;
+
+	/**
+	 * The last system-clock reading that admitted, for limiters that recheck denials on it and keep
+	 * it nowhere else (see {@code PooledRateLimiter.seen()}); written only by such admits, with a
+	 * release store, so a racing older reading may overwrite a newer one, which only delays refill.
+	 */
+	volatile long seen = Long.MIN_VALUE;
 
 	/** Written rarely (limit changes), read on slow paths. */
 	volatile long leaseExtra;

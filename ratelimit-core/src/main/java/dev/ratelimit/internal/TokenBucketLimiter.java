@@ -82,6 +82,16 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 		}
 	}
 
+	@Override
+	protected long seen() {
+		return this.epochs[0].seen();
+	}
+
+	@Override
+	protected void see(long precise) {
+		this.epochs[0].see(precise);
+	}
+
 	/**
 	 * Takes {@code permits} from one epoch if it has them now or, when {@code maxWaitNanos} allows,
 	 * reserves them against future refill. Returns the wait before they may be used, or -1 if

@@ -105,24 +105,112 @@ class CoarseClockTest {
 	}
 
 	@Test
-	void aLimitThatRefillsItsCapacityInUnder20msReadsTheSystemClockAndARateChangeChoosesAgain() {
+	void aLimitThatRefillsItsCapacityInUnder20msRechecksItsDenialsAndARateChangeChoosesAgain() {
 		RateLimit slow = RateLimit.tokenBucket(Rate.perSecond(1_000)).capacity(20).build(); // 20 ms
 		RateLimit fast = RateLimit.tokenBucket(Rate.perSecond(1_000_000)).capacity(1_000).build(); // 1 ms
 		AbstractRateLimiter limiter = (AbstractRateLimiter) RateLimiter.of("changing", slow);
 		assertThat(limiter.clock()).isSameAs(CoarseClock.shared());
+		assertThat(limiter.recheckMask).isEqualTo(CoarseClock.NO_RECHECK);
 		limiter.updateLimit(fast);
-		assertThat(limiter.clock()).isNotSameAs(CoarseClock.shared());
-		assertThat(limiter.ticker()).isSameAs(CoarseClock.shared());
+		assertThat(limiter.clock()).as("still the coarse clock, denials rechecked").isSameAs(CoarseClock.shared());
+		assertThat(limiter.recheckMask).as("one denial in 16: capacity 1,000 / 64, to the nearest power of two")
+			.isEqualTo(15);
 		limiter.updateLimit(slow);
-		assertThat(limiter.clock()).isSameAs(CoarseClock.shared());
-		// every bandwidth must refill slowly: one fast one is enough for the system clock
+		assertThat(limiter.recheckMask).isEqualTo(CoarseClock.NO_RECHECK);
+		// 10 ms: the coarse clock serves it while it ticks; one denial in 16 guards a starved clock
+		assertThat(maskOf(RateLimit.tokenBucket(Rate.perSecond(1_000)).capacity(10).build())).isEqualTo(15);
+		// refilled within a period, and small: every denial rechecked
+		assertThat(maskOf(RateLimit.tokenBucket(Rate.perSecond(100_000_000)).capacity(10).build())).isZero();
+		assertThat(maskOf(RateLimit.tokenBucket(Rate.perSecond(10_000_000)).capacity(100_000).build())).isEqualTo(15);
+		// the fastest bandwidth decides
 		RateLimit tiers = RateLimit.tokenBucket(Rate.perSecond(1_000_000))
 			.capacity(1_000)
 			.bandwidth(100_000, Rate.perMinute(100_000))
 			.build();
-		assertThat(((AbstractRateLimiter) RateLimiter.of("tiers", tiers)).clock()).isNotSameAs(CoarseClock.shared());
-		assertThat(CoarseClock.clockFor(CoarseClock.shared(), RateLimit.slidingWindow(10, java.time.Duration.ofSeconds(1)).build()))
+		assertThat(maskOf(tiers)).isEqualTo(15);
+		assertThat(maskOf(RateLimit.tokenBucket(Rate.perSecond(1_000_000)).capacity(200).build())).as("200 / 64 = 3: 2")
+			.isEqualTo(1);
+		assertThat(CoarseClock.clockFor(CoarseClock.shared(), RateLimit.slidingWindow(10, java.time.Duration.ofSeconds(1)).build(), false))
 			.isSameAs(CoarseClock.shared());
+		// a limiter that does not recheck (a warming-up bucket) reads the system clock when fast
+		AbstractRateLimiter warming = (AbstractRateLimiter) RateLimiter.of("warming",
+				RateLimit.tokenBucket(Rate.perSecond(1_000_000)).capacity(1_000).warmup(Duration.ofSeconds(1)).build());
+		assertThat(warming.clock()).isNotSameAs(CoarseClock.shared());
+		assertThat(warming.recheckMask).isEqualTo(CoarseClock.NO_RECHECK);
+	}
+
+	private static int maskOf(RateLimit limit) {
+		AbstractRateLimiter limiter = (AbstractRateLimiter) RateLimiter.of("limit", limit);
+		assertThat(limiter.clock()).isSameAs(CoarseClock.shared());
+		return limiter.recheckMask;
+	}
+
+	/**
+	 * A capacity of 10 at 10<sup>8</sup>/s refills in 100 ns: on a coarse clock that does not move
+	 * it would admit 10 calls and no more; every denial is rechecked on the source, so a call every
+	 * microsecond is always admitted.
+	 */
+	@Test
+	void aSmallFastBucketIsServedAtItsRateThoughTheCoarseClockStands() {
+		RateLimiter limiter = RateLimiter.builder("small", RateLimit.tokenBucket(Rate.perSecond(100_000_000))
+			.capacity(10)
+			.build()).ticker(this.clock).build();
+		for (int call = 0; call < 10_000; call++) {
+			this.source.addAndGet(1_000);
+			assertThat(limiter.tryAcquire()).as("call %d", call).isTrue();
+		}
+		assertThat(this.clock.read()).as("the coarse clock never ticked").isEqualTo(1_000_000_000L);
+	}
+
+	/**
+	 * 10<sup>6</sup>/s burst 1,000, called ten times as often as its rate while the coarse clock
+	 * stands: the sampled rechecks see the source often enough that the bucket admits its bound,
+	 * less a few permits, and never more.
+	 */
+	@Test
+	void aSaturatedFastBucketAdmitsItsBoundThoughTheCoarseClockStands() {
+		RateLimiter limiter = RateLimiter.builder("saturated", RateLimit.tokenBucket(Rate.perSecond(1_000_000))
+			.capacity(1_000)
+			.build()).ticker(this.clock).build();
+		long start = this.source.get();
+		long admitted = 0;
+		for (int call = 0; call < 1_000_000; call++) {
+			this.source.addAndGet(100);
+			if (limiter.tryAcquire()) {
+				admitted++;
+			}
+		}
+		long bound = 1_000 + (this.source.get() - start) / 1_000;
+		assertThat(admitted).isLessThanOrEqualTo(bound).isGreaterThan(bound * 99 / 100);
+	}
+
+	/**
+	 * The same limit called at 95% of its rate, the coarse clock ticking every 1.3 ms (late), so each
+	 * tick would refill more than the capacity at once and the coarse clock alone would admit at most
+	 * 1,000 of the 1,235 calls per tick: rechecks find the refill that the coarse reading hides, and
+	 * only a few calls per tick are denied.
+	 */
+	@Test
+	void aFastBucketUnderItsRateIsServedOnATickingCoarseClock() {
+		RateLimiter limiter = RateLimiter.builder("under", RateLimit.tokenBucket(Rate.perSecond(1_000_000))
+			.capacity(1_000)
+			.build()).ticker(this.clock).build();
+		this.clock.resumed();
+		long nextTick = this.source.get() + 1_300_000;
+		int calls = 190_000;
+		long admitted = 0;
+		for (int call = 0; call < calls; call++) {
+			this.source.addAndGet(1_053);
+			if (this.source.get() - nextTick >= 0) {
+				this.clock.tick();
+				nextTick += 1_300_000;
+			}
+			if (limiter.tryAcquire()) {
+				admitted++;
+			}
+		}
+		// 153 ticks; about 8 wrong denials before each recheck
+		assertThat(admitted).isGreaterThan(calls * 98L / 100);
 	}
 
 	/**
@@ -151,6 +239,55 @@ class CoarseClockTest {
 				truth.addAndGet(random.nextLong(1 + 2_000_000_000L / rate));
 				long seen = Math.max(lagging.get(), truth.get() - random.nextLong(period + 1));
 				lagging.set(seen);
+				if (limiter.tryAcquire()) {
+					admitted++;
+				}
+				times[step] = truth.get();
+				admittedBy[step] = admitted;
+			}
+			long sinceStart = capacity + rate * times[steps - 1] / 1_000_000_000L + 1;
+			assertThat(admitted).as("seed %d: admitted since the start", seed).isLessThanOrEqualTo(sinceStart);
+			for (int trial = 0; trial < 200; trial++) {
+				int from = random.nextInt(steps - 1);
+				int to = from + 1 + random.nextInt(steps - from - 1);
+				long inWindow = admittedBy[to] - admittedBy[from];
+				double bound = capacity + capacity / 100 + rate * ((times[to] - times[from]) + period) / 1e9 + 1;
+				assertThat((double) inWindow).as("seed %d: window %d..%d", seed, from, to).isLessThanOrEqualTo(bound);
+			}
+		}
+	}
+
+	/**
+	 * The bound of {@link #aBucketOnALaggingClockKeepsItsBound} on a coarse clock whose ticks come
+	 * late by up to a period, for random rates and capacities, so that fast limits recheck their
+	 * denials on the source: since the start a bucket admits at most capacity + rate x elapsed, and
+	 * over any window that window's bound plus rate x period. The seed is printed when it fails.
+	 */
+	@Test
+	void aBucketThatRechecksOnTheSourceKeepsItsBound() {
+		for (long seed = 1; seed <= 20; seed++) {
+			SplittableRandom random = new SplittableRandom(seed);
+			long period = CoarseClock.PERIOD_NANOS;
+			long rate = 1 + random.nextLong(100_000_000);
+			long capacity = 1 + random.nextLong(2_000);
+			AtomicLong truth = new AtomicLong(0);
+			CoarseClock coarse = new CoarseClock(truth::get, () -> {
+			});
+			coarse.resumed();
+			RateLimiter limiter = RateLimiter.builder("rechecking", RateLimit.tokenBucket(Rate.perSecond(rate))
+				.capacity(capacity)
+				.build()).ticker(coarse).build();
+			int steps = 20_000;
+			long[] times = new long[steps];
+			long[] admittedBy = new long[steps];
+			long admitted = 0;
+			long nextTick = random.nextLong(period + 1);
+			for (int step = 0; step < steps; step++) {
+				truth.addAndGet(random.nextLong(1 + 2_000_000_000L / rate));
+				while (truth.get() - nextTick >= 0) {
+					coarse.tick();
+					nextTick += period + random.nextLong(period + 1);
+				}
 				if (limiter.tryAcquire()) {
 					admitted++;
 				}
