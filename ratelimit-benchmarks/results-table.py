@@ -38,6 +38,8 @@ TARGETS = {1: 0.35, 2: 0.30}
 PROXY_ROWS = [
     ("plainCall", "plain call, no proxy"),
     ("proxyOurs", "@RateLimited proxy (ours)"),
+    ("proxyOursObservedNoHandler", "@RateLimited proxy (ours), ObservationRegistry without handlers"),
+    ("proxyOursObserved", "@RateLimited proxy (ours), an observation per call recorded as a timer"),
     ("proxyResilience4j", "Resilience4j @RateLimiter aspect"),
     ("limiterOurs", "limiter alone: ours, tryAcquire()"),
     ("limiterResilience4j", "limiter alone: Resilience4j, acquirePermission()"),
@@ -189,6 +191,9 @@ def realistic_table(timing):
             verdict = "" if target is None else f" ({'meets' if ratio <= target else 'misses'} target ≤ {target}x)"
             cells.append(f"**{ratio:.2f}x** of {name}{verdict}")
         lines.append(f"| {title}: ours / fastest peer | " + " | ".join(cells) + " |")
+        if any((path + "ChoiceOnly" + suffix, t) in timing for t in threads):
+            cells = [time_cell(timing.get((path + "ChoiceOnly" + suffix, t))) for t in threads]
+            lines.append(f"| {title}: the key choice alone, in every row above | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -228,6 +233,16 @@ def proxy_table(timing):
         ratio = ours / theirs
         cells.append(f"**{ratio:.3f}x** ({'meets' if ratio <= PROXY_TARGET else 'misses'} target ≤ {PROXY_TARGET:g}x)")
     lines.append("| added overhead, ours / Resilience4j | " + " | ".join(cells) + " |")
+    for label, method in [("observation added: registry without handlers / no registry", "proxyOursObservedNoHandler"),
+                          ("observation added: recorded as a timer / no registry", "proxyOursObserved")]:
+        cells = []
+        for t in threads:
+            if (method, t) not in timing or ("proxyOurs", t) not in timing:
+                cells.append("-")
+                continue
+            cells.append(f"{score(timing[(method, t)]) / score(timing[('proxyOurs', t)]):.2f}x")
+        if any(cell != "-" for cell in cells):
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -33,9 +33,13 @@ public interface Ticker {
 	 * limit allows, and over a window that begins while the clock lags at most {@code rate x lag}
 	 * more. The thread stops after ten ticks without a reading and costs nothing while the
 	 * application is idle. A bucket read late cannot take the refill beyond its capacity, so a
-	 * limit that refills its whole capacity in under 20 ms (say 1,000,000/s with a burst of
-	 * 1,000), and a pacer ({@link RateLimit#leakyBucket}), which spaces calls more finely than
-	 * the period, read the system clock instead, chosen again when their limit changes.
+	 * token bucket or window that refills its whole capacity in under 20 ms (say 1,000,000/s with a
+	 * burst of 1,000) checks a denial again on the system clock: one denial in 16 when it refills in
+	 * 2 ms or more; under 2 ms, every denial for a capacity under 128, otherwise one in about
+	 * {@code capacity / 64} (at most one in 16);
+	 * and a pacer ({@link RateLimit#leakyBucket}), which spaces calls more finely than the period,
+	 * and a warming-up bucket that refills as fast read the system clock; chosen again when their
+	 * limit changes.
 	 * @return the coarse ticker
 	 */
 	static Ticker coarse() {

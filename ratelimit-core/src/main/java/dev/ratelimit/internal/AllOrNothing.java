@@ -63,7 +63,7 @@ public final class AllOrNothing {
 		Decision[] each = new Decision[checked.length];
 		for (int i = 0; i < checked.length; i++) {
 			checked[i].listener().onPermitted(permits[i]);
-			long now = checked[i].ticker().read();
+			long now = checked[i].clock().read();
 			each[i] = new Decision(true, Math.max(0, checked[i].available(now)), 0, checked[i].resetNanos(now));
 			remaining = Math.min(remaining, each[i].remaining());
 			reset = Math.max(reset, each[i].resetNanos());
@@ -85,7 +85,7 @@ public final class AllOrNothing {
 	}
 
 	private static Decision denial(AbstractRateLimiter limiter, long permits) {
-		long now = limiter.ticker().read();
+		long now = limiter.clock().read();
 		long remaining = Math.max(0, limiter.available(now));
 		return new Decision(false, remaining, Math.max(1, limiter.retryAfter(permits, now)), limiter.resetNanos(now));
 	}
@@ -121,7 +121,7 @@ public final class AllOrNothing {
 		AbstractRateLimiter[] checked = check(limiters, permits);
 		long wait = 0;
 		for (int i = 0; i < checked.length; i++) {
-			long reservation = checked[i].reserve(permits[i], maxWaitNanos, checked[i].ticker().read());
+			long reservation = checked[i].reserve(permits[i], maxWaitNanos, checked[i].preciseNow());
 			if (reservation < 0) {
 				refund(checked, permits, i);
 				checked[i].listener().onRejected(permits[i]);

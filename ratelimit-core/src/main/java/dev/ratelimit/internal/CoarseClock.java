@@ -21,6 +21,13 @@ import dev.ratelimit.Ticker;
  * window that begins while the clock lags, at most {@code rate x lag} more than that window alone
  * would allow, as if those permits had been taken a moment earlier.
  *
+ * <h2>Limits that refill faster than it ticks</h2>
+ * A decision on a late reading admits nothing the system clock would not; it may deny a call the
+ * system clock would admit. A limit that refills its capacity in under {@link #MIN_REFILL_NANOS}
+ * would lose refill to that, so the limiters that can ({@code PooledRateLimiter}) recheck such
+ * denials on {@link #precise()}, as often as {@link #recheckMask} says, and start later coarse
+ * decisions from the last precise reading that admitted; others read the system clock.
+ *
  * <h2>No cost at rest</h2>
  * The thread goes dormant after {@link #IDLE_TICKS} ticks in a row without a read (the first read
  * after a tick marks it); a read while it is dormant returns the system clock itself (advancing
@@ -34,12 +41,12 @@ public final class CoarseClock implements Ticker {
 	public static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
 	/**
-	 * The shortest time in which a limit on the coarse clock may refill its whole capacity. A
+	 * The shortest time in which a limit on the coarse clock alone may refill its whole capacity. A
 	 * bucket read late cannot take the permits that accrued meanwhile; while they fit in its
 	 * capacity they are still there at the next reading, but refill beyond the capacity is
-	 * discarded, as it is for any full bucket. A limit that refills from empty in less than
-	 * this (20 periods, so that a thread kept from the CPU for several periods still loses
-	 * nothing) reads the system clock.
+	 * discarded, as it is for any full bucket. A limit that refills from empty in less than this
+	 * (20 periods, so that a thread kept from the CPU for several periods still loses nothing)
+	 * rechecks its denials on the system clock, or reads it (see {@link #clockFor}).
 	 */
 	public static final long MIN_REFILL_NANOS = 20 * PERIOD_NANOS;
 
@@ -140,14 +147,15 @@ public final class CoarseClock implements Ticker {
 	 * meanwhile: the next reading finds it. A bucket that refills its capacity within the lag loses
 	 * the rest, so a limit that refills its capacity in under {@link #MIN_REFILL_NANOS} rechecks:
 	 * <ul>
-	 * <li>every denial when its smallest capacity is under 128, where a wrong denial is a large
+	 * <li>when the refill is under {@code 2 x PERIOD}: every denial if the smallest capacity of the
+	 * fast bandwidths is under 128, where a wrong denial is a large
 	 * share of what the bucket holds (a capacity of 10 at 10<sup>8</sup>/s refills in 100 ns: on
 	 * the coarse clock alone it would admit 10 per tick);</li>
 	 * <li>otherwise one denial in about {@code capacity / 64} (the nearest power of two, at most one
-	 * in 16; 1,000/s burst 1,000 rechecks one in 16): a saturated limit sees
+	 * in 16; 1,000,000/s burst 1,000 rechecks one in 16): a saturated limit sees
 	 * a system-clock reading many times per refill of its capacity, so nothing is lost to its
 	 * capacity, and a limit that is not saturated wrongly denies about {@code capacity / 64} calls
-	 * (1.6% of a capacity) before the recheck that finds the refill.</li>
+	 * before each recheck that finds the hidden refill, about 1.6% of what it admits.</li>
 	 * </ul>
 	 * A limit refilling in {@code 2 x PERIOD} or more (the coarse clock alone serves it while the
 	 * ticking thread gets the CPU) rechecks one denial in 16, which costs a saturated limit little and
@@ -159,10 +167,13 @@ public final class CoarseClock implements Ticker {
 			return NO_RECHECK;
 		}
 		long fastest = Long.MAX_VALUE;
-		long smallest = Long.MAX_VALUE;
+		long smallest = Long.MAX_VALUE; // of the bandwidths the coarse clock alone would not serve
 		for (dev.ratelimit.Bandwidth bandwidth : limit.bandwidths()) {
-			fastest = Math.min(fastest, bandwidth.rate().nanosFor(bandwidth.capacity()));
-			smallest = Math.min(smallest, bandwidth.capacity());
+			long refill = bandwidth.rate().nanosFor(bandwidth.capacity());
+			fastest = Math.min(fastest, refill);
+			if (refill < MIN_REFILL_NANOS) {
+				smallest = Math.min(smallest, bandwidth.capacity());
+			}
 		}
 		if (fastest >= 2 * PERIOD_NANOS) {
 			return MAX_RECHECK_MASK;

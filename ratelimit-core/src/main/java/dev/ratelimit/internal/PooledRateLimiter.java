@@ -30,7 +30,8 @@ import dev.ratelimit.Ticker;
  * taken, and a denial is decided only after reading the clock.
  *
  * <h2>Memory ordering</h2>
- * The pool is one {@code long} on its own cache line (padded by inheritance), changed only by
+ * The pool is one {@code long} on a cache line of its own but for the read-mostly
+ * {@code leaseExtra} and the rarely written {@code seen} (padded by inheritance), changed only by
  * compare-and-exchange with volatile semantics. It guards no other data: a permit is a count, so
  * no ordering with other fields is needed beyond the atomicity of each CAS.
  */
@@ -94,8 +95,12 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 
 	// ---- decisions ---------------------------------------------------------------------------
 
+	/**
+	 * True: a pooled limiter rechecks denials on the system clock. A subclass whose
+	 * {@link #lease} does more than take permits (a remote authority's) must return false.
+	 */
 	@Override
-	protected final boolean rechecksDenials() {
+	protected boolean rechecksDenials() {
 		return true;
 	}
 

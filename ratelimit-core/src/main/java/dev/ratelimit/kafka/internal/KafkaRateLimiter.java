@@ -237,6 +237,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	/** Set once its runtime forgot this limiter: the keeper drops it. */
 	volatile boolean released;
 
+	/** Its lease asks the authority and counts attempts: a denial is never tried again on another clock. */
+	@Override
+	protected boolean rechecksDenials() {
+		return false;
+	}
+
 	KafkaRateLimiter(String key, boolean keyed, RateLimit limit, Ticker ticker, Scheduler scheduler,
 			RateLimiterListener listener, Link link) {
 		super(key, limit, ticker, scheduler, listener);
