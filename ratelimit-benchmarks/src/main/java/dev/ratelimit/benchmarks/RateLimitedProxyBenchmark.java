@@ -13,6 +13,9 @@ import io.github.resilience4j.spring6.ratelimiter.configure.RateLimiterAspect;
 import io.github.resilience4j.spring6.ratelimiter.configure.RateLimiterConfigurationProperties;
 import io.github.resilience4j.spring6.spelresolver.SpelResolver;
 import io.github.resilience4j.spring6.spelresolver.configure.SpelResolverConfiguration;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -89,6 +92,16 @@ public class RateLimitedProxyBenchmark {
 
 	private Quotes resilience4j;
 
+	private AnnotationConfigApplicationContext observedContext;
+
+	/** Ours with an {@code ObservationRegistry} whose handler records a timer per observation. */
+	private Quotes observed;
+
+	private AnnotationConfigApplicationContext unhandledContext;
+
+	/** Ours with an {@code ObservationRegistry} that has no handler (observations are no-ops). */
+	private Quotes unhandled;
+
 	private dev.ratelimit.RateLimiter oursLimiter;
 
 	private io.github.resilience4j.ratelimiter.RateLimiter resilience4jLimiter;
@@ -102,6 +115,15 @@ public class RateLimitedProxyBenchmark {
 
 		this.plain = new Quotes();
 		this.oursContext = oursContext(PERMITS_PER_SECOND + "/1s", PERMITS_PER_SECOND);
+		SimpleMeterRegistry meters = new SimpleMeterRegistry();
+		ObservationRegistry timing = ObservationRegistry.create();
+		timing.observationConfig().observationHandler(new DefaultMeterObservationHandler(meters));
+		this.observedContext = oursContext(PERMITS_PER_SECOND + "/1s", PERMITS_PER_SECOND, timing);
+		this.observed = this.observedContext.getBean(Quotes.class);
+		this.observed.price(1);
+		check(meters.find("ratelimit.acquire").timer() != null, "the observed context should record a timer");
+		this.unhandledContext = oursContext(PERMITS_PER_SECOND + "/1s", PERMITS_PER_SECOND, ObservationRegistry.create());
+		this.unhandled = this.unhandledContext.getBean(Quotes.class);
 		this.ours = this.oursContext.getBean(Quotes.class);
 		this.oursLimiter = this.oursContext.getBean(dev.ratelimit.RateLimiterRegistry.class).limiter("bench");
 		this.resilience4jContext = resilience4jContext((int) PERMITS_PER_SECOND, Duration.ofSeconds(1));
@@ -114,7 +136,16 @@ public class RateLimitedProxyBenchmark {
 
 	/** A context with this library's auto-configuration and one limiter, {@code bench}. */
 	private static AnnotationConfigApplicationContext oursContext(String rate, long capacity) {
+		return oursContext(rate, capacity, null);
+	}
+
+	/** The same, with an {@code ObservationRegistry} bean when {@code observations} is not null. */
+	private static AnnotationConfigApplicationContext oursContext(String rate, long capacity,
+			ObservationRegistry observations) {
 		AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext();
+		if (observations != null) {
+			context.registerBean(ObservationRegistry.class, () -> observations);
+		}
 		context.getEnvironment()
 			.getPropertySources()
 			.addFirst(new MapPropertySource("benchmark", Map.of("ratelimit.limiters.bench.rate", rate,
@@ -156,6 +187,8 @@ public class RateLimitedProxyBenchmark {
 	@TearDown(Level.Trial)
 	public void tearDown() {
 		this.oursContext.close();
+		this.observedContext.close();
+		this.unhandledContext.close();
 		this.resilience4jContext.close();
 	}
 
@@ -167,6 +200,18 @@ public class RateLimitedProxyBenchmark {
 	@Benchmark
 	public long proxyOurs(Argument argument) {
 		return this.ours.price(argument.quantity);
+	}
+
+	/** Ours with an observation per acquisition, recorded as a timer. */
+	@Benchmark
+	public long proxyOursObserved(Argument argument) {
+		return this.observed.price(argument.quantity);
+	}
+
+	/** Ours with an observation registry that has no handler. */
+	@Benchmark
+	public long proxyOursObservedNoHandler(Argument argument) {
+		return this.unhandled.price(argument.quantity);
 	}
 
 	@Benchmark

@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.aop.support.AopUtils;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.MethodClassKey;
@@ -36,6 +38,7 @@ import dev.ratelimit.spring.annotation.RateLimited;
 import dev.ratelimit.spring.boot.autoconfigure.InvalidRateLimitConfigurationException;
 import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions;
 import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.Definition;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * Finds the {@link RateLimited} annotations of methods and turns them into checked
@@ -64,6 +67,8 @@ public final class RateLimitedMethods {
 
 	private final Map<MethodClassKey, Optional<RateLimitedOperation>> operations = new ConcurrentHashMap<>();
 
+	private final @Nullable RateLimitObservations observations;
+
 	/**
 	 * Creates the method resolver.
 	 * @param definitions the declared limiters
@@ -86,11 +91,27 @@ public final class RateLimitedMethods {
 	 */
 	public RateLimitedMethods(LimiterDefinitions definitions, RateLimiterRegistry registry, BeanResolver beans,
 			Executor executor, java.util.function.Supplier<List<RateLimitedFailureListener>> failures) {
+		this(definitions, registry, beans, executor, failures, null);
+	}
+
+	/**
+	 * Creates the method resolver.
+	 * @param definitions the declared limiters
+	 * @param registry the registry that creates them
+	 * @param beans resolves {@code @bean} references in key expressions, may be {@code null}
+	 * @param executor runs {@code CompletableFuture} methods after a wait
+	 * @param failures listeners of failed calls (adaptive control), looked up on first use
+	 * @param observations records an observation of each acquisition, {@code null} for none
+	 */
+	public RateLimitedMethods(LimiterDefinitions definitions, RateLimiterRegistry registry, BeanResolver beans,
+			Executor executor, java.util.function.Supplier<List<RateLimitedFailureListener>> failures,
+			@Nullable RateLimitObservations observations) {
 		this.failures = failures;
 		this.definitions = definitions;
 		this.registry = registry;
 		this.beans = beans;
 		this.executor = executor;
+		this.observations = observations;
 	}
 
 	/**
@@ -166,7 +187,7 @@ public final class RateLimitedMethods {
 		}
 		Method fallback = fallback(annotations, specific, targetClass, where);
 		return new RateLimitedOperation(specific, specs, waitNanos, kind, fallback, this.registry, this.beans,
-				this.executor, this.failures);
+				this.executor, this.failures, this.observations);
 	}
 
 	private Definition definition(RateLimited annotation, String where) {

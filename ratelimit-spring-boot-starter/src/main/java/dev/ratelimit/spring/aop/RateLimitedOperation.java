@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.observation.Observation;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
 
@@ -29,6 +30,8 @@ import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.internal.AllOrNothing;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * The limits of one {@code @RateLimited} method, resolved and checked at start-up, and what a
@@ -74,6 +77,9 @@ final class RateLimitedOperation {
 
 	private final Spec[] specs;
 
+	/** The observations of its acquisitions, or {@code null} when the application records none. */
+	private final @Nullable AcquireObservations observations;
+
 	private final long[] permits;
 
 	private final long waitNanos;
@@ -98,11 +104,16 @@ final class RateLimitedOperation {
 
 	RateLimitedOperation(Method method, List<Spec> specs, long waitNanos, Kind kind, Method fallback,
 			RateLimiterRegistry registry, BeanResolver beans, Executor executor,
-			java.util.function.Supplier<List<RateLimitedFailureListener>> failures) {
+			java.util.function.Supplier<List<RateLimitedFailureListener>> failures,
+			@Nullable RateLimitObservations observations) {
 		this.failures = failures;
 		this.method = method;
 		this.specs = specs.toArray(new Spec[0]);
 		this.permits = specs.stream().mapToLong((spec) -> spec.permits).toArray();
+		this.observations = (observations != null) ? new AcquireObservations(observations,
+				String.join(",", specs.stream().map((spec) -> spec.name).toList()),
+				method.getDeclaringClass().getSimpleName() + "." + method.getName(),
+				specs.stream().mapToLong((spec) -> spec.permits).max().orElse(1)) : null;
 		this.waitNanos = waitNanos;
 		this.kind = kind;
 		this.fallback = fallback;
@@ -140,8 +151,16 @@ final class RateLimitedOperation {
 
 	private Object invokeSync(MethodInvocation invocation, List<RateLimitHeadersListener> listeners) throws Throwable {
 		List<RateLimiter> limiters = limiters(invocation);
-		RateLimitExceededException denied = (this.waitNanos == 0) ? decide(limiters, listeners)
-				: waitBlocking(limiters, listeners);
+		Observation observation = observe(null);
+		RateLimitExceededException denied;
+		try {
+			denied = (this.waitNanos == 0) ? decide(limiters, listeners) : waitBlocking(limiters, listeners);
+		}
+		catch (RuntimeException | Error ex) {
+			AcquireObservations.failed(observation, ex);
+			throw ex;
+		}
+		observed(observation, denied);
 		if (denied != null) {
 			return fallbackOrThrow(invocation, denied);
 		}
@@ -174,6 +193,28 @@ final class RateLimitedOperation {
 					// a listener must not turn the call's failure into another one
 				}
 			}
+		}
+	}
+
+	/** Whether its acquisitions are observed. */
+	boolean isObserved() {
+		return this.observations != null;
+	}
+
+	/**
+	 * Starts the observation of an acquisition, or returns {@code null} when the application
+	 * records none.
+	 * @param parent the parent observation of a reactive call, from its subscriber's context
+	 */
+	@Nullable Observation observe(@Nullable Observation parent) {
+		return (this.observations != null) ? this.observations.start(parent) : null;
+	}
+
+	/** Stops an acquisition's observation with its decision: {@code denied}, or permitted when {@code null}. */
+	static void observed(@Nullable Observation observation, @Nullable RateLimitExceededException denied) {
+		if (observation != null) {
+			AcquireObservations.stop(observation, (denied == null) ? Outcome.PERMITTED
+					: (denied.getCause() instanceof InterruptedException) ? Outcome.CANCELLED : Outcome.REJECTED);
 		}
 	}
 
@@ -231,8 +272,17 @@ final class RateLimitedOperation {
 
 	private Object invokeFuture(MethodInvocation invocation, List<RateLimitHeadersListener> listeners) {
 		List<RateLimiter> limiters = limiters(invocation);
+		Observation observation = observe(null);
 		if (this.waitNanos == 0) {
-			RateLimitExceededException denied = decide(limiters, listeners);
+			RateLimitExceededException denied;
+			try {
+				denied = decide(limiters, listeners);
+			}
+			catch (RuntimeException | Error ex) {
+				AcquireObservations.failed(observation, ex);
+				throw ex;
+			}
+			observed(observation, denied);
 			if (denied != null) {
 				return futureFallbackOrFailure(invocation, denied);
 			}
@@ -240,25 +290,36 @@ final class RateLimitedOperation {
 		}
 		MethodInvocation clone = clone(invocation);
 		CompletableFuture<Object> result = new CompletableFuture<>();
-		attemptFuture(clone, limiters, System.nanoTime() + this.waitNanos, result);
+		attemptFuture(clone, limiters, System.nanoTime() + this.waitNanos, result, observation);
 		return result;
 	}
 
 	private void attemptFuture(MethodInvocation invocation, List<RateLimiter> limiters, long deadline,
-			CompletableFuture<Object> result) {
+			CompletableFuture<Object> result, @Nullable Observation observation) {
 		if (result.isDone()) {
+			AcquireObservations.stop(observation, Outcome.CANCELLED);
 			return;
 		}
 		long left = Math.max(0, deadline - System.nanoTime());
-		AllOrNothing.Reservation reservation = AllOrNothing.reserve(limiters, this.permits, left);
+		AllOrNothing.Reservation reservation;
+		try {
+			reservation = AllOrNothing.reserve(limiters, this.permits, left);
+		}
+		catch (RuntimeException | Error ex) {
+			AcquireObservations.failed(observation, ex);
+			result.completeExceptionally(ex);
+			return;
+		}
 		if (reservation.reserved()) {
 			Executor after = CompletableFuture.delayedExecutor(reservation.waitNanos(), TimeUnit.NANOSECONDS,
 					this.executor);
 			after.execute(() -> {
 				if (result.isDone()) {
 					AllOrNothing.refund(limiters, this.permits); // cancelled while waiting
+					AcquireObservations.stop(observation, Outcome.CANCELLED);
 					return;
 				}
+				AcquireObservations.stop(observation, Outcome.PERMITTED);
 				relay(proceedFuture(invocation, limiters), result);
 			});
 			return;
@@ -267,11 +328,12 @@ final class RateLimitedOperation {
 		if (retryAfter > deadline - System.nanoTime()) {
 			RateLimitExceededException denied = exceeded(reservation.denying(), limiters.get(reservation.denying()),
 					reservation.denial());
+			AcquireObservations.stop(observation, Outcome.REJECTED);
 			relay(futureFallbackOrFailure(invocation, denied), result);
 			return;
 		}
 		CompletableFuture.delayedExecutor(retryAfter, TimeUnit.NANOSECONDS, this.executor)
-			.execute(() -> attemptFuture(invocation, limiters, deadline, result));
+			.execute(() -> attemptFuture(invocation, limiters, deadline, result, observation));
 	}
 
 	@SuppressWarnings("unchecked")

@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.micrometer.observation.Observation;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -15,6 +17,8 @@ import reactor.util.context.ContextView;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.internal.AllOrNothing;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * {@code Mono} and {@code Flux} methods: the limit is taken when the result is subscribed to
@@ -51,20 +55,27 @@ final class ReactiveSupport {
 	private static Publisher<Object> start(RateLimitedOperation operation, MethodInvocation invocation,
 			List<RateLimitHeadersListener> listeners, ContextView context, boolean flux) {
 		Object found = context.getOrDefault(RateLimitedExchange.CONTEXT_KEY, null);
+		Observation parentObservation = operation.isObserved() ? parentIn(context) : null;
 		if (!(found instanceof RateLimitedExchange source)) {
-			return attempt(operation, invocation, listeners, null, flux);
+			return attempt(operation, invocation, listeners, null, flux, parentObservation);
 		}
 		if (!operation.readsPrincipal()) {
 			return attempt(operation, invocation, listeners, new RequestVariables.Exchange(source.request(), null),
-					flux);
+					flux, parentObservation);
 		}
 		return source.principal()
 			.map(Optional::of)
 			.defaultIfEmpty(Optional.empty())
 			.flatMapMany((principal) -> attempt(operation, invocation, listeners,
-					new RequestVariables.Exchange(source.request(), principal.orElse(null)), flux));
+					new RequestVariables.Exchange(source.request(), principal.orElse(null)), flux, parentObservation));
 	}
 
+
+	/** The observation the subscriber's context holds, if any. */
+	private static @Nullable Observation parentIn(ContextView context) {
+		Object found = context.getOrDefault(RateLimitObservations.REACTOR_CONTEXT_KEY, null);
+		return (found instanceof Observation observation) ? observation : null;
+	}
 
 	/** Adds the listener of the subscriber's context, if any, to the listener beans. */
 	private static List<RateLimitHeadersListener> withContext(List<RateLimitHeadersListener> listeners,
@@ -80,40 +91,76 @@ final class ReactiveSupport {
 	}
 
 	private static Publisher<Object> attempt(RateLimitedOperation operation, MethodInvocation invocation,
-			List<RateLimitHeadersListener> listeners, RequestVariables.@Nullable Exchange exchange, boolean flux) {
+			List<RateLimitHeadersListener> listeners, RequestVariables.@Nullable Exchange exchange, boolean flux,
+			@Nullable Observation parent) {
 		List<RateLimiter> limiters = operation.limiters(invocation, exchange);
+		Observation observation = operation.observe(parent);
 		if (operation.waitNanos() == 0) {
-			RateLimitExceededException denied = operation.decide(limiters, listeners);
+			RateLimitExceededException denied;
+			try {
+				denied = operation.decide(limiters, listeners);
+			}
+			catch (RuntimeException | Error ex) {
+				AcquireObservations.failed(observation, ex);
+				throw ex;
+			}
+			RateLimitedOperation.observed(observation, denied);
 			return (denied != null) ? fallbackOrError(operation, invocation, denied)
 					: proceed(operation, invocation, limiters, flux);
 		}
-		return reserve(operation, invocation, limiters, listeners, System.nanoTime() + operation.waitNanos(), flux);
+		return reserve(operation, invocation, limiters, listeners, System.nanoTime() + operation.waitNanos(), flux,
+				observation);
 	}
 
 	private static Publisher<Object> reserve(RateLimitedOperation operation, MethodInvocation invocation,
-			List<RateLimiter> limiters, List<RateLimitHeadersListener> listeners, long deadline, boolean flux) {
+			List<RateLimiter> limiters, List<RateLimitHeadersListener> listeners, long deadline, boolean flux,
+			@Nullable Observation observation) {
 		long left = Math.max(0, deadline - System.nanoTime());
-		AllOrNothing.Reservation reservation = AllOrNothing.reserve(limiters, operation.permits(), left);
+		AllOrNothing.Reservation reservation;
+		try {
+			reservation = AllOrNothing.reserve(limiters, operation.permits(), left);
+		}
+		catch (RuntimeException | Error ex) {
+			AcquireObservations.failed(observation, ex);
+			return Mono.error(ex);
+		}
 		if (reservation.reserved()) {
 			if (reservation.waitNanos() == 0) {
+				AcquireObservations.stop(observation, Outcome.PERMITTED);
 				operation.report(operation.active(listeners), limiters, null);
 				return proceed(operation, invocation, limiters, flux);
 			}
-			Mono<Long> delay = Mono.delay(Duration.ofNanos(reservation.waitNanos()))
-				.doOnCancel(() -> AllOrNothing.refund(limiters, operation.permits()));
+			// the permits are either used (the wait ended) or given back (cancelled), once: a cancel
+			// racing the end of the delay must not give back permits a call goes on with
+			AtomicBoolean settled = new AtomicBoolean();
+			Mono<Long> delay = Mono.delay(Duration.ofNanos(reservation.waitNanos())).doOnCancel(() -> {
+				if (settled.compareAndSet(false, true)) {
+					AllOrNothing.refund(limiters, operation.permits());
+					AcquireObservations.stop(observation, Outcome.CANCELLED);
+				}
+			});
 			return delay.thenMany(Flux.defer(() -> {
+				if (!settled.compareAndSet(false, true)) {
+					return Flux.empty(); // cancelled meanwhile: the permits went back
+				}
 				// reported once the wait is over, as blocking calls do
+				AcquireObservations.stop(observation, Outcome.PERMITTED);
 				operation.report(operation.active(listeners), limiters, null);
 				return proceed(operation, invocation, limiters, flux);
 			}));
 		}
 		long retryAfter = reservation.denial().retryAfterNanos();
 		if (retryAfter > deadline - System.nanoTime()) {
+			AcquireObservations.stop(observation, Outcome.REJECTED);
 			return fallbackOrError(operation, invocation, operation.exceeded(reservation.denying(),
 					limiters.get(reservation.denying()), reservation.denial()));
 		}
-		return Mono.delay(Duration.ofNanos(retryAfter))
-			.thenMany(Flux.defer(() -> reserve(operation, invocation, limiters, listeners, deadline, flux)));
+		Mono<Long> retry = Mono.delay(Duration.ofNanos(retryAfter));
+		if (observation != null) {
+			retry = retry.doOnCancel(() -> AcquireObservations.stop(observation, Outcome.CANCELLED));
+		}
+		return retry.thenMany(Flux.defer(() -> reserve(operation, invocation, limiters, listeners, deadline, flux,
+				observation)));
 	}
 
 	@SuppressWarnings("unchecked")

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
+import io.micrometer.observation.Observation;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.server.PathContainer;
@@ -17,6 +18,8 @@ import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.internal.AllOrNothing;
+import dev.ratelimit.spring.observation.RateLimitObservationContext;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * What the HTTP rules that apply to one request take from it: the limits taken before the request
@@ -31,6 +34,9 @@ public final class HttpRulePlan {
 	private final List<RateLimiter> limiters = new ArrayList<>(2);
 
 	private final List<String> names = new ArrayList<>(2);
+
+	/** The names of the rules that apply, comma-separated, for observations (a string: no list to allocate). */
+	private @Nullable String rules;
 
 	private long[] permits = new long[2];
 
@@ -64,6 +70,7 @@ public final class HttpRulePlan {
 			if (plan == null) {
 				plan = new HttpRulePlan(view);
 			}
+			plan.rules = (plan.rules == null) ? rule.name() : plan.rules + "," + rule.name();
 			String key = rule.key(view, maxKeyLength);
 			for (String name : rule.limiters()) {
 				RateLimiter limiter = (key != null) ? registry.limiter(name, key) : registry.limiter(name);
@@ -140,6 +147,34 @@ public final class HttpRulePlan {
 	}
 
 	/**
+	 * {@link #take} as one observation, when there are observations to record.
+	 * @param headers whether a limiter's name gets the {@code RateLimit} fields
+	 * @param values where permitted decisions are recorded for those fields
+	 * @param observations the observations, or {@code null} for none
+	 * @param parent the request's observation when it is not the current one (WebFlux), or {@code null}
+	 * @return the refusal, or {@code null} when the request may go on
+	 */
+	public @Nullable RateLimitExceededException take(Predicate<String> headers, Supplier<RateLimitHeaderValues> values,
+			@Nullable RateLimitObservations observations, @Nullable Observation parent) {
+		if (observations == null) {
+			return take(headers, values);
+		}
+		Observation observation = observations.start(RateLimitObservationContext.Source.HTTP, limiterNames(),
+				ruleNames(), permits(), parent);
+		RateLimitExceededException refused;
+		try {
+			refused = take(headers, values);
+		}
+		catch (RuntimeException | Error ex) {
+			RateLimitObservations.failed(observation, ex);
+			throw ex;
+		}
+		RateLimitObservations.stop(observation, (refused != null) ? RateLimitObservationContext.Outcome.REJECTED
+				: RateLimitObservationContext.Outcome.PERMITTED);
+		return refused;
+	}
+
+	/**
 	 * After the response: gives back concurrency permits, and counts what {@code count-when} says
 	 * (unless {@link #count()} did already). Call once.
 	 */
@@ -178,6 +213,42 @@ public final class HttpRulePlan {
 				}
 			}
 		}
+	}
+
+	/**
+	 * Returns the names of the limiters the rules take from, comma-separated in rule order, each
+	 * once: the {@code ratelimit.limiter} of the request's observation.
+	 * @return the limiter names
+	 */
+	public String limiterNames() {
+		java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(this.names);
+		for (Counted count : this.counted) {
+			all.add(count.name());
+		}
+		return String.join(",", all);
+	}
+
+	/**
+	 * Returns the names of the rules that apply, comma-separated in order.
+	 * @return the rule names
+	 */
+	public String ruleNames() {
+		return (this.rules != null) ? this.rules : "";
+	}
+
+	/**
+	 * Returns the most permits a rule that applies takes.
+	 * @return the permits
+	 */
+	public long permits() {
+		long most = 0;
+		for (int i = 0; i < this.limiters.size(); i++) {
+			most = Math.max(most, this.permits[i]);
+		}
+		for (Counted count : this.counted) {
+			most = Math.max(most, count.rule().permits());
+		}
+		return most;
 	}
 
 	/**

@@ -2,8 +2,11 @@ package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.util.List;
 
+import io.micrometer.observation.ObservationRegistry;
+
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.ConfigurationPropertiesBinding;
@@ -12,16 +15,34 @@ import org.springframework.context.annotation.Bean;
 
 import dev.ratelimit.RateLimiterBackend;
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservationConvention;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
  * rate limiting: binds {@code ratelimit.*}, checks it, and declares every limiter in a
  * {@link RateLimiterRegistry}.
  */
-@AutoConfiguration
+@AutoConfiguration(afterName = "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration")
 @ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(RateLimitProperties.class)
 public final class RateLimitAutoConfiguration {
+
+	/**
+	 * An observation per permit acquisition ({@code @RateLimited} methods, HTTP rules) where the
+	 * application has an {@link ObservationRegistry}, named and tagged by its
+	 * {@link RateLimitObservationConvention} bean, if any.
+	 * @param registry where observations go
+	 * @param convention the application's convention, if it declares one
+	 * @return the observations
+	 */
+	@Bean
+	@ConditionalOnBean(ObservationRegistry.class)
+	@ConditionalOnMissingBean
+	RateLimitObservations rateLimitObservations(ObservationRegistry registry,
+			ObjectProvider<RateLimitObservationConvention> convention) {
+		return new RateLimitObservations(registry, convention.getIfUnique());
+	}
 
 	@Bean
 	@ConfigurationPropertiesBinding

@@ -19,6 +19,7 @@ import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.reactive.DispatcherHandler;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.web.reactive.RateLimitExceededWebExceptionHandler;
 import dev.ratelimit.spring.web.reactive.RateLimitHeadersWebFilter;
 import dev.ratelimit.spring.web.reactive.RateLimitRulesWebFilter;
@@ -75,17 +76,23 @@ public final class RateLimitWebFluxAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(name = "rateLimitRulesBeforeSecurity")
 	RateLimitRulesWebFilter rateLimitRulesBeforeSecurity(HttpRuleDefinitions rules, RateLimiterRegistry registry,
-			LimiterDefinitions definitions, RateLimitProperties properties) {
-		return new RateLimitRulesWebFilter(rules.phase(false), registry, rules.addresses(),
+			LimiterDefinitions definitions, RateLimitProperties properties,
+			ObjectProvider<RateLimitObservations> observations) {
+		RateLimitRulesWebFilter filter = new RateLimitRulesWebFilter(rules.phase(false), registry, rules.addresses(),
 				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength(), SECURITY_WEB_FILTER_ORDER - 1);
+		filter.setObservations(observations.getIfUnique());
+		return filter;
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(name = "rateLimitRulesAfterSecurity")
 	RateLimitRulesWebFilter rateLimitRulesAfterSecurity(HttpRuleDefinitions rules, RateLimiterRegistry registry,
-			LimiterDefinitions definitions, RateLimitProperties properties) {
-		return new RateLimitRulesWebFilter(rules.phase(true), registry, rules.addresses(),
+			LimiterDefinitions definitions, RateLimitProperties properties,
+			ObjectProvider<RateLimitObservations> observations) {
+		RateLimitRulesWebFilter filter = new RateLimitRulesWebFilter(rules.phase(true), registry, rules.addresses(),
 				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength(), SECURITY_WEB_FILTER_ORDER + 1);
+		filter.setObservations(observations.getIfUnique());
+		return filter;
 	}
 
 }

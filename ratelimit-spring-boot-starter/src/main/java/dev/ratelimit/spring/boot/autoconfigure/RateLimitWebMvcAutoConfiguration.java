@@ -7,6 +7,8 @@ import jakarta.servlet.Servlet;
 
 import jakarta.servlet.DispatcherType;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -25,6 +27,7 @@ import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.servlet.RateLimitExceededExceptionResolver;
 import dev.ratelimit.spring.web.servlet.RateLimitRulesFilter;
@@ -84,24 +87,28 @@ public final class RateLimitWebMvcAutoConfiguration {
 	@ConditionalOnMissingBean(name = "rateLimitRulesBeforeSecurity")
 	FilterRegistrationBean<RateLimitRulesFilter> rateLimitRulesBeforeSecurity(HttpRuleDefinitions rules,
 			RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials, LimiterDefinitions definitions,
-			RateLimitProperties properties, Environment environment) {
-		return rulesFilter(false, rules, registry, denials, definitions, properties, environment);
+			RateLimitProperties properties, Environment environment, ObjectProvider<RateLimitObservations> observations) {
+		return rulesFilter(false, rules, registry, denials, definitions, properties, environment,
+				observations.getIfUnique());
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(name = "rateLimitRulesAfterSecurity")
 	FilterRegistrationBean<RateLimitRulesFilter> rateLimitRulesAfterSecurity(HttpRuleDefinitions rules,
 			RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials, LimiterDefinitions definitions,
-			RateLimitProperties properties, Environment environment) {
-		return rulesFilter(true, rules, registry, denials, definitions, properties, environment);
+			RateLimitProperties properties, Environment environment, ObjectProvider<RateLimitObservations> observations) {
+		return rulesFilter(true, rules, registry, denials, definitions, properties, environment,
+				observations.getIfUnique());
 	}
 
 	private static FilterRegistrationBean<RateLimitRulesFilter> rulesFilter(boolean afterSecurity,
 			HttpRuleDefinitions rules, RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials,
-			LimiterDefinitions definitions, RateLimitProperties properties, Environment environment) {
+			LimiterDefinitions definitions, RateLimitProperties properties, Environment environment,
+			@Nullable RateLimitObservations observations) {
 		List<HttpRule> phase = rules.phase(afterSecurity);
 		RateLimitRulesFilter filter = new RateLimitRulesFilter(phase, registry, rules.addresses(), denials,
 				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength());
+		filter.setObservations(observations);
 		FilterRegistrationBean<RateLimitRulesFilter> registration = new FilterRegistrationBean<>(filter);
 		int security = environment.getProperty("spring.security.filter.order", Integer.class, SECURITY_FILTER_ORDER);
 		registration.setOrder(afterSecurity ? security + 1 : security - 1);

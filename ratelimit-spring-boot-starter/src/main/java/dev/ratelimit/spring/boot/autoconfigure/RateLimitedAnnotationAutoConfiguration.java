@@ -19,6 +19,7 @@ import dev.ratelimit.spring.aop.RateLimitHeadersListener;
 import dev.ratelimit.spring.aop.RateLimitedFailureListener;
 import dev.ratelimit.spring.aop.RateLimitedBeanPostProcessor;
 import dev.ratelimit.spring.aop.RateLimitedMethods;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
@@ -33,10 +34,12 @@ public final class RateLimitedAnnotationAutoConfiguration {
 	@ConditionalOnMissingBean
 	RateLimitedMethods rateLimitedMethods(LimiterDefinitions definitions, RateLimiterRegistry registry,
 			BeanFactory beanFactory, @Qualifier("applicationTaskExecutor") ObjectProvider<Executor> executor,
-			ObjectProvider<RateLimitedFailureListener> failureListeners) {
+			ObjectProvider<RateLimitedFailureListener> failureListeners,
+			ObjectProvider<RateLimitObservations> observations) {
 		return new RateLimitedMethods(definitions, registry, new BeanFactoryResolver(beanFactory),
 				executor.getIfAvailable(ForkJoinPool::commonPool),
-				SingletonSupplier.of(() -> failureListeners.orderedStream().toList()));
+				SingletonSupplier.of(() -> failureListeners.orderedStream().toList()),
+				observations.getIfUnique());
 	}
 
 	@Bean

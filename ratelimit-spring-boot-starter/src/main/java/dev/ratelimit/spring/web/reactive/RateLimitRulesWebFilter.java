@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 
+import io.micrometer.observation.Observation;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
@@ -18,6 +19,7 @@ import org.springframework.web.server.WebFilterChain;
 
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.web.ClientAddresses;
 import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.HttpRulePlan;
@@ -53,6 +55,8 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 
 	private final int order;
 
+	private volatile @Nullable RateLimitObservations observations;
+
 	/** Whether some rule reads the principal, which then may have to be resolved first. */
 	private final boolean readsPrincipal;
 
@@ -74,6 +78,14 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 		this.maxKeyLength = maxKeyLength;
 		this.order = order;
 		this.readsPrincipal = this.rules.stream().anyMatch(HttpRule::readsPrincipal);
+	}
+
+	/**
+	 * Records an observation of each request's acquisition from now on.
+	 * @param observations the observations, or {@code null} for none
+	 */
+	public void setObservations(@Nullable RateLimitObservations observations) {
+		this.observations = observations;
 	}
 
 	@Override
@@ -115,8 +127,22 @@ public final class RateLimitRulesWebFilter implements WebFilter, Ordered {
 		if (plan == null) {
 			return chain.filter(exchange);
 		}
+		RateLimitObservations observations = this.observations;
+		if (observations == null) {
+			return take(exchange, chain, view, plan, null, null);
+		}
+		// the request's observation is in the Reactor context, where WebFlux puts it
+		return Mono.deferContextual((context) -> {
+			Object parent = context.getOrDefault(RateLimitObservations.REACTOR_CONTEXT_KEY, null);
+			return take(exchange, chain, view, plan, observations,
+					(parent instanceof Observation observation) ? observation : null);
+		});
+	}
+
+	private Mono<Void> take(ServerWebExchange exchange, WebFilterChain chain, ServerRequestView view,
+			HttpRulePlan plan, @Nullable RateLimitObservations observations, @Nullable Observation parent) {
 		RateLimitExceededException refused = plan.take(this.headers,
-				() -> ExchangeRateLimitHeadersListener.values(exchange));
+				() -> ExchangeRateLimitHeadersListener.values(exchange), observations, parent);
 		if (refused != null) {
 			return Mono.error(refused);
 		}

@@ -11,6 +11,8 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.http.HttpStatus;
 import org.springframework.http.server.PathContainer;
 import org.springframework.http.server.RequestPath;
@@ -19,6 +21,7 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
 
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.web.ClientAddresses;
 import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.HttpRulePlan;
@@ -53,6 +56,8 @@ public final class RateLimitRulesFilter extends OncePerRequestFilter {
 
 	private final int maxKeyLength;
 
+	private volatile @Nullable RateLimitObservations observations;
+
 	/**
 	 * Creates the filter of one phase.
 	 * @param rules the rules of the phase, in order
@@ -73,6 +78,14 @@ public final class RateLimitRulesFilter extends OncePerRequestFilter {
 		this.maxKeyLength = maxKeyLength;
 	}
 
+	/**
+	 * Records an observation of each request's acquisition from now on.
+	 * @param observations the observations, or {@code null} for none
+	 */
+	public void setObservations(@Nullable RateLimitObservations observations) {
+		this.observations = observations;
+	}
+
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
@@ -90,7 +103,7 @@ public final class RateLimitRulesFilter extends OncePerRequestFilter {
 			return;
 		}
 		RateLimitExceededException refused = plan.take(this.headers,
-				() -> ServletRateLimitHeadersListener.values(request));
+				() -> ServletRateLimitHeadersListener.values(request), this.observations, null);
 		if (refused != null) {
 			if (this.denials.resolveException(request, response, null, refused) == null && !response.isCommitted()) {
 				response.setStatus(HttpStatus.TOO_MANY_REQUESTS.value());

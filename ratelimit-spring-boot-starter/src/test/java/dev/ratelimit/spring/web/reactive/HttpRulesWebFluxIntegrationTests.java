@@ -27,7 +27,9 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservationContext;
 import dev.ratelimit.spring.web.HttpRule;
+import dev.ratelimit.spring.web.ObservationRecorder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -63,7 +65,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"ratelimit.http.rules[7].paths=/login-error", "ratelimit.http.rules[7].limiters=logins-error",
 				"ratelimit.http.rules[7].count-when=status == 401",
 				"ratelimit.http.rules[8].paths=/five/**", "ratelimit.http.rules[8].limiters=five",
-				"ratelimit.http.rules[8].count-when=status >= 500" })
+				"ratelimit.http.rules[8].count-when=status >= 500",
+				"ratelimit.limiters.observed.rate=1/1h", "ratelimit.http.rules[9].name=observed-rule",
+				"ratelimit.http.rules[9].paths=/observed/**", "ratelimit.http.rules[9].limiters=observed" })
 @AutoConfigureWebTestClient
 class HttpRulesWebFluxIntegrationTests {
 
@@ -75,6 +79,9 @@ class HttpRulesWebFluxIntegrationTests {
 
 	@Autowired
 	private LoginController logins;
+
+	@Autowired
+	private ObservationRecorder observations;
 
 	@Test
 	void aForgedForwardedForFromAPeerThatIsNotTrustedDoesNotChangeTheKey() {
@@ -161,6 +168,24 @@ class HttpRulesWebFluxIntegrationTests {
 		}
 	}
 
+	@Test
+	void eachRequestARuleAppliesToIsOneObservationInsideTheRequestsOwn() {
+		assertThat(get("/observed/x", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/observed/x", Map.of()).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(this.observations.of("observed")).hasSize(2).allSatisfy((acquisition) -> {
+			assertThat(acquisition.getName()).isEqualTo("ratelimit.acquire");
+			assertThat(acquisition.getLowCardinalityKeyValue("ratelimit.source").getValue()).isEqualTo("http");
+			assertThat(acquisition.getHighCardinalityKeyValue("ratelimit.operation").getValue())
+				.isEqualTo("observed-rule");
+			// WebFlux's server observation of the request, from the Reactor context, is the parent
+			assertThat(acquisition.getParentObservation()).isNotNull();
+			assertThat(acquisition.getParentObservation().getContextView().getName())
+				.isEqualTo("http.server.requests");
+		});
+		assertThat(this.observations.of("observed")).extracting(RateLimitObservationContext::getOutcome)
+			.containsExactly(RateLimitObservationContext.Outcome.PERMITTED, RateLimitObservationContext.Outcome.REJECTED);
+	}
+
 	private EntityExchangeResult<String> get(String path, Map<String, String> headers) {
 		return this.client.get()
 			.uri(path)
@@ -177,7 +202,7 @@ class HttpRulesWebFluxIntegrationTests {
 	@RestController
 	static class AnyController {
 
-		@GetMapping({ "/ip/{x}", "/skip/{x}", "/keys/{x}", "/all/{x}", "/broken/{x}" })
+		@GetMapping({ "/ip/{x}", "/skip/{x}", "/keys/{x}", "/all/{x}", "/broken/{x}", "/observed/{x}" })
 		Mono<String> any(@PathVariable String x) {
 			return Mono.just(x);
 		}
@@ -210,7 +235,7 @@ class HttpRulesWebFluxIntegrationTests {
 
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
-	@Import({ AnyController.class, LoginController.class })
+	@Import({ AnyController.class, LoginController.class, ObservationRecorder.class })
 	static class TestApplication {
 
 	}

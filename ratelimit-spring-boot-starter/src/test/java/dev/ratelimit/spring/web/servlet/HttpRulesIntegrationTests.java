@@ -25,6 +25,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservationContext;
+import dev.ratelimit.spring.web.ObservationRecorder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -65,7 +67,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"ratelimit.http.rules[10].paths=/dec/**", "ratelimit.http.rules[10].limiters=dec",
 				"ratelimit.http.rules[10].skip=path.endsWith('.css')",
 				"ratelimit.http.rules[11].paths=/five/**", "ratelimit.http.rules[11].limiters=five",
-				"ratelimit.http.rules[11].count-when=status >= 500" })
+				"ratelimit.http.rules[11].count-when=status >= 500",
+				"ratelimit.limiters.observed.rate=1/1h", "ratelimit.http.rules[12].name=observed-rule",
+				"ratelimit.http.rules[12].paths=/observed/**", "ratelimit.http.rules[12].limiters=observed" })
 @AutoConfigureRestTestClient
 class HttpRulesIntegrationTests {
 
@@ -77,6 +81,9 @@ class HttpRulesIntegrationTests {
 
 	@Autowired
 	private LoginController logins;
+
+	@Autowired
+	private ObservationRecorder observations;
 
 	@Test
 	void aForgedForwardedForFromAPeerThatIsNotTrustedDoesNotChangeTheKey() {
@@ -203,6 +210,24 @@ class HttpRulesIntegrationTests {
 		assertThat(get("/five/x", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
 	}
 
+	@Test
+	void eachRequestARuleAppliesToIsOneObservationInsideTheRequestsOwn() {
+		assertThat(get("/observed/x", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/observed/x", Map.of()).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(this.observations.of("observed")).hasSize(2).allSatisfy((acquisition) -> {
+			assertThat(acquisition.getName()).isEqualTo("ratelimit.acquire");
+			assertThat(acquisition.getLowCardinalityKeyValue("ratelimit.source").getValue()).isEqualTo("http");
+			assertThat(acquisition.getHighCardinalityKeyValue("ratelimit.operation").getValue())
+				.isEqualTo("observed-rule");
+			// Boot's server observation of the request is the parent
+			assertThat(acquisition.getParentObservation()).isNotNull();
+			assertThat(acquisition.getParentObservation().getContextView().getName())
+				.isEqualTo("http.server.requests");
+		});
+		assertThat(this.observations.of("observed")).extracting(RateLimitObservationContext::getOutcome)
+			.containsExactly(RateLimitObservationContext.Outcome.PERMITTED, RateLimitObservationContext.Outcome.REJECTED);
+	}
+
 	private EntityExchangeResult<String> get(String path, Map<String, String> headers) {
 		return this.client.get()
 			.uri(path)
@@ -219,7 +244,7 @@ class HttpRulesIntegrationTests {
 	static class AnyController {
 
 		@GetMapping({ "/ip/{x}", "/skip/{x}", "/keys/{x}", "/all/{x}", "/plans/{x}", "/broken/{x}", "/methods/{x}",
-				"/head/{x}", "/dec/{x}", "/five/{x}" })
+				"/head/{x}", "/dec/{x}", "/five/{x}", "/observed/{x}" })
 		String any(@PathVariable String x) {
 			return x;
 		}
@@ -247,7 +272,7 @@ class HttpRulesIntegrationTests {
 
 	@SpringBootConfiguration
 	@EnableAutoConfiguration
-	@Import({ AnyController.class, LoginController.class })
+	@Import({ AnyController.class, LoginController.class, ObservationRecorder.class })
 	static class TestApplication {
 
 	}

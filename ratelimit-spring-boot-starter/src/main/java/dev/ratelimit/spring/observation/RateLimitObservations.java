@@ -1,0 +1,111 @@
+package dev.ratelimit.spring.observation;
+
+import java.util.Objects;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import org.jspecify.annotations.Nullable;
+
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
+
+/**
+ * Starts and stops the observations of permit acquisitions, for the parts of the starter that
+ * take permits ({@code @RateLimited} methods, HTTP rules). Made only when the application has an
+ * {@link ObservationRegistry}; a part without one records nothing and pays nothing. Public for the
+ * starter's own packages; applications customize observations with a
+ * {@link RateLimitObservationConvention} bean instead.
+ */
+public final class RateLimitObservations {
+
+	/**
+	 * The Reactor context key under which Micrometer keeps the current observation
+	 * ({@code ObservationThreadLocalAccessor.KEY}, written out so that the class, which needs
+	 * context-propagation, is not loaded).
+	 */
+	public static final String REACTOR_CONTEXT_KEY = "micrometer.observation";
+
+	private final ObservationRegistry registry;
+
+	private final @Nullable RateLimitObservationConvention convention;
+
+	/**
+	 * Creates the observations of one application.
+	 * @param registry where observations go
+	 * @param convention names and tags them, {@code null} for
+	 * {@link DefaultRateLimitObservationConvention}
+	 */
+	public RateLimitObservations(ObservationRegistry registry, @Nullable RateLimitObservationConvention convention) {
+		this.registry = Objects.requireNonNull(registry, "registry");
+		this.convention = convention;
+	}
+
+	/**
+	 * Starts the observation of one acquisition.
+	 * @param source where it comes from
+	 * @param limiters the limiter names, comma-separated
+	 * @param operation what is limited
+	 * @param permits permits asked of each limiter
+	 * @param parent the parent, when it is not the registry's current observation (a reactive call
+	 * finds it in its subscriber's context); {@code null} for the current one
+	 * @return the started observation, or {@code null} when the registry has no handler (nothing
+	 * would see it)
+	 */
+	public @Nullable Observation start(Source source, String limiters, String operation, long permits,
+			@Nullable Observation parent) {
+		if (this.registry.isNoop()) {
+			return null; // no handler: nothing to allocate
+		}
+		Observation observation = Observation.createNotStarted(this.convention,
+				DefaultRateLimitObservationConvention.INSTANCE,
+				() -> new RateLimitObservationContext(source, limiters, operation, permits), this.registry);
+		if (parent != null) {
+			observation.parentObservation(parent);
+		}
+		return observation.start();
+	}
+
+	/**
+	 * Stops an observation, if any, with how its acquisition ended; only the first end of an
+	 * acquisition stops it (a cancellation racing a grant ends it once). A handler that throws is
+	 * ignored: the permits are taken, and the call goes on.
+	 * @param observation the observation, or {@code null}
+	 * @param outcome the outcome
+	 */
+	public static void stop(@Nullable Observation observation, Outcome outcome) {
+		if (observation == null) {
+			return;
+		}
+		if (observation.getContext() instanceof RateLimitObservationContext context && !context.end(outcome)) {
+			return;
+		}
+		try {
+			observation.stop();
+		}
+		catch (RuntimeException ex) {
+			// an observation handler's failure is not the call's
+		}
+	}
+
+	/**
+	 * Stops an observation, if any, whose acquisition failed with an exception.
+	 * @param observation the observation, or {@code null}
+	 * @param failure what was thrown
+	 */
+	public static void failed(@Nullable Observation observation, Throwable failure) {
+		if (observation == null) {
+			return;
+		}
+		if (observation.getContext() instanceof RateLimitObservationContext context && !context.end(null)) {
+			return;
+		}
+		try {
+			observation.error(failure);
+			observation.stop();
+		}
+		catch (RuntimeException ex) {
+			// an observation handler's failure is not the call's
+		}
+	}
+
+}
