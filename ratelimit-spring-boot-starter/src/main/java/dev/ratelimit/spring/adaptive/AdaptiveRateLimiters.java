@@ -5,10 +5,9 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 
@@ -22,6 +21,7 @@ import dev.ratelimit.adaptive.ChangeReason;
 import dev.ratelimit.adaptive.Severity;
 import dev.ratelimit.spring.aop.RateLimitedFailureListener;
 import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.AdaptiveSpec;
+import dev.ratelimit.spring.scheduling.PeriodicTask;
 
 /**
  * The adaptive controllers of the limiters declared with {@code adaptive.enabled=true}, and what
@@ -42,7 +42,7 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 
 	private final Map<String, AdaptiveController> controllers = new LinkedHashMap<>();
 
-	private volatile ScheduledExecutorService scheduler;
+	private final PeriodicTask ticking;
 
 	/**
 	 * Creates the controllers' home; controllers are built when it starts.
@@ -51,6 +51,20 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 	 * @param events where rate changes are published
 	 */
 	public AdaptiveRateLimiters(RateLimiterRegistry registry, Map<String, AdaptiveSpec> specs, ApplicationEventPublisher events) {
+		this(registry, specs, events, null);
+	}
+
+	/**
+	 * Creates the controllers' home; controllers are built when it starts.
+	 * @param registry the registry holding the limiters
+	 * @param specs adaptive settings by limiter name
+	 * @param events where rate changes are published
+	 * @param schedulers the application's scheduler builder (virtual threads, task decorator), or
+	 * {@code null} for a daemon platform thread
+	 */
+	public AdaptiveRateLimiters(RateLimiterRegistry registry, Map<String, AdaptiveSpec> specs,
+			ApplicationEventPublisher events, @Nullable SimpleAsyncTaskSchedulerBuilder schedulers) {
+		this.ticking = new PeriodicTask("ratelimit-adaptive", schedulers);
 		this.registry = registry;
 		this.specs = Map.copyOf(specs);
 		this.events = events;
@@ -154,31 +168,21 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 
 	@Override
 	public void start() {
-		if (this.controllers.isEmpty() || this.scheduler != null) {
+		if (this.controllers.isEmpty()) {
 			return;
 		}
-		ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, (runnable) -> {
-			Thread thread = new Thread(runnable, "ratelimit-adaptive");
-			thread.setDaemon(true);
-			return thread;
-		});
-		long period = tickInterval().toMillis();
-		executor.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.MILLISECONDS);
-		this.scheduler = executor;
+		Duration period = tickInterval();
+		this.ticking.start(this::tick, period, period);
 	}
 
 	@Override
 	public void stop() {
-		ScheduledExecutorService executor = this.scheduler;
-		this.scheduler = null;
-		if (executor != null) {
-			executor.shutdownNow();
-		}
+		this.ticking.stop();
 	}
 
 	@Override
 	public boolean isRunning() {
-		return this.scheduler != null;
+		return this.ticking.isRunning();
 	}
 
 	/** Publishes every rate change as an application event. */

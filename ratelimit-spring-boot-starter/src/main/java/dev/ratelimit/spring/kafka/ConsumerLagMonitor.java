@@ -16,11 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiPredicate;
 import java.util.function.Supplier;
@@ -35,11 +32,14 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.kafka.event.ConsumerStoppingEvent;
 import org.springframework.util.Assert;
+
+import dev.ratelimit.spring.scheduling.PeriodicTask;
 
 /**
  * The latest consumer lag, per partition, of the throttled or observed Kafka listeners of this
@@ -76,7 +76,7 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 
 	private final List<Runnable> refreshListeners = new CopyOnWriteArrayList<>();
 
-	private final AtomicReference<ScheduledExecutorService> executor = new AtomicReference<>();
+	private final PeriodicTask refreshing;
 
 	/** Serializes readings: the admin client and the failure log state belong to one at a time. */
 	private final ReentrantLock refreshLock = new ReentrantLock();
@@ -94,6 +94,22 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 	 * no group is watched
 	 */
 	public ConsumerLagMonitor(List<WatchedGroup> watched, Duration interval, @Nullable Supplier<Admin> adminFactory) {
+		this(watched, interval, adminFactory, null);
+	}
+
+	/**
+	 * Creates a monitor whose readings run on a scheduler built like the application's.
+	 * @param watched groups whose lag is read with the admin client
+	 * @param interval time between two readings of the watched groups and two reports to
+	 * listeners
+	 * @param adminFactory creates the admin client on the first reading; may be {@code null} when
+	 * no group is watched
+	 * @param schedulers the application's scheduler builder (virtual threads, task decorator), or
+	 * {@code null} for a daemon platform thread
+	 */
+	public ConsumerLagMonitor(List<WatchedGroup> watched, Duration interval, @Nullable Supplier<Admin> adminFactory,
+			@Nullable SimpleAsyncTaskSchedulerBuilder schedulers) {
+		this.refreshing = new PeriodicTask("ratelimit-kafka-lag", schedulers);
 		Assert.notNull(watched, "'watched' must not be null");
 		Assert.isTrue(interval != null && !interval.isNegative() && !interval.isZero(), "'interval' must be positive");
 		Assert.isTrue(watched.isEmpty() || adminFactory != null, "an admin client is needed to watch groups");
@@ -345,17 +361,7 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 
 	@Override
 	public void start() {
-		ScheduledExecutorService started = Executors.newSingleThreadScheduledExecutor((task) -> {
-			Thread thread = new Thread(task, "ratelimit-kafka-lag");
-			thread.setDaemon(true);
-			return thread;
-		});
-		if (!this.executor.compareAndSet(null, started)) {
-			started.shutdown();
-			return;
-		}
-		long nanos = this.interval.toNanos();
-		started.scheduleWithFixedDelay(this::refreshSafely, 0, nanos, TimeUnit.NANOSECONDS);
+		this.refreshing.start(this::refreshSafely, Duration.ZERO, this.interval);
 	}
 
 	private void refreshSafely() {
@@ -370,16 +376,7 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 
 	@Override
 	public void stop() {
-		ScheduledExecutorService stopped = this.executor.getAndSet(null);
-		if (stopped != null) {
-			stopped.shutdownNow();
-			try {
-				stopped.awaitTermination(5, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
+		this.refreshing.stop();
 		// also when never started: refresh() may have been called directly
 		this.refreshLock.lock();
 		try {
@@ -395,7 +392,7 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 
 	@Override
 	public boolean isRunning() {
-		return this.executor.get() != null;
+		return this.refreshing.isRunning();
 	}
 
 	@Override

@@ -7,10 +7,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.task.TaskSchedulingAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.task.TaskDecorator;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimiterRegistry;
@@ -56,6 +58,24 @@ class AdaptiveRateLimitersTests {
 			assertThat(events.received).extracting(RateLimitAdjustedEvent::getReason)
 				.containsExactly(ChangeReason.DECREASE_SIGNAL, ChangeReason.RECOVERY, ChangeReason.RECOVERY);
 		});
+	}
+
+	@Test
+	void recoveryStepsRunOnASchedulerBuiltLikeTheApplicationsWithItsTaskDecorator() {
+		List<String> decorated = new CopyOnWriteArrayList<>();
+		this.contextRunner.withConfiguration(AutoConfigurations.of(TaskSchedulingAutoConfiguration.class))
+			.withBean(TaskDecorator.class, () -> (runnable) -> () -> {
+				decorated.add(Thread.currentThread().getName());
+				runnable.run();
+			})
+			.run((context) -> {
+				RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
+				assertThatExceptionOfType(TooManyRequests.class).isThrownBy(context.getBean(Client.class)::call);
+				await().atMost(Duration.ofSeconds(20))
+					.until(() -> registry.limiter("partner").limit().rate().perSecond() == 100.0);
+				assertThat(decorated).isNotEmpty()
+					.allSatisfy((thread) -> assertThat(thread).startsWith("ratelimit-adaptive-"));
+			});
 	}
 
 	@Test

@@ -7,6 +7,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 
@@ -27,14 +28,14 @@ public final class RateLimitAdaptiveAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	AdaptiveRateLimiters adaptiveRateLimiters(LimiterDefinitions definitions, RateLimiterRegistry registry,
-			ApplicationEventPublisher events) {
+			ApplicationEventPublisher events, ObjectProvider<SimpleAsyncTaskSchedulerBuilder> schedulers) {
 		Map<String, AdaptiveSpec> specs = new LinkedHashMap<>();
 		definitions.declared().values().forEach((definition) -> {
 			if (definition.adaptive() != null) {
 				specs.put(definition.name(), definition.adaptive());
 			}
 		});
-		return new AdaptiveRateLimiters(registry, specs, events);
+		return new AdaptiveRateLimiters(registry, specs, events, schedulers.getIfAvailable());
 	}
 
 	/**

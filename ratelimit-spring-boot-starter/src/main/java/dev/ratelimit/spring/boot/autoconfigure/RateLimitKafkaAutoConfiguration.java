@@ -15,6 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaAdmin;
@@ -63,7 +64,8 @@ public final class RateLimitKafkaAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ConsumerLagMonitor consumerLagMonitor(RateLimitProperties properties, ObjectProvider<KafkaAdmin> kafkaAdmin) {
+	ConsumerLagMonitor consumerLagMonitor(RateLimitProperties properties, ObjectProvider<KafkaAdmin> kafkaAdmin,
+			ObjectProvider<SimpleAsyncTaskSchedulerBuilder> schedulers) {
 		RateLimitProperties.Kafka.Backpressure backpressure = properties.getKafka().getBackpressure();
 		Duration interval = backpressure.getLagInterval();
 		if (interval == null || interval.isNegative() || interval.isZero()) {
@@ -83,7 +85,7 @@ public final class RateLimitKafkaAutoConfiguration {
 			watched.add(new ConsumerLagMonitor.WatchedGroup(group.getGroup(), group.getTopics()));
 		}
 		if (watched.isEmpty()) {
-			return new ConsumerLagMonitor(watched, interval, null);
+			return new ConsumerLagMonitor(watched, interval, null, schedulers.getIfAvailable());
 		}
 		KafkaAdmin admin = kafkaAdmin.getIfUnique();
 		if (admin == null) {
@@ -92,7 +94,8 @@ public final class RateLimitKafkaAutoConfiguration {
 					"Use Spring Boot's Kafka auto-configuration (spring.kafka.bootstrap-servers), or declare "
 							+ "one KafkaAdmin bean.");
 		}
-		return new ConsumerLagMonitor(watched, interval, () -> Admin.create(admin.getConfigurationProperties()));
+		return new ConsumerLagMonitor(watched, interval, () -> Admin.create(admin.getConfigurationProperties()),
+				schedulers.getIfAvailable());
 	}
 
 	@Bean

@@ -1,0 +1,72 @@
+package dev.ratelimit.spring.scheduling;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
+import org.springframework.core.task.TaskDecorator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A periodic task runs on a scheduler of its own: built from the application's builder when there
+ * is one (so its task decorator applies), on a daemon thread named after the task otherwise.
+ */
+class PeriodicTaskTests {
+
+	@Test
+	void withoutABuilderItRunsOnADaemonThreadNamedAfterIt() {
+		PeriodicTask task = new PeriodicTask("ratelimit-test", null);
+		List<Thread> ran = new CopyOnWriteArrayList<>();
+		try {
+			assertThat(task.start(() -> ran.add(Thread.currentThread()), Duration.ZERO, Duration.ofMillis(10))).isTrue();
+			assertThat(task.start(() -> {
+			}, Duration.ZERO, Duration.ofMillis(10))).as("already running").isFalse();
+			assertThat(task.isRunning()).isTrue();
+			await().atMost(Duration.ofSeconds(10)).until(() -> ran.size() >= 3);
+			assertThat(ran).allSatisfy((thread) -> {
+				assertThat(thread.getName()).startsWith("ratelimit-test-");
+				assertThat(thread.isDaemon()).isTrue();
+			});
+		}
+		finally {
+			task.stop();
+		}
+		assertThat(task.isRunning()).isFalse();
+		// and it can run again
+		AtomicInteger again = new AtomicInteger();
+		try {
+			assertThat(task.start(again::incrementAndGet, Duration.ZERO, Duration.ofMillis(10))).isTrue();
+			await().atMost(Duration.ofSeconds(10)).until(() -> again.get() >= 1);
+		}
+		finally {
+			task.stop();
+		}
+	}
+
+	@Test
+	void withTheApplicationsBuilderItsTaskDecoratorApplies() {
+		AtomicInteger decorated = new AtomicInteger();
+		TaskDecorator decorator = (runnable) -> () -> {
+			decorated.incrementAndGet();
+			runnable.run();
+		};
+		PeriodicTask task = new PeriodicTask("ratelimit-test", new SimpleAsyncTaskSchedulerBuilder().taskDecorator(decorator));
+		List<String> threads = new CopyOnWriteArrayList<>();
+		try {
+			task.start(() -> threads.add(Thread.currentThread().getName()), Duration.ZERO, Duration.ofMillis(10));
+			await().atMost(Duration.ofSeconds(10)).until(() -> threads.size() >= 2);
+		}
+		finally {
+			task.stop();
+		}
+		assertThat(decorated.get()).isGreaterThanOrEqualTo(2);
+		assertThat(threads).allSatisfy((name) -> assertThat(name).startsWith("ratelimit-test-"));
+	}
+
+}
