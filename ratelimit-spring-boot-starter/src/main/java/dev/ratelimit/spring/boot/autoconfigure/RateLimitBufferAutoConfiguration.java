@@ -1,6 +1,7 @@
 package dev.ratelimit.spring.boot.autoconfigure;
 
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.observation.ObservationRegistry;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -40,8 +41,8 @@ public final class RateLimitBufferAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	BufferedKafkaSenders bufferedKafkaSenders(ObjectProvider<RateLimiterRegistry> limiters,
-			ApplicationEventPublisher publisher) {
-		return new BufferedKafkaSenders(limiters.getIfUnique(), publisher);
+			ApplicationEventPublisher publisher, ObjectProvider<ObservationRegistry> observations) {
+		return new BufferedKafkaSenders(limiters.getIfUnique(), publisher, observations.getIfUnique());
 	}
 
 	@Configuration(proxyBeanMethods = false)

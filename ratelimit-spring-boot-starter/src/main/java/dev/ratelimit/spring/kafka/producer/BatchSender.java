@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.micrometer.observation.Observation;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 import org.springframework.core.NestedExceptionUtils;
@@ -135,7 +136,7 @@ final class BatchSender<K, V> implements FlushHandler<Pending<K, V>> {
 			}
 			pending.sends++;
 			try {
-				CompletableFuture<SendResult<K, V>> send = this.template.send(pending.record);
+				CompletableFuture<SendResult<K, V>> send = send(pending);
 				pending.send = send;
 				pending.state = Pending.State.IN_FLIGHT;
 				CompletableFuture<RecordMetadata> acknowledged = pending.acknowledged;
@@ -153,6 +154,17 @@ final class BatchSender<K, V> implements FlushHandler<Pending<K, V>> {
 				this.counters.failedSends.increment();
 				return;
 			}
+		}
+	}
+
+	/** Sends one record, in the scope of the observation it was offered in, if any. */
+	private CompletableFuture<SendResult<K, V>> send(Pending<K, V> pending) {
+		Observation parent = pending.parent;
+		if (parent == null) {
+			return this.template.send(pending.record);
+		}
+		try (Observation.Scope scope = parent.openScope()) {
+			return this.template.send(pending.record);
 		}
 	}
 

@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
+import io.micrometer.observation.ObservationRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -294,7 +295,9 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 			throw new IllegalArgumentException("the record sizer of buffer '" + this.name + "' returned " + size
 					+ " for a record of topic '" + record.topic() + "', but sizes must be zero or more: fix the sizer");
 		}
-		return new Pending<>(record, size, acknowledged);
+		ObservationRegistry observations = this.settings.observations();
+		return new Pending<>(record, size, acknowledged,
+				(observations != null) ? observations.getCurrentObservation() : null);
 	}
 
 	private BufferPool<Pending<K, V>> pool() {
@@ -487,7 +490,8 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 	private record Settings(int maxRecords, long maxBytes, int maxBatch, Duration maxAge, @Nullable RateLimiter limiter,
 			Duration initialBackoff, Duration maxBackoff, double backoffMultiplier, double lowWaterMark,
 			Duration sendTimeout, Duration closeTimeout, @Nullable Ticker ticker, @Nullable Scheduler scheduler,
-			@Nullable Executor executor, Consumer<BufferEvent> events, Consumer<BufferedKafkaSender<?, ?>> onClosed) {
+			@Nullable Executor executor, Consumer<BufferEvent> events, Consumer<BufferedKafkaSender<?, ?>> onClosed,
+			@Nullable ObservationRegistry observations) {
 
 	}
 
@@ -615,6 +619,8 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		private @Nullable Scheduler scheduler;
 
 		private @Nullable Executor executor;
+
+		private @Nullable ObservationRegistry observations;
 
 		Builder(String name, KafkaTemplate<K, V> template, Function<String, RateLimiter> limiters,
 				Consumer<BufferEvent> events, Consumer<BufferedKafkaSender<?, ?>> onBuilt,
@@ -776,6 +782,21 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 			return this;
 		}
 
+		/**
+		 * Carries the caller's observation, and so its trace, to the send: a record is sent in the
+		 * scope of the observation that was current when it was offered, although the buffer sends it
+		 * later from a thread of its own. With observation enabled on the template
+		 * ({@code spring.kafka.template.observation-enabled=true}), its producer observation is then
+		 * a child of the caller's, and a tracer writes the caller's trace into the record's headers.
+		 * Set by the starter when the application has an {@link ObservationRegistry}.
+		 * @param observations the application's observation registry
+		 * @return this builder
+		 */
+		public Builder<K, V> observationRegistry(ObservationRegistry observations) {
+			this.observations = Objects.requireNonNull(observations, "observations");
+			return this;
+		}
+
 		/** Time for ages, backoffs and timeouts; tests pass a manual clock. */
 		Builder<K, V> ticker(Ticker ticker) {
 			this.ticker = ticker;
@@ -823,7 +844,7 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 				Settings settings = new Settings(this.maxRecords, this.maxBytes, batch, this.maxAge, this.limiter,
 						this.initialBackoff, this.maxBackoff, this.backoffMultiplier, this.lowWaterMark,
 						this.sendTimeout, this.closeTimeout, this.ticker, this.scheduler, this.executor, this.events,
-						this.onClosed);
+						this.onClosed, this.observations);
 				sender = new BufferedKafkaSender<>(this.name, this.template, this.topic, recordSizer,
 						List.copyOf(owned), settings);
 			}

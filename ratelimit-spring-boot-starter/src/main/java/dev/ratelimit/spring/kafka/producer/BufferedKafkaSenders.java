@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -59,6 +60,8 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 
 	private final @Nullable ApplicationEventPublisher publisher;
 
+	private final @Nullable ObservationRegistry observations;
+
 	private final @Nullable ThreadPoolExecutor eventExecutor;
 
 	private final CopyOnWriteArrayList<BufferedKafkaSender<?, ?>> senders = new CopyOnWriteArrayList<>();
@@ -83,6 +86,20 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	 * @param publisher where buffer events go, or {@code null} for nowhere
 	 */
 	public BufferedKafkaSenders(@Nullable RateLimiterRegistry limiters, @Nullable ApplicationEventPublisher publisher) {
+		this(limiters, publisher, null);
+	}
+
+	/**
+	 * Creates a factory whose senders carry the caller's observation to their sends.
+	 * @param limiters the registry that {@link BufferedKafkaSender.Builder#limiter(String)} looks
+	 * names up in, or {@code null} for none
+	 * @param publisher where buffer events go, or {@code null} for nowhere
+	 * @param observations the application's observation registry (see
+	 * {@link BufferedKafkaSender.Builder#observationRegistry}), or {@code null} for none
+	 */
+	public BufferedKafkaSenders(@Nullable RateLimiterRegistry limiters, @Nullable ApplicationEventPublisher publisher,
+			@Nullable ObservationRegistry observations) {
+		this.observations = observations;
 		this.limiters = limiters;
 		this.publisher = publisher;
 		if (publisher != null) {
@@ -112,8 +129,9 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	 * @return the builder
 	 */
 	public <K, V> BufferedKafkaSender.Builder<K, V> builder(String name, KafkaTemplate<K, V> template) {
-		return new BufferedKafkaSender.Builder<>(name, template, this::limiter, this::publish, this::built,
-				this.senders::remove);
+		BufferedKafkaSender.Builder<K, V> builder = new BufferedKafkaSender.Builder<>(name, template, this::limiter,
+				this::publish, this::built, this.senders::remove);
+		return (this.observations != null) ? builder.observationRegistry(this.observations) : builder;
 	}
 
 	/**

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import io.micrometer.observation.Observation;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,12 +66,21 @@ final class Pending<K, V> {
 	 */
 	final @Nullable CompletableFuture<RecordMetadata> acknowledged;
 
+	/**
+	 * The observation current when the record was offered, in whose scope it is sent (so that the
+	 * template's observation, and the trace in the record's headers, continue the caller's); null
+	 * when the sender carries none.
+	 */
+	final @Nullable Observation parent;
+
 	Pending(ProducerRecord<K, V> record, long bytes) {
-		this(record, bytes, null);
+		this(record, bytes, null, null);
 	}
 
-	Pending(ProducerRecord<K, V> record, long bytes, @Nullable CompletableFuture<RecordMetadata> acknowledged) {
+	Pending(ProducerRecord<K, V> record, long bytes, @Nullable CompletableFuture<RecordMetadata> acknowledged,
+			@Nullable Observation parent) {
 		this.record = record;
+		this.parent = parent;
 		this.bytes = bytes;
 		this.acknowledged = acknowledged;
 		Object key = record.key();
