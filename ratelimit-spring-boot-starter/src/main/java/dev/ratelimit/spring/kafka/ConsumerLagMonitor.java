@@ -369,7 +369,7 @@ public class ConsumerLagMonitor implements SmartLifecycle, ApplicationListener<C
 			refresh();
 		}
 		catch (RuntimeException ex) {
-			// a scheduled task that throws is never run again
+			// logged here, in the monitor's words; the next reading runs as usual
 			logger.warn(ex, "Consumer lag refresh failed");
 		}
 	}

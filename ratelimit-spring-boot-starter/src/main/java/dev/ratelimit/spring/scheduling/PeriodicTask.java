@@ -1,27 +1,39 @@
 package dev.ratelimit.spring.scheduling;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
+import org.springframework.core.log.LogAccessor;
 import org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler;
-import org.springframework.scheduling.support.PeriodicTrigger;
 
 /**
  * One of the starter's periodic background tasks (adaptive control, consumer lag), run with a
  * fixed delay on a scheduler of its own. The scheduler is built from the application's
  * {@link SimpleAsyncTaskSchedulerBuilder} where Spring Boot's task scheduling provides one, so it
  * takes what the application set there: virtual threads with
- * {@code spring.threads.virtual.enabled=true}, the application's {@code TaskDecorator} (context
- * propagation, MDC) and the termination timeout; without one it runs on a daemon platform thread.
- * Its threads are named after the task. It is not a {@code TaskScheduler} bean, so it never
- * becomes the application's scheduler for {@code @Scheduled} methods.
+ * {@code spring.threads.virtual.enabled=true} and the application's {@code TaskDecorator} (context
+ * propagation, MDC); without one it runs on daemon platform threads. Its threads are daemons named
+ * after the task. It is not a {@code TaskScheduler} bean, so it never becomes the application's
+ * scheduler for {@code @Scheduled} methods.
+ *
+ * <p>Runs never overlap: each run schedules the next when it ends, {@code delay} later. A run that
+ * throws is logged, and the next one runs as usual. {@link #stop()} lets no further run start and
+ * waits for a run in progress up to {@link #STOP_TIMEOUT}.
  */
 public final class PeriodicTask {
+
+	/** How long {@link #stop()} waits for a run in progress. */
+	public static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
+
+	private static final LogAccessor logger = new LogAccessor(LogFactory.getLog(PeriodicTask.class));
 
 	private final String name;
 
@@ -29,13 +41,60 @@ public final class PeriodicTask {
 
 	private final AtomicReference<@Nullable Running> running = new AtomicReference<>();
 
-	private record Running(SimpleAsyncTaskScheduler scheduler, ScheduledFuture<?> future) {
+	/** One start: its scheduler, and the next run it has scheduled. */
+	private final class Running {
+
+		final SimpleAsyncTaskScheduler scheduler;
+
+		final Runnable task;
+
+		final Duration delay;
+
+		volatile @Nullable ScheduledFuture<?> next;
+
+		Running(SimpleAsyncTaskScheduler scheduler, Runnable task, Duration delay) {
+			this.scheduler = scheduler;
+			this.task = task;
+			this.delay = delay;
+		}
+
+		/** Schedules the next run, unless stopped meanwhile. */
+		void scheduleAfter(Duration wait) {
+			if (PeriodicTask.this.running.get() != this) {
+				return;
+			}
+			try {
+				// a one-time task runs through the scheduler's executor: decorated, on a virtual thread
+				// where the application has them
+				this.next = this.scheduler.schedule(this::runOnce, Instant.now().plus(wait));
+			}
+			catch (RejectedExecutionException ex) {
+				// stopped between the check and the schedule
+			}
+		}
+
+		private void runOnce() {
+			if (PeriodicTask.this.running.get() != this) {
+				return;
+			}
+			try {
+				this.task.run();
+			}
+			catch (RuntimeException ex) {
+				logger.warn(ex, () -> "Periodic task " + PeriodicTask.this.name + " failed; it runs again in "
+						+ this.delay);
+			}
+			finally {
+				scheduleAfter(this.delay);
+			}
+		}
+
 	}
 
 	/**
 	 * Creates a task that is not running yet.
 	 * @param name its name, the prefix of its threads' names
-	 * @param builder the application's scheduler builder, or {@code null} for a daemon platform thread
+	 * @param builder the application's scheduler builder, or {@code null} for daemon platform threads
 	 */
 	public PeriodicTask(String name, @Nullable SimpleAsyncTaskSchedulerBuilder builder) {
 		this.name = Objects.requireNonNull(name, "name");
@@ -45,52 +104,48 @@ public final class PeriodicTask {
 	/**
 	 * Starts running {@code task} every {@code delay} after the end of the previous run, the first
 	 * time after {@code initialDelay}; does nothing when already running.
-	 * @param task what to run; an exception it throws is the task's to handle (it is not run again)
+	 * @param task what to run
 	 * @param initialDelay the delay before the first run
 	 * @param delay the delay between the end of a run and the start of the next
 	 * @return whether this call started it
 	 */
 	public boolean start(Runnable task, Duration initialDelay, Duration delay) {
-		SimpleAsyncTaskScheduler scheduler = newScheduler();
+		Objects.requireNonNull(task, "task");
+		Objects.requireNonNull(delay, "delay");
 		if (this.running.get() != null) {
-			scheduler.close();
 			return false;
 		}
-		// a trigger rather than scheduleWithFixedDelay: the scheduler runs fixed-delay tasks on its own
-		// thread, undecorated, and triggered ones through its executor (decorator, virtual threads);
-		// a periodic trigger without a fixed rate starts the next run after the previous one ends
-		PeriodicTrigger trigger = new PeriodicTrigger(delay);
-		trigger.setInitialDelay(initialDelay);
-		ScheduledFuture<?> future = scheduler.schedule(task, trigger);
-		if (future == null) {
-			scheduler.close();
+		Running started = new Running(newScheduler(), task, delay);
+		if (!this.running.compareAndSet(null, started)) {
+			started.scheduler.close();
 			return false;
 		}
-		if (!this.running.compareAndSet(null, new Running(scheduler, future))) {
-			future.cancel(false);
-			scheduler.close();
-			return false;
-		}
+		started.scheduleAfter(initialDelay);
 		return true;
 	}
 
 	private SimpleAsyncTaskScheduler newScheduler() {
 		String prefix = this.name + "-";
-		if (this.builder != null) {
-			return this.builder.threadNamePrefix(prefix).build();
-		}
-		SimpleAsyncTaskScheduler scheduler = new SimpleAsyncTaskScheduler();
+		SimpleAsyncTaskScheduler scheduler = (this.builder != null) ? this.builder.threadNamePrefix(prefix).build()
+				: new SimpleAsyncTaskScheduler();
 		scheduler.setThreadNamePrefix(prefix);
-		scheduler.setDaemon(true);
+		scheduler.setDaemon(true); // as before: never what keeps a JVM alive
+		scheduler.setTaskTerminationTimeout(STOP_TIMEOUT.toMillis());
 		return scheduler;
 	}
 
-	/** Stops the task, interrupting a run in progress, and its scheduler; does nothing when not running. */
+	/**
+	 * Stops the task: no run starts after this, and a run in progress is waited for up to
+	 * {@link #STOP_TIMEOUT}. Does nothing when not running.
+	 */
 	public void stop() {
 		Running stopped = this.running.getAndSet(null);
 		if (stopped != null) {
-			stopped.future().cancel(true);
-			stopped.scheduler().close();
+			ScheduledFuture<?> next = stopped.next;
+			if (next != null) {
+				next.cancel(false);
+			}
+			stopped.scheduler.close();
 		}
 	}
 

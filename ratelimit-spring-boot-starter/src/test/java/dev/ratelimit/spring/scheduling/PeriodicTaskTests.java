@@ -69,4 +69,39 @@ class PeriodicTaskTests {
 		assertThat(threads).allSatisfy((name) -> assertThat(name).startsWith("ratelimit-test-"));
 	}
 
+	@Test
+	void runsNeverOverlapEvenWhenARunOutlastsTheDelayAndOneThatThrowsIsRunAgain() {
+		PeriodicTask task = new PeriodicTask("ratelimit-test", new SimpleAsyncTaskSchedulerBuilder());
+		AtomicInteger active = new AtomicInteger();
+		AtomicInteger mostActive = new AtomicInteger();
+		AtomicInteger runs = new AtomicInteger();
+		List<Thread> threads = new CopyOnWriteArrayList<>();
+		try {
+			task.start(() -> {
+				mostActive.accumulateAndGet(active.incrementAndGet(), Math::max);
+				threads.add(Thread.currentThread());
+				try {
+					// each run lasts 5 ms, five times the delay
+					long end = System.nanoTime() + Duration.ofMillis(5).toNanos();
+					while (System.nanoTime() - end < 0) {
+						Thread.onSpinWait();
+					}
+					if (runs.incrementAndGet() % 2 == 1) {
+						throw new IllegalStateException("every other run fails");
+					}
+				}
+				finally {
+					active.decrementAndGet();
+				}
+			}, Duration.ZERO, Duration.ofMillis(1));
+			await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() >= 6);
+		}
+		finally {
+			task.stop();
+		}
+		assertThat(mostActive).hasValue(1);
+		assertThat(threads).allSatisfy((thread) -> assertThat(thread.isDaemon()).as("built from the builder too")
+			.isTrue());
+	}
+
 }

@@ -12,7 +12,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.micrometer.observation.Observation;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.kafka.KafkaException;
@@ -159,13 +161,23 @@ final class BatchSender<K, V> implements FlushHandler<Pending<K, V>> {
 
 	/** Sends one record, in the scope of the observation it was offered in, if any. */
 	private CompletableFuture<SendResult<K, V>> send(Pending<K, V> pending) {
+		ProducerRecord<K, V> record = (pending.sends > 1) ? copy(pending.record) : pending.record;
 		Observation parent = pending.parent;
 		if (parent == null) {
-			return this.template.send(pending.record);
+			return this.template.send(record);
 		}
 		try (Observation.Scope scope = parent.openScope()) {
-			return this.template.send(pending.record);
+			return this.template.send(record);
 		}
+	}
+
+	/**
+	 * A record to send again: the producer makes a sent record's headers read-only, and a tracer
+	 * writes its headers at every send, so a resend of the same record would fail every time.
+	 */
+	private static <K, V> ProducerRecord<K, V> copy(ProducerRecord<K, V> record) {
+		return new ProducerRecord<>(record.topic(), record.partition(), record.timestamp(), record.key(),
+				record.value(), new RecordHeaders(record.headers().toArray()));
 	}
 
 	/**
