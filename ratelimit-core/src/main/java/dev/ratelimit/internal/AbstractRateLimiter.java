@@ -61,10 +61,18 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 		this.limit = Objects.requireNonNull(limit, "limit");
 		this.capacity = limit.capacity();
 		this.configuredTicker = Objects.requireNonNull(ticker, "ticker");
-		this.ticker = CoarseClock.clockFor(ticker, limit, rechecksDenials());
-		this.recheckMask = rechecksDenials() ? CoarseClock.recheckMask(this.ticker, limit) : CoarseClock.NO_RECHECK;
+		chooseClock(limit);
 		this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
 		this.listener = Objects.requireNonNull(listener, "listener");
+	}
+
+	/**
+	 * Chooses the clock a limit reads and how its denials are rechecked ({@link CoarseClock}), at
+	 * construction and on every limit change.
+	 */
+	private void chooseClock(RateLimit limit) {
+		this.ticker = CoarseClock.clockFor(this.configuredTicker, limit, rechecksDenials());
+		this.recheckMask = rechecksDenials() ? CoarseClock.recheckMask(this.ticker, limit) : CoarseClock.NO_RECHECK;
 	}
 
 	// ---- primitives an algorithm supplies ----------------------------------------------------
@@ -363,8 +371,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 				return;
 			}
 			// the clock the new limit reads first, so that its state starts on that clock
-			this.ticker = CoarseClock.clockFor(this.configuredTicker, next, rechecksDenials());
-			this.recheckMask = rechecksDenials() ? CoarseClock.recheckMask(this.ticker, next) : CoarseClock.NO_RECHECK;
+			chooseClock(next);
 			applyLimit(previous, next, this.ticker.read());
 			this.limit = next;
 			this.capacity = next.capacity();

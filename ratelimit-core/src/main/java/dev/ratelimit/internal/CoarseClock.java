@@ -163,17 +163,20 @@ public final class CoarseClock implements Ticker {
 	 */
 	public static int recheckMask(Ticker clock, dev.ratelimit.RateLimit limit) {
 		if (!(clock instanceof CoarseClock) || limit.algorithm() == dev.ratelimit.Algorithm.CONCURRENCY
-				|| limit.algorithm() == dev.ratelimit.Algorithm.LEAKY_BUCKET || refillsSlowly(limit)) {
+				|| limit.algorithm() == dev.ratelimit.Algorithm.LEAKY_BUCKET) {
 			return NO_RECHECK;
 		}
 		long fastest = Long.MAX_VALUE;
 		long smallest = Long.MAX_VALUE; // of the bandwidths the coarse clock alone would not serve
 		for (dev.ratelimit.Bandwidth bandwidth : limit.bandwidths()) {
-			long refill = bandwidth.rate().nanosFor(bandwidth.capacity());
+			long refill = refillNanos(bandwidth);
 			fastest = Math.min(fastest, refill);
 			if (refill < MIN_REFILL_NANOS) {
 				smallest = Math.min(smallest, bandwidth.capacity());
 			}
+		}
+		if (fastest >= MIN_REFILL_NANOS) {
+			return NO_RECHECK; // the coarse clock alone serves every bandwidth
 		}
 		if (fastest >= 2 * PERIOD_NANOS) {
 			return MAX_RECHECK_MASK;
@@ -191,11 +194,16 @@ public final class CoarseClock implements Ticker {
 
 	private static boolean refillsSlowly(dev.ratelimit.RateLimit limit) {
 		for (dev.ratelimit.Bandwidth bandwidth : limit.bandwidths()) {
-			if (bandwidth.rate().nanosFor(bandwidth.capacity()) < MIN_REFILL_NANOS) {
+			if (refillNanos(bandwidth) < MIN_REFILL_NANOS) {
 				return false;
 			}
 		}
 		return true;
+	}
+
+	/** How long a bandwidth takes to refill its whole capacity. */
+	private static long refillNanos(dev.ratelimit.Bandwidth bandwidth) {
+		return bandwidth.rate().nanosFor(bandwidth.capacity());
 	}
 
 	@Override
