@@ -4,7 +4,6 @@ import io.micrometer.observation.Observation;
 import org.jspecify.annotations.Nullable;
 
 import dev.ratelimit.spring.observation.RateLimitObservationContext;
-import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
@@ -36,16 +35,6 @@ final class AcquireObservations {
 	@Nullable Observation start(@Nullable Observation parent) {
 		return this.observations.start(RateLimitObservationContext.Source.METHOD, this.limiters, this.operation,
 				this.permits, parent);
-	}
-
-	/** Stops an observation, if any, with how its acquisition ended. */
-	static void stop(@Nullable Observation observation, Outcome outcome) {
-		RateLimitObservations.stop(observation, outcome);
-	}
-
-	/** Stops an observation, if any, whose acquisition failed with an exception. */
-	static void failed(@Nullable Observation observation, Throwable failure) {
-		RateLimitObservations.failed(observation, failure);
 	}
 
 }

@@ -151,16 +151,7 @@ final class RateLimitedOperation {
 
 	private Object invokeSync(MethodInvocation invocation, List<RateLimitHeadersListener> listeners) throws Throwable {
 		List<RateLimiter> limiters = limiters(invocation);
-		Observation observation = observe(null);
-		RateLimitExceededException denied;
-		try {
-			denied = (this.waitNanos == 0) ? decide(limiters, listeners) : waitBlocking(limiters, listeners);
-		}
-		catch (RuntimeException | Error ex) {
-			AcquireObservations.failed(observation, ex);
-			throw ex;
-		}
-		observed(observation, denied);
+		RateLimitExceededException denied = acquireObserved(limiters, listeners, null);
 		if (denied != null) {
 			return fallbackOrThrow(invocation, denied);
 		}
@@ -210,12 +201,24 @@ final class RateLimitedOperation {
 		return (this.observations != null) ? this.observations.start(parent) : null;
 	}
 
-	/** Stops an acquisition's observation with its decision: {@code denied}, or permitted when {@code null}. */
-	static void observed(@Nullable Observation observation, @Nullable RateLimitExceededException denied) {
-		if (observation != null) {
-			AcquireObservations.stop(observation, (denied == null) ? Outcome.PERMITTED
-					: (denied.getCause() instanceof InterruptedException) ? Outcome.CANCELLED : Outcome.REJECTED);
+	/**
+	 * Takes the permits now, or waits for them on this thread when the method waits, as one
+	 * observation; returns the denial, or {@code null} when permitted.
+	 * @param parent the parent observation of a reactive call, from its subscriber's context
+	 */
+	@Nullable RateLimitExceededException acquireObserved(List<RateLimiter> limiters,
+			List<RateLimitHeadersListener> listeners, @Nullable Observation parent) {
+		Observation observation = observe(parent);
+		RateLimitExceededException denied;
+		try {
+			denied = (this.waitNanos == 0) ? decide(limiters, listeners) : waitBlocking(limiters, listeners);
 		}
+		catch (RuntimeException | Error ex) {
+			RateLimitObservations.failed(observation, ex);
+			throw ex;
+		}
+		RateLimitObservations.stop(observation, denied);
+		return denied;
 	}
 
 	/** Takes the permits now; returns the denial, or {@code null} when permitted. */
@@ -272,17 +275,8 @@ final class RateLimitedOperation {
 
 	private Object invokeFuture(MethodInvocation invocation, List<RateLimitHeadersListener> listeners) {
 		List<RateLimiter> limiters = limiters(invocation);
-		Observation observation = observe(null);
 		if (this.waitNanos == 0) {
-			RateLimitExceededException denied;
-			try {
-				denied = decide(limiters, listeners);
-			}
-			catch (RuntimeException | Error ex) {
-				AcquireObservations.failed(observation, ex);
-				throw ex;
-			}
-			observed(observation, denied);
+			RateLimitExceededException denied = acquireObserved(limiters, listeners, null);
 			if (denied != null) {
 				return futureFallbackOrFailure(invocation, denied);
 			}
@@ -290,14 +284,14 @@ final class RateLimitedOperation {
 		}
 		MethodInvocation clone = clone(invocation);
 		CompletableFuture<Object> result = new CompletableFuture<>();
-		attemptFuture(clone, limiters, System.nanoTime() + this.waitNanos, result, observation);
+		attemptFuture(clone, limiters, System.nanoTime() + this.waitNanos, result, observe(null));
 		return result;
 	}
 
 	private void attemptFuture(MethodInvocation invocation, List<RateLimiter> limiters, long deadline,
 			CompletableFuture<Object> result, @Nullable Observation observation) {
 		if (result.isDone()) {
-			AcquireObservations.stop(observation, Outcome.CANCELLED);
+			RateLimitObservations.stop(observation, Outcome.CANCELLED);
 			return;
 		}
 		long left = Math.max(0, deadline - System.nanoTime());
@@ -306,7 +300,7 @@ final class RateLimitedOperation {
 			reservation = AllOrNothing.reserve(limiters, this.permits, left);
 		}
 		catch (RuntimeException | Error ex) {
-			AcquireObservations.failed(observation, ex);
+			RateLimitObservations.failed(observation, ex);
 			result.completeExceptionally(ex);
 			return;
 		}
@@ -316,10 +310,10 @@ final class RateLimitedOperation {
 			after.execute(() -> {
 				if (result.isDone()) {
 					AllOrNothing.refund(limiters, this.permits); // cancelled while waiting
-					AcquireObservations.stop(observation, Outcome.CANCELLED);
+					RateLimitObservations.stop(observation, Outcome.CANCELLED);
 					return;
 				}
-				AcquireObservations.stop(observation, Outcome.PERMITTED);
+				RateLimitObservations.stop(observation, Outcome.PERMITTED);
 				relay(proceedFuture(invocation, limiters), result);
 			});
 			return;
@@ -328,7 +322,7 @@ final class RateLimitedOperation {
 		if (retryAfter > deadline - System.nanoTime()) {
 			RateLimitExceededException denied = exceeded(reservation.denying(), limiters.get(reservation.denying()),
 					reservation.denial());
-			AcquireObservations.stop(observation, Outcome.REJECTED);
+			RateLimitObservations.stop(observation, Outcome.REJECTED);
 			relay(futureFallbackOrFailure(invocation, denied), result);
 			return;
 		}

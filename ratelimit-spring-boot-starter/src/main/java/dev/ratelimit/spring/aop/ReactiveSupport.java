@@ -94,22 +94,13 @@ final class ReactiveSupport {
 			List<RateLimitHeadersListener> listeners, RequestVariables.@Nullable Exchange exchange, boolean flux,
 			@Nullable Observation parent) {
 		List<RateLimiter> limiters = operation.limiters(invocation, exchange);
-		Observation observation = operation.observe(parent);
 		if (operation.waitNanos() == 0) {
-			RateLimitExceededException denied;
-			try {
-				denied = operation.decide(limiters, listeners);
-			}
-			catch (RuntimeException | Error ex) {
-				AcquireObservations.failed(observation, ex);
-				throw ex;
-			}
-			RateLimitedOperation.observed(observation, denied);
+			RateLimitExceededException denied = operation.acquireObserved(limiters, listeners, parent);
 			return (denied != null) ? fallbackOrError(operation, invocation, denied)
 					: proceed(operation, invocation, limiters, flux);
 		}
 		return reserve(operation, invocation, limiters, listeners, System.nanoTime() + operation.waitNanos(), flux,
-				observation);
+				operation.observe(parent));
 	}
 
 	private static Publisher<Object> reserve(RateLimitedOperation operation, MethodInvocation invocation,
@@ -121,12 +112,12 @@ final class ReactiveSupport {
 			reservation = AllOrNothing.reserve(limiters, operation.permits(), left);
 		}
 		catch (RuntimeException | Error ex) {
-			AcquireObservations.failed(observation, ex);
+			RateLimitObservations.failed(observation, ex);
 			return Mono.error(ex);
 		}
 		if (reservation.reserved()) {
 			if (reservation.waitNanos() == 0) {
-				AcquireObservations.stop(observation, Outcome.PERMITTED);
+				RateLimitObservations.stop(observation, Outcome.PERMITTED);
 				operation.report(operation.active(listeners), limiters, null);
 				return proceed(operation, invocation, limiters, flux);
 			}
@@ -136,7 +127,7 @@ final class ReactiveSupport {
 			Mono<Long> delay = Mono.delay(Duration.ofNanos(reservation.waitNanos())).doOnCancel(() -> {
 				if (settled.compareAndSet(false, true)) {
 					AllOrNothing.refund(limiters, operation.permits());
-					AcquireObservations.stop(observation, Outcome.CANCELLED);
+					RateLimitObservations.stop(observation, Outcome.CANCELLED);
 				}
 			});
 			return delay.thenMany(Flux.defer(() -> {
@@ -144,20 +135,20 @@ final class ReactiveSupport {
 					return Flux.empty(); // cancelled meanwhile: the permits went back
 				}
 				// reported once the wait is over, as blocking calls do
-				AcquireObservations.stop(observation, Outcome.PERMITTED);
+				RateLimitObservations.stop(observation, Outcome.PERMITTED);
 				operation.report(operation.active(listeners), limiters, null);
 				return proceed(operation, invocation, limiters, flux);
 			}));
 		}
 		long retryAfter = reservation.denial().retryAfterNanos();
 		if (retryAfter > deadline - System.nanoTime()) {
-			AcquireObservations.stop(observation, Outcome.REJECTED);
+			RateLimitObservations.stop(observation, Outcome.REJECTED);
 			return fallbackOrError(operation, invocation, operation.exceeded(reservation.denying(),
 					limiters.get(reservation.denying()), reservation.denial()));
 		}
 		Mono<Long> retry = Mono.delay(Duration.ofNanos(retryAfter));
 		if (observation != null) {
-			retry = retry.doOnCancel(() -> AcquireObservations.stop(observation, Outcome.CANCELLED));
+			retry = retry.doOnCancel(() -> RateLimitObservations.stop(observation, Outcome.CANCELLED));
 		}
 		return retry.thenMany(Flux.defer(() -> reserve(operation, invocation, limiters, listeners, deadline, flux,
 				observation)));

@@ -6,6 +6,7 @@ import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;
 
+import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 
@@ -85,6 +86,17 @@ public final class RateLimitObservations {
 		catch (RuntimeException ex) {
 			// an observation handler's failure is not the call's
 		}
+	}
+
+	/**
+	 * Stops an observation, if any, with a decision: permitted when {@code refused} is
+	 * {@code null}, cancelled when the refusal came from an interrupted wait, rejected otherwise.
+	 * @param observation the observation, or {@code null}
+	 * @param refused the refusal, or {@code null} when the permits were taken
+	 */
+	public static void stop(@Nullable Observation observation, @Nullable RateLimitExceededException refused) {
+		stop(observation, (refused == null) ? Outcome.PERMITTED
+				: (refused.getCause() instanceof InterruptedException) ? Outcome.CANCELLED : Outcome.REJECTED);
 	}
 
 	/**

@@ -169,8 +169,7 @@ public final class HttpRulePlan {
 			RateLimitObservations.failed(observation, ex);
 			throw ex;
 		}
-		RateLimitObservations.stop(observation, (refused != null) ? RateLimitObservationContext.Outcome.REJECTED
-				: RateLimitObservationContext.Outcome.PERMITTED);
+		RateLimitObservations.stop(observation, refused);
 		return refused;
 	}
 
@@ -220,7 +219,7 @@ public final class HttpRulePlan {
 	 * once: the {@code ratelimit.limiter} of the request's observation.
 	 * @return the limiter names
 	 */
-	public String limiterNames() {
+	private String limiterNames() {
 		java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(this.names);
 		for (Counted count : this.counted) {
 			all.add(count.name());
@@ -232,7 +231,7 @@ public final class HttpRulePlan {
 	 * Returns the names of the rules that apply, comma-separated in order.
 	 * @return the rule names
 	 */
-	public String ruleNames() {
+	private String ruleNames() {
 		return (this.rules != null) ? this.rules : "";
 	}
 
@@ -240,7 +239,7 @@ public final class HttpRulePlan {
 	 * Returns the most permits a rule that applies takes.
 	 * @return the permits
 	 */
-	public long permits() {
+	private long permits() {
 		long most = 0;
 		for (int i = 0; i < this.limiters.size(); i++) {
 			most = Math.max(most, this.permits[i]);
