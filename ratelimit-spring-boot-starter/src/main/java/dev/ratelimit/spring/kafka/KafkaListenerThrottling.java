@@ -17,6 +17,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.core.log.LogAccessor;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
 import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.BatchMessageListener;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.CompositeBatchInterceptor;
 import org.springframework.kafka.listener.CompositeRecordInterceptor;
@@ -47,7 +48,10 @@ import dev.ratelimit.spring.boot.autoconfigure.InvalidRateLimitConfigurationExce
  * <li>a configured listener gets a {@link ThrottlingInterceptor} as record and batch interceptor,
  * after the container's own, in a {@link CompositeRecordInterceptor} or
  * {@link CompositeBatchInterceptor}: Boot applies an interceptor bean only when it is the only one,
- * so a second bean would silently switch the application's interceptor off.</li>
+ * so a second bean would silently switch the application's interceptor off;</li>
+ * <li>a configured record listener's container gets {@code pauseImmediate}: paused while its
+ * records wait for permits, it keeps the rest of the poll after the current record (see
+ * {@link ThrottlingInterceptor}).</li>
  * </ul>
  * Containers with a transaction manager are left as they are: Spring Kafka calls their
  * interceptors outside the error handling ({@code interceptBeforeTx}) and their failures roll back
@@ -189,8 +193,17 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 
 	private <K, V> void intercept(AbstractMessageListenerContainer<K, V> container, String id, ListenerLimit limit) {
 		String group = container.getGroupId();
+		RateLimiter limiter = limit.limiter();
+		DeliveryHolds holds = null;
+		ContainerProperties properties = container.getContainerProperties();
+		if (limiter != null && !(properties.getMessageListener() instanceof BatchMessageListener<?, ?>)) {
+			// a record listener's records wait for their permits in the container: paused, it
+			// keeps the rest of the poll after the current record
+			properties.setPauseImmediate(true);
+			holds = new DeliveryHolds(container, limiter, limit.permitsPerRecord(), this.scheduler);
+		}
 		ThrottlingInterceptor<K, V> interceptor = new ThrottlingInterceptor<>(id, (group != null) ? group : "",
-				limit.limiter(), limit.permitsPerRecord(), this.lagMonitor);
+				limiter, limit.permitsPerRecord(), this.lagMonitor, holds);
 		// the application's interceptors first: one that filters a record out (returns null)
 		// must not cost a permit
 		RecordInterceptor<K, V> records = container.getRecordInterceptor();

@@ -9,6 +9,7 @@ import org.apache.kafka.common.TopicPartition;
 
 import org.springframework.kafka.listener.MessageListenerContainer;
 
+import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.Scheduler;
 
@@ -45,7 +46,16 @@ final class PartitionPauses {
 	 * @return the retry-after in nanoseconds
 	 */
 	static long retryNanos(RateLimitExceededException denied) {
-		long retryNanos = denied.getDecision().retryAfterNanos();
+		return retryNanos(denied.getDecision());
+	}
+
+	/**
+	 * Returns how long a refusal asks to wait before trying again.
+	 * @param refused the refusal
+	 * @return the retry-after in nanoseconds
+	 */
+	static long retryNanos(Decision refused) {
+		long retryNanos = refused.retryAfterNanos();
 		return (retryNanos == Long.MAX_VALUE) ? UNKNOWN_RETRY_NANOS : retryNanos;
 	}
 

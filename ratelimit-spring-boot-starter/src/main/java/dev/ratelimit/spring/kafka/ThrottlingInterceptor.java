@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.listener.BatchInterceptor;
@@ -19,12 +20,22 @@ import dev.ratelimit.RateLimiter;
  * each poll. Installed as the container's record and batch interceptor, after any the
  * application has.
  *
- * <p>A record (or a batch) without permits is not skipped by returning {@code null}: the
- * container would commit it as if it had been processed ({@code invokeOnMessage} acknowledges a
- * record whatever the interceptor returned, {@code invokeBatchOnMessage} the whole batch).
- * Instead the interceptor throws a {@link RateLimitExceededException} before the listener runs,
- * which the container hands to its error handler with the unprocessed records, and which the
- * {@link ThrottlingErrorHandler} turns into a seek back and a partition pause.
+ * <p>A record listener's records take their permits ahead: after each record, the consumer takes
+ * the permits of its next one ({@link #afterRecord}, which the container calls outside its
+ * observation and timer of the delivery). When the limiter has none, {@link DeliveryHolds} pauses
+ * the consumer's container, which keeps the rest of the poll, until the permits are taken. So a
+ * record arrives with its permits, and a throttled record never reaches the container's delivery
+ * observation as a failure. A consumer holds at most one record's permits ahead.
+ *
+ * <p>A record (or a batch) that comes without permits nonetheless (the first record a consumer
+ * delivers, a batch, a consumer the application resumed early) takes them as it comes. It is not
+ * skipped by returning {@code null} when they are refused: the container would commit it as if
+ * it had been processed ({@code invokeOnMessage} acknowledges a record whatever the interceptor
+ * returned, {@code invokeBatchOnMessage} the whole batch). Instead the interceptor throws a
+ * {@link RateLimitExceededException} before the listener runs, which the container hands to its
+ * error handler with the unprocessed records, and which the {@link ThrottlingErrorHandler} turns
+ * into a seek back and a partition pause. A batch interceptor runs before the container's timer of
+ * the batch, so a refused batch is not counted as a failure either.
  *
  * <p>A batch takes the permits of all its records at once. A batch larger than the limiter's
  * capacity could never get them in one go, so it gathers them across deliveries: permits taken
@@ -52,6 +63,12 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	/** Permits taken for batches that were denied, spent by later batches. */
 	private final AtomicLong banked = new AtomicLong();
 
+	/** Where a record listener's consumer holds its records without permits, {@code null} if none. */
+	private final @Nullable DeliveryHolds holds;
+
+	/** Permits each consumer (thread) took for its next record. */
+	private final ThreadLocal<AtomicLong> ahead = ThreadLocal.withInitial(AtomicLong::new);
+
 	/**
 	 * Creates the interceptor of one container.
 	 * @param listenerId the container's listener id
@@ -59,26 +76,66 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	 * @param limiter the limiter, or {@code null} to observe lag only
 	 * @param permitsPerRecord permits each record takes, at most the limiter's capacity
 	 * @param lagMonitor where lag is reported
+	 * @param holds where a record listener's records wait for permits, or {@code null} to take
+	 * each record's permits as it comes
 	 */
 	ThrottlingInterceptor(String listenerId, String groupId, @Nullable RateLimiter limiter, long permitsPerRecord,
-			ConsumerLagMonitor lagMonitor) {
+			ConsumerLagMonitor lagMonitor, @Nullable DeliveryHolds holds) {
 		this.listenerId = listenerId;
 		this.groupId = groupId;
 		this.limiter = limiter;
 		this.permitsPerRecord = permitsPerRecord;
 		this.lagMonitor = lagMonitor;
+		this.holds = holds;
 	}
 
 	@Override
 	public ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
 		RateLimiter limiter = this.limiter;
-		if (limiter != null) {
+		if (limiter != null && !takeAhead(this.ahead.get())) {
 			Decision decision = limiter.decide(this.permitsPerRecord);
 			if (!decision.permitted()) {
 				throw new RateLimitExceededException(limiter.name(), limiter.limit(), decision);
 			}
 		}
 		return record;
+	}
+
+	private boolean takeAhead(AtomicLong ahead) {
+		long permits = this.permitsPerRecord;
+		for (;;) {
+			long taken = ahead.get();
+			if (taken < permits) {
+				return false;
+			}
+			if (ahead.compareAndSet(taken, taken - permits)) {
+				return true;
+			}
+		}
+	}
+
+	/**
+	 * Takes the permits of this consumer's next record, or holds its records until they are there.
+	 * The container calls this after every record, delivered or not, outside its observation of
+	 * the delivery.
+	 */
+	@Override
+	public void afterRecord(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
+		RateLimiter limiter = this.limiter;
+		DeliveryHolds holds = this.holds;
+		if (limiter == null || holds == null) {
+			return;
+		}
+		AtomicLong ahead = this.ahead.get();
+		if (ahead.get() >= this.permitsPerRecord) {
+			return;
+		}
+		Decision decision = limiter.decide(this.permitsPerRecord);
+		if (decision.permitted()) {
+			ahead.addAndGet(this.permitsPerRecord);
+			return;
+		}
+		holds.hold(new TopicPartition(record.topic(), record.partition()), ahead, decision);
 	}
 
 	@Override
@@ -127,6 +184,10 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 
 	long banked() {
 		return this.banked.get();
+	}
+
+	long ahead() {
+		return this.ahead.get().get();
 	}
 
 	@Override

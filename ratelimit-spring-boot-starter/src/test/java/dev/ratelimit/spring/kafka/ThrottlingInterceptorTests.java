@@ -4,12 +4,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.listener.ContainerProperties;
+import org.springframework.kafka.listener.KafkaMessageListenerContainer;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
@@ -34,7 +39,7 @@ class ThrottlingInterceptorTests {
 	void recordTakesItsPermitsOrIsDeniedWithTheRetryAfter() {
 		RateLimiter limiter = limiter(10, 4);
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 2,
-				this.monitor);
+				this.monitor, null);
 		ConsumerRecord<String, String> record = record(0);
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
@@ -52,7 +57,7 @@ class ThrottlingInterceptorTests {
 	@Test
 	void withoutLimiterRecordsPass() {
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", null, 1,
-				this.monitor);
+				this.monitor, null);
 		ConsumerRecords<String, String> batch = batch(500);
 		assertThat(interceptor.intercept(batch, this.consumer)).isSameAs(batch);
 	}
@@ -61,7 +66,7 @@ class ThrottlingInterceptorTests {
 	void batchTakesAPermitPerRecordAtOnce() {
 		RateLimiter limiter = limiter(10, 10);
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor);
+				this.monitor, null);
 		assertThat(interceptor.intercept(batch(6), this.consumer).count()).isEqualTo(6);
 		// 4 left: a batch of 6 waits for all of them, and takes none meanwhile
 		assertThatExceptionOfType(RateLimitExceededException.class)
@@ -77,7 +82,7 @@ class ThrottlingInterceptorTests {
 	void batchLargerThanTheCapacityGathersItsPermitsAcrossDeliveries() {
 		RateLimiter limiter = limiter(10, 10);
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor);
+				this.monitor, null);
 		int attempts = 0;
 		long start = this.clock.read();
 		for (;;) {
@@ -97,9 +102,84 @@ class ThrottlingInterceptorTests {
 	}
 
 	@Test
+	void recordListenerTakesTheNextRecordsPermitsAfterEachRecordAndHoldsItsContainerWithout() {
+		RateLimiter limiter = limiter(10, 2);
+		KafkaMessageListenerContainer<String, String> container = container();
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+		// the first record takes its permit as it comes, and the next one's after it
+		assertThat(interceptor.intercept(record(0), this.consumer)).isNotNull();
+		interceptor.afterRecord(record(0), this.consumer);
+		assertThat(interceptor.ahead()).isEqualTo(1);
+		assertThat(limiter.snapshot().available()).isZero();
+		// the second arrives with its permit: no decision, so no refusal inside the delivery
+		assertThat(interceptor.intercept(record(1), this.consumer)).isNotNull();
+		assertThat(interceptor.ahead()).isZero();
+		// none for the third: the container stops delivering until the limiter's retry-after
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(container.isPauseRequested()).isTrue();
+		assertThat(this.clock.pendingTasks()).isEqualTo(1);
+		this.clock.advance(Duration.ofMillis(99)).runDue();
+		assertThat(container.isPauseRequested()).isTrue();
+		// then the third record's permit is taken for it, and the container resumed
+		this.clock.advance(Duration.ofMillis(1)).runDue();
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThat(interceptor.ahead()).isEqualTo(1);
+		assertThat(interceptor.intercept(record(2), this.consumer)).isNotNull();
+	}
+
+	@Test
+	void consumerHoldsAtMostOneRecordsPermitsAhead() {
+		RateLimiter limiter = limiter(10, 10);
+		KafkaMessageListenerContainer<String, String> container = container();
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 3,
+				this.monitor, new DeliveryHolds(container, limiter, 3, this.clock));
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(interceptor.ahead()).isEqualTo(3);
+		assertThat(limiter.snapshot().available()).isEqualTo(7);
+	}
+
+	@Test
+	void containerTheApplicationPausedIsLeftToIt() {
+		RateLimiter limiter = limiter(10, 1);
+		KafkaMessageListenerContainer<String, String> container = container();
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+		interceptor.afterRecord(record(0), this.consumer);
+		container.pause();
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(this.clock.pendingTasks()).isZero();
+		this.clock.advance(Duration.ofSeconds(1)).runDue();
+		assertThat(container.isPauseRequested()).isTrue();
+	}
+
+	@Test
+	void releaseWaitsForTheNextRecordsPermits() {
+		RateLimiter limiter = limiter(10, 1);
+		KafkaMessageListenerContainer<String, String> container = container();
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.intercept(record(1), this.consumer);
+		// someone else takes the permit that returns first, just before the release looks
+		AtomicBoolean taken = new AtomicBoolean();
+		this.clock.schedule(() -> taken.set(limiter.tryAcquire()), Duration.ofMillis(100).toNanos());
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(container.isPauseRequested()).isTrue();
+		this.clock.advance(Duration.ofMillis(100));
+		assertThat(taken).isTrue();
+		// the hold lasts until the next one
+		assertThat(container.isPauseRequested()).isTrue();
+		this.clock.advance(Duration.ofMillis(100));
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThat(interceptor.ahead()).isEqualTo(1);
+	}
+
+	@Test
 	void lagIsReadBeforeEachPoll() {
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", null, 1,
-				this.monitor);
+				this.monitor, null);
 		this.consumer.assign(List.of(P0));
 		this.consumer.updateEndOffsets(Map.of(P0, 42L));
 		this.consumer.seek(P0, 2);
@@ -114,6 +194,12 @@ class ThrottlingInterceptorTests {
 			.ticker(this.clock)
 			.scheduler(this.clock)
 			.build();
+	}
+
+	private static KafkaMessageListenerContainer<String, String> container() {
+		// never started: a hold pauses and resumes it without a consumer
+		return new KafkaMessageListenerContainer<>(new DefaultKafkaConsumerFactory<>(Map.of()),
+				new ContainerProperties(P0.topic()));
 	}
 
 	private static ConsumerRecord<String, String> record(long offset) {
