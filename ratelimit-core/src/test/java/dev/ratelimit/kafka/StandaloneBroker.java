@@ -37,6 +37,19 @@ public final class StandaloneBroker implements AutoCloseable {
 	 * with a minimum in-sync count of 2 when there are 3 or more.
 	 */
 	public StandaloneBroker(int size) throws IOException {
+		this(size, null);
+	}
+
+	/**
+	 * A single-node cluster whose clients connect over TLS only, with the key and certificate of a
+	 * keystore; the controller listener stays in plain text.
+	 * @param tls the broker's keystore and the truststore it trusts itself with
+	 */
+	public StandaloneBroker(Tls tls) throws IOException {
+		this(1, tls);
+	}
+
+	private StandaloneBroker(int size, Tls tls) throws IOException {
 		this.directory = Files.createTempDirectory("ratelimit-broker-");
 		for (int id = 1; id <= size; id++) {
 			this.nodes.add(new Node(id, freePort(), freePort()));
@@ -49,11 +62,15 @@ public final class StandaloneBroker implements AutoCloseable {
 		String clusterId = Uuid.randomUuid().toString();
 		for (Node node : this.nodes) {
 			Files.createDirectories(node.directory());
+			String listener = (tls != null) ? "SSL" : "PLAINTEXT";
 			Files.writeString(node.properties(), String.join("\n", "process.roles=broker,controller",
 					"node.id=" + node.id, "controller.quorum.voters=" + voters,
-					"listeners=PLAINTEXT://127.0.0.1:" + node.port + ",CONTROLLER://127.0.0.1:" + node.controllerPort,
-					"advertised.listeners=PLAINTEXT://127.0.0.1:" + node.port, "controller.listener.names=CONTROLLER",
-					"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+					"listeners=" + listener + "://127.0.0.1:" + node.port + ",CONTROLLER://127.0.0.1:"
+							+ node.controllerPort,
+					"advertised.listeners=" + listener + "://127.0.0.1:" + node.port,
+					"controller.listener.names=CONTROLLER", "inter.broker.listener.name=" + listener,
+					"listener.security.protocol.map=" + listener + ":" + listener + ",CONTROLLER:PLAINTEXT",
+					(tls != null) ? tls.brokerProperties() : "",
 					"log.dirs=" + node.directory().resolve("logs"), "offsets.topic.replication.factor=" + replication,
 					"transaction.state.log.replication.factor=" + replication,
 					"transaction.state.log.min.isr=" + minIsr, "group.min.session.timeout.ms=2000",
@@ -145,6 +162,58 @@ public final class StandaloneBroker implements AutoCloseable {
 	@Override
 	public void close() throws InterruptedException {
 		kill();
+	}
+
+	/**
+	 * A broker's TLS material, made with the JDK's {@code keytool}: a PKCS12 keystore with a
+	 * self-signed key for 127.0.0.1 and localhost, the certificate in PEM, and a PKCS12 truststore
+	 * that holds it.
+	 *
+	 * @param keystore the keystore
+	 * @param certificate the certificate, PEM
+	 * @param truststore the truststore
+	 * @param password the password of both stores and of the key
+	 */
+	public record Tls(Path keystore, Path certificate, Path truststore, String password) {
+
+		/**
+		 * Makes the key, certificate and truststore in a new temporary directory.
+		 * @return the material
+		 */
+		public static Tls generate() throws IOException, InterruptedException {
+			Path directory = Files.createTempDirectory("ratelimit-tls-");
+			Tls tls = new Tls(directory.resolve("broker.p12"), directory.resolve("broker.pem"),
+					directory.resolve("trust.p12"), "changeit-" + Uuid.randomUuid());
+			keytool(directory, "-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity",
+					"2", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
+					"-keystore", tls.keystore.toString(), "-storepass", tls.password, "-keypass", tls.password);
+			keytool(directory, "-exportcert", "-rfc", "-alias", "broker", "-keystore", tls.keystore.toString(),
+					"-storepass", tls.password, "-file", tls.certificate.toString());
+			keytool(directory, "-importcert", "-noprompt", "-alias", "broker", "-file", tls.certificate.toString(),
+					"-storetype", "PKCS12", "-keystore", tls.truststore.toString(), "-storepass", tls.password);
+			return tls;
+		}
+
+		private static void keytool(Path directory, String... args) throws IOException, InterruptedException {
+			List<String> command = new ArrayList<>();
+			command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "keytool");
+			command.addAll(List.of(args));
+			Path log = directory.resolve("keytool.log");
+			Process process = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+				.start();
+			if (process.waitFor() != 0) {
+				throw new IllegalStateException("keytool " + args[0] + " failed: " + Files.readString(log));
+			}
+		}
+
+		String brokerProperties() {
+			return String.join("\n", "ssl.keystore.type=PKCS12", "ssl.keystore.location=" + this.keystore,
+					"ssl.keystore.password=" + this.password, "ssl.key.password=" + this.password,
+					"ssl.truststore.type=PKCS12", "ssl.truststore.location=" + this.truststore,
+					"ssl.truststore.password=" + this.password);
+		}
+
 	}
 
 	private final class Node {

@@ -4,6 +4,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.common.config.SslConfigs;
+
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -12,6 +14,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.boot.kafka.autoconfigure.SslBundleSslEngineFactory;
+import org.springframework.boot.ssl.SslBundle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -25,8 +29,10 @@ import dev.ratelimit.spring.kafka.KafkaBackendHealth;
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of the
  * Kafka backend, for {@code ratelimit.backend=kafka}: limiters of global scope are shared by every
  * instance with the same {@code ratelimit.kafka.cluster-id}. Connection and security settings come
- * from {@code spring.kafka.*} (or a {@link KafkaConnectionDetails} bean), overridden by
- * {@code ratelimit.kafka.*}.
+ * from {@code spring.kafka.*} (or a {@link KafkaConnectionDetails} bean, such as a
+ * {@code @ServiceConnection}), overridden by {@code ratelimit.kafka.*}: the admin connection's
+ * bootstrap servers, security protocol and SSL bundle ({@code spring.kafka.ssl.bundle}), unless
+ * {@code ratelimit.kafka.bootstrap-servers} names another cluster.
  */
 @AutoConfiguration(before = RateLimitAutoConfiguration.class,
 		afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
@@ -89,9 +95,17 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 			client.remove("client.id");
 		}
 		if (bootstrap.isEmpty() && details != null) {
-			bootstrap = details.getAdmin().getBootstrapServers();
-			if (details.getAdmin().getSecurityProtocol() != null) {
-				client.put("security.protocol", details.getAdmin().getSecurityProtocol());
+			// the cluster of the application's own admin client, reached the same way
+			KafkaConnectionDetails.Configuration admin = details.getAdmin();
+			bootstrap = admin.getBootstrapServers();
+			if (admin.getSecurityProtocol() != null) {
+				client.put("security.protocol", admin.getSecurityProtocol());
+			}
+			SslBundle bundle = admin.getSslBundle();
+			if (bundle != null) {
+				// as Boot configures its own clients for spring.kafka.ssl.bundle
+				client.put(SslConfigs.SSL_ENGINE_FACTORY_CLASS_CONFIG, SslBundleSslEngineFactory.class);
+				client.put(SslBundle.class.getName(), bundle);
 			}
 		}
 		if (bootstrap.isEmpty() && spring != null) {

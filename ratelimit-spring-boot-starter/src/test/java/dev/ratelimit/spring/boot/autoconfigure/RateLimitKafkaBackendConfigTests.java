@@ -1,11 +1,15 @@
 package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
+import org.springframework.boot.kafka.autoconfigure.SslBundleSslEngineFactory;
+import org.springframework.boot.ssl.SslBundle;
 
 import dev.ratelimit.kafka.KafkaBackendConfig;
 
@@ -26,6 +30,36 @@ class RateLimitKafkaBackendConfigTests {
 			source.put(properties[i], properties[i + 1]);
 		}
 		return new Binder(source).bindOrCreate("ratelimit", RateLimitProperties.class).getKafka();
+	}
+
+	@Test
+	void theConnectionDetailsGiveTheClusterItsSecurityProtocolAndSslBundle() {
+		SslBundle bundle = SslBundle.of(null);
+		KafkaConnectionDetails details = () -> List.of("broker-1:9093");
+		KafkaConnectionDetails secured = new KafkaConnectionDetails() {
+
+			@Override
+			public List<String> getBootstrapServers() {
+				return List.of("broker-1:9093");
+			}
+
+			@Override
+			public Configuration getAdmin() {
+				return Configuration.of(List.of("admin-1:9093"), bundle, "SSL");
+			}
+
+		};
+		KafkaBackendConfig config = RateLimitKafkaBackendAutoConfiguration.config(bindKafka(), secured, null);
+		assertThat(config.bootstrapServers()).isEqualTo("admin-1:9093");
+		assertThat(config.clientProperties()).containsEntry("security.protocol", "SSL")
+			.containsEntry("ssl.engine.factory.class", SslBundleSslEngineFactory.class)
+			.containsEntry(SslBundle.class.getName(), bundle);
+		assertThat(RateLimitKafkaBackendAutoConfiguration.config(bindKafka(), details, null).clientProperties())
+			.doesNotContainKeys("security.protocol", "ssl.engine.factory.class");
+		// another cluster named for the backend is reached with ratelimit.kafka.properties.* alone
+		assertThat(RateLimitKafkaBackendAutoConfiguration
+			.config(bindKafka("ratelimit.kafka.bootstrap-servers", "limits:9092"), secured, null)
+			.clientProperties()).doesNotContainKeys("security.protocol", "ssl.engine.factory.class");
 	}
 
 	@Test
