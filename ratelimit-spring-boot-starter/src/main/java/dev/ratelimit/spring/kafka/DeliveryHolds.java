@@ -5,8 +5,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.common.TopicPartition;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.log.LogAccessor;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
@@ -25,17 +27,25 @@ import dev.ratelimit.Scheduler;
  * delivers the records it kept, in order, without fetching them again.
  *
  * <p>The container is resumed only once its consumer has paused: Spring Kafka expects a container
- * that keeps records to have paused its consumer before the next poll. A container that the
- * application paused itself is left alone, and so is a consumer whose whole container the
- * application paused meanwhile: the application's resume resumes it. Thread-safe.
+ * that keeps records to have paused its consumer before the next poll, and stops it otherwise. A
+ * container that the application paused itself is left alone, and so is a consumer whose whole
+ * container the application paused meanwhile: the application's resume resumes it. A limiter
+ * that throws never leaves a container paused: the failure is logged, the container resumed, and
+ * the next record takes its permits as it comes (where a failure goes to the error handler).
+ * Thread-safe.
  */
 final class DeliveryHolds {
 
-	/** How often a release looks again for the consumer to have paused. */
+	private static final LogAccessor logger = new LogAccessor(LogFactory.getLog(DeliveryHolds.class));
+
+	/** How soon a release first looks again for the consumer to have paused. */
 	static final long PAUSE_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
-	/** How long a release waits for the consumer to pause before resuming anyway. */
-	static final long PAUSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+	/** How long a release waits at most between two looks. */
+	static final long MAX_PAUSE_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+	/** What {@code ahead} holds while one thread takes the next record's permits. */
+	static final long TAKING = -1;
 
 	private final MessageListenerContainer container;
 
@@ -60,6 +70,37 @@ final class DeliveryHolds {
 	}
 
 	/**
+	 * Takes the permits of a consumer's next record, unless it holds them already or another
+	 * thread is taking them. Never throws: a limiter that fails is logged, and the next record
+	 * takes its permits as it comes.
+	 * @param ahead where the consumer keeps the permits of its next record
+	 * @return the limiter's refusal, or {@code null} when the consumer may go on
+	 */
+	@Nullable Decision takeAhead(AtomicLong ahead) {
+		long held = ahead.get();
+		if (held >= this.permits || held == TAKING || !ahead.compareAndSet(held, TAKING)) {
+			return null;
+		}
+		long after = held;
+		try {
+			Decision decision = this.limiter.decide(this.permits);
+			if (!decision.permitted()) {
+				return decision;
+			}
+			after = held + this.permits;
+			return null;
+		}
+		catch (RuntimeException ex) {
+			logger.warn(ex, () -> "Could not take the next record's permits from " + this.limiter.name()
+					+ "; the record takes them as it comes");
+			return null;
+		}
+		finally {
+			ahead.set(after);
+		}
+	}
+
+	/**
 	 * Holds the records of the consumer that owns a partition until its next record's permits are
 	 * there. Called on that consumer's thread, after a record.
 	 * @param partition the partition of the record just delivered
@@ -67,14 +108,28 @@ final class DeliveryHolds {
 	 * @param refused the limiter's refusal of those permits
 	 */
 	void hold(TopicPartition partition, AtomicLong ahead, Decision refused) {
-		MessageListenerContainer consumerContainer = owner(partition);
-		if (consumerContainer == null || consumerContainer.isPauseRequested() || this.container.isPauseRequested()) {
-			// paused by the application (which resumes it), or between assignments: the next
-			// record takes its permits as it comes
-			return;
+		MessageListenerContainer paused = null;
+		try {
+			MessageListenerContainer consumerContainer = owner(partition);
+			if (consumerContainer == null || consumerContainer.isPauseRequested()
+					|| this.container.isPauseRequested()) {
+				// paused by the application (which resumes it), or between assignments: the
+				// next record takes its permits as it comes
+				return;
+			}
+			consumerContainer.pause();
+			paused = consumerContainer;
+			this.scheduler.schedule(() -> release(consumerContainer, ahead, PAUSE_CHECK_NANOS),
+					PartitionPauses.retryNanos(refused));
 		}
-		consumerContainer.pause();
-		this.scheduler.schedule(() -> release(consumerContainer, ahead, 0), PartitionPauses.retryNanos(refused));
+		catch (RuntimeException ex) {
+			// thrown here, it would reach the container outside its error handling, which drops
+			// the rest of the poll
+			logger.warn(ex, () -> "Could not hold records for permits; the next record takes them as it comes");
+			if (paused != null) {
+				paused.resume();
+			}
+		}
 	}
 
 	private @Nullable MessageListenerContainer owner(TopicPartition partition) {
@@ -90,25 +145,42 @@ final class DeliveryHolds {
 		return null;
 	}
 
-	private void release(MessageListenerContainer held, AtomicLong ahead, long waitedNanos) {
-		if (held.isRunning() && !held.isContainerPaused() && waitedNanos < PAUSE_WAIT_NANOS && hasAssignment(held)) {
-			// the consumer has not paused yet: resumed now, its next poll could return records
-			// while it keeps the held ones
-			this.scheduler.schedule(() -> release(held, ahead, waitedNanos + PAUSE_CHECK_NANOS), PAUSE_CHECK_NANOS);
-			return;
-		}
-		if (held != this.container && this.container.isPauseRequested()) {
-			return;
-		}
-		if (ahead.get() < this.permits) {
-			Decision decision = this.limiter.decide(this.permits);
-			if (!decision.permitted()) {
-				this.scheduler.schedule(() -> release(held, ahead, waitedNanos), PartitionPauses.retryNanos(decision));
+	private void release(MessageListenerContainer held, AtomicLong ahead, long checkNanos) {
+		try {
+			if (held.isRunning() && !held.isContainerPaused() && hasAssignment(held)) {
+				// the consumer has not paused yet: resumed now, its next poll could return
+				// records while it keeps the held ones, which Spring Kafka answers with an
+				// emergency stop
+				this.scheduler.schedule(() -> release(held, ahead, Math.min(2 * checkNanos, MAX_PAUSE_CHECK_NANOS)),
+						checkNanos);
 				return;
 			}
-			ahead.addAndGet(this.permits);
+			if (applicationPaused(held)) {
+				return;
+			}
+			if (held.isRunning()) {
+				Decision refused = takeAhead(ahead);
+				if (refused != null) {
+					this.scheduler.schedule(() -> release(held, ahead, PAUSE_CHECK_NANOS),
+							PartitionPauses.retryNanos(refused));
+					return;
+				}
+			}
+			held.resume();
+			if (applicationPaused(held)) {
+				// the application paused the whole container just now: its pause holds
+				held.pause();
+			}
 		}
-		held.resume();
+		catch (RuntimeException ex) {
+			logger.warn(ex, () -> "Could not release the records held for permits; resuming");
+			held.resume();
+		}
+	}
+
+	/** Whether the application paused the concurrent container this consumer belongs to. */
+	private boolean applicationPaused(MessageListenerContainer held) {
+		return held != this.container && this.container.isPauseRequested();
 	}
 
 	private static boolean hasAssignment(MessageListenerContainer container) {

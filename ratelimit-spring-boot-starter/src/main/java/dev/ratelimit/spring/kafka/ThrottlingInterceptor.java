@@ -92,7 +92,7 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	@Override
 	public ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
 		RateLimiter limiter = this.limiter;
-		if (limiter != null && !takeAhead(this.ahead.get())) {
+		if (limiter != null && !spendAhead(this.ahead.get())) {
 			Decision decision = limiter.decide(this.permitsPerRecord);
 			if (!decision.permitted()) {
 				throw new RateLimitExceededException(limiter.name(), limiter.limit(), decision);
@@ -101,7 +101,7 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 		return record;
 	}
 
-	private boolean takeAhead(AtomicLong ahead) {
+	private boolean spendAhead(AtomicLong ahead) {
 		long permits = this.permitsPerRecord;
 		for (;;) {
 			long taken = ahead.get();
@@ -127,15 +127,10 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 			return;
 		}
 		AtomicLong ahead = this.ahead.get();
-		if (ahead.get() >= this.permitsPerRecord) {
-			return;
+		Decision refused = holds.takeAhead(ahead);
+		if (refused != null) {
+			holds.hold(new TopicPartition(record.topic(), record.partition()), ahead, refused);
 		}
-		Decision decision = limiter.decide(this.permitsPerRecord);
-		if (decision.permitted()) {
-			ahead.addAndGet(this.permitsPerRecord);
-			return;
-		}
-		holds.hold(new TopicPartition(record.topic(), record.partition()), ahead, decision);
 	}
 
 	@Override

@@ -1,8 +1,13 @@
 package dev.ratelimit.spring.kafka;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,6 +25,7 @@ import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitKafkaBackendAutoConfiguration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -45,6 +51,17 @@ class KafkaBackendTlsIT {
 	@AfterAll
 	static void stopBroker() throws Exception {
 		broker.close();
+	}
+
+	@Test
+	void aClientWithoutTheBundleFailsItsHandshake() {
+		try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap(),
+				AdminClientConfig.SECURITY_PROTOCOL_CONFIG, "SSL", AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+				60_000))) {
+			assertThatExceptionOfType(ExecutionException.class)
+				.isThrownBy(() -> admin.describeCluster().clusterId().get())
+				.withCauseInstanceOf(SslAuthenticationException.class);
+		}
 	}
 
 	@Test

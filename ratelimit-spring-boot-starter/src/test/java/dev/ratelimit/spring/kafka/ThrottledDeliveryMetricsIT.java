@@ -69,11 +69,14 @@ class ThrottledDeliveryMetricsIT {
 				KafkaTestSupport.Processed processed = drain(context.getBean(KafkaTestSupport.Processed.class),
 						produced);
 				MeterRegistry meters = context.getBean(MeterRegistry.class);
+				// the timer stops after the listener returns: wait for the last record's
+				await().atMost(Duration.ofSeconds(10))
+					.untilAsserted(() -> assertThat(
+							meters.get("spring.kafka.listener").tag("result", "success").timer().count())
+						.isEqualTo(processed.count()));
 				List<Timer> timers = List.copyOf(meters.find("spring.kafka.listener").timers());
 				timers.forEach((timer) -> System.out.printf("%s %s%n", timer.getId().getTags(), timer.count()));
 				assertThat(meters.find("spring.kafka.listener").tag("result", "failure").timers()).isEmpty();
-				assertThat(meters.get("spring.kafka.listener").tag("result", "success").timer().count())
-					.isEqualTo(processed.count());
 			});
 	}
 
@@ -97,6 +100,9 @@ class ThrottledDeliveryMetricsIT {
 				assertThat(context).hasNotFailed();
 				KafkaTestSupport.Processed processed = drain(context.getBean(KafkaTestSupport.Processed.class),
 						produced);
+				// the observation stops after the listener returns: wait for the last record's
+				await().atMost(Duration.ofSeconds(10))
+					.until(() -> deliveries.stopped.get() >= processed.count());
 				System.out.printf("observations: %d started, %d stopped, %d with an error %s%n",
 						deliveries.started.get(), deliveries.stopped.get(), deliveries.errors.size(),
 						deliveries.errors.stream().limit(3).toList());

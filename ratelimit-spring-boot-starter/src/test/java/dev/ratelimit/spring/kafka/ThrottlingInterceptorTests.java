@@ -13,6 +13,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.KafkaMessageListenerContainer;
 
@@ -104,7 +105,8 @@ class ThrottlingInterceptorTests {
 	@Test
 	void recordListenerTakesTheNextRecordsPermitsAfterEachRecordAndHoldsItsContainerWithout() {
 		RateLimiter limiter = limiter(10, 2);
-		KafkaMessageListenerContainer<String, String> container = container();
+		RunningContainer container = new RunningContainer();
+		container.consumerPaused = true;
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
 				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
 		// the first record takes its permit as it comes, and the next one's after it
@@ -157,7 +159,8 @@ class ThrottlingInterceptorTests {
 	@Test
 	void releaseWaitsForTheNextRecordsPermits() {
 		RateLimiter limiter = limiter(10, 1);
-		KafkaMessageListenerContainer<String, String> container = container();
+		RunningContainer container = new RunningContainer();
+		container.consumerPaused = true;
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
 				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
 		interceptor.afterRecord(record(0), this.consumer);
@@ -174,6 +177,90 @@ class ThrottlingInterceptorTests {
 		this.clock.advance(Duration.ofMillis(100));
 		assertThat(container.isPauseRequested()).isFalse();
 		assertThat(interceptor.ahead()).isEqualTo(1);
+	}
+
+	@Test
+	void releaseWaitsUntilTheConsumerHasPaused() {
+		RateLimiter limiter = limiter(10, 1);
+		RunningContainer container = new RunningContainer();
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.intercept(record(1), this.consumer);
+		interceptor.afterRecord(record(1), this.consumer);
+		// the permits are back, but the consumer still polls unpaused: resumed now, it could
+		// fetch records while the container keeps the held ones
+		this.clock.advance(Duration.ofSeconds(10));
+		assertThat(container.isPauseRequested()).isTrue();
+		assertThat(this.clock.pendingTasks()).isEqualTo(1);
+		container.consumerPaused = true;
+		this.clock.advance(Duration.ofMillis(100));
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThat(interceptor.ahead()).isEqualTo(1);
+	}
+
+	@Test
+	void consumerOfAContainerTheApplicationPausesMeanwhileStaysPaused() {
+		RateLimiter limiter = limiter(10, 1);
+		RunningContainer child = new RunningContainer();
+		child.consumerPaused = true;
+		ConcurrentMessageListenerContainer<String, String> parent = new ConcurrentMessageListenerContainer<>(
+				new DefaultKafkaConsumerFactory<>(Map.of()), new ContainerProperties(P0.topic())) {
+
+			@Override
+			public List<KafkaMessageListenerContainer<String, String>> getContainers() {
+				return List.of(child);
+			}
+
+		};
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor, new DeliveryHolds(parent, limiter, 1, this.clock));
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.intercept(record(1), this.consumer);
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(child.isPauseRequested()).isTrue();
+		assertThat(parent.isPauseRequested()).isFalse();
+		parent.pause();
+		this.clock.advance(Duration.ofSeconds(1));
+		// left to the application, whose resume of the container resumes its consumers
+		assertThat(child.isPauseRequested()).isTrue();
+		assertThat(this.clock.pendingTasks()).isZero();
+	}
+
+	@Test
+	void limiterThatThrowsNeitherDropsTheRecordsNorLeavesTheContainerPaused() {
+		RateLimiter limiter = limiter(10, 1);
+		AtomicBoolean failing = new AtomicBoolean();
+		RateLimiter flaky = (RateLimiter) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+				new Class<?>[] { RateLimiter.class }, (proxy, method, args) -> {
+					if (failing.get() && method.getName().equals("decide")) {
+						throw new IllegalArgumentException("permits over the capacity");
+					}
+					try {
+						return method.invoke(limiter, args);
+					}
+					catch (java.lang.reflect.InvocationTargetException ex) {
+						throw ex.getCause();
+					}
+				});
+		RunningContainer container = new RunningContainer();
+		container.consumerPaused = true;
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", flaky, 1,
+				this.monitor, new DeliveryHolds(container, flaky, 1, this.clock));
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.intercept(record(1), this.consumer);
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(container.isPauseRequested()).isTrue();
+		failing.set(true);
+		this.clock.advance(Duration.ofMillis(100));
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThat(interceptor.ahead()).isZero();
+		// after a record, the failure is logged rather than thrown into the container's loop;
+		// the next record decides as it comes, under the container's error handling
+		interceptor.afterRecord(record(2), this.consumer);
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> interceptor.intercept(record(3), this.consumer));
 	}
 
 	@Test
@@ -200,6 +287,32 @@ class ThrottlingInterceptorTests {
 		// never started: a hold pauses and resumes it without a consumer
 		return new KafkaMessageListenerContainer<>(new DefaultKafkaConsumerFactory<>(Map.of()),
 				new ContainerProperties(P0.topic()));
+	}
+
+	/** A container that runs, owns the partition, and whose consumer pauses when told to. */
+	static final class RunningContainer extends KafkaMessageListenerContainer<String, String> {
+
+		volatile boolean consumerPaused;
+
+		RunningContainer() {
+			super(new DefaultKafkaConsumerFactory<>(Map.of()), new ContainerProperties(P0.topic()));
+		}
+
+		@Override
+		public boolean isRunning() {
+			return true;
+		}
+
+		@Override
+		public boolean isContainerPaused() {
+			return isPauseRequested() && this.consumerPaused;
+		}
+
+		@Override
+		public List<TopicPartition> getAssignedPartitions() {
+			return List.of(P0);
+		}
+
 	}
 
 	private static ConsumerRecord<String, String> record(long offset) {

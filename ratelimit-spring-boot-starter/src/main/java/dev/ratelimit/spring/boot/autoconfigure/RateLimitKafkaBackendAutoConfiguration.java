@@ -102,8 +102,10 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 				client.put("security.protocol", admin.getSecurityProtocol());
 			}
 			SslBundle bundle = admin.getSslBundle();
-			if (bundle != null) {
-				// as Boot configures its own clients for spring.kafka.ssl.bundle
+			boolean ownSsl = kafka.getProperties().keySet().stream().anyMatch((key) -> key.startsWith("ssl."));
+			if (bundle != null && !ownSsl) {
+				// as Boot configures its own clients for spring.kafka.ssl.bundle, unless
+				// ratelimit.kafka.properties.ssl.* give the backend TLS settings of its own
 				client.put(SslConfigs.SSL_ENGINE_FACTORY_CLASS_CONFIG, SslBundleSslEngineFactory.class);
 				client.put(SslBundle.class.getName(), bundle);
 			}

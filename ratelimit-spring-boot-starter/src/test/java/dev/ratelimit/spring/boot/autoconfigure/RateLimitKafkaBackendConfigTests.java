@@ -56,6 +56,11 @@ class RateLimitKafkaBackendConfigTests {
 			.containsEntry(SslBundle.class.getName(), bundle);
 		assertThat(RateLimitKafkaBackendAutoConfiguration.config(bindKafka(), details, null).clientProperties())
 			.doesNotContainKeys("security.protocol", "ssl.engine.factory.class");
+		// TLS settings of the backend's own win over the application's bundle
+		assertThat(RateLimitKafkaBackendAutoConfiguration
+			.config(bindKafka("ratelimit.kafka.properties.ssl.keystore.location", "/etc/limits.p12"), secured, null)
+			.clientProperties()).containsEntry("ssl.keystore.location", "/etc/limits.p12")
+			.doesNotContainKeys("ssl.engine.factory.class", SslBundle.class.getName());
 		// another cluster named for the backend is reached with ratelimit.kafka.properties.* alone
 		assertThat(RateLimitKafkaBackendAutoConfiguration
 			.config(bindKafka("ratelimit.kafka.bootstrap-servers", "limits:9092"), secured, null)
