@@ -37,11 +37,15 @@ public class EmbeddedKafkaInitializer implements ApplicationContextInitializer<C
 
 	private static final Log logger = LogFactory.getLog(EmbeddedKafkaInitializer.class);
 
+	/** Set by Spring Boot while it processes the application ahead of time (process-aot). */
+	private static final String AOT_PROCESSING = "spring.aot.processing";
+
 	@Override
 	public void initialize(ConfigurableApplicationContext context) {
 		ConfigurableEnvironment environment = context.getEnvironment();
 		if (!environment.getProperty("sample.embedded-kafka.enabled", Boolean.class, true)
-				|| environment.containsProperty(BOOTSTRAP_SERVERS)) {
+				|| environment.containsProperty(BOOTSTRAP_SERVERS) || Boolean.getBoolean(AOT_PROCESSING)) {
+			// no broker while the build processes the application ahead of time: nothing connects
 			return;
 		}
 		int port = environment.getProperty("sample.embedded-kafka.port", Integer.class, 9092);

@@ -3,11 +3,7 @@ package dev.ratelimit.spring.boot.autoconfigure;
 import java.util.Map;
 import java.util.TreeSet;
 
-import org.springframework.beans.BeansException;
-import org.springframework.beans.factory.BeanFactory;
-import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.support.AutowireCandidateQualifier;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
@@ -29,22 +25,15 @@ import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
  * wins. The bean's type is raw, so it can be injected as {@code BufferedKafkaSender<K, V>} for the
  * template's key and value types, as Boot's {@code KafkaTemplate<?, ?>} is.
  */
-class BufferedKafkaSenderRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware, BeanFactoryAware {
+class BufferedKafkaSenderRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware {
 
 	static final String BEAN_NAME_SUFFIX = "BufferedKafkaSender";
 
 	private Environment environment;
 
-	private ConfigurableListableBeanFactory beanFactory;
-
 	@Override
 	public void setEnvironment(Environment environment) {
 		this.environment = environment;
-	}
-
-	@Override
-	public void setBeanFactory(BeanFactory beanFactory) throws BeansException {
-		this.beanFactory = (ConfigurableListableBeanFactory) beanFactory;
 	}
 
 	@Override
@@ -61,8 +50,14 @@ class BufferedKafkaSenderRegistrar implements ImportBeanDefinitionRegistrar, Env
 			if (registry.containsBeanDefinition(beanName)) {
 				continue;
 			}
-			RootBeanDefinition definition = new RootBeanDefinition(BufferedKafkaSender.class);
-			definition.setInstanceSupplier(() -> BufferedSenderDefinitions.create(name, beanName, this.beanFactory));
+			// a factory method with its arguments rather than an instance supplier, so that
+			// ahead-of-time processing can write the definition as code
+			RootBeanDefinition definition = new RootBeanDefinition(BufferedSenderDefinitions.class);
+			definition.setFactoryMethodName("create");
+			definition.getConstructorArgumentValues().addIndexedArgumentValue(0, name);
+			definition.getConstructorArgumentValues().addIndexedArgumentValue(1, beanName);
+			definition.setAutowireMode(AbstractBeanDefinition.AUTOWIRE_CONSTRUCTOR);
+			definition.setTargetType(BufferedKafkaSender.class);
 			definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
 			definition.setDestroyMethodName(AbstractBeanDefinition.INFER_METHOD);
 			registry.registerBeanDefinition(beanName, definition);
