@@ -20,7 +20,7 @@ import dev.ratelimit.adaptive.AdaptiveState;
 import dev.ratelimit.adaptive.ChangeReason;
 import dev.ratelimit.adaptive.Severity;
 import dev.ratelimit.spring.aop.RateLimitedFailureListener;
-import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.AdaptiveSpec;
+import dev.ratelimit.spring.config.LimiterDefinitions.AdaptiveSpec;
 import dev.ratelimit.spring.scheduling.PeriodicTask;
 
 /**

@@ -35,9 +35,9 @@ import org.springframework.util.StringUtils;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.annotation.RateLimited;
-import dev.ratelimit.spring.boot.autoconfigure.InvalidRateLimitConfigurationException;
-import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions;
-import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.Definition;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.LimiterDefinitions.Definition;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**

@@ -1,8 +1,8 @@
-package dev.ratelimit.spring.boot.autoconfigure;
+package dev.ratelimit.spring.config;
 
 /**
  * A rate limit configuration that cannot work: names the property, its value, why, and the fix.
- * Reported at start-up by {@link InvalidRateLimitConfigurationFailureAnalyzer}.
+ * Reported at start-up by Spring Boot's failure analysis (the starter's {@code InvalidRateLimitConfigurationFailureAnalyzer}).
  */
 public class InvalidRateLimitConfigurationException extends RuntimeException {
 

@@ -1,4 +1,4 @@
-package dev.ratelimit.spring.boot.autoconfigure;
+package dev.ratelimit.spring.config;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +23,8 @@ import dev.ratelimit.RateLimiterRegistry.Tier;
  */
 public final class LimiterDefinitions {
 
-	static final String PREFIX = "ratelimit.limiters.";
+	/** The prefix of a named limiter's properties. */
+	public static final String PREFIX = "ratelimit.limiters.";
 
 	static final int DEFAULT_MAX_KEYS = 10_000;
 

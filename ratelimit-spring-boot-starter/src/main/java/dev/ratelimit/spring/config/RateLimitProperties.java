@@ -1,4 +1,4 @@
-package dev.ratelimit.spring.boot.autoconfigure;
+package dev.ratelimit.spring.config;
 
 import java.time.Duration;
 import java.util.List;

@@ -30,7 +30,7 @@ import org.springframework.util.Assert;
 
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.Scheduler;
-import dev.ratelimit.spring.boot.autoconfigure.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 /**
  * Applies rate limits to Kafka listener containers before they start: the records of each

@@ -14,7 +14,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.io.ClassPathResource;
 
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
-import dev.ratelimit.spring.boot.autoconfigure.RateLimitProperties;
+import dev.ratelimit.spring.config.RateLimitProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -68,7 +68,7 @@ class KafkaDocumentationTests {
 			.bindOrCreate("ratelimit", RateLimitProperties.class);
 		assertThat(properties.getBackend()).isEqualTo(RateLimitProperties.Backend.KAFKA);
 		assertThat(properties.getKafka().getClusterId()).isEqualTo("checkout");
-		var declared = dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.of(properties).declared();
+		var declared = dev.ratelimit.spring.config.LimiterDefinitions.of(properties).declared();
 		assertThat(declared.get("payments").global()).isTrue();
 		assertThat(declared.get("payments").limit().rate().perSecond()).isEqualTo(200.0);
 		assertThat(declared.get("per-instance-guard").global()).isFalse();
@@ -79,7 +79,7 @@ class KafkaDocumentationTests {
 		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(RateLimitAutoConfiguration.class))
 			.withInitializer(KafkaTestSupport.yaml(KafkaTestSupport.ADAPTIVE_YAML))
 			.run((context) -> {
-				var producer = context.getBean(dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.class)
+				var producer = context.getBean(dev.ratelimit.spring.config.LimiterDefinitions.class)
 					.declared()
 					.get("producer");
 				assertThat(producer.adaptive().lagSource()).isEqualTo("downstream");

@@ -17,7 +17,7 @@ import dev.ratelimit.Algorithm;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
-import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.RateLimitHeaders;
 

@@ -13,6 +13,7 @@ import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
 import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
 import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
 import dev.ratelimit.spring.kafka.producer.RecordSizer;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 /**
  * Maps {@code ratelimit.buffers.<name>} to a {@link BufferedKafkaSender}, in one place, and checks

@@ -3,6 +3,8 @@ package dev.ratelimit.spring.boot.autoconfigure;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+
 /**
  * Turns an {@link InvalidRateLimitConfigurationException} into a start-up report that names the
  * property, the value, the reason and the fix.

@@ -2,6 +2,9 @@ package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.util.function.Predicate;
 
+import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.config.LimiterDefinitions;
+
 /**
  * Whether answers about a limiter carry the {@code RateLimit} and {@code RateLimit-Policy}
  * fields: {@code ratelimit.limiters.<name>.headers} as resolved into its definition, or

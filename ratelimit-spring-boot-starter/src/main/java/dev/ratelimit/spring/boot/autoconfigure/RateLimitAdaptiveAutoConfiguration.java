@@ -15,7 +15,8 @@ import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiterListener;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
-import dev.ratelimit.spring.boot.autoconfigure.LimiterDefinitions.AdaptiveSpec;
+import dev.ratelimit.spring.config.LimiterDefinitions.AdaptiveSpec;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

@@ -17,6 +17,9 @@ import dev.ratelimit.RateLimiterBackend;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.observation.RateLimitObservationConvention;
 import dev.ratelimit.spring.observation.RateLimitObservations;
+import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

@@ -31,6 +31,8 @@ import dev.ratelimit.spring.kafka.ConsumerLagMetrics;
 import dev.ratelimit.spring.kafka.ConsumerLagMonitor;
 import dev.ratelimit.spring.kafka.KafkaListenerThrottling;
 import dev.ratelimit.spring.kafka.KafkaListenerThrottling.ListenerLimit;
+import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

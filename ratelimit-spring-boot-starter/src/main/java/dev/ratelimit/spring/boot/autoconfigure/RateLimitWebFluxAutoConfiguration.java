@@ -24,6 +24,8 @@ import dev.ratelimit.spring.web.reactive.RateLimitExceededWebExceptionHandler;
 import dev.ratelimit.spring.web.reactive.RateLimitHeadersWebFilter;
 import dev.ratelimit.spring.web.reactive.RateLimitRulesWebFilter;
 import dev.ratelimit.spring.web.reactive.RateLimitedExchangeWebFilter;
+import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

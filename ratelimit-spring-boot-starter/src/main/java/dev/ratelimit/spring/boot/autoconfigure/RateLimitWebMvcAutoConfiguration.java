@@ -32,6 +32,8 @@ import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.servlet.RateLimitExceededExceptionResolver;
 import dev.ratelimit.spring.web.servlet.RateLimitRulesFilter;
 import dev.ratelimit.spring.web.servlet.ServletRateLimitHeadersListener;
+import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

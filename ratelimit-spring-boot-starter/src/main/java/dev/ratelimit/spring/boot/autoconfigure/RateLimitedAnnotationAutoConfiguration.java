@@ -20,6 +20,7 @@ import dev.ratelimit.spring.aop.RateLimitedFailureListener;
 import dev.ratelimit.spring.aop.RateLimitedBeanPostProcessor;
 import dev.ratelimit.spring.aop.RateLimitedMethods;
 import dev.ratelimit.spring.observation.RateLimitObservations;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

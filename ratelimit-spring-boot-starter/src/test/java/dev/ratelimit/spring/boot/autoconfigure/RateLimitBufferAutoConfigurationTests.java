@@ -46,6 +46,7 @@ import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
 import dev.ratelimit.spring.kafka.producer.MockKafka;
 import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
 import dev.ratelimit.spring.kafka.producer.RecordSizer;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

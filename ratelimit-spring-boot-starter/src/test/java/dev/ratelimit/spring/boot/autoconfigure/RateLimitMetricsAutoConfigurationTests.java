@@ -18,6 +18,7 @@ import org.springframework.context.annotation.Configuration;
 import dev.ratelimit.RateLimiterListener;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.actuate.RateLimiterMetrics;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
