@@ -36,8 +36,8 @@ import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.annotation.RateLimited;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
-import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.config.LimiterDefinitions.Definition;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**

@@ -12,9 +12,9 @@ import java.util.function.Supplier;
 import dev.ratelimit.Algorithm;
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
-import dev.ratelimit.adaptive.AdaptiveConfig;
 import dev.ratelimit.RateLimiterRegistry.KeyPolicy;
 import dev.ratelimit.RateLimiterRegistry.Tier;
+import dev.ratelimit.adaptive.AdaptiveConfig;
 
 /**
  * Maps {@code ratelimit.*} properties to the core's limits, in one place and without Spring, and

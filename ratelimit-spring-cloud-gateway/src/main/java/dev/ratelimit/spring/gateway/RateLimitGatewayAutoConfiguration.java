@@ -10,9 +10,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
 
 import dev.ratelimit.RateLimiterRegistry;
-import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.boot.autoconfigure.LimiterHeaders;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.config.RateLimitProperties;
 
 /**

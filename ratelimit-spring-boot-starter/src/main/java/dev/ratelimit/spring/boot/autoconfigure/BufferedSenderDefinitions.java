@@ -9,11 +9,11 @@ import org.springframework.util.unit.DataSize;
 
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
 import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
 import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
 import dev.ratelimit.spring.kafka.producer.RecordSizer;
-import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 /**
  * Maps {@code ratelimit.buffers.<name>} to a {@link BufferedKafkaSender}, in one place, and checks

@@ -19,12 +19,12 @@ import org.springframework.web.util.pattern.PathPatternParser;
 import org.springframework.web.util.pattern.PatternParseException;
 
 import dev.ratelimit.Algorithm;
-import dev.ratelimit.spring.config.LimiterDefinitions.Definition;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitHttpProperties.Phase;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.LimiterDefinitions.Definition;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.web.ClientAddresses;
 import dev.ratelimit.spring.web.HttpRule;
-import dev.ratelimit.spring.config.LimiterDefinitions;
-import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 /**
  * Checks {@code ratelimit.http} and makes its rules: every pattern, limiter name, expression and

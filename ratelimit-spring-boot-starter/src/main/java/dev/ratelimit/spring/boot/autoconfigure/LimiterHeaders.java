@@ -2,8 +2,8 @@ package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.util.function.Predicate;
 
-import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.RateLimitProperties;
 
 /**
  * Whether answers about a limiter carry the {@code RateLimit} and {@code RateLimit-Policy}

@@ -15,11 +15,11 @@ import org.springframework.context.annotation.Bean;
 
 import dev.ratelimit.RateLimiterBackend;
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.observation.RateLimitObservationConvention;
 import dev.ratelimit.spring.observation.RateLimitObservations;
-import dev.ratelimit.spring.config.RateLimitProperties;
-import dev.ratelimit.spring.config.LimiterDefinitions;
-import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

@@ -23,9 +23,9 @@ import org.springframework.core.env.Environment;
 import dev.ratelimit.kafka.KafkaBackendConfig;
 import dev.ratelimit.kafka.KafkaRateLimiterBackend;
 import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
-import dev.ratelimit.spring.kafka.KafkaBackendHealth;
-import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.kafka.KafkaBackendHealth;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of the

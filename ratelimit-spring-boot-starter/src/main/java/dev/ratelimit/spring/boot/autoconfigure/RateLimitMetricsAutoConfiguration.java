@@ -13,8 +13,8 @@ import org.springframework.context.annotation.Bean;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
 import dev.ratelimit.spring.actuate.RateLimiterMetrics;
-import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.RateLimitProperties;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

@@ -19,13 +19,13 @@ import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.reactive.DispatcherHandler;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.web.reactive.RateLimitExceededWebExceptionHandler;
 import dev.ratelimit.spring.web.reactive.RateLimitHeadersWebFilter;
 import dev.ratelimit.spring.web.reactive.RateLimitRulesWebFilter;
 import dev.ratelimit.spring.web.reactive.RateLimitedExchangeWebFilter;
-import dev.ratelimit.spring.config.RateLimitProperties;
-import dev.ratelimit.spring.config.LimiterDefinitions;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

@@ -27,13 +27,13 @@ import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.servlet.RateLimitExceededExceptionResolver;
 import dev.ratelimit.spring.web.servlet.RateLimitRulesFilter;
 import dev.ratelimit.spring.web.servlet.ServletRateLimitHeadersListener;
-import dev.ratelimit.spring.config.RateLimitProperties;
-import dev.ratelimit.spring.config.LimiterDefinitions;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

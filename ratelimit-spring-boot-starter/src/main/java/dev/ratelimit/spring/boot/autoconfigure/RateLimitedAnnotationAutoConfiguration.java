@@ -16,11 +16,11 @@ import org.springframework.util.function.SingletonSupplier;
 
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.aop.RateLimitHeadersListener;
-import dev.ratelimit.spring.aop.RateLimitedFailureListener;
 import dev.ratelimit.spring.aop.RateLimitedBeanPostProcessor;
+import dev.ratelimit.spring.aop.RateLimitedFailureListener;
 import dev.ratelimit.spring.aop.RateLimitedMethods;
-import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of

@@ -17,10 +17,10 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Configuration;
 
-import dev.ratelimit.spring.web.HttpRule;
-import dev.ratelimit.spring.config.RateLimitProperties;
-import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.web.HttpRule;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;

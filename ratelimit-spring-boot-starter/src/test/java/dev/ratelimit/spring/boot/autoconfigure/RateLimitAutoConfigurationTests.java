@@ -16,8 +16,8 @@ import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.aop.RateLimitedBeanPostProcessor;
 import dev.ratelimit.spring.aop.RateLimitedMethods;
-import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.config.RateLimitProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

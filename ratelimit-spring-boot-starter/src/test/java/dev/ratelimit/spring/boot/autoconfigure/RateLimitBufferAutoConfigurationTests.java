@@ -38,6 +38,7 @@ import org.springframework.core.io.ClassPathResource;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.util.unit.DataSize;
 
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 import dev.ratelimit.spring.kafka.producer.BufferBackpressureEvent;
 import dev.ratelimit.spring.kafka.producer.BufferEvent;
 import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
@@ -46,7 +47,6 @@ import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
 import dev.ratelimit.spring.kafka.producer.MockKafka;
 import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
 import dev.ratelimit.spring.kafka.producer.RecordSizer;
-import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

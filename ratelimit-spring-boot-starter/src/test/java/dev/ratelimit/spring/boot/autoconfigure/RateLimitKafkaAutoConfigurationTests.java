@@ -35,11 +35,11 @@ import org.springframework.kafka.listener.RecordInterceptor;
 
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.Scheduler;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 import dev.ratelimit.spring.kafka.ConsumerLagMetrics;
 import dev.ratelimit.spring.kafka.ConsumerLagMonitor;
 import dev.ratelimit.spring.kafka.KafkaListenerThrottling;
 import dev.ratelimit.spring.kafka.ThrottlingErrorHandler;
-import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;

@@ -12,8 +12,8 @@ import org.springframework.boot.kafka.autoconfigure.SslBundleSslEngineFactory;
 import org.springframework.boot.ssl.SslBundle;
 
 import dev.ratelimit.kafka.KafkaBackendConfig;
-import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.RateLimitProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
