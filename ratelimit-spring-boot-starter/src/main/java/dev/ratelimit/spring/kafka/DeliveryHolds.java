@@ -1,11 +1,15 @@
 package dev.ratelimit.spring.kafka;
 
 import java.util.Collection;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.common.TopicPartition;
+import io.micrometer.observation.Observation;
 import org.apache.commons.logging.LogFactory;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.log.LogAccessor;
@@ -15,6 +19,7 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.Scheduler;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 
 /**
  * Holds the rest of a poll in a record listener's container while its limiter has no permits, so
@@ -55,18 +60,77 @@ final class DeliveryHolds {
 
 	private final Scheduler scheduler;
 
+	private final @Nullable ListenerObservations observations;
+
+	private final AtomicBoolean warned = new AtomicBoolean();
+
 	/**
 	 * Creates the holds of one listener container.
 	 * @param container the container, concurrent or not
 	 * @param limiter the limiter its records take permits from
 	 * @param permits the permits of one record
 	 * @param scheduler the scheduler of releases
+	 * @param observations the observations of the permits, {@code null} for none
 	 */
-	DeliveryHolds(MessageListenerContainer container, RateLimiter limiter, long permits, Scheduler scheduler) {
+	DeliveryHolds(MessageListenerContainer container, RateLimiter limiter, long permits, Scheduler scheduler,
+			@Nullable ListenerObservations observations) {
 		this.container = container;
 		this.limiter = limiter;
 		this.permits = permits;
 		this.scheduler = scheduler;
+		this.observations = observations;
+	}
+
+	/**
+	 * What one consumer holds for its next record: the permits taken ahead (its value), and the
+	 * observation of a wait for them.
+	 */
+	static final class Hand extends AtomicLong {
+
+		private static final long serialVersionUID = 1L;
+
+		/** The observation of the wait for the next record's permits, from their refusal on. */
+		transient volatile @Nullable Observation waiting;
+
+		/** The consumer this hand belongs to, and its own container: read on its thread only. */
+		transient @Nullable Consumer<?, ?> consumer;
+
+		transient @Nullable MessageListenerContainer container;
+
+	}
+
+	/**
+	 * Takes the permits of a record that comes without them, observed: called on the consumer's
+	 * thread inside the container's delivery, whose observation is the parent.
+	 * @return the limiter's decision
+	 */
+	Decision decideAsItComes() {
+		Observation observation = (this.observations != null) ? this.observations.start() : null;
+		try {
+			Decision decision = this.limiter.decide(this.permits);
+			ListenerObservations.stop(observation, decision.permitted() ? Outcome.PERMITTED : Outcome.REJECTED);
+			return decision;
+		}
+		catch (RuntimeException ex) {
+			ListenerObservations.failed(observation, ex);
+			throw ex;
+		}
+	}
+
+	/**
+	 * Takes the permits of a consumer's next record after a record, or holds the consumer's
+	 * records until they are there. Called on that consumer's thread; never throws.
+	 * @param partition the partition of the record just delivered
+	 * @param hand what the consumer holds
+	 */
+	void afterRecord(Consumer<?, ?> consumer, Hand hand) {
+		if (hand.get() >= this.permits) {
+			return;
+		}
+		Decision refused = takeAhead(hand);
+		if (refused != null) {
+			hold(consumer, hand, refused);
+		}
 	}
 
 	/**
@@ -76,106 +140,167 @@ final class DeliveryHolds {
 	 * @param ahead where the consumer keeps the permits of its next record
 	 * @return the limiter's refusal, or {@code null} when the consumer may go on
 	 */
-	@Nullable Decision takeAhead(AtomicLong ahead) {
-		long held = ahead.get();
-		if (held >= this.permits || held == TAKING || !ahead.compareAndSet(held, TAKING)) {
+	@Nullable Decision takeAhead(Hand hand) {
+		long held = hand.get();
+		if (held >= this.permits || held == TAKING || !hand.compareAndSet(held, TAKING)) {
 			return null;
 		}
 		long after = held;
+		Observation observation = hand.waiting;
+		hand.waiting = null;
 		try {
+			if (observation == null && this.observations != null) {
+				observation = this.observations.start();
+			}
 			Decision decision = this.limiter.decide(this.permits);
 			if (!decision.permitted()) {
+				hand.waiting = observation; // until the permits come
 				return decision;
 			}
 			after = held + this.permits;
+			ListenerObservations.stop(observation, Outcome.PERMITTED);
 			return null;
 		}
 		catch (RuntimeException ex) {
-			logger.warn(ex, () -> "Could not take the next record's permits from " + this.limiter.name()
+			ListenerObservations.failed(observation, ex);
+			warn(ex, "Could not take the next record's permits from " + this.limiter.name()
 					+ "; the record takes them as it comes");
 			return null;
 		}
 		finally {
-			ahead.set(after);
+			hand.set(after);
 		}
 	}
 
 	/**
-	 * Holds the records of the consumer that owns a partition until its next record's permits are
-	 * there. Called on that consumer's thread, after a record.
-	 * @param partition the partition of the record just delivered
-	 * @param ahead where that consumer keeps the permits taken for its next record
+	 * Holds a consumer's records until its next record's permits are there. Called on that
+	 * consumer's thread, after a record; never throws.
+	 * @param consumer the consumer
+	 * @param hand what that consumer holds for its next record
 	 * @param refused the limiter's refusal of those permits
 	 */
-	void hold(TopicPartition partition, AtomicLong ahead, Decision refused) {
+	void hold(Consumer<?, ?> consumer, Hand hand, Decision refused) {
 		MessageListenerContainer paused = null;
 		try {
-			MessageListenerContainer consumerContainer = owner(partition);
+			MessageListenerContainer consumerContainer = owner(consumer, hand);
 			if (consumerContainer == null || consumerContainer.isPauseRequested()
 					|| this.container.isPauseRequested()) {
 				// paused by the application (which resumes it), or between assignments: the
 				// next record takes its permits as it comes
+				endWait(hand, Outcome.REJECTED);
 				return;
 			}
 			consumerContainer.pause();
 			paused = consumerContainer;
-			this.scheduler.schedule(() -> release(consumerContainer, ahead, PAUSE_CHECK_NANOS),
+			this.scheduler.schedule(() -> release(consumerContainer, hand, PAUSE_CHECK_NANOS),
 					PartitionPauses.retryNanos(refused));
 		}
 		catch (RuntimeException ex) {
 			// thrown here, it would reach the container outside its error handling, which drops
 			// the rest of the poll
-			logger.warn(ex, () -> "Could not hold records for permits; the next record takes them as it comes");
+			warn(ex, "Could not hold records for permits; the next record takes them as it comes");
+			endWait(hand, Outcome.REJECTED);
 			if (paused != null) {
 				paused.resume();
 			}
 		}
 	}
 
-	private @Nullable MessageListenerContainer owner(TopicPartition partition) {
+	/**
+	 * Returns the container of a consumer: the container itself, or the child of a concurrent one
+	 * whose partitions are the consumer's (on the consumer's thread, both are its own view).
+	 */
+	private @Nullable MessageListenerContainer owner(Consumer<?, ?> consumer, Hand hand) {
 		if (!(this.container instanceof ConcurrentMessageListenerContainer<?, ?> concurrent)) {
 			return this.container;
 		}
+		if (hand.consumer == consumer && hand.container != null) {
+			return hand.container;
+		}
+		Set<TopicPartition> assignment = consumer.assignment();
 		for (MessageListenerContainer child : concurrent.getContainers()) {
 			Collection<TopicPartition> assigned = child.getAssignedPartitions();
-			if (assigned != null && assigned.contains(partition)) {
+			if (assigned != null && !assignment.isEmpty() && assignment.equals(Set.copyOf(assigned))) {
+				hand.consumer = consumer;
+				hand.container = child;
 				return child;
 			}
 		}
 		return null;
 	}
 
-	private void release(MessageListenerContainer held, AtomicLong ahead, long checkNanos) {
+	private void release(MessageListenerContainer held, Hand hand, long checkNanos) {
 		try {
-			if (held.isRunning() && !held.isContainerPaused() && hasAssignment(held)) {
-				// the consumer has not paused yet: resumed now, its next poll could return
-				// records while it keeps the held ones, which Spring Kafka answers with an
-				// emergency stop
-				this.scheduler.schedule(() -> release(held, ahead, Math.min(2 * checkNanos, MAX_PAUSE_CHECK_NANOS)),
-						checkNanos);
+			if (!held.isPauseRequested()) {
+				// resumed by the application meanwhile: nothing is held any more
+				endWait(hand, Outcome.CANCELLED);
+				return;
+			}
+			if (held.isRunning() && !(held.isContainerPaused() && hasAssignment(held))) {
+				// the consumer has not paused yet, or is between assignments: resumed now, its
+				// next poll could return records while it keeps the held ones (which Spring Kafka
+				// answers with an emergency stop), or the rebalance would leave it believing it is
+				// paused
+				waitForPause(held, hand, checkNanos);
 				return;
 			}
 			if (applicationPaused(held)) {
+				endWait(hand, Outcome.CANCELLED);
 				return;
 			}
 			if (held.isRunning()) {
-				Decision refused = takeAhead(ahead);
+				Decision refused = takeAhead(hand);
 				if (refused != null) {
-					this.scheduler.schedule(() -> release(held, ahead, PAUSE_CHECK_NANOS),
+					this.scheduler.schedule(() -> release(held, hand, PAUSE_CHECK_NANOS),
 							PartitionPauses.retryNanos(refused));
 					return;
 				}
 			}
+			endWait(hand, Outcome.CANCELLED);
 			held.resume();
-			if (applicationPaused(held)) {
-				// the application paused the whole container just now: its pause holds
+			if (held.isRunning() && !hasAssignment(held)) {
+				// a rebalance began as it resumed: paused again until the consumer has its
+				// partitions and has paused them, as above
 				held.pause();
+				waitForPause(held, hand, PAUSE_CHECK_NANOS);
+				return;
+			}
+			if (applicationPaused(held)) {
+				// the application paused the whole container just now: its pause holds, unless
+				// it has already resumed it
+				held.pause();
+				if (!applicationPaused(held)) {
+					held.resume();
+				}
 			}
 		}
 		catch (RuntimeException ex) {
-			logger.warn(ex, () -> "Could not release the records held for permits; resuming");
+			warn(ex, "Could not release the records held for permits; resuming");
+			endWait(hand, Outcome.CANCELLED);
 			held.resume();
 		}
+	}
+
+	private void waitForPause(MessageListenerContainer held, Hand hand, long checkNanos) {
+		this.scheduler.schedule(() -> release(held, hand, Math.min(2 * checkNanos, MAX_PAUSE_CHECK_NANOS)),
+				checkNanos);
+	}
+
+	/** Logs a failure: the first with its stack trace, later ones (a limiter that stays down) briefly. */
+	private void warn(RuntimeException ex, String message) {
+		if (this.warned.compareAndSet(false, true)) {
+			logger.warn(ex, () -> message + " (further failures are logged at debug level)");
+		}
+		else {
+			logger.debug(ex, () -> message);
+		}
+	}
+
+	/** Ends the observation of a wait that ends without the permits, if any. */
+	private static void endWait(Hand hand, Outcome outcome) {
+		Observation waiting = hand.waiting;
+		hand.waiting = null;
+		ListenerObservations.stop(waiting, outcome);
 	}
 
 	/** Whether the application paused the concurrent container this consumer belongs to. */

@@ -31,6 +31,7 @@ import org.springframework.util.Assert;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * Applies rate limits to Kafka listener containers before they start: the records of each
@@ -81,6 +82,8 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 
 	private volatile boolean running;
 
+	private @Nullable RateLimitObservations observations;
+
 	/**
 	 * Creates the integration.
 	 * @param registries supplies the registries of listener containers, looked up at start
@@ -98,6 +101,16 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 		this.listeners = Map.copyOf(listeners);
 		this.lagMonitor = lagMonitor;
 		this.scheduler = scheduler;
+	}
+
+	/**
+	 * Observes each record's permits as a {@code ratelimit.acquire} observation of source
+	 * {@code listener}, from the limiter's answer to the delivery (a wait for permits included).
+	 * Takes effect for containers prepared after the call.
+	 * @param observations the observations, or {@code null} for none
+	 */
+	public void setObservations(@Nullable RateLimitObservations observations) {
+		this.observations = observations;
 	}
 
 	/**
@@ -200,7 +213,8 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 			// a record listener's records wait for their permits in the container: paused, it
 			// keeps the rest of the poll after the current record
 			properties.setPauseImmediate(true);
-			holds = new DeliveryHolds(container, limiter, limit.permitsPerRecord(), this.scheduler);
+			holds = new DeliveryHolds(container, limiter, limit.permitsPerRecord(), this.scheduler,
+					ListenerObservations.of(this.observations, limiter, id, limit.permitsPerRecord()));
 		}
 		ThrottlingInterceptor<K, V> interceptor = new ThrottlingInterceptor<>(id, (group != null) ? group : "",
 				limiter, limit.permitsPerRecord(), this.lagMonitor, holds);

@@ -5,7 +5,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.TopicPartition;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.kafka.listener.BatchInterceptor;
@@ -66,8 +65,8 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	/** Where a record listener's consumer holds its records without permits, {@code null} if none. */
 	private final @Nullable DeliveryHolds holds;
 
-	/** Permits each consumer (thread) took for its next record. */
-	private final ThreadLocal<AtomicLong> ahead = ThreadLocal.withInitial(AtomicLong::new);
+	/** What each consumer (thread) holds for its next record. */
+	private final ThreadLocal<DeliveryHolds.Hand> ahead = ThreadLocal.withInitial(DeliveryHolds.Hand::new);
 
 	/**
 	 * Creates the interceptor of one container.
@@ -93,7 +92,8 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	public ConsumerRecord<K, V> intercept(ConsumerRecord<K, V> record, Consumer<K, V> consumer) {
 		RateLimiter limiter = this.limiter;
 		if (limiter != null && !spendAhead(this.ahead.get())) {
-			Decision decision = limiter.decide(this.permitsPerRecord);
+			DeliveryHolds holds = this.holds;
+			Decision decision = (holds != null) ? holds.decideAsItComes() : limiter.decide(this.permitsPerRecord);
 			if (!decision.permitted()) {
 				throw new RateLimitExceededException(limiter.name(), limiter.limit(), decision);
 			}
@@ -126,11 +126,7 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 		if (limiter == null || holds == null) {
 			return;
 		}
-		AtomicLong ahead = this.ahead.get();
-		Decision refused = holds.takeAhead(ahead);
-		if (refused != null) {
-			holds.hold(new TopicPartition(record.topic(), record.partition()), ahead, refused);
-		}
+		holds.afterRecord(consumer, this.ahead.get());
 	}
 
 	@Override

@@ -20,7 +20,10 @@ public final class RateLimitObservationContext extends Observation.Context {
 		METHOD("method"),
 
 		/** An HTTP rule. */
-		HTTP("http");
+		HTTP("http"),
+
+		/** The records of a throttled Kafka listener ({@code ratelimit.kafka.listeners}). */
+		LISTENER("listener");
 
 		private final String value;
 

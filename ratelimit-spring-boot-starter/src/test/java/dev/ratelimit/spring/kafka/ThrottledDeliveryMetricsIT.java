@@ -25,6 +25,9 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
+import dev.ratelimit.spring.observation.RateLimitObservationContext;
+import dev.ratelimit.spring.web.ObservationRecorder;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -86,10 +89,12 @@ class ThrottledDeliveryMetricsIT {
 		KafkaTestSupport.createTopic(broker, topic, 4);
 		Map<Integer, Integer> produced = KafkaTestSupport.produce(broker, topic, 4, RECORDS);
 		Deliveries deliveries = new Deliveries();
+		ObservationRecorder permits = new ObservationRecorder();
 		SimpleMeterRegistry meters = new SimpleMeterRegistry();
 		ObservationRegistry observations = ObservationRegistry.create();
 		observations.observationConfig()
 			.observationHandler(deliveries)
+			.observationHandler(permits)
 			.observationHandler(new DefaultMeterObservationHandler(meters));
 		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
 			.withUserConfiguration(Listener.class)
@@ -114,6 +119,18 @@ class ThrottledDeliveryMetricsIT {
 					.isEqualTo(processed.count());
 				assertThat(meters.find("spring.kafka.listener").timers())
 					.allSatisfy((timer) -> assertThat(timer.getId().getTag("error")).isEqualTo("none"));
+				// the records' permits as ratelimit.acquire observations of source listener: one a
+				// record, and at most one more a consumer (taken for a next record that never came)
+				await().atMost(Duration.ofSeconds(10))
+					.until(() -> permits.of("orders-drain").size() >= processed.count());
+				List<RateLimitObservationContext> acquired = permits.of("orders-drain");
+				System.out.printf("permits observed: %d for %d records%n", acquired.size(), processed.count());
+				assertThat(acquired).allSatisfy((acquisition) -> {
+					assertThat(acquisition.getSource()).isEqualTo(RateLimitObservationContext.Source.LISTENER);
+					assertThat(acquisition.getOperation()).isEqualTo("orders");
+					assertThat(acquisition.getOutcome()).isEqualTo(RateLimitObservationContext.Outcome.PERMITTED);
+				});
+				assertThat(acquired.size()).isBetween(processed.count(), processed.count() + 2);
 			});
 	}
 

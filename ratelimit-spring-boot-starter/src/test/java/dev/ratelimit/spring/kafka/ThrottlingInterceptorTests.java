@@ -108,7 +108,7 @@ class ThrottlingInterceptorTests {
 		RunningContainer container = new RunningContainer();
 		container.consumerPaused = true;
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
 		// the first record takes its permit as it comes, and the next one's after it
 		assertThat(interceptor.intercept(record(0), this.consumer)).isNotNull();
 		interceptor.afterRecord(record(0), this.consumer);
@@ -135,7 +135,7 @@ class ThrottlingInterceptorTests {
 		RateLimiter limiter = limiter(10, 10);
 		KafkaMessageListenerContainer<String, String> container = container();
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 3,
-				this.monitor, new DeliveryHolds(container, limiter, 3, this.clock));
+				this.monitor, new DeliveryHolds(container, limiter, 3, this.clock, null));
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);
 		assertThat(interceptor.ahead()).isEqualTo(3);
@@ -147,7 +147,7 @@ class ThrottlingInterceptorTests {
 		RateLimiter limiter = limiter(10, 1);
 		KafkaMessageListenerContainer<String, String> container = container();
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
 		interceptor.afterRecord(record(0), this.consumer);
 		container.pause();
 		interceptor.afterRecord(record(1), this.consumer);
@@ -162,7 +162,7 @@ class ThrottlingInterceptorTests {
 		RunningContainer container = new RunningContainer();
 		container.consumerPaused = true;
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		// someone else takes the permit that returns first, just before the release looks
@@ -184,7 +184,7 @@ class ThrottlingInterceptorTests {
 		RateLimiter limiter = limiter(10, 1);
 		RunningContainer container = new RunningContainer();
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock));
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);
@@ -201,6 +201,8 @@ class ThrottlingInterceptorTests {
 
 	@Test
 	void consumerOfAContainerTheApplicationPausesMeanwhileStaysPaused() {
+		// the consumer's own child is the one with its partitions
+		this.consumer.assign(List.of(P0));
 		RateLimiter limiter = limiter(10, 1);
 		RunningContainer child = new RunningContainer();
 		child.consumerPaused = true;
@@ -214,7 +216,7 @@ class ThrottlingInterceptorTests {
 
 		};
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(parent, limiter, 1, this.clock));
+				this.monitor, new DeliveryHolds(parent, limiter, 1, this.clock, null));
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);
@@ -246,7 +248,7 @@ class ThrottlingInterceptorTests {
 		RunningContainer container = new RunningContainer();
 		container.consumerPaused = true;
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", flaky, 1,
-				this.monitor, new DeliveryHolds(container, flaky, 1, this.clock));
+				this.monitor, new DeliveryHolds(container, flaky, 1, this.clock, null));
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);

@@ -27,12 +27,13 @@ import dev.ratelimit.ConcurrencyLimiter;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.Scheduler;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.config.RateLimitProperties;
 import dev.ratelimit.spring.kafka.ConsumerLagMetrics;
 import dev.ratelimit.spring.kafka.ConsumerLagMonitor;
-import dev.ratelimit.spring.kafka.KafkaListenerThrottling;
 import dev.ratelimit.spring.kafka.KafkaListenerThrottling.ListenerLimit;
-import dev.ratelimit.spring.config.RateLimitProperties;
-import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.kafka.KafkaListenerThrottling;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of
@@ -103,13 +104,16 @@ public final class RateLimitKafkaAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	KafkaListenerThrottling kafkaListenerThrottling(RateLimitProperties properties, RateLimiterRegistry registry,
-			ObjectProvider<ListenerContainerRegistry> containerRegistries, ConsumerLagMonitor lagMonitor) {
+			ObjectProvider<ListenerContainerRegistry> containerRegistries, ConsumerLagMonitor lagMonitor,
+			ObjectProvider<RateLimitObservations> observations) {
 		Map<String, ListenerLimit> limits = new LinkedHashMap<>();
 		properties.getKafka()
 			.getListeners()
 			.forEach((id, listener) -> limits.put(id, listenerLimit(id, listener, registry)));
-		return new KafkaListenerThrottling(() -> containerRegistries.orderedStream().toList(), limits, lagMonitor,
-				Scheduler.system());
+		KafkaListenerThrottling throttling = new KafkaListenerThrottling(
+				() -> containerRegistries.orderedStream().toList(), limits, lagMonitor, Scheduler.system());
+		throttling.setObservations(observations.getIfUnique());
+		return throttling;
 	}
 
 	private static ListenerLimit listenerLimit(String id, RateLimitProperties.Kafka.Listener listener,

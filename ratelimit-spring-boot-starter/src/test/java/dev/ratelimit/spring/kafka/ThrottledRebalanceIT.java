@@ -1,0 +1,129 @@
+package dev.ratelimit.spring.kafka;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Rebalances while a throttled listener holds records for permits: a second instance of the
+ * application joins the group in the middle of a throttled drain and leaves again, each time
+ * moving partitions while consumers keep the rest of a poll in memory. Spring Kafka stops a
+ * container whose poll returns records while it keeps others (its "emergency stop"); a hold that
+ * ended in the middle of a rebalance could bring that about. The first instance must keep running,
+ * and every record must be processed.
+ */
+class ThrottledRebalanceIT {
+
+	static final int RECORDS = 1200;
+
+	static EmbeddedKafkaBroker broker;
+
+	@BeforeAll
+	static void startBroker() {
+		broker = KafkaTestSupport.startBroker();
+	}
+
+	@AfterAll
+	static void stopBroker() {
+		broker.destroy();
+	}
+
+	@Test
+	void instancesJoiningAndLeavingDuringHoldsStopNoContainerAndLoseNoRecord() throws Exception {
+		String topic = "rebalance";
+		KafkaTestSupport.createTopic(broker, topic, 4);
+		Map<Integer, Integer> produced = KafkaTestSupport.produce(broker, topic, 4, RECORDS);
+		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
+			.withUserConfiguration(Listener.class)
+			.withPropertyValues("test.topic=" + topic)
+			.run((first) -> {
+				assertThat(first).hasNotFailed();
+				KafkaTestSupport.Processed processedByFirst = first.getBean(KafkaTestSupport.Processed.class);
+				await().atMost(Duration.ofSeconds(30)).until(() -> processedByFirst.count() >= 300);
+				KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
+					.withUserConfiguration(Listener.class)
+					.withPropertyValues("test.topic=" + topic)
+					.run((second) -> {
+						assertThat(second).hasNotFailed();
+						KafkaTestSupport.Processed processedBySecond = second
+							.getBean(KafkaTestSupport.Processed.class);
+						// both hold records for permits while the group rebalances
+						await().atMost(Duration.ofSeconds(60))
+							.until(() -> processedBySecond.count() >= 100 && processedByFirst.count() >= 600);
+						assertThat(container(second).isRunning()).isTrue();
+						Set<String> all = offsets(processedByFirst);
+						all.addAll(offsets(processedBySecond));
+						System.out.printf("rebalance: %d by the first instance, %d by the second before it left%n",
+								processedByFirst.count(), processedBySecond.count());
+						SEEN.addAll(all);
+					});
+				// the second instance has left: the first takes its partitions back and finishes
+				await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+					Set<String> all = new HashSet<>(SEEN);
+					all.addAll(offsets(processedByFirst));
+					assertThat(all).hasSize(RECORDS);
+				});
+				assertThat(container(first).isRunning()).isTrue();
+				produced.forEach((partition, count) -> assertThat(count).isEqualTo(RECORDS / 4));
+			});
+	}
+
+	private static final Set<String> SEEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+	private static MessageListenerContainer container(org.springframework.context.ApplicationContext context) {
+		return context.getBean(KafkaListenerEndpointRegistry.class).getListenerContainer("orders");
+	}
+
+	private static Set<String> offsets(KafkaTestSupport.Processed processed) {
+		Set<String> offsets = new HashSet<>();
+		processed.list().forEach((entry) -> offsets.add(entry.partition() + "@" + entry.offset()));
+		return offsets;
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class Listener {
+
+		@Bean
+		KafkaTestSupport.Processed processed() {
+			return new KafkaTestSupport.Processed();
+		}
+
+		@Bean
+		Orders orders(KafkaTestSupport.Processed processed) {
+			return new Orders(processed);
+		}
+
+	}
+
+	static class Orders {
+
+		private final KafkaTestSupport.Processed processed;
+
+		Orders(KafkaTestSupport.Processed processed) {
+			this.processed = processed;
+		}
+
+		@KafkaListener(id = "orders", topics = "${test.topic}", groupId = "${test.topic}")
+		void onOrder(ConsumerRecord<String, String> record) {
+			this.processed.add(record);
+		}
+
+	}
+
+}
