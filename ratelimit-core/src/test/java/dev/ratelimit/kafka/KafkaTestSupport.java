@@ -64,10 +64,23 @@ final class KafkaTestSupport {
 		}
 	}
 
+	/**
+	 * Waits until the instances' authorities run and their group has formed: every instance with
+	 * an authority owns a request partition, where there are partitions for each. An instance that
+	 * joins after the others runs at first beside a group that has not taken it in yet, and the
+	 * rebalance that follows would stop the grants of all of them for a moment inside the
+	 * measurement.
+	 */
 	static void awaitAuthorities(List<KafkaRateLimiterBackend> backends) {
+		List<KafkaRateLimiterBackend> authorities = backends.stream()
+			.filter((backend) -> backend.runtime().authorityState() != null)
+			.toList();
+		boolean partitionEach = !authorities.isEmpty()
+				&& authorities.size() <= authorities.get(0).config().requestPartitions();
 		await().atMost(Duration.ofSeconds(60)).until(() -> backends.stream()
 			.allMatch((backend) -> backend.runtime().authorityState() == null
-					|| backend.runtime().authorityState() == KafkaStreams.State.RUNNING));
+					|| (backend.runtime().authorityState() == KafkaStreams.State.RUNNING
+							&& (!partitionEach || !backend.runtime().ownedPartitions().isEmpty()))));
 	}
 
 	/** A client that tries a limiter at a fixed rate, whatever the answers (open loop). */
