@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.common.TopicPartition;
 import io.micrometer.observation.Observation;
@@ -90,7 +91,7 @@ final class DeliveryHolds {
 		private static final long serialVersionUID = 1L;
 
 		/** The observation of the wait for the next record's permits, from their refusal on. */
-		transient volatile @Nullable Observation waiting;
+		final transient AtomicReference<@Nullable Observation> waiting = new AtomicReference<>();
 
 		/** The consumer this hand belongs to, and its own container: read on its thread only. */
 		transient @Nullable Consumer<?, ?> consumer;
@@ -146,15 +147,14 @@ final class DeliveryHolds {
 			return null;
 		}
 		long after = held;
-		Observation observation = hand.waiting;
-		hand.waiting = null;
+		Observation observation = hand.waiting.getAndSet(null);
 		try {
 			if (observation == null && this.observations != null) {
 				observation = this.observations.start();
 			}
 			Decision decision = this.limiter.decide(this.permits);
 			if (!decision.permitted()) {
-				hand.waiting = observation; // until the permits come
+				hand.waiting.set(observation); // until the permits come
 				return decision;
 			}
 			after = held + this.permits;
@@ -192,6 +192,16 @@ final class DeliveryHolds {
 			}
 			consumerContainer.pause();
 			paused = consumerContainer;
+			if (consumerContainer.isContainerPaused()) {
+				// the container believes its consumer paused already, which a rebalance can leave
+				// behind for partitions it assigned meanwhile: unpaused, its next poll would return
+				// records beside the kept ones, and Spring Kafka would stop the container. Its
+				// resume lifts this pause with its own.
+				Set<TopicPartition> assignment = consumer.assignment();
+				if (!consumer.paused().containsAll(assignment)) {
+					consumer.pause(assignment);
+				}
+			}
 			this.scheduler.schedule(() -> release(consumerContainer, hand, PAUSE_CHECK_NANOS),
 					PartitionPauses.retryNanos(refused));
 		}
@@ -240,7 +250,10 @@ final class DeliveryHolds {
 				// the consumer has not paused yet, or is between assignments: resumed now, its
 				// next poll could return records while it keeps the held ones (which Spring Kafka
 				// answers with an emergency stop), or the rebalance would leave it believing it is
-				// paused
+				// paused. Without partitions it may wait long: its wait is no record's any more.
+				if (!hasAssignment(held)) {
+					endWait(hand, Outcome.CANCELLED);
+				}
 				waitForPause(held, hand, checkNanos);
 				return;
 			}
@@ -277,7 +290,9 @@ final class DeliveryHolds {
 		catch (RuntimeException ex) {
 			warn(ex, "Could not release the records held for permits; resuming");
 			endWait(hand, Outcome.CANCELLED);
-			held.resume();
+			if (!held.isRunning() || held.isContainerPaused()) {
+				held.resume();
+			}
 		}
 	}
 
@@ -298,9 +313,7 @@ final class DeliveryHolds {
 
 	/** Ends the observation of a wait that ends without the permits, if any. */
 	private static void endWait(Hand hand, Outcome outcome) {
-		Observation waiting = hand.waiting;
-		hand.waiting = null;
-		ListenerObservations.stop(waiting, outcome);
+		ListenerObservations.stop(hand.waiting.getAndSet(null), outcome);
 	}
 
 	/** Whether the application paused the concurrent container this consumer belongs to. */

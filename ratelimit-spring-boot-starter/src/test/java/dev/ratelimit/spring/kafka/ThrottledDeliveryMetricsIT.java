@@ -131,6 +131,8 @@ class ThrottledDeliveryMetricsIT {
 					assertThat(acquisition.getOutcome()).isEqualTo(RateLimitObservationContext.Outcome.PERMITTED);
 				});
 				assertThat(acquired.size()).isBetween(processed.count(), processed.count() + 2);
+				// every observation that started has stopped: none left open by a hold
+				assertThat(permits.startedOf("orders-drain")).hasSameSizeAs(acquired);
 			});
 	}
 

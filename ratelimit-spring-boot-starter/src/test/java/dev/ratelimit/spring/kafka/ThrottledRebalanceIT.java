@@ -2,8 +2,8 @@ package dev.ratelimit.spring.kafka;
 
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -48,7 +48,8 @@ class ThrottledRebalanceIT {
 	void instancesJoiningAndLeavingDuringHoldsStopNoContainerAndLoseNoRecord() throws Exception {
 		String topic = "rebalance";
 		KafkaTestSupport.createTopic(broker, topic, 4);
-		Map<Integer, Integer> produced = KafkaTestSupport.produce(broker, topic, 4, RECORDS);
+		KafkaTestSupport.produce(broker, topic, 4, RECORDS);
+		Set<String> seenBySecond = ConcurrentHashMap.newKeySet();
 		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
 			.withUserConfiguration(Listener.class)
 			.withPropertyValues("test.topic=" + topic)
@@ -71,20 +72,17 @@ class ThrottledRebalanceIT {
 						all.addAll(offsets(processedBySecond));
 						System.out.printf("rebalance: %d by the first instance, %d by the second before it left%n",
 								processedByFirst.count(), processedBySecond.count());
-						SEEN.addAll(all);
+						seenBySecond.addAll(all);
 					});
 				// the second instance has left: the first takes its partitions back and finishes
 				await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-					Set<String> all = new HashSet<>(SEEN);
+					Set<String> all = new HashSet<>(seenBySecond);
 					all.addAll(offsets(processedByFirst));
 					assertThat(all).hasSize(RECORDS);
 				});
 				assertThat(container(first).isRunning()).isTrue();
-				produced.forEach((partition, count) -> assertThat(count).isEqualTo(RECORDS / 4));
 			});
 	}
-
-	private static final Set<String> SEEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
 	private static MessageListenerContainer container(org.springframework.context.ApplicationContext context) {
 		return context.getBean(KafkaListenerEndpointRegistry.class).getListenerContainer("orders");

@@ -266,6 +266,24 @@ class ThrottlingInterceptorTests {
 	}
 
 	@Test
+	void holdPausesTheConsumerItselfWhenTheContainerWronglyBelievesItPaused() {
+		// after a rebalance, Spring Kafka may hold its consumer for paused while the partitions
+		// it was assigned meanwhile are not: a poll would return records beside the kept ones
+		this.consumer.assign(List.of(P0));
+		RateLimiter limiter = limiter(10, 1);
+		RunningContainer container = new RunningContainer();
+		container.consumerPaused = true;
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
+				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.intercept(record(1), this.consumer);
+		assertThat(this.consumer.paused()).isEmpty();
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(container.isPauseRequested()).isTrue();
+		assertThat(this.consumer.paused()).containsExactly(P0);
+	}
+
+	@Test
 	void lagIsReadBeforeEachPoll() {
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", null, 1,
 				this.monitor, null);

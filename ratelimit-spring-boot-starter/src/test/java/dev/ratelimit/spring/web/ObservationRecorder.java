@@ -14,7 +14,14 @@ import dev.ratelimit.spring.observation.RateLimitObservationContext;
  */
 public class ObservationRecorder implements ObservationHandler<RateLimitObservationContext> {
 
+	private final List<RateLimitObservationContext> started = new CopyOnWriteArrayList<>();
+
 	private final List<RateLimitObservationContext> stopped = new CopyOnWriteArrayList<>();
+
+	@Override
+	public void onStart(RateLimitObservationContext context) {
+		this.started.add(context);
+	}
 
 	@Override
 	public void onStop(RateLimitObservationContext context) {
@@ -33,6 +40,15 @@ public class ObservationRecorder implements ObservationHandler<RateLimitObservat
 	 */
 	public List<RateLimitObservationContext> of(String limiters) {
 		return this.stopped.stream().filter((context) -> context.getLimiters().equals(limiters)).toList();
+	}
+
+	/**
+	 * Returns the acquisitions of one limiter list that started, stopped or not.
+	 * @param limiters the {@code ratelimit.limiter} value
+	 * @return the acquisitions
+	 */
+	public List<RateLimitObservationContext> startedOf(String limiters) {
+		return this.started.stream().filter((context) -> context.getLimiters().equals(limiters)).toList();
 	}
 
 }
