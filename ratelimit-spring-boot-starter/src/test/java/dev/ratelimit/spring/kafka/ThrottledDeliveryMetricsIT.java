@@ -14,14 +14,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
-import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
@@ -64,7 +60,7 @@ class ThrottledDeliveryMetricsIT {
 		KafkaTestSupport.createTopic(broker, topic, 2);
 		Map<Integer, Integer> produced = KafkaTestSupport.produce(broker, topic, 2, RECORDS);
 		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
-			.withUserConfiguration(Listener.class)
+			.withUserConfiguration(ThrottledDrainIT.OrdersListener.class)
 			.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
 			.withPropertyValues("test.topic=" + topic)
 			.run((context) -> {
@@ -97,7 +93,7 @@ class ThrottledDeliveryMetricsIT {
 			.observationHandler(permits)
 			.observationHandler(new DefaultMeterObservationHandler(meters));
 		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
-			.withUserConfiguration(Listener.class)
+			.withUserConfiguration(ThrottledDrainIT.OrdersListener.class)
 			.withBean(ObservationRegistry.class, () -> observations)
 			.withPropertyValues("test.topic=" + topic, "spring.kafka.listener.observation-enabled=true",
 					"spring.kafka.listener.concurrency=2")
@@ -179,36 +175,6 @@ class ThrottledDeliveryMetricsIT {
 		@Override
 		public boolean supportsContext(Observation.Context context) {
 			return context instanceof KafkaRecordReceiverContext;
-		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	static class Listener {
-
-		@Bean
-		KafkaTestSupport.Processed processed() {
-			return new KafkaTestSupport.Processed();
-		}
-
-		@Bean
-		Orders orders(KafkaTestSupport.Processed processed) {
-			return new Orders(processed);
-		}
-
-	}
-
-	static class Orders {
-
-		private final KafkaTestSupport.Processed processed;
-
-		Orders(KafkaTestSupport.Processed processed) {
-			this.processed = processed;
-		}
-
-		@KafkaListener(id = "orders", topics = "${test.topic}", groupId = "${test.topic}")
-		void onOrder(ConsumerRecord<String, String> record) {
-			this.processed.add(record);
 		}
 
 	}

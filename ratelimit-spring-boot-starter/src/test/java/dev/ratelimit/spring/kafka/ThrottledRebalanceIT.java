@@ -5,14 +5,10 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
-import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.kafka.test.EmbeddedKafkaBroker;
@@ -51,14 +47,14 @@ class ThrottledRebalanceIT {
 		KafkaTestSupport.produce(broker, topic, 4, RECORDS);
 		Set<String> seenBySecond = ConcurrentHashMap.newKeySet();
 		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
-			.withUserConfiguration(Listener.class)
+			.withUserConfiguration(ThrottledDrainIT.OrdersListener.class)
 			.withPropertyValues("test.topic=" + topic)
 			.run((first) -> {
 				assertThat(first).hasNotFailed();
 				KafkaTestSupport.Processed processedByFirst = first.getBean(KafkaTestSupport.Processed.class);
 				await().atMost(Duration.ofSeconds(30)).until(() -> processedByFirst.count() >= 300);
 				KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
-					.withUserConfiguration(Listener.class)
+					.withUserConfiguration(ThrottledDrainIT.OrdersListener.class)
 					.withPropertyValues("test.topic=" + topic)
 					.run((second) -> {
 						assertThat(second).hasNotFailed();
@@ -92,36 +88,6 @@ class ThrottledRebalanceIT {
 		Set<String> offsets = new HashSet<>();
 		processed.list().forEach((entry) -> offsets.add(entry.partition() + "@" + entry.offset()));
 		return offsets;
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	static class Listener {
-
-		@Bean
-		KafkaTestSupport.Processed processed() {
-			return new KafkaTestSupport.Processed();
-		}
-
-		@Bean
-		Orders orders(KafkaTestSupport.Processed processed) {
-			return new Orders(processed);
-		}
-
-	}
-
-	static class Orders {
-
-		private final KafkaTestSupport.Processed processed;
-
-		Orders(KafkaTestSupport.Processed processed) {
-			this.processed = processed;
-		}
-
-		@KafkaListener(id = "orders", topics = "${test.topic}", groupId = "${test.topic}")
-		void onOrder(ConsumerRecord<String, String> record) {
-			this.processed.add(record);
-		}
-
 	}
 
 }

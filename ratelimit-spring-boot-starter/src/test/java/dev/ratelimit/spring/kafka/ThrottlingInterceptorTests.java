@@ -16,6 +16,7 @@ import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.KafkaMessageListenerContainer;
+import org.springframework.kafka.listener.MessageListenerContainer;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
@@ -107,8 +108,7 @@ class ThrottlingInterceptorTests {
 		RateLimiter limiter = limiter(10, 2);
 		RunningContainer container = new RunningContainer();
 		container.consumerPaused = true;
-		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
 		// the first record takes its permit as it comes, and the next one's after it
 		assertThat(interceptor.intercept(record(0), this.consumer)).isNotNull();
 		interceptor.afterRecord(record(0), this.consumer);
@@ -146,8 +146,7 @@ class ThrottlingInterceptorTests {
 	void containerTheApplicationPausedIsLeftToIt() {
 		RateLimiter limiter = limiter(10, 1);
 		KafkaMessageListenerContainer<String, String> container = container();
-		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
 		interceptor.afterRecord(record(0), this.consumer);
 		container.pause();
 		interceptor.afterRecord(record(1), this.consumer);
@@ -161,8 +160,7 @@ class ThrottlingInterceptorTests {
 		RateLimiter limiter = limiter(10, 1);
 		RunningContainer container = new RunningContainer();
 		container.consumerPaused = true;
-		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		// someone else takes the permit that returns first, just before the release looks
@@ -183,8 +181,7 @@ class ThrottlingInterceptorTests {
 	void releaseWaitsUntilTheConsumerHasPaused() {
 		RateLimiter limiter = limiter(10, 1);
 		RunningContainer container = new RunningContainer();
-		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);
@@ -273,8 +270,7 @@ class ThrottlingInterceptorTests {
 		RateLimiter limiter = limiter(10, 1);
 		RunningContainer container = new RunningContainer();
 		container.consumerPaused = true;
-		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(container, limiter, 1, this.clock, null));
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		assertThat(this.consumer.paused()).isEmpty();
@@ -301,6 +297,12 @@ class ThrottlingInterceptorTests {
 			.ticker(this.clock)
 			.scheduler(this.clock)
 			.build();
+	}
+
+	/** A record listener's interceptor, one permit a record, whose records wait in a container. */
+	private ThrottlingInterceptor<String, String> held(RateLimiter limiter, MessageListenerContainer container) {
+		return new ThrottlingInterceptor<>("orders", "group", limiter, 1, this.monitor,
+				new DeliveryHolds(container, limiter, 1, this.clock, null));
 	}
 
 	private static KafkaMessageListenerContainer<String, String> container() {
