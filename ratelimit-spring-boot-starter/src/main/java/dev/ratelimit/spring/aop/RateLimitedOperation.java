@@ -31,6 +31,7 @@ import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.internal.AllOrNothing;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
@@ -78,7 +79,7 @@ final class RateLimitedOperation {
 	private final Spec[] specs;
 
 	/** The observations of its acquisitions, or {@code null} when the application records none. */
-	private final @Nullable AcquireObservations observations;
+	private final RateLimitObservations.@Nullable Operation observations;
 
 	private final long[] permits;
 
@@ -110,7 +111,7 @@ final class RateLimitedOperation {
 		this.method = method;
 		this.specs = specs.toArray(new Spec[0]);
 		this.permits = specs.stream().mapToLong((spec) -> spec.permits).toArray();
-		this.observations = (observations != null) ? new AcquireObservations(observations,
+		this.observations = (observations != null) ? observations.operation(Source.METHOD,
 				String.join(",", specs.stream().map((spec) -> spec.name).toList()),
 				method.getDeclaringClass().getSimpleName() + "." + method.getName(),
 				specs.stream().mapToLong((spec) -> spec.permits).max().orElse(1)) : null;

@@ -21,6 +21,7 @@ import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * Holds the rest of a poll in a record listener's container while its limiter has no permits, so
@@ -61,7 +62,7 @@ final class DeliveryHolds {
 
 	private final Scheduler scheduler;
 
-	private final @Nullable ListenerObservations observations;
+	private final RateLimitObservations.@Nullable Operation observations;
 
 	private final AtomicBoolean warned = new AtomicBoolean();
 
@@ -74,7 +75,7 @@ final class DeliveryHolds {
 	 * @param observations the observations of the permits, {@code null} for none
 	 */
 	DeliveryHolds(MessageListenerContainer container, RateLimiter limiter, long permits, Scheduler scheduler,
-			@Nullable ListenerObservations observations) {
+			RateLimitObservations.@Nullable Operation observations) {
 		this.container = container;
 		this.limiter = limiter;
 		this.permits = permits;
@@ -106,14 +107,14 @@ final class DeliveryHolds {
 	 * @return the limiter's decision
 	 */
 	Decision decideAsItComes() {
-		Observation observation = (this.observations != null) ? this.observations.start() : null;
+		Observation observation = (this.observations != null) ? this.observations.start(null) : null;
 		try {
 			Decision decision = this.limiter.decide(this.permits);
-			ListenerObservations.stop(observation, decision.permitted() ? Outcome.PERMITTED : Outcome.REJECTED);
+			RateLimitObservations.stop(observation, decision.permitted() ? Outcome.PERMITTED : Outcome.REJECTED);
 			return decision;
 		}
 		catch (RuntimeException ex) {
-			ListenerObservations.failed(observation, ex);
+			RateLimitObservations.failed(observation, ex);
 			throw ex;
 		}
 	}
@@ -150,7 +151,7 @@ final class DeliveryHolds {
 		Observation observation = hand.waiting.getAndSet(null);
 		try {
 			if (observation == null && this.observations != null) {
-				observation = this.observations.start();
+				observation = this.observations.start(null);
 			}
 			Decision decision = this.limiter.decide(this.permits);
 			if (!decision.permitted()) {
@@ -158,11 +159,11 @@ final class DeliveryHolds {
 				return decision;
 			}
 			after = held + this.permits;
-			ListenerObservations.stop(observation, Outcome.PERMITTED);
+			RateLimitObservations.stop(observation, Outcome.PERMITTED);
 			return null;
 		}
 		catch (RuntimeException ex) {
-			ListenerObservations.failed(observation, ex);
+			RateLimitObservations.failed(observation, ex);
 			warn(ex, "Could not take the next record's permits from " + this.limiter.name()
 					+ "; the record takes them as it comes");
 			return null;
@@ -313,7 +314,7 @@ final class DeliveryHolds {
 
 	/** Ends the observation of a wait that ends without the permits, if any. */
 	private static void endWait(Hand hand, Outcome outcome) {
-		ListenerObservations.stop(hand.waiting.getAndSet(null), outcome);
+		RateLimitObservations.stop(hand.waiting.getAndSet(null), outcome);
 	}
 
 	/** Whether the application paused the concurrent container this consumer belongs to. */

@@ -31,6 +31,7 @@ import org.springframework.util.Assert;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
@@ -214,7 +215,8 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 			// keeps the rest of the poll after the current record
 			properties.setPauseImmediate(true);
 			holds = new DeliveryHolds(container, limiter, limit.permitsPerRecord(), this.scheduler,
-					ListenerObservations.of(this.observations, limiter, id, limit.permitsPerRecord()));
+					(this.observations != null) ? this.observations.operation(Source.LISTENER, limiter.name(), id,
+							limit.permitsPerRecord()) : null);
 		}
 		ThrottlingInterceptor<K, V> interceptor = new ThrottlingInterceptor<>(id, (group != null) ? group : "",
 				limiter, limit.permitsPerRecord(), this.lagMonitor, holds);

@@ -12,8 +12,9 @@ import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 
 /**
  * Starts and stops the observations of permit acquisitions, for the parts of the starter that
- * take permits ({@code @RateLimited} methods, HTTP rules). Made only when the application has an
- * {@link ObservationRegistry}; a part without one records nothing and pays nothing. Public for the
+ * take permits ({@code @RateLimited} methods, HTTP rules, throttled listeners). Made only when the
+ * application has an {@link ObservationRegistry}; a part without one records nothing and pays
+ * nothing. Public for the
  * starter's own packages; applications customize observations with a
  * {@link RateLimitObservationConvention} bean instead.
  */
@@ -67,6 +68,57 @@ public final class RateLimitObservations {
 	}
 
 	/**
+	 * Returns the observations of one limited operation, whose source, limiters, name and permits
+	 * stay the same from one acquisition to the next.
+	 * @param source where its acquisitions come from
+	 * @param limiters the limiter names, comma-separated
+	 * @param operation what is limited
+	 * @param permits permits asked of each limiter
+	 * @return the operation's observations
+	 */
+	public Operation operation(Source source, String limiters, String operation, long permits) {
+		return new Operation(this, source, limiters, operation, permits);
+	}
+
+	/**
+	 * The observations of one limited operation: a {@code @RateLimited} method, or a throttled
+	 * listener's records. A part holds none when the application has no
+	 * {@code ObservationRegistry}, so a call then costs nothing more.
+	 */
+	public static final class Operation {
+
+		private final RateLimitObservations observations;
+
+		private final Source source;
+
+		private final String limiters;
+
+		private final String operation;
+
+		private final long permits;
+
+		private Operation(RateLimitObservations observations, Source source, String limiters, String operation,
+				long permits) {
+			this.observations = observations;
+			this.source = source;
+			this.limiters = limiters;
+			this.operation = operation;
+			this.permits = permits;
+		}
+
+		/**
+		 * Starts the observation of one acquisition.
+		 * @param parent the parent, when it is not the registry's current observation (a
+		 * reactive call finds it in its subscriber's context); {@code null} for the current one
+		 * @return the started observation, or {@code null} when nothing would see it
+		 */
+		public @Nullable Observation start(@Nullable Observation parent) {
+			return this.observations.start(this.source, this.limiters, this.operation, this.permits, parent);
+		}
+
+	}
+
+	/**
 	 * Stops an observation, if any, with how its acquisition ended; only the first end of an
 	 * acquisition stops it (a cancellation racing a grant ends it once). A handler that throws is
 	 * ignored: the permits are taken, and the call goes on.
@@ -74,10 +126,7 @@ public final class RateLimitObservations {
 	 * @param outcome the outcome
 	 */
 	public static void stop(@Nullable Observation observation, Outcome outcome) {
-		if (observation == null) {
-			return;
-		}
-		if (observation.getContext() instanceof RateLimitObservationContext context && !context.end(outcome)) {
+		if (!endsNow(observation, outcome)) {
 			return;
 		}
 		try {
@@ -105,10 +154,7 @@ public final class RateLimitObservations {
 	 * @param failure what was thrown
 	 */
 	public static void failed(@Nullable Observation observation, Throwable failure) {
-		if (observation == null) {
-			return;
-		}
-		if (observation.getContext() instanceof RateLimitObservationContext context && !context.end(null)) {
+		if (!endsNow(observation, null)) {
 			return;
 		}
 		try {
@@ -118,6 +164,16 @@ public final class RateLimitObservations {
 		catch (RuntimeException ex) {
 			// an observation handler's failure is not the call's
 		}
+	}
+
+	/**
+	 * Whether this end of an acquisition is its first: only the first stops the observation.
+	 * @param observation the observation, or {@code null} for none
+	 * @param outcome the outcome, {@code null} for a failure
+	 */
+	private static boolean endsNow(@Nullable Observation observation, @Nullable Outcome outcome) {
+		return observation != null && (!(observation.getContext() instanceof RateLimitObservationContext context)
+				|| context.end(outcome));
 	}
 
 }
