@@ -122,7 +122,7 @@ final class DeliveryHolds {
 	/**
 	 * Takes the permits of a consumer's next record after a record, or holds the consumer's
 	 * records until they are there. Called on that consumer's thread; never throws.
-	 * @param partition the partition of the record just delivered
+	 * @param consumer the consumer that delivered a record
 	 * @param hand what the consumer holds
 	 */
 	void afterRecord(Consumer<?, ?> consumer, Hand hand) {
