@@ -124,12 +124,14 @@ public interface RateLimiter {
 	/**
 	 * Creates a multi-tier limiter that takes permits from every tier or from none: when one tier
 	 * denies, the permits the others already gave are returned to them. Tiers are tried in order,
-	 * so put the one most likely to deny first. Tiers must be limiters created by this library. The
-	 * composite waits on the first tier's clock and scheduler; rate changes and its reported limit
-	 * are the first tier's.
+	 * so put the one most likely to deny first. Tiers must be {@link RefundableRateLimiter}s: every
+	 * limiter this library creates is one, and a limiter of your own can be. The composite waits on
+	 * the first tier's clock and scheduler (the system's when it is not this library's); rate
+	 * changes and its reported limit are the first tier's.
 	 * @param name the composite's name
 	 * @param tiers the tiers, at least one
 	 * @return the composite limiter
+	 * @throws IllegalArgumentException if there is no tier or a tier cannot give back permits
 	 */
 	static RateLimiter composite(String name, List<? extends RateLimiter> tiers) {
 		return Limiters.composite(name, tiers);

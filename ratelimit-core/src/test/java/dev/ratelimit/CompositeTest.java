@@ -105,7 +105,7 @@ class CompositeTest {
 	}
 
 	@Test
-	void tiersMustBeLimitersOfThisLibrary() {
+	void tiersMustBeAbleToGiveBackPermits() {
 		RateLimiter foreign = new RateLimiter() {
 			@Override
 			public String name() {
@@ -153,10 +153,44 @@ class CompositeTest {
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> RateLimiter.composite("mixed", List.of(RateLimiter.of("ours", RateLimit.perSecond(1)),
 					foreign)))
-			.withMessage("tier 'foreign' was not created by this library (RateLimiter.of, RateLimiter.builder or a "
-					+ "RateLimiterRegistry), so a composite cannot return its permits when another tier denies");
+			.withMessage("limiter 'foreign' cannot give back permits, so permits taken from it could not be returned "
+					+ "when another limiter denies: create it with RateLimiter.of, RateLimiter.builder or a "
+					+ "RateLimiterRegistry, or implement RefundableRateLimiter");
 		assertThatIllegalArgumentException().isThrownBy(() -> RateLimiter.composite("none", List.of()))
 			.withMessage("a composite limiter needs at least one tier, but none were given");
+	}
+
+	@Test
+	void aRefundableLimiterOfYourOwnIsATier() {
+		CountingLimiter own = new CountingLimiter("own", 5);
+		RateLimiter ours = limiter("ours", RateLimit.tokenBucket(Rate.perSecond(3)).build());
+		RateLimiter composite = RateLimiter.composite("mixed", List.of(own, ours));
+
+		assertThat(RateLimiterContractTest.drain(composite)).isEqualTo(3);
+		// the fourth call took one of its permits, and got it back when ours denied
+		assertThat(own.available).hasValue(2);
+
+		this.clock.advance(Duration.ofSeconds(1));
+		assertThat(RateLimiterContractTest.drain(composite)).isEqualTo(2);
+		assertThat(own.available).hasValue(0);
+		// when it denies, ours is given back what it gave first
+		RateLimiter reversed = RateLimiter.composite("reversed", List.of(ours, own));
+		long oursBefore = ours.snapshot().available();
+		assertThat(reversed.tryAcquire()).isFalse();
+		assertThat(ours.snapshot().available()).isEqualTo(oursBefore);
+	}
+
+	@Test
+	void aWaitOnARefundableLimiterOfYourOwnComesFromItsSnapshot() {
+		CountingLimiter own = new CountingLimiter("own", 60);
+		own.available.set(0);
+		RateLimiter composite = RateLimiter.composite("mixed",
+				List.of(limiter("ours", RateLimit.tokenBucket(Rate.perSecond(10)).build()), own));
+		Decision denied = composite.decide(2);
+		assertThat(denied.permitted()).isFalse();
+		// 60 per minute: two permits in two seconds
+		assertThat(denied.retryAfter()).isEqualTo(Duration.ofSeconds(2));
+		assertThat(composite.snapshot().details()).extractingByKey("tierOrder").isEqualTo(List.of("ours", "own"));
 	}
 
 }

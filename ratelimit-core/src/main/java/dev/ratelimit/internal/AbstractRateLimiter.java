@@ -13,6 +13,7 @@ import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterListener;
 import dev.ratelimit.RateLimiterSnapshot;
+import dev.ratelimit.RefundableRateLimiter;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.Ticker;
 
@@ -26,7 +27,7 @@ import dev.ratelimit.Ticker;
  * negative value means they were not, and {@link #retryAfterOf(long)} recovers the nanoseconds
  * after which a retry could succeed ({@link Long#MAX_VALUE} when unknown).
  */
-public abstract class AbstractRateLimiter implements RateLimiter {
+public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 
 	/** Encoded "denied, retry time unknown". */
 	protected static final long DENIED_UNKNOWN = Long.MIN_VALUE;
@@ -97,7 +98,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 	protected abstract long resetNanos(long now);
 
 	/** Gives back permits that were taken but will not be used (composite rollback, interrupt). */
-	protected abstract void refund(long permits);
+	protected abstract void refundTaken(long permits);
 
 	/** Moves the algorithm's state to a new limit; called under the update lock. */
 	protected abstract void applyLimit(RateLimit previous, RateLimit next, long now);
@@ -187,6 +188,16 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 		}
 	}
 
+	/**
+	 * Gives back permits this limiter granted that will not be used; the listener hears nothing,
+	 * as the grant was already heard.
+	 */
+	@Override
+	public final void refund(long permits) {
+		checkPermits(permits);
+		refundTaken(permits);
+	}
+
 	@Override
 	public boolean tryAcquire(long permits) {
 		checkPermits(permits);
@@ -231,7 +242,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 						this.scheduler.sleep(reservation);
 					}
 					catch (InterruptedException ex) {
-						refund(permits);
+						refundTaken(permits);
 						throw ex;
 					}
 				}
@@ -297,7 +308,7 @@ public abstract class AbstractRateLimiter implements RateLimiter {
 			this.listener.onPermitted(permits);
 		}
 		else {
-			refund(permits); // the caller cancelled the future while it waited
+			refundTaken(permits); // the caller cancelled the future while it waited
 		}
 	}
 

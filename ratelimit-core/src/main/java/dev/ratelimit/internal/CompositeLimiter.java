@@ -59,7 +59,7 @@ final class CompositeLimiter extends AbstractRateLimiter {
 			AbstractRateLimiter tier = this.tiers[i];
 			if (!tier.tryTake(permits)) {
 				for (int j = i - 1; j >= 0; j--) {
-					this.tiers[j].refund(permits);
+					this.tiers[j].refundTaken(permits);
 				}
 				tier.listener().onRejected(permits);
 				return false;
@@ -79,7 +79,7 @@ final class CompositeLimiter extends AbstractRateLimiter {
 			long reservation = tier.reserve(permits, maxWaitNanos, tier.preciseNow());
 			if (reservation < 0) {
 				for (int j = i - 1; j >= 0; j--) {
-					this.tiers[j].refund(permits);
+					this.tiers[j].refundTaken(permits);
 				}
 				return reservation;
 			}
@@ -119,9 +119,9 @@ final class CompositeLimiter extends AbstractRateLimiter {
 	}
 
 	@Override
-	protected void refund(long permits) {
+	protected void refundTaken(long permits) {
 		for (AbstractRateLimiter tier : this.tiers) {
-			tier.refund(permits);
+			tier.refundTaken(permits);
 		}
 	}
 

@@ -189,7 +189,7 @@ final class DefaultConcurrencyLimiter extends AbstractRateLimiter implements Con
 	}
 
 	@Override
-	protected void refund(long permits) {
+	protected void refundTaken(long permits) {
 		release(permits);
 	}
 

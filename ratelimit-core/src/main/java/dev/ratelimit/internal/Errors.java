@@ -73,9 +73,9 @@ public final class Errors {
 	}
 
 	public static IllegalArgumentException notRefundable(String tier) {
-		return new IllegalArgumentException("tier '" + tier + "' was not created by this library "
-				+ "(RateLimiter.of, RateLimiter.builder or a RateLimiterRegistry), so a composite cannot return "
-				+ "its permits when another tier denies");
+		return new IllegalArgumentException("limiter '" + tier + "' cannot give back permits, so permits taken "
+				+ "from it could not be returned when another limiter denies: create it with RateLimiter.of, "
+				+ "RateLimiter.builder or a RateLimiterRegistry, or implement RefundableRateLimiter");
 	}
 
 	public static IllegalArgumentException notRateBased(String limiter) {

@@ -7,6 +7,7 @@ import java.util.Objects;
 import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.RefundableRateLimiter;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.Ticker;
 
@@ -32,6 +33,21 @@ public final class Limiters {
 		};
 	}
 
+	/**
+	 * A limiter as a tier of a composite or an all-or-nothing decision: this library's own as it
+	 * is, another refundable one through an adapter.
+	 * @throws IllegalArgumentException if the limiter cannot give back permits
+	 */
+	static AbstractRateLimiter tier(RateLimiter limiter) {
+		if (limiter instanceof AbstractRateLimiter own) {
+			return own;
+		}
+		if (limiter instanceof RefundableRateLimiter refundable) {
+			return new ForeignTier(refundable);
+		}
+		throw Errors.notRefundable(String.valueOf((limiter != null) ? limiter.name() : null));
+	}
+
 	/** A composite on the clock and scheduler of its first tier. */
 	public static RateLimiter composite(String name, List<? extends RateLimiter> tiers) {
 		Objects.requireNonNull(tiers, "tiers");
@@ -50,10 +66,7 @@ public final class Limiters {
 		}
 		List<AbstractRateLimiter> checked = new ArrayList<>(tiers.size());
 		for (RateLimiter tier : tiers) {
-			if (!(tier instanceof AbstractRateLimiter limiter)) {
-				throw Errors.notRefundable(String.valueOf((tier != null) ? tier.name() : null));
-			}
-			checked.add(limiter);
+			checked.add(tier(tier));
 		}
 		return new CompositeLimiter(name, checked, ticker, scheduler, listener);
 	}

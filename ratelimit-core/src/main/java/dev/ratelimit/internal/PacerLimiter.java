@@ -109,7 +109,7 @@ final class PacerLimiter extends AbstractRateLimiter {
 	}
 
 	@Override
-	protected void refund(long permits) {
+	protected void refundTaken(long permits) {
 		for (;;) {
 			Slots slots = this.slots;
 			long nextFree = (long) NEXT_FREE.getVolatile(slots);

@@ -196,7 +196,7 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 			long leased = lease(permits, LongMath.saturatedAdd(permits, room), now);
 			if (leased >= 0) {
 				if (leased > permits) {
-					refund(leased - permits); // into the pool, never beyond its bound
+					refundTaken(leased - permits); // into the pool, never beyond its bound
 				}
 				return true;
 			}
@@ -218,7 +218,7 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 			if (lease(rest, rest, now) >= 0) {
 				return true;
 			}
-			refund(pool);
+			refundTaken(pool);
 			return false;
 		}
 	}
@@ -248,7 +248,7 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 	 * more than its bound (the guarantee above rests on that).
 	 */
 	@Override
-	protected final void refund(long permits) {
+	protected final void refundTaken(long permits) {
 		long rest = permits;
 		long extra = this.leaseExtra;
 		for (long pool = (long) POOL.getVolatile(this); rest > 0 && pool < extra;) {

@@ -124,7 +124,7 @@ final class WarmingUpLimiter extends AbstractRateLimiter {
 	}
 
 	@Override
-	protected void refund(long permits) {
+	protected void refundTaken(long permits) {
 		this.state.getAndUpdate((current) -> new State(current.params(), current.stored(),
 				current.nextFree() - (long) (permits * current.params().stableInterval)));
 	}

@@ -23,13 +23,13 @@ import org.springframework.expression.BeanResolver;
 import org.springframework.expression.Expression;
 import org.springframework.util.ReflectionUtils;
 
+import dev.ratelimit.AllOrNothing;
 import dev.ratelimit.ConcurrencyLimiter;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.Scheduler;
-import dev.ratelimit.internal.AllOrNothing;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 import dev.ratelimit.spring.observation.RateLimitObservations;

@@ -14,9 +14,9 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.context.ContextView;
 
+import dev.ratelimit.AllOrNothing;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
-import dev.ratelimit.internal.AllOrNothing;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 

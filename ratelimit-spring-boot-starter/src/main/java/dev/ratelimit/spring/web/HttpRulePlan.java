@@ -12,12 +12,12 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.server.PathContainer;
 
+import dev.ratelimit.AllOrNothing;
 import dev.ratelimit.ConcurrencyLimiter;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
-import dev.ratelimit.internal.AllOrNothing;
 import dev.ratelimit.spring.observation.RateLimitObservationContext;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
