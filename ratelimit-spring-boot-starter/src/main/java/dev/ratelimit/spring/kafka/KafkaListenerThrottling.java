@@ -105,8 +105,9 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 	}
 
 	/**
-	 * Observes each record's permits as a {@code ratelimit.acquire} observation of source
-	 * {@code listener}, from the limiter's answer to the delivery (a wait for permits included).
+	 * Observes each record's permits, and each batch's, as a {@code ratelimit.acquire} observation
+	 * of source {@code listener}, from the request for the permits to their grant or refusal (a
+	 * wait for a record's permits included).
 	 * Takes effect for containers prepared after the call.
 	 * @param observations the observations, or {@code null} for none
 	 */
@@ -209,17 +210,18 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 		String group = container.getGroupId();
 		RateLimiter limiter = limit.limiter();
 		DeliveryHolds holds = null;
+		RateLimitObservations.Operation observed = (limiter != null && this.observations != null)
+				? this.observations.operation(Source.LISTENER, limiter.name(), id, limit.permitsPerRecord()) : null;
 		ContainerProperties properties = container.getContainerProperties();
-		if (limiter != null && !(properties.getMessageListener() instanceof BatchMessageListener<?, ?>)) {
+		boolean batch = properties.getMessageListener() instanceof BatchMessageListener<?, ?>;
+		if (limiter != null && !batch) {
 			// a record listener's records wait for their permits in the container: paused, it
 			// keeps the rest of the poll after the current record
 			properties.setPauseImmediate(true);
-			holds = new DeliveryHolds(container, limiter, limit.permitsPerRecord(), this.scheduler,
-					(this.observations != null) ? this.observations.operation(Source.LISTENER, limiter.name(), id,
-							limit.permitsPerRecord()) : null);
+			holds = new DeliveryHolds(container, limiter, limit.permitsPerRecord(), this.scheduler, observed);
 		}
 		ThrottlingInterceptor<K, V> interceptor = new ThrottlingInterceptor<>(id, (group != null) ? group : "",
-				limiter, limit.permitsPerRecord(), this.lagMonitor, holds);
+				limiter, limit.permitsPerRecord(), this.lagMonitor, holds, batch ? observed : null);
 		// the application's interceptors first: one that filters a record out (returns null)
 		// must not cost a permit
 		RecordInterceptor<K, V> records = container.getRecordInterceptor();

@@ -2,6 +2,7 @@ package dev.ratelimit.spring.kafka;
 
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.micrometer.observation.Observation;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -13,6 +14,8 @@ import org.springframework.kafka.listener.RecordInterceptor;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * Takes permits for the records of one listener container, and reads its consumers' lag before
@@ -65,6 +68,9 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	/** Where a record listener's consumer holds its records without permits, {@code null} if none. */
 	private final @Nullable DeliveryHolds holds;
 
+	/** The observations of a batch's permits, {@code null} for none. */
+	private final RateLimitObservations.@Nullable Operation batchObservations;
+
 	/** What each consumer (thread) holds for its next record. */
 	private final ThreadLocal<DeliveryHolds.Hand> ahead = ThreadLocal.withInitial(DeliveryHolds.Hand::new);
 
@@ -77,15 +83,18 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	 * @param lagMonitor where lag is reported
 	 * @param holds where a record listener's records wait for permits, or {@code null} to take
 	 * each record's permits as it comes
+	 * @param batchObservations the observations of a batch's permits, {@code null} for none
 	 */
 	ThrottlingInterceptor(String listenerId, String groupId, @Nullable RateLimiter limiter, long permitsPerRecord,
-			ConsumerLagMonitor lagMonitor, @Nullable DeliveryHolds holds) {
+			ConsumerLagMonitor lagMonitor, @Nullable DeliveryHolds holds,
+			RateLimitObservations.@Nullable Operation batchObservations) {
 		this.listenerId = listenerId;
 		this.groupId = groupId;
 		this.limiter = limiter;
 		this.permitsPerRecord = permitsPerRecord;
 		this.lagMonitor = lagMonitor;
 		this.holds = holds;
+		this.batchObservations = batchObservations;
 	}
 
 	@Override
@@ -133,7 +142,21 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	public ConsumerRecords<K, V> intercept(ConsumerRecords<K, V> records, Consumer<K, V> consumer) {
 		RateLimiter limiter = this.limiter;
 		if (limiter != null && !records.isEmpty()) {
-			takeForBatch(limiter, Math.multiplyExact(records.count(), this.permitsPerRecord));
+			long needed = Math.multiplyExact(records.count(), this.permitsPerRecord);
+			RateLimitObservations.Operation observations = this.batchObservations;
+			Observation observation = (observations != null) ? observations.start(null, needed) : null;
+			try {
+				takeForBatch(limiter, needed);
+				RateLimitObservations.stop(observation, Outcome.PERMITTED);
+			}
+			catch (RateLimitExceededException ex) {
+				RateLimitObservations.stop(observation, Outcome.REJECTED);
+				throw ex;
+			}
+			catch (RuntimeException ex) {
+				RateLimitObservations.failed(observation, ex);
+				throw ex;
+			}
 		}
 		return records;
 	}

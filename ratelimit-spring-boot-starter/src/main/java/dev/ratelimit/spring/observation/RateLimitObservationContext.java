@@ -23,7 +23,10 @@ public final class RateLimitObservationContext extends Observation.Context {
 		HTTP("http"),
 
 		/** The records of a throttled Kafka listener ({@code ratelimit.kafka.listeners}). */
-		LISTENER("listener");
+		LISTENER("listener"),
+
+		/** A request of a Spring Cloud Gateway route whose {@code RequestRateLimiter} uses this library. */
+		GATEWAY("gateway");
 
 		private final String value;
 

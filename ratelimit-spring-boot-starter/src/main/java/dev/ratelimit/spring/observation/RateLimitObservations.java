@@ -12,7 +12,8 @@ import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 
 /**
  * Starts and stops the observations of permit acquisitions, for the parts of the starter that
- * take permits ({@code @RateLimited} methods, HTTP rules, throttled listeners). Made only when the
+ * take permits ({@code @RateLimited} methods, HTTP rules, throttled listeners, the Spring Cloud
+ * Gateway limiter). Made only when the
  * application has an {@link ObservationRegistry}; a part without one records nothing and pays
  * nothing. Public for the
  * starter's own packages; applications customize observations with a
@@ -82,7 +83,7 @@ public final class RateLimitObservations {
 
 	/**
 	 * The observations of one limited operation: a {@code @RateLimited} method, or a throttled
-	 * listener's records. A part holds none when the application has no
+	 * listener's records or batches. A part holds none when the application has no
 	 * {@code ObservationRegistry}, so a call then costs nothing more.
 	 */
 	public static final class Operation {
@@ -114,6 +115,17 @@ public final class RateLimitObservations {
 		 */
 		public @Nullable Observation start(@Nullable Observation parent) {
 			return this.observations.start(this.source, this.limiters, this.operation, this.permits, parent);
+		}
+
+		/**
+		 * Starts the observation of one acquisition of its own number of permits (a batch of
+		 * records, say).
+		 * @param parent the parent, or {@code null} for the current one
+		 * @param permits the permits asked of each limiter this time
+		 * @return the started observation, or {@code null} when nothing would see it
+		 */
+		public @Nullable Observation start(@Nullable Observation parent, long permits) {
+			return this.observations.start(this.source, this.limiters, this.operation, permits, parent);
 		}
 
 	}

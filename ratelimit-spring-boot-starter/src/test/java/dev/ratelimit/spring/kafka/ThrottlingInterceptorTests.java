@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.micrometer.observation.ObservationRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
@@ -22,6 +23,11 @@ import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
+import dev.ratelimit.spring.observation.RateLimitObservationContext;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
+import dev.ratelimit.spring.observation.RateLimitObservations;
+import dev.ratelimit.spring.web.ObservationRecorder;
 import dev.ratelimit.test.ManualClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,7 +47,7 @@ class ThrottlingInterceptorTests {
 	void recordTakesItsPermitsOrIsDeniedWithTheRetryAfter() {
 		RateLimiter limiter = limiter(10, 4);
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 2,
-				this.monitor, null);
+				this.monitor, null, null);
 		ConsumerRecord<String, String> record = record(0);
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
 		assertThat(interceptor.intercept(record, this.consumer)).isSameAs(record);
@@ -59,7 +65,7 @@ class ThrottlingInterceptorTests {
 	@Test
 	void withoutLimiterRecordsPass() {
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", null, 1,
-				this.monitor, null);
+				this.monitor, null, null);
 		ConsumerRecords<String, String> batch = batch(500);
 		assertThat(interceptor.intercept(batch, this.consumer)).isSameAs(batch);
 	}
@@ -68,7 +74,7 @@ class ThrottlingInterceptorTests {
 	void batchTakesAPermitPerRecordAtOnce() {
 		RateLimiter limiter = limiter(10, 10);
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, null);
+				this.monitor, null, null);
 		assertThat(interceptor.intercept(batch(6), this.consumer).count()).isEqualTo(6);
 		// 4 left: a batch of 6 waits for all of them, and takes none meanwhile
 		assertThatExceptionOfType(RateLimitExceededException.class)
@@ -81,10 +87,35 @@ class ThrottlingInterceptorTests {
 	}
 
 	@Test
+	void eachBatchAttemptIsOneObservationOfItsPermits() {
+		RateLimiter limiter = limiter(10, 10);
+		ObservationRegistry registry = ObservationRegistry.create();
+		ObservationRecorder recorder = new ObservationRecorder();
+		registry.observationConfig().observationHandler(recorder);
+		RateLimitObservations.Operation observed = new RateLimitObservations(registry, null)
+			.operation(Source.LISTENER, "orders-limit", "orders", 2);
+		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 2,
+				this.monitor, null, observed);
+
+		interceptor.intercept(batch(3), this.consumer);
+		assertThatExceptionOfType(RateLimitExceededException.class)
+			.isThrownBy(() -> interceptor.intercept(batch(3), this.consumer));
+
+		assertThat(recorder.of("orders-limit")).hasSize(2).allSatisfy((context) -> {
+			assertThat(context.getSource()).isEqualTo(Source.LISTENER);
+			assertThat(context.getOperation()).isEqualTo("orders");
+			assertThat(context.getPermits()).isEqualTo(6);
+		});
+		assertThat(recorder.of("orders-limit")).extracting(RateLimitObservationContext::getOutcome)
+			.containsExactly(Outcome.PERMITTED, Outcome.REJECTED);
+		assertThat(recorder.startedOf("orders-limit")).hasSize(2);
+	}
+
+	@Test
 	void batchLargerThanTheCapacityGathersItsPermitsAcrossDeliveries() {
 		RateLimiter limiter = limiter(10, 10);
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, null);
+				this.monitor, null, null);
 		int attempts = 0;
 		long start = this.clock.read();
 		for (;;) {
@@ -135,7 +166,7 @@ class ThrottlingInterceptorTests {
 		RateLimiter limiter = limiter(10, 10);
 		KafkaMessageListenerContainer<String, String> container = container();
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 3,
-				this.monitor, new DeliveryHolds(container, limiter, 3, this.clock, null));
+				this.monitor, new DeliveryHolds(container, limiter, 3, this.clock, null), null);
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);
 		assertThat(interceptor.ahead()).isEqualTo(3);
@@ -213,7 +244,7 @@ class ThrottlingInterceptorTests {
 
 		};
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", limiter, 1,
-				this.monitor, new DeliveryHolds(parent, limiter, 1, this.clock, null));
+				this.monitor, new DeliveryHolds(parent, limiter, 1, this.clock, null), null);
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);
@@ -245,7 +276,7 @@ class ThrottlingInterceptorTests {
 		RunningContainer container = new RunningContainer();
 		container.consumerPaused = true;
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", flaky, 1,
-				this.monitor, new DeliveryHolds(container, flaky, 1, this.clock, null));
+				this.monitor, new DeliveryHolds(container, flaky, 1, this.clock, null), null);
 		interceptor.afterRecord(record(0), this.consumer);
 		interceptor.intercept(record(1), this.consumer);
 		interceptor.afterRecord(record(1), this.consumer);
@@ -282,7 +313,7 @@ class ThrottlingInterceptorTests {
 	@Test
 	void lagIsReadBeforeEachPoll() {
 		ThrottlingInterceptor<String, String> interceptor = new ThrottlingInterceptor<>("orders", "group", null, 1,
-				this.monitor, null);
+				this.monitor, null, null);
 		this.consumer.assign(List.of(P0));
 		this.consumer.updateEndOffsets(Map.of(P0, 42L));
 		this.consumer.seek(P0, 2);
@@ -302,7 +333,7 @@ class ThrottlingInterceptorTests {
 	/** A record listener's interceptor, one permit a record, whose records wait in a container. */
 	private ThrottlingInterceptor<String, String> held(RateLimiter limiter, MessageListenerContainer container) {
 		return new ThrottlingInterceptor<>("orders", "group", limiter, 1, this.monitor,
-				new DeliveryHolds(container, limiter, 1, this.clock, null));
+				new DeliveryHolds(container, limiter, 1, this.clock, null), null);
 	}
 
 	private static KafkaMessageListenerContainer<String, String> container() {

@@ -1,5 +1,6 @@
 package dev.ratelimit.spring.gateway;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -14,6 +15,7 @@ import dev.ratelimit.spring.boot.autoconfigure.LimiterHeaders;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitAutoConfiguration;
 import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.config.RateLimitProperties;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 
 /**
  * {@link org.springframework.boot.autoconfigure.EnableAutoConfiguration Auto-configuration} of a
@@ -33,9 +35,12 @@ public final class RateLimitGatewayAutoConfiguration {
 	@Primary
 	@ConditionalOnMissingBean
 	RateLimitGatewayRateLimiter rateLimitGatewayRateLimiter(RateLimiterRegistry registry,
-			LimiterDefinitions definitions, RateLimitProperties properties, ConfigurationService configurationService) {
-		return new RateLimitGatewayRateLimiter(registry, definitions, new LimiterHeaders(definitions, properties),
-				properties.getMaxKeyLength(), configurationService);
+			LimiterDefinitions definitions, RateLimitProperties properties, ConfigurationService configurationService,
+			ObjectProvider<RateLimitObservations> observations) {
+		RateLimitGatewayRateLimiter limiter = new RateLimitGatewayRateLimiter(registry, definitions,
+				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength(), configurationService);
+		limiter.setObservations(observations.getIfUnique());
+		return limiter;
 	}
 
 }

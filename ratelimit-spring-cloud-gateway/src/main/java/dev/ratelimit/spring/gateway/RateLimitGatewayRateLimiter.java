@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 
+import io.micrometer.observation.Observation;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -18,6 +19,9 @@ import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.config.LimiterDefinitions;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
+import dev.ratelimit.spring.observation.RateLimitObservations;
 import dev.ratelimit.spring.web.HttpRule;
 import dev.ratelimit.spring.web.RateLimitHeaders;
 
@@ -39,7 +43,8 @@ import dev.ratelimit.spring.web.RateLimitHeaders;
  * {@code ratelimit.max-key-length} is replaced by its SHA-256 digest. A decision is local and
  * never blocks. Answers carry {@code Retry-After} when refused and the IETF {@code RateLimit} /
  * {@code RateLimit-Policy} fields when the limiter has them enabled (the gateway sets the status,
- * 429 by default). Thread-safe.
+ * 429 by default). With an {@code ObservationRegistry} in the application, each request's permits
+ * are a {@code ratelimit.acquire} observation of source {@code gateway}. Thread-safe.
  */
 public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGatewayRateLimiter.Config> {
 
@@ -55,6 +60,8 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 	private final Predicate<String> headers;
 
 	private final int maxKeyLength;
+
+	private volatile @Nullable RateLimitObservations observations;
 
 	/**
 	 * Creates the rate limiter.
@@ -89,6 +96,15 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 		}
 	}
 
+	/**
+	 * Observes each request's permits as a {@code ratelimit.acquire} observation of source
+	 * {@code gateway}, with the route id as its operation, inside the request's observation.
+	 * @param observations the observations, or {@code null} for none
+	 */
+	public void setObservations(@Nullable RateLimitObservations observations) {
+		this.observations = observations;
+	}
+
 	@Override
 	public Mono<Response> isAllowed(String routeId, String id) {
 		Config config = getConfig().get(routeId);
@@ -100,6 +116,28 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 		String name = (given.getLimiter() != null) ? given.getLimiter() : routeId;
 		long permits = given.getPermits();
 		String key = (id.length() <= this.maxKeyLength) ? id : HttpRule.digest(id, this.maxKeyLength);
+		RateLimitObservations observations = this.observations;
+		if (observations == null) {
+			return Mono.just(decide(name, key, permits));
+		}
+		// the request's observation is in the Reactor context, where WebFlux puts it
+		return Mono.deferContextual((context) -> {
+			Object parent = context.getOrDefault(RateLimitObservations.REACTOR_CONTEXT_KEY, null);
+			Observation observation = observations.start(Source.GATEWAY, name, routeId, permits,
+					(parent instanceof Observation found) ? found : null);
+			try {
+				Response response = decide(name, key, permits);
+				RateLimitObservations.stop(observation, response.isAllowed() ? Outcome.PERMITTED : Outcome.REJECTED);
+				return Mono.just(response);
+			}
+			catch (RuntimeException ex) {
+				RateLimitObservations.failed(observation, ex);
+				return Mono.error(ex);
+			}
+		});
+	}
+
+	private Response decide(String name, String key, long permits) {
 		RateLimiter limiter = this.registry.limiter(name, key);
 		Decision decision = limiter.decide(permits);
 		Map<String, String> fields = new LinkedHashMap<>();
@@ -111,7 +149,7 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 			fields.put(RateLimitHeaders.RATE_LIMIT_POLICY, RateLimitHeaders.policy(name, limiter.limit()));
 			fields.put(RateLimitHeaders.RATE_LIMIT, RateLimitHeaders.rateLimit(name, decision));
 		}
-		return Mono.just(new Response(decision.permitted(), fields));
+		return new Response(decision.permitted(), fields);
 	}
 
 	/** What is wrong with a route's arguments, or {@code null}. */

@@ -1,5 +1,11 @@
 package dev.ratelimit.spring.gateway;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
@@ -19,6 +25,9 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.spring.observation.RateLimitObservationContext;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
+import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,7 +62,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"spring.cloud.gateway.server.webflux.routes[3].uri=forward:/backend/hello",
 				"spring.cloud.gateway.server.webflux.routes[3].predicates[0]=Path=/inflight",
 				"spring.cloud.gateway.server.webflux.routes[3].filters[0].name=RequestRateLimiter",
-				"spring.cloud.gateway.server.webflux.routes[3].filters[0].args.key-resolver=#{@clientKeyResolver}" })
+				"spring.cloud.gateway.server.webflux.routes[3].filters[0].args.key-resolver=#{@clientKeyResolver}",
+				"ratelimit.limiters.observed.rate=1/1h",
+				"spring.cloud.gateway.server.webflux.routes[4].id=observed-route",
+				"spring.cloud.gateway.server.webflux.routes[4].uri=forward:/backend/hello",
+				"spring.cloud.gateway.server.webflux.routes[4].predicates[0]=Path=/observed",
+				"spring.cloud.gateway.server.webflux.routes[4].filters[0].name=RequestRateLimiter",
+				"spring.cloud.gateway.server.webflux.routes[4].filters[0].args.key-resolver=#{@clientKeyResolver}",
+				"spring.cloud.gateway.server.webflux.routes[4].filters[0].args.ratelimit.limiter=observed" })
 @AutoConfigureWebTestClient
 class RateLimitGatewayRateLimiterIntegrationTests {
 
@@ -62,6 +78,9 @@ class RateLimitGatewayRateLimiterIntegrationTests {
 
 	@Autowired
 	private RateLimiterRegistry registry;
+
+	@Autowired
+	private Recorder recorded;
 
 	@Test
 	void eachKeyOfARouteHasItsOwnLimitAndARefusalCarriesTheFields() {
@@ -106,6 +125,23 @@ class RateLimitGatewayRateLimiterIntegrationTests {
 		assertThat(this.registry.find("inflight", "e")).isEmpty();
 	}
 
+	@Test
+	void eachRequestsPermitsAreOneObservation() {
+		assertThat(get("/observed", "f").getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/observed", "f").getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(this.recorded.started).hasSize(2);
+		assertThat(this.recorded.stopped).hasSize(2).allSatisfy((context) -> {
+			assertThat(context.getSource()).isEqualTo(Source.GATEWAY);
+			assertThat(context.getLimiters()).isEqualTo("observed");
+			assertThat(context.getOperation()).isEqualTo("observed-route");
+			assertThat(context.getPermits()).isEqualTo(1);
+			assertThat(context.getParentObservation()).as("the request's observation").isNotNull();
+			assertThat(context.getLowCardinalityKeyValue("ratelimit.source").getValue()).isEqualTo("gateway");
+		});
+		assertThat(this.recorded.stopped).extracting(RateLimitObservationContext::getOutcome)
+			.containsExactly(Outcome.PERMITTED, Outcome.REJECTED);
+	}
+
 	private EntityExchangeResult<String> get(String path, String client) {
 		return this.client.get()
 			.uri(path)
@@ -131,8 +167,48 @@ class RateLimitGatewayRateLimiterIntegrationTests {
 	static class TestApplication {
 
 		@Bean
+		Recorder recorder() {
+			return new Recorder();
+		}
+
+		@Bean
+		ObservationRegistry observationRegistry(Recorder recorder) {
+			ObservationRegistry registry = ObservationRegistry.create();
+			registry.observationConfig().observationHandler(recorder);
+			return registry;
+		}
+
+		@Bean
 		KeyResolver clientKeyResolver() {
 			return (exchange) -> Mono.justOrEmpty(exchange.getRequest().getHeaders().getFirst("X-Client"));
+		}
+
+	}
+
+	/** Keeps the acquisitions of the route {@code observed-route}. */
+	static class Recorder implements ObservationHandler<RateLimitObservationContext> {
+
+		final List<RateLimitObservationContext> started = new CopyOnWriteArrayList<>();
+
+		final List<RateLimitObservationContext> stopped = new CopyOnWriteArrayList<>();
+
+		@Override
+		public void onStart(RateLimitObservationContext context) {
+			if (context.getOperation().equals("observed-route")) {
+				this.started.add(context);
+			}
+		}
+
+		@Override
+		public void onStop(RateLimitObservationContext context) {
+			if (context.getOperation().equals("observed-route")) {
+				this.stopped.add(context);
+			}
+		}
+
+		@Override
+		public boolean supportsContext(Observation.Context context) {
+			return context instanceof RateLimitObservationContext;
 		}
 
 	}
