@@ -48,7 +48,7 @@ public enum RateLimitObservationDocumentation implements ObservationDocumentatio
 			}
 		},
 
-		/** Where the acquisition came from: {@code method} or {@code http}. */
+		/** Where the acquisition came from: {@code method}, {@code http}, {@code listener} or {@code gateway}. */
 		SOURCE {
 			@Override
 			public String asString() {
