@@ -620,7 +620,8 @@ public class RateLimitProperties {
 	}
 
 	/**
-	 * Kafka backend and Kafka listener integration.
+	 * Kafka backend and Kafka listener integration. A backend setting left out takes the default
+	 * of {@link dev.ratelimit.kafka.KafkaBackendConfig.Builder}, the one place defaults are kept.
 	 */
 	public static class Kafka {
 
@@ -644,23 +645,23 @@ public class RateLimitProperties {
 		 * Whether this instance runs the authority that grants leases. An instance that does not is a
 		 * pure client.
 		 */
-		private final boolean authority;
+		private final Boolean authority;
 
 		/**
 		 * Whether to create the backend's topics at start-up when they are missing.
 		 */
-		private final boolean createTopics;
+		private final Boolean createTopics;
 
 		/**
 		 * Partitions of the request topic, which bound how many instances share the authority's work;
 		 * each instance sends a record per partition holding its active keys per report interval.
 		 */
-		private final int requestPartitions;
+		private final Integer requestPartitions;
 
 		/**
 		 * Partitions of the grant topic.
 		 */
-		private final int grantPartitions;
+		private final Integer grantPartitions;
 
 		/**
 		 * Replication factor of the backend's topics and of the authority's state changelog. The
@@ -682,7 +683,7 @@ public class RateLimitProperties {
 		/**
 		 * Fraction of the last lease left at which more is asked for, ahead of need.
 		 */
-		private final double lowWater;
+		private final Double lowWater;
 
 		/**
 		 * How long to wait for a grant before deciding under the degraded policy.
@@ -727,7 +728,7 @@ public class RateLimitProperties {
 		/**
 		 * Standby replicas of the authority's state, for faster failover.
 		 */
-		private final int standbyReplicas;
+		private final Integer standbyReplicas;
 
 		/**
 		 * Session timeout of the authority's consumers: how long a crashed instance keeps its
@@ -752,7 +753,7 @@ public class RateLimitProperties {
 		 * the rate for the local share before Kafka was ever reached, and a new key's bucket for its
 		 * cold part before the first rebalance.
 		 */
-		private final int expectedInstances;
+		private final Integer expectedInstances;
 
 		/**
 		 * Extra Kafka client properties for the backend's clients, on top of spring.kafka's (security,
@@ -771,17 +772,13 @@ public class RateLimitProperties {
 		 */
 		private final Backpressure backpressure;
 
-		public Kafka(List<String> bootstrapServers, String clusterId, String instanceId,
-				@DefaultValue("true") boolean authority, @DefaultValue("true") boolean createTopics,
-				@DefaultValue("6") int requestPartitions, @DefaultValue("12") int grantPartitions,
-				Short replicationFactor, @DefaultValue("5s") Duration leaseTtl,
-				@DefaultValue("500ms") Duration leaseHorizon, @DefaultValue("0.5") double lowWater,
-				@DefaultValue("2s") Duration requestTimeout, @DefaultValue("5ms") Duration keeperInterval,
-				@DefaultValue("10s") Duration idleReturn, @DefaultValue("1s") Duration reportInterval,
-				@DefaultValue("local-share") dev.ratelimit.kafka.DegradedPolicy degradedPolicy,
-				@DefaultValue("at_least_once") String processingGuarantee, Duration commitInterval,
-				@DefaultValue("0") int standbyReplicas, @DefaultValue("6s") Duration sessionTimeout, String stateDir,
-				Boolean failFast, @DefaultValue("1") int expectedInstances, Map<String, String> properties, Map<String, Listener> listeners,
+		public Kafka(List<String> bootstrapServers, String clusterId, String instanceId, Boolean authority,
+				Boolean createTopics, Integer requestPartitions, Integer grantPartitions, Short replicationFactor,
+				Duration leaseTtl, Duration leaseHorizon, Double lowWater, Duration requestTimeout,
+				Duration keeperInterval, Duration idleReturn, Duration reportInterval,
+				dev.ratelimit.kafka.DegradedPolicy degradedPolicy, String processingGuarantee, Duration commitInterval,
+				Integer standbyReplicas, Duration sessionTimeout, String stateDir, Boolean failFast,
+				Integer expectedInstances, Map<String, String> properties, Map<String, Listener> listeners,
 				@DefaultValue Backpressure backpressure) {
 			this.bootstrapServers = (bootstrapServers != null) ? List.copyOf(bootstrapServers) : List.of();
 			this.clusterId = clusterId;
@@ -823,19 +820,19 @@ public class RateLimitProperties {
 			return this.instanceId;
 		}
 
-		public boolean isAuthority() {
+		public Boolean getAuthority() {
 			return this.authority;
 		}
 
-		public boolean isCreateTopics() {
+		public Boolean getCreateTopics() {
 			return this.createTopics;
 		}
 
-		public int getRequestPartitions() {
+		public Integer getRequestPartitions() {
 			return this.requestPartitions;
 		}
 
-		public int getGrantPartitions() {
+		public Integer getGrantPartitions() {
 			return this.grantPartitions;
 		}
 
@@ -863,7 +860,7 @@ public class RateLimitProperties {
 			return this.reportInterval;
 		}
 
-		public double getLowWater() {
+		public Double getLowWater() {
 			return this.lowWater;
 		}
 
@@ -883,7 +880,7 @@ public class RateLimitProperties {
 			return this.commitInterval;
 		}
 
-		public int getStandbyReplicas() {
+		public Integer getStandbyReplicas() {
 			return this.standbyReplicas;
 		}
 
@@ -899,7 +896,7 @@ public class RateLimitProperties {
 			return this.failFast;
 		}
 
-		public int getExpectedInstances() {
+		public Integer getExpectedInstances() {
 			return this.expectedInstances;
 		}
 

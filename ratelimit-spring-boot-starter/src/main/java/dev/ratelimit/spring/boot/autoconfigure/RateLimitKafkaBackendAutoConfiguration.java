@@ -12,6 +12,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.boot.kafka.autoconfigure.SslBundleSslEngineFactory;
@@ -122,40 +123,30 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 		try {
 			KafkaBackendConfig.Builder builder = KafkaBackendConfig.builder(String.join(",", bootstrap))
 				.clusterId(clusterId(kafka, applicationName))
-				.clientProperties(client)
-				.authority(kafka.isAuthority())
-				.createTopics(kafka.isCreateTopics())
-				.requestPartitions(kafka.getRequestPartitions())
-				.grantPartitions(kafka.getGrantPartitions())
-				.leaseTtl(kafka.getLeaseTtl())
-				.leaseHorizon(kafka.getLeaseHorizon())
-				.lowWater(kafka.getLowWater())
-				.requestTimeout(kafka.getRequestTimeout())
-				.keeperInterval(kafka.getKeeperInterval())
-				.idleReturn(kafka.getIdleReturn())
-				.reportInterval(kafka.getReportInterval())
-				.degradedPolicy(kafka.getDegradedPolicy())
-				.processingGuarantee(kafka.getProcessingGuarantee())
-				.standbyReplicas(kafka.getStandbyReplicas())
-				.expectedInstances(kafka.getExpectedInstances());
-			if (kafka.getCommitInterval() != null) {
-				builder.commitInterval(kafka.getCommitInterval());
-			}
-			if (kafka.getFailFast() != null) {
-				builder.failFast(kafka.getFailFast());
-			}
-			if (kafka.getInstanceId() != null) {
-				builder.instanceId(kafka.getInstanceId());
-			}
-			if (kafka.getReplicationFactor() != null) {
-				builder.replicationFactor(kafka.getReplicationFactor());
-			}
-			if (kafka.getSessionTimeout() != null) {
-				builder.sessionTimeout(kafka.getSessionTimeout());
-			}
-			if (kafka.getStateDir() != null) {
-				builder.stateDir(kafka.getStateDir());
-			}
+				.clientProperties(client);
+			// only what is set: every default is the builder's
+			PropertyMapper map = PropertyMapper.get();
+			map.from(kafka::getInstanceId).to(builder::instanceId);
+			map.from(kafka::getAuthority).to(builder::authority);
+			map.from(kafka::getCreateTopics).to(builder::createTopics);
+			map.from(kafka::getRequestPartitions).to(builder::requestPartitions);
+			map.from(kafka::getGrantPartitions).to(builder::grantPartitions);
+			map.from(kafka::getReplicationFactor).to(builder::replicationFactor);
+			map.from(kafka::getLeaseTtl).to(builder::leaseTtl);
+			map.from(kafka::getLeaseHorizon).to(builder::leaseHorizon);
+			map.from(kafka::getLowWater).to(builder::lowWater);
+			map.from(kafka::getRequestTimeout).to(builder::requestTimeout);
+			map.from(kafka::getKeeperInterval).to(builder::keeperInterval);
+			map.from(kafka::getIdleReturn).to(builder::idleReturn);
+			map.from(kafka::getReportInterval).to(builder::reportInterval);
+			map.from(kafka::getDegradedPolicy).to(builder::degradedPolicy);
+			map.from(kafka::getProcessingGuarantee).to(builder::processingGuarantee);
+			map.from(kafka::getCommitInterval).to(builder::commitInterval);
+			map.from(kafka::getStandbyReplicas).to(builder::standbyReplicas);
+			map.from(kafka::getSessionTimeout).to(builder::sessionTimeout);
+			map.from(kafka::getStateDir).to(builder::stateDir);
+			map.from(kafka::getFailFast).to(builder::failFast);
+			map.from(kafka::getExpectedInstances).to(builder::expectedInstances);
 			return builder.build();
 		}
 		catch (IllegalArgumentException ex) {

@@ -2,16 +2,19 @@ package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import dev.ratelimit.kafka.KafkaBackendConfig;
 import dev.ratelimit.spring.config.RateLimitProperties;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What an IDE reads to complete and check {@code application.yml}: the configuration metadata the
@@ -73,6 +76,28 @@ class ConfigurationMetadataTests {
 		assertThat(reduceOn.path("parameters").path("target").asString()).isEqualTo(Throwable.class.getName());
 		assertThat(hints.get("ratelimit.defaults.rate").path("values")).isNotEmpty();
 		assertThat(hints.get("ratelimit.http.trusted-proxies").path("values")).isNotEmpty();
+	}
+
+	/**
+	 * The defaults an IDE shows for the backend's settings are the builder's: each, set explicitly,
+	 * gives the same backend as none.
+	 */
+	@Test
+	void backendDefaultsAreTheBuildersOwn() throws Exception {
+		KafkaBackendConfig unset = RateLimitKafkaBackendConfigTests.bind();
+		List<String> checked = new ArrayList<>();
+		for (Map.Entry<String, JsonNode> property : byName(metadata(), "properties").entrySet()) {
+			String name = property.getKey();
+			JsonNode value = property.getValue().path("defaultValue");
+			if (name.startsWith("ratelimit.kafka.") && !name.startsWith("ratelimit.kafka.backpressure")
+					&& !name.startsWith("ratelimit.kafka.listeners") && value.isValueNode()) {
+				RateLimitKafkaBackendConfigTests.assertSameBackend(
+						RateLimitKafkaBackendConfigTests.bind(name, value.asString()), unset,
+						name + " with its metadata default " + value);
+				checked.add(name);
+			}
+		}
+		assertThat(checked).hasSizeGreaterThanOrEqualTo(16).contains("ratelimit.kafka.lease-ttl");
 	}
 
 }

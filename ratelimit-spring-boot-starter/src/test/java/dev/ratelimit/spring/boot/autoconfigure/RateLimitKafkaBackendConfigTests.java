@@ -1,7 +1,15 @@
 package dev.ratelimit.spring.boot.autoconfigure;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RateLimitKafkaBackendConfigTests {
 
-	private static KafkaBackendConfig bind(String... properties) {
+	static KafkaBackendConfig bind(String... properties) {
 		return RateLimitKafkaBackendAutoConfiguration.config(bindKafka(properties), null, null);
 	}
 
@@ -138,6 +146,45 @@ class RateLimitKafkaBackendConfigTests {
 		assertThat(config.sessionTimeout()).contains(Duration.ofSeconds(10));
 		assertThat(config.requestTimeout()).isEqualTo(Duration.ofSeconds(1));
 		assertThat(config.leaseTtl()).isEqualTo(Duration.ofSeconds(3));
+	}
+
+	/**
+	 * The reference's default of every backend setting is the builder's, which is where defaults
+	 * live: a setting set to its documented default gives the same backend as one left out.
+	 */
+	@Test
+	void theDocumentedDefaultsAreTheBuildersOwn() throws Exception {
+		Pattern row = Pattern.compile("^\\| `ratelimit\\.kafka\\.([a-z-]+)` \\|.*\\| `([^`]+)` \\|$", Pattern.MULTILINE);
+		KafkaBackendConfig unset = bind();
+		List<String> checked = new ArrayList<>();
+		for (String document : List.of("configuration.md", "kafka.md")) {
+			Matcher matcher = row.matcher(Files.readString(Path.of("..", "docs", document), StandardCharsets.UTF_8));
+			while (matcher.find()) {
+				String property = matcher.group(1);
+				if (property.startsWith("listeners") || property.startsWith("backpressure")
+						|| property.equals("bootstrap-servers")) {
+					continue; // not the backend's, or spring.kafka's
+				}
+				assertSameBackend(bind("ratelimit.kafka." + property, matcher.group(2)), unset,
+						document + ": ratelimit.kafka." + property + " documented as " + matcher.group(2));
+				checked.add(property);
+			}
+		}
+		assertThat(checked).contains("authority", "create-topics", "request-partitions", "grant-partitions", "lease-ttl",
+				"lease-horizon", "low-water", "request-timeout", "keeper-interval", "idle-return", "report-interval",
+				"degraded-policy", "expected-instances", "processing-guarantee", "standby-replicas", "session-timeout");
+	}
+
+	/** Asserts that two configurations give the same backend: every accessor answers the same. */
+	static void assertSameBackend(KafkaBackendConfig actual, KafkaBackendConfig expected, String description)
+			throws ReflectiveOperationException {
+		for (Method accessor : KafkaBackendConfig.class.getDeclaredMethods()) {
+			if (Modifier.isPublic(accessor.getModifiers()) && !Modifier.isStatic(accessor.getModifiers())
+					&& accessor.getParameterCount() == 0) {
+				assertThat(accessor.invoke(actual)).as(description + ": " + accessor.getName())
+					.isEqualTo(accessor.invoke(expected));
+			}
+		}
 	}
 
 }
