@@ -222,6 +222,10 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 		}
 		ThrottlingInterceptor<K, V> interceptor = new ThrottlingInterceptor<>(id, (group != null) ? group : "",
 				limiter, limit.permitsPerRecord(), this.lagMonitor, holds, batch ? observed : null);
+		if (holds != null && container.getCommonErrorHandler() instanceof ThrottlingErrorHandler handler) {
+			// a consumer that stops gives back what it took for its next record
+			handler.onThreadStateCleared(interceptor::returnAhead);
+		}
 		// the application's interceptors first: one that filters a record out (returns null)
 		// must not cost a permit
 		RecordInterceptor<K, V> records = container.getRecordInterceptor();

@@ -61,6 +61,9 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 
 	private final PartitionPauses pauses;
 
+	/** Run on a consumer's thread when the container clears its state there (as it stops). */
+	private volatile @Nullable Runnable threadStateCleared;
+
 	/**
 	 * Wraps an error handler.
 	 * @param delegate the handler of everything that is not a throttling denial
@@ -188,6 +191,19 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 	@Override
 	public void clearThreadState() {
 		this.delegate.clearThreadState();
+		Runnable cleared = this.threadStateCleared;
+		if (cleared != null) {
+			cleared.run();
+		}
+	}
+
+	/**
+	 * Sets what to do on a consumer's thread when the container clears its state there: when the
+	 * consumer stops, and after a batch that failed before is delivered.
+	 * @param cleared the action, {@code null} for none
+	 */
+	void onThreadStateCleared(@Nullable Runnable cleared) {
+		this.threadStateCleared = cleared;
 	}
 
 	@Override

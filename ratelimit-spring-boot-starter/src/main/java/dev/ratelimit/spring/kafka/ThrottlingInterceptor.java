@@ -14,6 +14,7 @@ import org.springframework.kafka.listener.RecordInterceptor;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RefundableRateLimiter;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
@@ -194,6 +195,28 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 		// called by the container on its consumer thread before every poll, paused or not: the
 		// one place where positions are read without another thread touching the consumer
 		this.lagMonitor.record(this.listenerId, this.groupId, consumer);
+	}
+
+	/**
+	 * Gives back the permits this consumer took for a next record that will not come to it: called
+	 * on its thread as it stops. A limiter that cannot give permits back keeps them.
+	 */
+	void returnAhead() {
+		if (!(this.limiter instanceof RefundableRateLimiter refundable)) {
+			return;
+		}
+		DeliveryHolds.Hand hand = this.ahead.get();
+		for (long held = hand.get(); held > 0; held = hand.get()) {
+			if (hand.compareAndSet(held, 0)) {
+				try {
+					refundable.refund(held);
+				}
+				catch (IllegalArgumentException ex) {
+					// the limit shrank below what was held: the permits stay spent
+				}
+				return;
+			}
+		}
 	}
 
 	long banked() {

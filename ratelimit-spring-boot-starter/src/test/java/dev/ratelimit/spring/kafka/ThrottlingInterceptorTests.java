@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties;
+import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.KafkaMessageListenerContainer;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
@@ -171,6 +172,23 @@ class ThrottlingInterceptorTests {
 		interceptor.afterRecord(record(1), this.consumer);
 		assertThat(interceptor.ahead()).isEqualTo(3);
 		assertThat(limiter.snapshot().available()).isEqualTo(7);
+	}
+
+	@Test
+	void aConsumerThatStopsGivesBackThePermitsItTookAhead() {
+		RateLimiter limiter = limiter(10, 10);
+		ThrottlingErrorHandler handler = new ThrottlingErrorHandler(new DefaultErrorHandler(), this.clock);
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container());
+		handler.onThreadStateCleared(interceptor::returnAhead);
+		interceptor.afterRecord(record(0), this.consumer);
+		assertThat(limiter.snapshot().available()).isEqualTo(9);
+
+		handler.clearThreadState(); // the container, as the consumer stops
+
+		assertThat(interceptor.ahead()).isZero();
+		assertThat(limiter.snapshot().available()).isEqualTo(10);
+		handler.clearThreadState();
+		assertThat(limiter.snapshot().available()).isEqualTo(10);
 	}
 
 	@Test
