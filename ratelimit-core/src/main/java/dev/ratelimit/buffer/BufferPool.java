@@ -3,7 +3,6 @@ package dev.ratelimit.buffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
@@ -24,6 +23,7 @@ import dev.ratelimit.ConcurrencyLimiter;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.Ticker;
+import dev.ratelimit.buffer.Batching.Batch;
 
 /**
  * A bounded buffer that hands items to a {@link FlushHandler} in batches, in the order they were
@@ -81,6 +81,15 @@ import dev.ratelimit.Ticker;
  */
 public final class BufferPool<T> implements AutoCloseable {
 
+
+	// How it is built: the pool coordinates its parts, each a package-private class that owns its
+	// state and says which of it the lock guards: BufferBounds (what is held, against maxItems,
+	// maxBytes and the low-water mark), Batching (the queue, the batch in flight and when the next
+	// one is due), FlushPacing (the limiter and the permit wait in flight), RetryBackoff (the wait
+	// after a failure) and Closing (open, closing or closed, and what close gave up on). One lock
+	// guards them all, so that an offer, a delivery and a close each see and change them together;
+	// the size function, the limiter, the handler and flush futures are called without it.
+
 	private static final System.Logger logger = System.getLogger(BufferPool.class.getName());
 
 	/** Default of {@link Builder#maxItems(int)}. */
@@ -101,73 +110,8 @@ public final class BufferPool<T> implements AutoCloseable {
 
 	static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
-	/**
-	 * Permit waits last as long as the limiter needs: a shorter bound would make a token bucket
-	 * refuse at once, forever, a batch it could only grant later. {@link #close()} cancels them.
-	 */
-	private static final Duration PACING_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE);
-
-	/** Longest delay handed to the scheduler, so that ticker readings plus delays cannot overflow. */
-	private static final long MAX_DELAY_NANOS = Long.MAX_VALUE / 4;
-
-	/** No timer pending. */
-	private static final long NONE = Long.MAX_VALUE;
-
 	private static final BufferPoolListener<Object> NO_LISTENER = new BufferPoolListener<>() {
 	};
-
-	private enum State {
-
-		/** Accepting items. */
-		OPEN,
-
-		/** Closed to new items, flushing what is left. */
-		CLOSING,
-
-		/** Everything delivered, or given back in {@link #unflushed}. */
-		CLOSED
-
-	}
-
-	private record Entry<T>(T item, long bytes, long offeredAt) {
-	}
-
-	/**
-	 * The batch in flight: formed once from the head of the queue and then retried as is, so a
-	 * retry never mixes in newer items. Its items still count against the bounds.
-	 */
-	private static final class Batch<T> {
-
-		final List<Entry<T>> entries;
-
-		final List<T> items;
-
-		final long bytes;
-
-		final long oldestOfferedAt;
-
-		/** Failed attempts so far; written under the lock. */
-		int failures;
-
-		Batch(List<Entry<T>> entries, int failures) {
-			List<T> items = new ArrayList<>(entries.size());
-			long bytes = 0;
-			for (Entry<T> entry : entries) {
-				items.add(entry.item());
-				bytes += entry.bytes();
-			}
-			this.entries = entries;
-			this.items = Collections.unmodifiableList(items);
-			this.bytes = bytes;
-			this.oldestOfferedAt = entries.get(0).offeredAt();
-			this.failures = failures;
-		}
-
-		int size() {
-			return this.items.size();
-		}
-
-	}
 
 	/** A {@link #flush()} waiting for the first {@code upTo} offered items to be delivered. */
 	private record FlushRequest(long upTo, CompletableFuture<Void> future) {
@@ -176,28 +120,6 @@ public final class BufferPool<T> implements AutoCloseable {
 	private final String name;
 
 	private final FlushHandler<T> handler;
-
-	private final int maxItems;
-
-	private final long maxBytes;
-
-	private final ToLongFunction<? super T> sizeInBytes;
-
-	private final int maxBatchSize;
-
-	private final long maxBatchBytes;
-
-	private final long maxAgeNanos;
-
-	private final RateLimiter limiter;
-
-	private final long initialBackoffNanos;
-
-	private final long maxBackoffNanos;
-
-	private final double backoffMultiplier;
-
-	private final double lowWaterMark;
 
 	private final Duration closeTimeout;
 
@@ -212,6 +134,10 @@ public final class BufferPool<T> implements AutoCloseable {
 	/** The default executor, which the pool shuts down on close; null for a user's executor. */
 	private final ExecutorService ownedExecutor;
 
+	private final RetryBackoff backoff;
+
+	private final FlushPacing pacing;
+
 	private final ReentrantLock lock = new ReentrantLock();
 
 	/** Signalled when room is freed, when the pool closes and when a timed offer's wait ends. */
@@ -223,20 +149,16 @@ public final class BufferPool<T> implements AutoCloseable {
 	/** The thread running the handler, if any, to refuse a close() from inside the handler. */
 	private volatile Thread deliveringThread;
 
-	// Everything below is guarded by the lock.
+	// Everything below is guarded by the lock, FlushPacing's permit wait above included.
 
-	/** Items not yet in a batch, oldest first. */
-	private final ArrayDeque<Entry<T>> queue = new ArrayDeque<>();
+	private final BufferBounds<T> bounds;
 
-	private long queueBytes;
+	private final Batching<T> batching;
 
-	/** The batch in flight, at the head of the buffer; null when none. At most one at a time. */
-	private Batch<T> batch;
+	private final Closing<T> closing;
 
-	/** Items and bytes held: the queue plus the batch in flight. */
-	private int size;
-
-	private long bytes;
+	/** Wakes timed offers on the pool's scheduler, so that a manual clock can end their wait. */
+	private final EarliestTimer offerWakeUp;
 
 	private long offered;
 
@@ -254,45 +176,10 @@ public final class BufferPool<T> implements AutoCloseable {
 	/** Pending {@link #flush()} futures; their {@code upTo} never decreases. */
 	private final ArrayDeque<FlushRequest> flushRequests = new ArrayDeque<>();
 
-	/** Between onFull and onDrained. */
-	private boolean full;
-
-	/** Due time of the earliest age check scheduled, or {@link #NONE}. */
-	private long ageCheckDue = NONE;
-
-	/** Due time of the earliest timed-offer wake-up scheduled, or {@link #NONE}. */
-	private long wakeUpDue = NONE;
-
-	/** Permits the batch in flight is waiting for, cancelled if close gives up. */
-	private CompletableFuture<Boolean> pendingPermits;
-
-	private State state = State.OPEN;
-
-	private long closeStartedAt;
-
-	private long closeStartedAtNanoTime;
-
-	private long closeTimeoutNanos;
-
-	private Duration closeTimeoutUsed;
-
-	private List<T> unflushed = List.of();
-
 	@SuppressWarnings("unchecked")
 	private BufferPool(Builder<T> builder, int maxBatchSize, long maxBatchBytes) {
 		this.name = builder.name;
 		this.handler = builder.handler;
-		this.maxItems = builder.maxItems;
-		this.maxBytes = builder.maxBytes;
-		this.sizeInBytes = builder.sizeInBytes;
-		this.maxBatchSize = maxBatchSize;
-		this.maxBatchBytes = maxBatchBytes;
-		this.maxAgeNanos = nanos(builder.maxAge);
-		this.limiter = builder.limiter;
-		this.initialBackoffNanos = nanos(builder.initialBackoff);
-		this.maxBackoffNanos = nanos(builder.maxBackoff);
-		this.backoffMultiplier = builder.backoffMultiplier;
-		this.lowWaterMark = builder.lowWaterMark;
 		this.closeTimeout = builder.closeTimeout;
 		// the listener only consumes items, so one for a supertype of T is safe to use as one for T
 		this.listener = (BufferPoolListener<T>) builder.listener;
@@ -300,6 +187,15 @@ public final class BufferPool<T> implements AutoCloseable {
 		this.scheduler = builder.scheduler;
 		this.ownedExecutor = (builder.executor != null) ? null : defaultExecutor(builder.name);
 		this.executor = (builder.executor != null) ? builder.executor : this.ownedExecutor;
+		this.backoff = new RetryBackoff(nanos(builder.initialBackoff), nanos(builder.maxBackoff),
+				builder.backoffMultiplier);
+		this.pacing = new FlushPacing(builder.limiter);
+		this.bounds = new BufferBounds<>(builder.name, builder.maxItems, builder.maxBytes, builder.sizeInBytes,
+				builder.lowWaterMark);
+		this.batching = new Batching<>(maxBatchSize, maxBatchBytes, nanos(builder.maxAge), this.pacing,
+				builder.scheduler, this::ageCheck);
+		this.closing = new Closing<>(builder.name);
+		this.offerWakeUp = new EarliestTimer(builder.scheduler, this::wakeUpOffers);
 	}
 
 	/**
@@ -329,12 +225,12 @@ public final class BufferPool<T> implements AutoCloseable {
 	 * size is negative
 	 */
 	public boolean offer(T item) {
-		long itemBytes = sizeOf(item);
+		long itemBytes = this.bounds.sizeOf(item);
 		Batch<T> start;
 		this.lock.lock();
 		try {
-			checkOpen();
-			if (!hasRoom(itemBytes)) {
+			this.closing.checkOpen();
+			if (!this.bounds.hasRoom(itemBytes)) {
 				refuse(item);
 				return false;
 			}
@@ -361,28 +257,27 @@ public final class BufferPool<T> implements AutoCloseable {
 	 */
 	public boolean offer(T item, Duration timeout) throws InterruptedException {
 		long timeoutNanos = nanos(checkTimeout(timeout));
-		long itemBytes = sizeOf(item);
+		long itemBytes = this.bounds.sizeOf(item);
 		Batch<T> start;
 		this.lock.lockInterruptibly();
 		try {
-			checkOpen();
-			if (!hasRoom(itemBytes)) {
+			this.closing.checkOpen();
+			if (!this.bounds.hasRoom(itemBytes)) {
 				becameFull();
-				long startedAt = this.ticker.read();
-				long startedAtNanoTime = System.nanoTime();
+				Deadline deadline = Deadline.after(timeoutNanos, this.ticker.read());
 				do {
 					long now = this.ticker.read();
-					long left = Math.min(timeoutNanos - (now - startedAt),
-							timeoutNanos - (System.nanoTime() - startedAtNanoTime));
+					long left = deadline.remainingNanos(now);
 					if (left <= 0) {
 						refuse(item);
 						return false;
 					}
-					wakeUpIn(left, now);
+					// one wake-up serves every offer due by then; those due later ask again when it wakes them
+					this.offerWakeUp.atMost(left, now);
 					this.roomOrClosed.awaitNanos(left);
-					checkOpen();
+					this.closing.checkOpen();
 				}
-				while (!hasRoom(itemBytes));
+				while (!this.bounds.hasRoom(itemBytes));
 			}
 			start = accept(item, itemBytes);
 		}
@@ -406,8 +301,8 @@ public final class BufferPool<T> implements AutoCloseable {
 		Batch<T> start;
 		this.lock.lock();
 		try {
-			if (this.state == State.CLOSED && !this.unflushed.isEmpty()) {
-				return CompletableFuture.failedFuture(notFlushed());
+			if (this.closing.gaveUp()) {
+				return CompletableFuture.failedFuture(this.closing.notFlushed());
 			}
 			if (this.flushed == this.offered) {
 				return CompletableFuture.completedFuture(null);
@@ -415,7 +310,7 @@ public final class BufferPool<T> implements AutoCloseable {
 			future = new CompletableFuture<>();
 			this.flushRequests.addLast(new FlushRequest(this.offered, future));
 			this.forcedUpTo = this.offered;
-			start = startIfEligible(this.ticker.read());
+			start = startIfDue(this.ticker.read());
 		}
 		finally {
 			this.lock.unlock();
@@ -431,7 +326,7 @@ public final class BufferPool<T> implements AutoCloseable {
 	public int size() {
 		this.lock.lock();
 		try {
-			return this.size;
+			return this.bounds.size();
 		}
 		finally {
 			this.lock.unlock();
@@ -445,7 +340,7 @@ public final class BufferPool<T> implements AutoCloseable {
 	public long bytes() {
 		this.lock.lock();
 		try {
-			return this.bytes;
+			return this.bounds.bytes();
 		}
 		finally {
 			this.lock.unlock();
@@ -460,7 +355,7 @@ public final class BufferPool<T> implements AutoCloseable {
 	public double utilization() {
 		this.lock.lock();
 		try {
-			return utilizationLocked();
+			return this.bounds.utilization();
 		}
 		finally {
 			this.lock.unlock();
@@ -488,7 +383,7 @@ public final class BufferPool<T> implements AutoCloseable {
 	public boolean isClosed() {
 		this.lock.lock();
 		try {
-			return this.state != State.OPEN;
+			return !this.closing.isOpen();
 		}
 		finally {
 			this.lock.unlock();
@@ -502,7 +397,7 @@ public final class BufferPool<T> implements AutoCloseable {
 	public List<T> unflushed() {
 		this.lock.lock();
 		try {
-			return this.unflushed;
+			return this.closing.unflushed();
 		}
 		finally {
 			this.lock.unlock();
@@ -551,15 +446,11 @@ public final class BufferPool<T> implements AutoCloseable {
 		Batch<T> start = null;
 		this.lock.lock();
 		try {
-			if (this.state == State.OPEN) {
-				this.state = State.CLOSING;
-				this.closeStartedAt = this.ticker.read();
-				this.closeStartedAtNanoTime = System.nanoTime();
-				this.closeTimeoutNanos = timeoutNanos;
-				this.closeTimeoutUsed = timeout;
+			long now = this.ticker.read();
+			if (this.closing.begin(timeout, timeoutNanos, now)) {
 				this.roomOrClosed.signalAll(); // waiting offers fail now
-				this.scheduler.schedule(this::closeTimeoutPassed, Math.min(timeoutNanos, MAX_DELAY_NANOS));
-				start = startIfEligible(this.closeStartedAt);
+				this.scheduler.schedule(this::closeTimeoutPassed, EarliestTimer.clamp(timeoutNanos));
+				start = startIfDue(now);
 			}
 		}
 		finally {
@@ -573,89 +464,53 @@ public final class BufferPool<T> implements AutoCloseable {
 	public String toString() {
 		this.lock.lock();
 		try {
-			return "BufferPool[" + this.name + ", size=" + this.size + "/" + this.maxItems + ", bytes=" + this.bytes
-					+ ((this.maxBytes != Long.MAX_VALUE) ? "/" + this.maxBytes : "") + ", " + this.state + "]";
+			return "BufferPool[" + this.name + ", " + this.bounds + ", " + this.closing.state() + "]";
 		}
 		finally {
 			this.lock.unlock();
 		}
 	}
 
-	// ---- offers --------------------------------------------------------------------------------
-
-	private long sizeOf(T item) {
-		Objects.requireNonNull(item, "item");
-		long itemBytes = this.sizeInBytes.applyAsLong(item);
-		if (itemBytes < 0) {
-			throw BufferErrors.negativeSize(this.name, itemBytes);
-		}
-		if (itemBytes > this.maxBytes) {
-			throw BufferErrors.itemOverMaxBytes(this.name, itemBytes, this.maxBytes);
-		}
-		return itemBytes;
+	/** The wait after the given failed attempt, in nanoseconds. */
+	long backoffNanos(int attempt) {
+		return this.backoff.afterAttempt(attempt);
 	}
 
-	private void checkOpen() {
-		if (this.state != State.OPEN) {
-			throw BufferErrors.closed(this.name);
-		}
-	}
-
-	private boolean hasRoom(long itemBytes) {
-		// written as a subtraction so that bytes near Long.MAX_VALUE cannot overflow
-		return this.size < this.maxItems && itemBytes <= this.maxBytes - this.bytes;
-	}
+	// ---- offers (under the lock) ---------------------------------------------------------------
 
 	private Batch<T> accept(T item, long itemBytes) {
 		// read under the lock, so that offer times never decrease along the queue
 		long now = this.ticker.read();
-		this.queue.addLast(new Entry<>(item, itemBytes, now));
-		this.queueBytes += itemBytes;
-		this.size++;
-		this.bytes += itemBytes;
+		this.batching.add(item, itemBytes, now);
 		this.offered++;
-		if (utilizationLocked() >= 1.0) {
-			becameFull();
+		if (this.bounds.add(itemBytes)) {
+			emitFull();
 		}
-		return startIfEligible(now);
+		return startIfDue(now);
 	}
 
 	private void refuse(T item) {
 		this.refused++;
 		becameFull();
-		double utilization = utilizationLocked();
+		double utilization = this.bounds.utilization();
 		emit((listener) -> listener.onRefused(item, utilization));
 	}
 
 	private void becameFull() {
-		if (!this.full) {
-			this.full = true;
-			double utilization = utilizationLocked();
-			emit((listener) -> listener.onFull(utilization));
+		if (this.bounds.becomeFull()) {
+			emitFull();
 		}
 	}
 
-	/**
-	 * Makes sure waiting offers are woken after {@code delay} on the pool's scheduler, so a manual
-	 * clock can end their wait. One wake-up serves every offer due by then; those due later ask for
-	 * their own when it wakes them.
-	 */
-	private void wakeUpIn(long delay, long now) {
-		long clamped = Math.min(delay, MAX_DELAY_NANOS);
-		long due = now + clamped;
-		if (due >= this.wakeUpDue) {
-			return;
-		}
-		this.wakeUpDue = due;
-		this.scheduler.schedule(() -> wakeUp(due), clamped);
+	private void emitFull() {
+		double utilization = this.bounds.utilization();
+		emit((listener) -> listener.onFull(utilization));
 	}
 
-	private void wakeUp(long due) {
+	private void wakeUpOffers(long due) {
 		this.lock.lock();
 		try {
-			if (this.wakeUpDue == due) {
-				this.wakeUpDue = NONE;
-			}
+			this.offerWakeUp.ran(due);
 			this.roomOrClosed.signalAll();
 		}
 		finally {
@@ -663,84 +518,21 @@ public final class BufferPool<T> implements AutoCloseable {
 		}
 	}
 
-	private double utilizationLocked() {
-		double items = (double) this.size / this.maxItems;
-		double filled = (double) this.bytes / this.maxBytes;
-		return Math.min(1.0, Math.max(items, filled));
-	}
+	// ---- starting batches ----------------------------------------------------------------------
 
-	// ---- forming batches -----------------------------------------------------------------------
-
-	/**
-	 * Forms the next batch if none is in flight and the head of the queue is due; otherwise makes
-	 * sure an age check will look again. Returns the batch to deliver, or null.
-	 */
-	private Batch<T> startIfEligible(long now) {
-		if (this.batch != null || this.queue.isEmpty()) {
-			return null;
-		}
-		if (isDue(now)) {
-			return formBatch();
-		}
-		scheduleAgeCheck(now);
-		return null;
-	}
-
-	private boolean isDue(long now) {
+	/** Under the lock: the next batch to deliver if one is due, else null. */
+	private Batch<T> startIfDue(long now) {
 		// forcedUpTo > flushed with no batch in flight means the head itself was offered before a flush()
-		return this.state != State.OPEN || this.forcedUpTo > this.flushed || this.queue.size() >= batchLimit()
-				|| this.queueBytes >= this.maxBatchBytes
-				|| now - this.queue.peekFirst().offeredAt() >= this.maxAgeNanos;
-	}
-
-	/**
-	 * The most items in a batch: {@code maxBatchSize}, and never more than the limiter's capacity,
-	 * read each time since a limit may change after the pool was built.
-	 */
-	private int batchLimit() {
-		if (this.limiter == null) {
-			return this.maxBatchSize;
-		}
-		return (int) Math.max(1, Math.min(this.maxBatchSize, this.limiter.limit().capacity()));
-	}
-
-	private Batch<T> formBatch() {
-		int limit = batchLimit();
-		List<Entry<T>> entries = new ArrayList<>(Math.min(limit, this.queue.size()));
-		long batchBytes = 0;
-		while (entries.size() < limit && !this.queue.isEmpty()) {
-			Entry<T> head = this.queue.peekFirst();
-			// an item larger than maxBatchBytes still goes, alone: it fits within maxBytes
-			if (!entries.isEmpty() && head.bytes() > this.maxBatchBytes - batchBytes) {
-				break;
-			}
-			entries.add(this.queue.pollFirst());
-			batchBytes += head.bytes();
-		}
-		this.queueBytes -= batchBytes;
-		this.batch = new Batch<>(entries, 0);
-		return this.batch;
-	}
-
-	private void scheduleAgeCheck(long now) {
-		long delay = Math.min(this.maxAgeNanos - (now - this.queue.peekFirst().offeredAt()), MAX_DELAY_NANOS);
-		long due = now + delay;
-		// the scheduler cannot cancel, so keep only the earliest check; a later one is asked for when it runs
-		if (due >= this.ageCheckDue) {
-			return;
-		}
-		this.ageCheckDue = due;
-		this.scheduler.schedule(() -> ageCheck(due), delay);
+		boolean forced = !this.closing.isOpen() || this.forcedUpTo > this.flushed;
+		return this.batching.startIfDue(now, forced);
 	}
 
 	private void ageCheck(long due) {
 		Batch<T> start;
 		this.lock.lock();
 		try {
-			if (this.ageCheckDue == due) {
-				this.ageCheckDue = NONE;
-			}
-			start = startIfEligible(this.ticker.read());
+			this.batching.ageCheckRan(due);
+			start = startIfDue(this.ticker.read());
 		}
 		finally {
 			this.lock.unlock();
@@ -748,7 +540,7 @@ public final class BufferPool<T> implements AutoCloseable {
 		deliverLater(start);
 	}
 
-	// ---- delivering ----------------------------------------------------------------------------
+	// ---- delivering (without the lock, taking it for each step) --------------------------------
 
 	private void deliverLater(Batch<T> start) {
 		if (start != null) {
@@ -766,10 +558,10 @@ public final class BufferPool<T> implements AutoCloseable {
 		}
 	}
 
-	private boolean isCurrent(Batch<T> target) {
+	private boolean isInFlight(Batch<T> target) {
 		this.lock.lock();
 		try {
-			return this.batch == target;
+			return this.batching.isInFlight(target);
 		}
 		finally {
 			this.lock.unlock();
@@ -785,13 +577,13 @@ public final class BufferPool<T> implements AutoCloseable {
 		Batch<T> current = first;
 		boolean taken = permitsTaken;
 		while (current != null) {
-			if (!isCurrent(current)) {
+			if (!isInFlight(current)) {
 				if (taken) {
-					releasePermits(current);
+					this.pacing.release(current.size());
 				}
 				return;
 			}
-			if (!taken && this.limiter != null) {
+			if (!taken && this.pacing.isPaced()) {
 				current = fitToCapacity(current);
 				if (current == null || !takePermits(current)) {
 					return;
@@ -802,30 +594,10 @@ public final class BufferPool<T> implements AutoCloseable {
 		}
 	}
 
-	/**
-	 * Splits the batch in flight when the limiter's capacity dropped below its size since it was
-	 * formed (a window's limit follows its rate, for one): asking for more permits than the
-	 * capacity would fail on every retry. The tail goes back to the head of the queue, in order.
-	 * Returns the batch to deliver, or null when close gave up on it.
-	 */
 	private Batch<T> fitToCapacity(Batch<T> target) {
 		this.lock.lock();
 		try {
-			if (this.batch != target) {
-				return null;
-			}
-			int limit = batchLimit();
-			if (target.size() <= limit) {
-				return target;
-			}
-			List<Entry<T>> kept = new ArrayList<>(target.entries.subList(0, limit));
-			List<Entry<T>> returned = target.entries.subList(limit, target.size());
-			for (int i = returned.size() - 1; i >= 0; i--) {
-				this.queue.addFirst(returned.get(i));
-				this.queueBytes += returned.get(i).bytes();
-			}
-			this.batch = new Batch<>(kept, target.failures);
-			return this.batch;
+			return this.batching.fitToCapacity(target);
 		}
 		finally {
 			this.lock.unlock();
@@ -839,7 +611,7 @@ public final class BufferPool<T> implements AutoCloseable {
 	private boolean takePermits(Batch<T> target) {
 		CompletableFuture<Boolean> permits;
 		try {
-			permits = this.limiter.acquireAsync(target.size(), PACING_TIMEOUT);
+			permits = this.pacing.acquire(target.size());
 		}
 		catch (RuntimeException ex) {
 			failed(target, ex);
@@ -851,9 +623,9 @@ public final class BufferPool<T> implements AutoCloseable {
 		boolean abandoned;
 		this.lock.lock();
 		try {
-			abandoned = this.batch != target;
+			abandoned = !this.batching.isInFlight(target);
 			if (!abandoned) {
-				this.pendingPermits = permits;
+				this.pacing.waitFor(permits);
 			}
 		}
 		finally {
@@ -888,10 +660,8 @@ public final class BufferPool<T> implements AutoCloseable {
 		boolean release = false;
 		this.lock.lock();
 		try {
-			if (this.pendingPermits == permits) {
-				this.pendingPermits = null;
-			}
-			if (this.batch != target) {
+			this.pacing.waited(permits);
+			if (!this.batching.isInFlight(target)) {
 				release = granted;
 				return false;
 			}
@@ -901,7 +671,7 @@ public final class BufferPool<T> implements AutoCloseable {
 			}
 			if (!granted) {
 				// the limiter cannot tell when permits will come: look again later, not in a loop
-				retryIn(target, this.initialBackoffNanos);
+				retryIn(target, this.backoff.initialNanos());
 				return false;
 			}
 			return true;
@@ -909,15 +679,8 @@ public final class BufferPool<T> implements AutoCloseable {
 		finally {
 			this.lock.unlock();
 			if (release) {
-				releasePermits(target);
+				this.pacing.release(target.size());
 			}
-		}
-	}
-
-	/** A concurrency limiter counts permits in flight: give them back once the call is over. */
-	private void releasePermits(Batch<T> target) {
-		if (this.limiter instanceof ConcurrencyLimiter concurrency) {
-			concurrency.release(target.size());
 		}
 	}
 
@@ -936,16 +699,14 @@ public final class BufferPool<T> implements AutoCloseable {
 		}
 		finally {
 			this.deliveringThread = null;
-			if (this.limiter != null) {
-				releasePermits(target);
-			}
+			this.pacing.release(target.size());
 		}
 		long end = this.ticker.read();
 		List<FlushRequest> done;
 		Batch<T> next;
 		this.lock.lock();
 		try {
-			if (this.batch != target) {
+			if (!this.batching.isInFlight(target)) {
 				return null; // close gave up on it while the handler ran; its items were handed back
 			}
 			if (failure != null) {
@@ -965,22 +726,20 @@ public final class BufferPool<T> implements AutoCloseable {
 	}
 
 	private Batch<T> deliveredLocked(Batch<T> target, long latencyNanos, long end) {
-		this.batch = null;
+		this.batching.delivered();
 		int count = target.size();
-		this.size -= count;
-		this.bytes -= target.bytes;
+		this.bounds.remove(count, target.bytes);
 		this.flushed += count;
 		this.batches++;
-		double utilization = utilizationLocked();
+		double utilization = this.bounds.utilization();
 		long waitNanos = end - target.oldestOfferedAt;
 		emit((listener) -> listener.onFlushed(count, latencyNanos, waitNanos, utilization));
-		if (this.full && utilization < this.lowWaterMark) {
-			this.full = false;
+		if (this.bounds.drain()) {
 			emit((listener) -> listener.onDrained(utilization));
 		}
 		this.roomOrClosed.signalAll();
 		this.settled.signalAll();
-		return startIfEligible(this.ticker.read());
+		return startIfDue(this.ticker.read());
 	}
 
 	private List<FlushRequest> completedRequests() {
@@ -991,10 +750,12 @@ public final class BufferPool<T> implements AutoCloseable {
 		return done;
 	}
 
+	// ---- retrying ------------------------------------------------------------------------------
+
 	private void failed(Batch<T> target, Throwable error) {
 		this.lock.lock();
 		try {
-			if (this.batch == target) {
+			if (this.batching.isInFlight(target)) {
 				failedLocked(target, error);
 			}
 		}
@@ -1006,21 +767,15 @@ public final class BufferPool<T> implements AutoCloseable {
 	private void failedLocked(Batch<T> target, Throwable error) {
 		this.failedAttempts++;
 		int attempt = ++target.failures;
-		long backoff = backoffNanos(attempt);
-		double utilization = utilizationLocked();
+		long backoff = this.backoff.afterAttempt(attempt);
+		double utilization = this.bounds.utilization();
 		emit((listener) -> listener.onFlushFailed(target.size(), attempt, error, backoff, utilization));
 		retryIn(target, backoff);
 	}
 
 	private void retryIn(Batch<T> target, long delayNanos) {
 		this.scheduler.schedule(() -> dispatch(target, () -> deliver(target, false)),
-				Math.min(delayNanos, MAX_DELAY_NANOS));
-	}
-
-	/** The wait after the given failed attempt: initial x multiplier^(attempt - 1), capped. */
-	long backoffNanos(int attempt) {
-		double delay = this.initialBackoffNanos * Math.pow(this.backoffMultiplier, attempt - 1);
-		return (delay >= this.maxBackoffNanos) ? this.maxBackoffNanos : (long) delay;
+				EarliestTimer.clamp(delayNanos));
 	}
 
 	// ---- closing -------------------------------------------------------------------------------
@@ -1048,17 +803,16 @@ public final class BufferPool<T> implements AutoCloseable {
 		List<T> result;
 		this.lock.lock();
 		try {
-			while (this.state == State.CLOSING) {
-				if (this.size == 0) {
-					this.state = State.CLOSED;
+			while (this.closing.isClosing()) {
+				if (this.bounds.size() == 0) {
+					this.closing.closed(List.of());
 					this.settled.signalAll(); // other closers return too
 					settledHere = true;
 					break;
 				}
-				long left = Math.min(this.closeTimeoutNanos - (this.ticker.read() - this.closeStartedAt),
-						this.closeTimeoutNanos - (System.nanoTime() - this.closeStartedAtNanoTime));
+				long left = this.closing.remainingNanos(this.ticker.read());
 				if (left <= 0 || interrupted) {
-					permitsToCancel = this.pendingPermits;
+					permitsToCancel = this.pacing.forget();
 					requestsToFail = new ArrayList<>(this.flushRequests);
 					abandonLocked();
 					this.settled.signalAll(); // other closers return too
@@ -1072,7 +826,7 @@ public final class BufferPool<T> implements AutoCloseable {
 					interrupted = true;
 				}
 			}
-			result = this.unflushed;
+			result = this.closing.unflushed();
 		}
 		finally {
 			this.lock.unlock();
@@ -1096,30 +850,24 @@ public final class BufferPool<T> implements AutoCloseable {
 
 	/** Hands back everything not delivered, the batch in flight first, and forgets it. */
 	private void abandonLocked() {
-		List<T> left = new ArrayList<>(this.size);
-		if (this.batch != null) {
-			left.addAll(this.batch.items);
-		}
-		for (Entry<T> entry : this.queue) {
-			left.add(entry.item());
-		}
-		this.batch = null;
-		this.pendingPermits = null;
-		this.queue.clear();
-		this.queueBytes = 0;
-		this.size = 0;
-		this.bytes = 0;
+		List<T> left = this.batching.abandon(this.bounds.size());
+		this.bounds.clear();
 		this.flushRequests.clear();
-		this.unflushed = Collections.unmodifiableList(left);
-		this.state = State.CLOSED;
+		this.closing.closed(left);
 		if (!left.isEmpty()) {
-			List<T> items = this.unflushed;
+			List<T> items = this.closing.unflushed();
 			emit((listener) -> listener.onAbandoned(items));
 		}
 	}
 
 	private IllegalStateException notFlushed() {
-		return BufferErrors.notFlushedOnClose(this.name, this.unflushed.size(), this.closeTimeoutUsed);
+		this.lock.lock();
+		try {
+			return this.closing.notFlushed();
+		}
+		finally {
+			this.lock.unlock();
+		}
 	}
 
 	// ---- helpers -------------------------------------------------------------------------------
