@@ -12,46 +12,46 @@ final class BufferErrors {
 	private BufferErrors() {
 	}
 
-	static IllegalArgumentException notPositive(String field, long value, String meaning) {
-		return new IllegalArgumentException(field + " must be positive, but was " + value + ": " + meaning);
+	static InvalidBufferSettingException notPositive(String field, long value, String meaning) {
+		return new InvalidBufferSettingException(field, value, field + " must be positive, but was " + value + ": " + meaning);
 	}
 
-	static IllegalArgumentException notPositive(String field, Duration value, String meaning) {
-		return new IllegalArgumentException(field + " must be a positive duration, but was " + value + ": "
+	static InvalidBufferSettingException notPositive(String field, Duration value, String meaning) {
+		return new InvalidBufferSettingException(field, value, field + " must be a positive duration, but was " + value + ": "
 				+ meaning);
 	}
 
-	static IllegalArgumentException negative(String field, Duration value, String meaning) {
-		return new IllegalArgumentException(field + " must be zero or a positive duration, but was " + value
+	static InvalidBufferSettingException negative(String field, Duration value, String meaning) {
+		return new InvalidBufferSettingException(field, value, field + " must be zero or a positive duration, but was " + value
 				+ ": " + meaning);
 	}
 
-	static IllegalArgumentException batchOverBound(String field, long value, String boundField, long bound) {
-		return new IllegalArgumentException(field + " (" + value + ") must be at most " + boundField + " ("
+	static InvalidBufferSettingException batchOverBound(String field, long value, String boundField, long bound) {
+		return new InvalidBufferSettingException(field, value, field + " (" + value + ") must be at most " + boundField + " ("
 				+ bound + "): a batch is taken from what the buffer holds, so a larger one could never fill up; "
 				+ "lower " + field + " or raise " + boundField);
 	}
 
-	static IllegalArgumentException batchOverCapacity(int maxBatchSize, String limiter, long capacity) {
-		return new IllegalArgumentException("maxBatchSize (" + maxBatchSize + ") exceeds the capacity (" + capacity
+	static InvalidBufferSettingException batchOverCapacity(int maxBatchSize, String limiter, long capacity) {
+		return new InvalidBufferSettingException("maxBatchSize", maxBatchSize, "maxBatchSize (" + maxBatchSize + ") exceeds the capacity (" + capacity
 				+ ") of limiter '" + limiter + "': a flush takes one permit per item, so such a batch could never be "
 				+ "permitted; set maxBatchSize to at most " + capacity + " or raise the limiter's capacity");
 	}
 
-	static IllegalArgumentException maxBackoffBelowInitial(Duration maxBackoff, Duration initialBackoff) {
-		return new IllegalArgumentException("maxBackoff (" + maxBackoff + ") must be at least initialBackoff ("
+	static InvalidBufferSettingException maxBackoffBelowInitial(Duration maxBackoff, Duration initialBackoff) {
+		return new InvalidBufferSettingException("maxBackoff", maxBackoff, "maxBackoff (" + maxBackoff + ") must be at least initialBackoff ("
 				+ initialBackoff + "): retries wait from initialBackoff up to maxBackoff; raise maxBackoff or "
 				+ "lower initialBackoff");
 	}
 
-	static IllegalArgumentException badMultiplier(double value) {
-		return new IllegalArgumentException("backoffMultiplier must be a finite number of at least 1.0, but was "
+	static InvalidBufferSettingException badMultiplier(double value) {
+		return new InvalidBufferSettingException("backoffMultiplier", value, "backoffMultiplier must be a finite number of at least 1.0, but was "
 				+ value + ": each retry waits this many times longer than the last, for example 2.0 to double the "
 				+ "wait or 1.0 to keep it constant");
 	}
 
-	static IllegalArgumentException badLowWaterMark(double value) {
-		return new IllegalArgumentException("lowWaterMark must be greater than 0 and at most 1, but was " + value
+	static InvalidBufferSettingException badLowWaterMark(double value) {
+		return new InvalidBufferSettingException("lowWaterMark", value, "lowWaterMark must be greater than 0 and at most 1, but was " + value
 				+ ": it is the utilization below which a full buffer counts as drained, for example 0.5 for half "
 				+ "empty");
 	}

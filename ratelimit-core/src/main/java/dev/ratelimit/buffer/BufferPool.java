@@ -121,6 +121,10 @@ public final class BufferPool<T> implements AutoCloseable {
 
 	private final FlushHandler<T> handler;
 
+	private final int maxItems;
+
+	private final long maxBytes;
+
 	private final Duration closeTimeout;
 
 	private final BufferPoolListener<T> listener;
@@ -180,6 +184,8 @@ public final class BufferPool<T> implements AutoCloseable {
 	private BufferPool(Builder<T> builder, int maxBatchSize, long maxBatchBytes) {
 		this.name = builder.name;
 		this.handler = builder.handler;
+		this.maxItems = builder.maxItems;
+		this.maxBytes = builder.maxBytes;
 		this.closeTimeout = builder.closeTimeout;
 		// the listener only consumes items, so one for a supertype of T is safe to use as one for T
 		this.listener = (BufferPoolListener<T>) builder.listener;
@@ -214,6 +220,30 @@ public final class BufferPool<T> implements AutoCloseable {
 	 */
 	public String name() {
 		return this.name;
+	}
+
+	/**
+	 * Returns the most items the buffer holds, the batch in flight included.
+	 * @return {@code maxItems}
+	 */
+	public int maxItems() {
+		return this.maxItems;
+	}
+
+	/**
+	 * Returns the most bytes the buffer holds, as measured by {@code sizeInBytes}.
+	 * @return {@code maxBytes}, {@link Long#MAX_VALUE} when there is no byte bound
+	 */
+	public long maxBytes() {
+		return this.maxBytes;
+	}
+
+	/**
+	 * Returns how long {@link #close()} waits for what is left to be delivered.
+	 * @return {@code closeTimeout}
+	 */
+	public Duration closeTimeout() {
+		return this.closeTimeout;
 	}
 
 	/**
@@ -966,6 +996,41 @@ public final class BufferPool<T> implements AutoCloseable {
 			this.handler = Objects.requireNonNull(handler, "handler");
 		}
 
+		private Builder(Builder<T> settings, FlushHandler<T> handler) {
+			this(handler);
+			this.name = settings.name;
+			this.maxItems = settings.maxItems;
+			this.maxBytes = settings.maxBytes;
+			this.sizeInBytes = settings.sizeInBytes;
+			this.maxBatchSize = settings.maxBatchSize;
+			this.maxBatchSizeSet = settings.maxBatchSizeSet;
+			this.maxBatchBytes = settings.maxBatchBytes;
+			this.maxBatchBytesSet = settings.maxBatchBytesSet;
+			this.maxAge = settings.maxAge;
+			this.limiter = settings.limiter;
+			this.initialBackoff = settings.initialBackoff;
+			this.maxBackoff = settings.maxBackoff;
+			this.backoffMultiplier = settings.backoffMultiplier;
+			this.lowWaterMark = settings.lowWaterMark;
+			this.closeTimeout = settings.closeTimeout;
+			this.listener = settings.listener;
+			this.ticker = settings.ticker;
+			this.scheduler = settings.scheduler;
+			this.executor = settings.executor;
+		}
+
+		/**
+		 * Returns a new builder with this one's values and another handler; this builder is left
+		 * as it is. For a component that builds a pool again later, for example after a restart,
+		 * with a fresh handler each time: it keeps a copy, which later changes to this builder do
+		 * not reach.
+		 * @param handler the handler of the pools the new builder builds
+		 * @return the new builder
+		 */
+		public Builder<T> withHandler(FlushHandler<T> handler) {
+			return new Builder<>(this, handler);
+		}
+
 		/**
 		 * Sets the name used in thread names and messages. Default {@code "buffer"}.
 		 * @param name the name
@@ -1163,7 +1228,7 @@ public final class BufferPool<T> implements AutoCloseable {
 		/**
 		 * Builds the pool.
 		 * @return the pool
-		 * @throws IllegalArgumentException if a value is out of its range; the message names it,
+		 * @throws InvalidBufferSettingException if a value is out of its range; the message names it,
 		 * the value, the range and the fix
 		 */
 		public BufferPool<T> build() {
