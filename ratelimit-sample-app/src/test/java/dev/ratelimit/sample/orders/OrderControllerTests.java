@@ -36,7 +36,7 @@ class OrderControllerTests {
 	private final BufferedKafkaSender<String, String> orders = new BufferedKafkaSenders()
 		.builder("orders", new KafkaTemplate<>(this.producers))
 		.topic(Topics.ORDERS)
-		.maxRecords(1)
+		.maxItems(1)
 		.build();
 
 	private final OrderStats stats = new OrderStats();

@@ -1,14 +1,17 @@
 package dev.ratelimit.spring.boot.autoconfigure;
 
-import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
 
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.util.unit.DataSize;
 
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.buffer.InvalidBufferSettingException;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 import dev.ratelimit.spring.kafka.producer.BufferedKafkaSender;
 import dev.ratelimit.spring.kafka.producer.BufferedKafkaSenders;
@@ -16,13 +19,19 @@ import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
 import dev.ratelimit.spring.kafka.producer.RecordSizer;
 
 /**
- * Maps {@code ratelimit.buffers.<name>} to a {@link BufferedKafkaSender}, in one place, and checks
- * it first: every problem becomes an {@link InvalidRateLimitConfigurationException} naming the
- * property, the value, the reason and the fix.
+ * Maps {@code ratelimit.buffers.<name>} to a {@link BufferedKafkaSender}, in one place: each
+ * property has the name of the builder setting it sets, and an unset one leaves the builder's
+ * default. The builder checks the values (the buffer's through {@code BufferPool.Builder}); every
+ * problem becomes an {@link InvalidRateLimitConfigurationException} naming the property, the
+ * value, the reason and the fix.
  */
 final class BufferedSenderDefinitions {
 
 	static final String PREFIX = "ratelimit.buffers";
+
+	/** Properties renamed to the names of the pool's builder, with their new names. */
+	private static final Map<String, String> RENAMED = Map.of("max-records", "max-items", "max-batch",
+			"max-batch-size");
 
 	private BufferedSenderDefinitions() {
 	}
@@ -35,38 +44,40 @@ final class BufferedSenderDefinitions {
 	static BufferedKafkaSender<?, ?> create(String name, String beanName, ConfigurableListableBeanFactory beans) {
 		RateLimitBufferProperties.Buffer buffer = beans.getBean(RateLimitBufferProperties.class).getBuffers().get(name);
 		String prefix = PREFIX + "." + name + ".";
+		check(prefix, buffer, beans.getBean(Environment.class));
 		RateLimiter limiter = limiter(prefix, buffer, beans.getBeanProvider(RateLimiterRegistry.class).getIfUnique());
-		check(prefix, buffer, limiter);
 		BufferedKafkaSenders senders = beans.getBean(BufferedKafkaSenders.class);
 		for (String factory : beans.getBeanNamesForType(BufferedKafkaSenders.class)) {
 			beans.registerDependentBean(factory, beanName);
 		}
 		KafkaTemplate template = template(prefix, buffer, beans, beanName);
-		BufferedKafkaSender.Builder builder = senders.builder(name, template)
-			.maxRecords(buffer.getMaxRecords())
-			.maxBytes(buffer.getMaxBytes().toBytes())
-			.maxAge(buffer.getMaxAge())
-			.initialBackoff(buffer.getInitialBackoff())
-			.maxBackoff(buffer.getMaxBackoff())
-			.backoffMultiplier(buffer.getBackoffMultiplier())
-			.lowWaterMark(buffer.getLowWaterMark())
-			.sendTimeout(buffer.getSendTimeout())
-			.closeTimeout(buffer.getCloseTimeout());
-		if (buffer.getTopic() != null) {
-			builder.topic(buffer.getTopic());
-		}
-		if (buffer.getMaxBatch() != null) {
-			builder.maxBatch(buffer.getMaxBatch());
-		}
-		if (limiter != null) {
-			builder.limiter(limiter);
-		}
-		RecordSizer sizer = beans.getBeanProvider(RecordSizer.class).getIfUnique();
-		if (sizer != null) {
-			builder.sizer(sizer);
-		}
+		BufferedKafkaSender.Builder builder = senders.builder(name, template);
+		set(buffer.getTopic(), builder::topic);
+		set(buffer.getMaxItems(), builder::maxItems);
+		set(buffer.getMaxBytes(), (maxBytes) -> builder.maxBytes(maxBytes.toBytes()));
+		set(buffer.getMaxBatchSize(), builder::maxBatchSize);
+		set(buffer.getMaxAge(), builder::maxAge);
+		set(limiter, builder::limiter);
+		set(buffer.getInitialBackoff(), builder::initialBackoff);
+		set(buffer.getMaxBackoff(), builder::maxBackoff);
+		set(buffer.getBackoffMultiplier(), builder::backoffMultiplier);
+		set(buffer.getLowWaterMark(), builder::lowWaterMark);
+		set(buffer.getSendTimeout(), builder::sendTimeout);
+		set(buffer.getCloseTimeout(), builder::closeTimeout);
+		set(beans.getBeanProvider(RecordSizer.class).getIfUnique(), builder::sizer);
 		try {
 			return builder.build();
+		}
+		catch (InvalidBufferSettingException ex) {
+			// the pool's check, under the property's name: one message per setting, written once
+			String property = prefix + kebabCase(ex.setting());
+			throw new InvalidRateLimitConfigurationException(property, ex.value(), ex.getMessage(),
+					"Set " + property + " within that range, or remove it to use the default.");
+		}
+		catch (IllegalArgumentException ex) {
+			// the one Kafka-only setting the sender checks itself
+			throw new InvalidRateLimitConfigurationException(prefix + "send-timeout", buffer.getSendTimeout(),
+					ex.getMessage(), "Set a positive duration, for example 30s, or remove it to use the default.");
 		}
 		catch (IllegalStateException ex) {
 			// the only state problem left: the serializers to size records with cannot be found
@@ -74,6 +85,17 @@ final class BufferedSenderDefinitions {
 					ex.getMessage(), "Declare a RecordSizer bean that measures records, or name the serializers in "
 							+ "spring.kafka.producer.key-serializer and value-serializer.");
 		}
+	}
+
+	private static <T> void set(T value, Consumer<T> setter) {
+		if (value != null) {
+			setter.accept(value);
+		}
+	}
+
+	/** A builder setting's name as a property's last part: maxBatchSize to max-batch-size. */
+	static String kebabCase(String setting) {
+		return setting.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
 	}
 
 	private static RateLimiter limiter(String prefix, RateLimitBufferProperties.Buffer buffer,
@@ -94,87 +116,22 @@ final class BufferedSenderDefinitions {
 		return registry.limiter(name);
 	}
 
-	static void check(String prefix, RateLimitBufferProperties.Buffer buffer, RateLimiter limiter) {
+	/**
+	 * Checks what only the starter knows; the sender's builder checks every value itself. A
+	 * property renamed to the builder's name fails too, rather than being ignored.
+	 */
+	static void check(String prefix, RateLimitBufferProperties.Buffer buffer, Environment environment) {
+		// Boot's environment matches the relaxed forms too: maxRecords, MAX_RECORDS
+		RENAMED.forEach((old, now) -> {
+			if (environment.containsProperty(prefix + old)) {
+				throw new InvalidRateLimitConfigurationException(prefix + old, environment.getProperty(prefix + old),
+						"this property was renamed " + now + ", after the BufferPool.Builder setting",
+						"Rename it to " + prefix + now + ".");
+			}
+		});
 		if (buffer.getTopic() != null && buffer.getTopic().isBlank()) {
 			throw new InvalidRateLimitConfigurationException(prefix + "topic", buffer.getTopic(),
 					"a topic name cannot be blank", "Name a topic, or remove the property to use the template's.");
-		}
-		if (buffer.getMaxRecords() < 1) {
-			throw new InvalidRateLimitConfigurationException(prefix + "max-records", buffer.getMaxRecords(),
-					"it is the most records the buffer holds, so it must be at least 1",
-					"Set 1 or more, for example 10000.");
-		}
-		DataSize maxBytes = buffer.getMaxBytes();
-		if (maxBytes == null || maxBytes.toBytes() < 1) {
-			throw new InvalidRateLimitConfigurationException(prefix + "max-bytes", maxBytes,
-					"it is the most bytes the buffer holds, so it must be at least 1 byte",
-					"Set a positive size, for example 32MB.");
-		}
-		Integer maxBatch = buffer.getMaxBatch();
-		if (maxBatch != null) {
-			if (maxBatch < 1) {
-				throw new InvalidRateLimitConfigurationException(prefix + "max-batch", maxBatch,
-						"it is the most records sent in one batch, so it must be at least 1",
-						"Set 1 or more, for example 500, or remove it.");
-			}
-			if (maxBatch > buffer.getMaxRecords()) {
-				throw new InvalidRateLimitConfigurationException(prefix + "max-batch", maxBatch,
-						"a batch is taken from what the buffer holds, so it can never exceed max-records ("
-								+ buffer.getMaxRecords() + ")",
-						"Lower max-batch to at most " + buffer.getMaxRecords() + ", or raise max-records.");
-			}
-			if (limiter != null && maxBatch > limiter.limit().capacity()) {
-				throw new InvalidRateLimitConfigurationException(prefix + "max-batch", maxBatch,
-						"a batch takes one permit per record at once, and limiter '" + limiter.name()
-								+ "' never holds more than " + limiter.limit().capacity(),
-						"Lower max-batch to at most " + limiter.limit().capacity()
-								+ ", raise the limiter's capacity, or remove max-batch to fit it automatically.");
-			}
-		}
-		nonNegative(prefix + "max-age", buffer.getMaxAge(), "it is how long the oldest record may wait for a batch to "
-				+ "fill", "Set zero or more, for example 200ms.");
-		positive(prefix + "initial-backoff", buffer.getInitialBackoff(),
-				"it is the wait before the first retry of a batch", "Set a positive duration, for example 100ms.");
-		positive(prefix + "max-backoff", buffer.getMaxBackoff(), "it is the longest wait between retries",
-				"Set a positive duration, for example 5s.");
-		if (buffer.getMaxBackoff().compareTo(buffer.getInitialBackoff()) < 0) {
-			throw new InvalidRateLimitConfigurationException(prefix + "max-backoff", buffer.getMaxBackoff(),
-					"retries wait from initial-backoff (" + buffer.getInitialBackoff() + ") up to max-backoff, "
-							+ "so it cannot be shorter",
-					"Raise max-backoff to at least " + buffer.getInitialBackoff() + ", or lower initial-backoff.");
-		}
-		double multiplier = buffer.getBackoffMultiplier();
-		if (!(multiplier >= 1.0) || Double.isInfinite(multiplier)) {
-			throw new InvalidRateLimitConfigurationException(prefix + "backoff-multiplier", multiplier,
-					"each retry waits this many times longer than the last, so it must be a finite number of at "
-							+ "least 1.0",
-					"Set 2.0 to double the wait, or 1.0 to keep it constant.");
-		}
-		positive(prefix + "send-timeout", buffer.getSendTimeout(),
-				"it is the longest wait for Kafka to acknowledge a batch", "Set a positive duration, for example 30s.");
-		nonNegative(prefix + "close-timeout", buffer.getCloseTimeout(),
-				"it is how long shutdown waits for the buffered records to be sent",
-				"Set zero or more, for example 30s.");
-		double lowWaterMark = buffer.getLowWaterMark();
-		if (!(lowWaterMark > 0.0 && lowWaterMark <= 1.0)) {
-			throw new InvalidRateLimitConfigurationException(prefix + "low-water-mark", lowWaterMark,
-					"it is the utilization below which a full buffer counts as drained, so it must be greater "
-							+ "than 0 and at most 1",
-					"Set a fraction such as 0.5 (half empty).");
-		}
-	}
-
-	private static void positive(String property, Duration value, String meaning, String action) {
-		if (value == null || value.isNegative() || value.isZero()) {
-			throw new InvalidRateLimitConfigurationException(property, value, meaning + ", so it must be positive",
-					action);
-		}
-	}
-
-	private static void nonNegative(String property, Duration value, String meaning, String action) {
-		if (value == null || value.isNegative()) {
-			throw new InvalidRateLimitConfigurationException(property, value,
-					meaning + ", so it cannot be negative", action);
 		}
 	}
 

@@ -15,11 +15,11 @@ public class BufferFullException extends RuntimeException {
 	/**
 	 * Creates the exception.
 	 * @param buffer the buffer's name
-	 * @param maxRecords its record bound
+	 * @param maxItems its record bound
 	 * @param maxBytes its byte bound
 	 */
-	public BufferFullException(String buffer, int maxRecords, long maxBytes) {
-		super("buffer '" + buffer + "' is full (at most " + maxRecords + " records and " + maxBytes
+	public BufferFullException(String buffer, int maxItems, long maxBytes) {
+		super("buffer '" + buffer + "' is full (at most " + maxItems + " records and " + maxBytes
 				+ " bytes): Kafka is slower than the offers, or unreachable; nothing was buffered");
 		this.buffer = buffer;
 	}

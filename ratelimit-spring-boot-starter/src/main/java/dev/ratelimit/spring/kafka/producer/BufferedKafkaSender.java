@@ -30,6 +30,7 @@ import dev.ratelimit.Ticker;
 import dev.ratelimit.buffer.BufferPool;
 import dev.ratelimit.buffer.BufferPoolListener;
 import dev.ratelimit.buffer.BufferStats;
+import dev.ratelimit.buffer.InvalidBufferSettingException;
 
 /**
  * Buffers records for a {@link KafkaTemplate} and sends them in batches, with bounded memory and
@@ -43,12 +44,12 @@ import dev.ratelimit.buffer.BufferStats;
  * }
  * </pre>
  *
- * <p><b>Bounds.</b> At most {@code maxRecords} records and {@code maxBytes} bytes (as measured by
+ * <p><b>Bounds.</b> At most {@code maxItems} records and {@code maxBytes} bytes (as measured by
  * the {@link RecordSizer}) are held, the batch being sent included. {@code offer} refuses at once
  * when a record does not fit; the timed {@code offer} waits for room, at most its timeout. That
  * refusal is the backpressure: nothing else grows while Kafka is down.
  *
- * <p><b>Sending.</b> A batch of up to {@code maxBatch} records goes when that many are buffered or
+ * <p><b>Sending.</b> A batch of up to {@code maxBatchSize} records goes when that many are buffered or
  * when the oldest is {@code maxAge} old. Batches go one at a time, in offer order: a batch is sent
  * with the template and the sender waits until Kafka has acknowledged every record (at most the
  * send timeout) before the next one starts. With a limiter, each attempt first takes one permit
@@ -92,6 +93,9 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 
 	private final Settings settings;
 
+	/** The buffer's settings, its own copy; each pool is built from it with a fresh handler. */
+	private final BufferPool.Builder<Pending<K, V>> pools;
+
 	private final BatchSender.Counters counters = new BatchSender.Counters();
 
 	/** Serializes stop, start and close; never taken by offers or flushes. */
@@ -104,46 +108,29 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 
 	private volatile boolean closed;
 
-	private BufferedKafkaSender(String name, KafkaTemplate<K, V> template, @Nullable String topic,
-			RecordSizer<K, V> sizer, List<AutoCloseable> ownedResources, Settings settings) {
-		this.name = name;
-		this.template = template;
-		this.topic = topic;
-		this.sizer = sizer;
-		this.ownedResources = ownedResources;
+	private BufferedKafkaSender(Builder<K, V> builder, Settings settings, List<AutoCloseable> owned) {
+		this.name = builder.name;
+		this.template = builder.template;
+		this.topic = builder.topic;
 		this.settings = settings;
+		this.pools = builder.pool.withHandler(Builder::noHandler).listener(new Events());
+		// the first pool checks every buffer setting, with the pool's messages naming them
 		this.generation = new Generation<>(newPool(), NO_STATS);
+		try {
+			this.sizer = builder.sizer(pool().maxBytes(), owned);
+		}
+		catch (RuntimeException ex) {
+			pool().close(Duration.ZERO);
+			throw ex;
+		}
+		this.ownedResources = List.copyOf(owned);
 	}
 
 	private BufferPool<Pending<K, V>> newPool() {
-		Settings c = this.settings;
-		BufferPool.Builder<Pending<K, V>> pool = BufferPool
-			.builder(new BatchSender<>(this.name, this.template, c.sendTimeout().toNanos(), this.counters))
-			.name(this.name)
-			.maxItems(c.maxRecords())
-			.maxBytes(c.maxBytes())
-			.sizeInBytes(Pending::bytes)
-			.maxBatchSize(c.maxBatch())
-			.maxAge(c.maxAge())
-			.initialBackoff(c.initialBackoff())
-			.maxBackoff(c.maxBackoff())
-			.backoffMultiplier(c.backoffMultiplier())
-			.lowWaterMark(c.lowWaterMark())
-			.closeTimeout(c.closeTimeout())
-			.listener(new Events());
-		if (c.limiter() != null) {
-			pool.limiter(c.limiter());
-		}
-		if (c.ticker() != null) {
-			pool.ticker(c.ticker());
-		}
-		if (c.scheduler() != null) {
-			pool.scheduler(c.scheduler());
-		}
-		if (c.executor() != null) {
-			pool.executor(c.executor());
-		}
-		return pool.build();
+		// a fresh handler per pool: one still running for a pool that closed never meets the next pool's
+		BatchSender<K, V> handler = new BatchSender<>(this.name, this.template, this.settings.sendTimeout().toNanos(),
+				this.counters);
+		return this.pools.withHandler(handler).build();
 	}
 
 	/**
@@ -257,7 +244,7 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		CompletableFuture<RecordMetadata> acknowledged = new CompletableFuture<>();
 		Pending<K, V> pending = pending(record, acknowledged);
 		if (!pool().offer(pending)) {
-			acknowledged.completeExceptionally(new BufferFullException(this.name, maxRecords(), maxBytes()));
+			acknowledged.completeExceptionally(new BufferFullException(this.name, maxItems(), maxBytes()));
 		}
 		return acknowledged;
 	}
@@ -331,7 +318,7 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 	}
 
 	/**
-	 * Returns how full the buffer is: the larger of {@code size / maxRecords} and
+	 * Returns how full the buffer is: the larger of {@code size / maxItems} and
 	 * {@code bytes / maxBytes}.
 	 * @return the utilization, from 0 to 1
 	 */
@@ -343,8 +330,8 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 	 * Returns the most records the buffer holds.
 	 * @return the bound on records
 	 */
-	public int maxRecords() {
-		return this.settings.maxRecords();
+	public int maxItems() {
+		return pool().maxItems();
 	}
 
 	/**
@@ -352,7 +339,7 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 	 * @return the bound on bytes, {@link Long#MAX_VALUE} for none
 	 */
 	public long maxBytes() {
-		return this.settings.maxBytes();
+		return pool().maxBytes();
 	}
 
 	/**
@@ -392,7 +379,7 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		close(this.settings.closeTimeout());
+		close(pool().closeTimeout());
 	}
 
 	/**
@@ -428,7 +415,7 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 	void stop() {
 		this.lifecycle.lock();
 		try {
-			shutdown(this.settings.closeTimeout());
+			shutdown(pool().closeTimeout());
 		}
 		finally {
 			this.lifecycle.unlock();
@@ -479,19 +466,16 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 
 	@Override
 	public String toString() {
-		return "BufferedKafkaSender[" + this.name + ", " + size() + "/" + this.settings.maxRecords() + " records]";
+		return "BufferedKafkaSender[" + this.name + ", " + size() + "/" + maxItems() + " records]";
 	}
 
 	private record Generation<K, V>(BufferPool<Pending<K, V>> pool, BufferStats before) {
 
 	}
 
-	/** What the sender needs to build a pool again after a restart: the builder's options, checked. */
-	private record Settings(int maxRecords, long maxBytes, int maxBatch, Duration maxAge, @Nullable RateLimiter limiter,
-			Duration initialBackoff, Duration maxBackoff, double backoffMultiplier, double lowWaterMark,
-			Duration sendTimeout, Duration closeTimeout, @Nullable Ticker ticker, @Nullable Scheduler scheduler,
-			@Nullable Executor executor, Consumer<BufferEvent> events, Consumer<BufferedKafkaSender<?, ?>> onClosed,
-			@Nullable ObservationRegistry observations) {
+	/** The sender's own settings, those a pool does not have. */
+	private record Settings(Duration sendTimeout, Consumer<BufferEvent> events,
+			Consumer<BufferedKafkaSender<?, ?>> onClosed, @Nullable ObservationRegistry observations) {
 
 	}
 
@@ -549,30 +533,20 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 
 	/**
 	 * Builds a {@link BufferedKafkaSender}; obtained from
-	 * {@link BufferedKafkaSenders#builder(String, KafkaTemplate)}. Every
+	 * {@link BufferedKafkaSenders#builder(String, KafkaTemplate)}. The buffer's settings are those
+	 * of {@link BufferPool.Builder}, with the same names, ranges and messages: this builder hands
+	 * them to a pool builder it holds. A sender starts from the pool's defaults except for three
+	 * chosen for Kafka (see {@link #maxBytes}, {@link #maxAge} and {@link #maxBackoff}). Every
 	 * option is checked when {@link #build()} runs; a bad value throws
-	 * {@link IllegalArgumentException} naming the option, the value and the allowed range.
+	 * {@link InvalidBufferSettingException} (or, for the Kafka-only ones,
+	 * {@link IllegalArgumentException}) naming the option, the value and the allowed range.
 	 *
 	 * @param <K> the type of the keys
 	 * @param <V> the type of the values
 	 */
 	public static final class Builder<K, V> {
 
-		static final int DEFAULT_MAX_RECORDS = 10_000;
-
-		static final long DEFAULT_MAX_BYTES = 32L * 1024 * 1024;
-
-		static final int DEFAULT_MAX_BATCH = 500;
-
-		static final Duration DEFAULT_MAX_AGE = Duration.ofMillis(200);
-
-		static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(100);
-
-		static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(5);
-
 		static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(30);
-
-		static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
 		private final String name;
 
@@ -586,39 +560,14 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 
 		private final Consumer<BufferedKafkaSender<?, ?>> onClosed;
 
+		/** The buffer's settings, defaults and checks; a sender replaces the handler for each pool. */
+		private final BufferPool.Builder<Pending<K, V>> pool;
+
 		private @Nullable String topic;
-
-		private int maxRecords = DEFAULT_MAX_RECORDS;
-
-		private long maxBytes = DEFAULT_MAX_BYTES;
-
-		private int maxBatch;
-
-		private boolean maxBatchSet;
-
-		private Duration maxAge = DEFAULT_MAX_AGE;
-
-		private @Nullable RateLimiter limiter;
-
-		private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
-
-		private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
-
-		private double backoffMultiplier = 2.0;
-
-		private double lowWaterMark = 0.5;
 
 		private Duration sendTimeout = DEFAULT_SEND_TIMEOUT;
 
-		private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
-
 		private @Nullable RecordSizer<K, V> sizer;
-
-		private @Nullable Ticker ticker;
-
-		private @Nullable Scheduler scheduler;
-
-		private @Nullable Executor executor;
 
 		private @Nullable ObservationRegistry observations;
 
@@ -631,6 +580,20 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 			this.events = events;
 			this.onBuilt = onBuilt;
 			this.onClosed = onClosed;
+			// records are sized once, when offered; Kafka's starting values, the only ones set here:
+			// a byte bound like the producer's buffer.memory, since records can be large, and batches
+			// and retries that suit a broker round trip rather than the pool's general defaults
+			this.pool = BufferPool.<Pending<K, V>>builder(Builder::noHandler)
+				.name(name)
+				.sizeInBytes(Pending::bytes)
+				.maxBytes(32L * 1024 * 1024)
+				.maxAge(Duration.ofMillis(200))
+				.maxBackoff(Duration.ofSeconds(5));
+		}
+
+		/** Stands in until a sender gives each pool its own {@link BatchSender}. */
+		private static <K, V> void noHandler(List<Pending<K, V>> batch) {
+			throw new IllegalStateException("a sender's pool is built with its own handler");
 		}
 
 		/**
@@ -645,46 +608,49 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		}
 
 		/**
-		 * Sets the most records held, the batch being sent included. Default 10,000.
-		 * @param maxRecords at least 1
+		 * Sets the most records held, the batch being sent included; see
+		 * {@link BufferPool.Builder#maxItems(int)}.
+		 * @param maxItems positive
 		 * @return this builder
 		 */
-		public Builder<K, V> maxRecords(int maxRecords) {
-			this.maxRecords = maxRecords;
+		public Builder<K, V> maxItems(int maxItems) {
+			this.pool.maxItems(maxItems);
 			return this;
 		}
 
 		/**
 		 * Sets the most bytes held, as measured by the {@linkplain #sizer(RecordSizer) sizer}, the
-		 * batch being sent included. Default 32 MiB; {@link Long#MAX_VALUE} for no byte bound (and
-		 * no sizing).
-		 * @param maxBytes at least 1
+		 * batch being sent included; see {@link BufferPool.Builder#maxBytes(long)}. A sender starts
+		 * at 32 MiB, the producer's own {@code buffer.memory}; {@link Long#MAX_VALUE} gives up the
+		 * byte bound (and the sizing).
+		 * @param maxBytes positive
 		 * @return this builder
 		 */
 		public Builder<K, V> maxBytes(long maxBytes) {
-			this.maxBytes = maxBytes;
+			this.pool.maxBytes(maxBytes);
 			return this;
 		}
 
 		/**
-		 * Sets the most records per batch; a batch goes as soon as this many are buffered. Default
-		 * 500, lowered to {@code maxRecords} and to the limiter's capacity.
-		 * @param maxBatch from 1 to {@code maxRecords}, and at most the limiter's capacity
+		 * Sets the most records per batch; a batch goes as soon as this many are buffered. See
+		 * {@link BufferPool.Builder#maxBatchSize(int)}, whose default, lowered to {@code maxItems}
+		 * and the limiter's capacity, applies.
+		 * @param maxBatchSize positive, at most {@code maxItems} and the limiter's capacity
 		 * @return this builder
 		 */
-		public Builder<K, V> maxBatch(int maxBatch) {
-			this.maxBatch = maxBatch;
-			this.maxBatchSet = true;
+		public Builder<K, V> maxBatchSize(int maxBatchSize) {
+			this.pool.maxBatchSize(maxBatchSize);
 			return this;
 		}
 
 		/**
-		 * Sets how long the oldest buffered record may wait for a batch to fill. Default 200 ms.
+		 * Sets how long the oldest buffered record may wait for a batch to fill; see
+		 * {@link BufferPool.Builder#maxAge(Duration)}. A sender starts at 200 ms.
 		 * @param maxAge zero or more; zero sends whatever is buffered whenever no batch is in flight
 		 * @return this builder
 		 */
 		public Builder<K, V> maxAge(Duration maxAge) {
-			this.maxAge = Objects.requireNonNull(maxAge, "maxAge");
+			this.pool.maxAge(maxAge);
 			return this;
 		}
 
@@ -695,7 +661,7 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		 * @return this builder
 		 */
 		public Builder<K, V> limiter(RateLimiter limiter) {
-			this.limiter = Objects.requireNonNull(limiter, "limiter");
+			this.pool.limiter(limiter);
 			return this;
 		}
 
@@ -711,42 +677,46 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		}
 
 		/**
-		 * Sets the wait before the first retry of a batch not fully acknowledged. Default 100 ms.
+		 * Sets the wait before the first retry of a batch not fully acknowledged; see
+		 * {@link BufferPool.Builder#initialBackoff(Duration)}.
 		 * @param initialBackoff positive
 		 * @return this builder
 		 */
 		public Builder<K, V> initialBackoff(Duration initialBackoff) {
-			this.initialBackoff = Objects.requireNonNull(initialBackoff, "initialBackoff");
+			this.pool.initialBackoff(initialBackoff);
 			return this;
 		}
 
 		/**
-		 * Sets the longest wait between retries. Default 5 s.
+		 * Sets the longest wait between retries; see
+		 * {@link BufferPool.Builder#maxBackoff(Duration)}. A sender starts at 5 s.
 		 * @param maxBackoff at least {@code initialBackoff}
 		 * @return this builder
 		 */
 		public Builder<K, V> maxBackoff(Duration maxBackoff) {
-			this.maxBackoff = Objects.requireNonNull(maxBackoff, "maxBackoff");
+			this.pool.maxBackoff(maxBackoff);
 			return this;
 		}
 
 		/**
-		 * Sets the factor by which each retry waits longer than the last. Default 2.0.
+		 * Sets the factor by which each retry waits longer than the last; see
+		 * {@link BufferPool.Builder#backoffMultiplier(double)}.
 		 * @param backoffMultiplier finite, at least 1.0
 		 * @return this builder
 		 */
 		public Builder<K, V> backoffMultiplier(double backoffMultiplier) {
-			this.backoffMultiplier = backoffMultiplier;
+			this.pool.backoffMultiplier(backoffMultiplier);
 			return this;
 		}
 
 		/**
-		 * Sets the utilization below which a full buffer counts as drained again. Default 0.5.
+		 * Sets the utilization below which a full buffer counts as drained again; see
+		 * {@link BufferPool.Builder#lowWaterMark(double)}.
 		 * @param lowWaterMark greater than 0, at most 1
 		 * @return this builder
 		 */
 		public Builder<K, V> lowWaterMark(double lowWaterMark) {
-			this.lowWaterMark = lowWaterMark;
+			this.pool.lowWaterMark(lowWaterMark);
 			return this;
 		}
 
@@ -762,12 +732,13 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 		}
 
 		/**
-		 * Sets the longest wait, on stop or close, for the buffered records to be sent. Default 30 s.
+		 * Sets the longest wait, on stop or close, for the buffered records to be sent; see
+		 * {@link BufferPool.Builder#closeTimeout(Duration)}.
 		 * @param closeTimeout zero or more
 		 * @return this builder
 		 */
 		public Builder<K, V> closeTimeout(Duration closeTimeout) {
-			this.closeTimeout = Objects.requireNonNull(closeTimeout, "closeTimeout");
+			this.pool.closeTimeout(closeTimeout);
 			return this;
 		}
 
@@ -799,26 +770,27 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 
 		/** Time for ages, backoffs and timeouts; tests pass a manual clock. */
 		Builder<K, V> ticker(Ticker ticker) {
-			this.ticker = ticker;
+			this.pool.ticker(ticker);
 			return this;
 		}
 
 		/** Runs age checks and retries; tests pass a manual clock. */
 		Builder<K, V> scheduler(Scheduler scheduler) {
-			this.scheduler = scheduler;
+			this.pool.scheduler(scheduler);
 			return this;
 		}
 
 		/** Runs the sends; tests pass a direct executor. */
 		Builder<K, V> executor(Executor executor) {
-			this.executor = executor;
+			this.pool.executor(executor);
 			return this;
 		}
 
 		/**
 		 * Builds the sender, which accepts records at once.
 		 * @return the sender
-		 * @throws IllegalArgumentException if an option is out of range
+		 * @throws InvalidBufferSettingException if a buffer option is out of range
+		 * @throws IllegalArgumentException if the send timeout is not positive
 		 * @throws IllegalStateException if records must be sized and the template's serializers
 		 * cannot be found, or a live sender of the factory has the same name
 		 */
@@ -827,26 +799,11 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 				throw new IllegalArgumentException("sendTimeout must be a positive duration, but was "
 						+ this.sendTimeout + ": it is the longest wait for Kafka to acknowledge a batch");
 			}
-			int batch = this.maxBatch;
-			if (!this.maxBatchSet) {
-				long capacity = (this.limiter != null) ? this.limiter.limit().capacity() : Long.MAX_VALUE;
-				long fit = Math.min(Math.min(DEFAULT_MAX_BATCH, Math.max(1, this.maxRecords)), capacity);
-				batch = (int) Math.max(1, fit);
-			}
 			List<AutoCloseable> owned = new ArrayList<>();
-			RecordSizer<K, V> recordSizer = this.sizer;
-			if (recordSizer == null) {
-				recordSizer = (this.maxBytes == Long.MAX_VALUE) ? RecordSizer.none() : serializedSizer(owned);
-			}
 			BufferedKafkaSender<K, V> sender;
 			try {
-				// the pool checks every buffer option, with messages naming them
-				Settings settings = new Settings(this.maxRecords, this.maxBytes, batch, this.maxAge, this.limiter,
-						this.initialBackoff, this.maxBackoff, this.backoffMultiplier, this.lowWaterMark,
-						this.sendTimeout, this.closeTimeout, this.ticker, this.scheduler, this.executor, this.events,
-						this.onClosed, this.observations);
-				sender = new BufferedKafkaSender<>(this.name, this.template, this.topic, recordSizer,
-						List.copyOf(owned), settings);
+				sender = new BufferedKafkaSender<>(this,
+						new Settings(this.sendTimeout, this.events, this.onClosed, this.observations), owned);
 			}
 			catch (RuntimeException ex) {
 				owned.forEach(BufferedKafkaSender::closeQuietly);
@@ -854,6 +811,14 @@ public final class BufferedKafkaSender<K, V> implements AutoCloseable {
 			}
 			this.onBuilt.accept(sender);
 			return sender;
+		}
+
+		/** The sizer set, else one that fits the byte bound: none without one, else serialized. */
+		private RecordSizer<K, V> sizer(long maxBytes, List<AutoCloseable> owned) {
+			if (this.sizer != null) {
+				return this.sizer;
+			}
+			return (maxBytes == Long.MAX_VALUE) ? RecordSizer.none() : serializedSizer(owned);
 		}
 
 		private RecordSizer<K, V> serializedSizer(List<AutoCloseable> owned) {

@@ -30,7 +30,7 @@ import dev.ratelimit.RateLimiterRegistry;
  * <pre class="code">
  * BufferedKafkaSender&lt;String, Order&gt; orders = senders.builder("orders", kafkaTemplate)
  * 	.topic("orders")
- * 	.maxRecords(50_000)
+ * 	.maxItems(50_000)
  * 	.limiter("orders-out")          // a limiter of the registry
  * 	.build();
  * </pre>

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -51,7 +50,7 @@ public class RateLimitBufferProperties {
 		/**
 		 * Most records held, the batch being sent included. Offers beyond it are refused or wait.
 		 */
-		private final int maxRecords;
+		private final Integer maxItems;
 
 		/**
 		 * Most bytes held, the batch being sent included, as measured by the record sizer
@@ -61,9 +60,9 @@ public class RateLimitBufferProperties {
 
 		/**
 		 * Most records per batch; a batch goes as soon as this many are buffered. Lowered to
-		 * max-records and to the limiter's capacity when not set.
+		 * max-items and to the limiter's capacity when not set.
 		 */
-		private final Integer maxBatch;
+		private final Integer maxBatchSize;
 
 		/**
 		 * How long the oldest buffered record may wait for a batch to fill before it is sent anyway.
@@ -89,7 +88,7 @@ public class RateLimitBufferProperties {
 		/**
 		 * Factor by which each retry waits longer than the last, up to max-backoff.
 		 */
-		private final double backoffMultiplier;
+		private final Double backoffMultiplier;
 
 		/**
 		 * Longest wait for Kafka to acknowledge every record of a batch. Records still unanswered
@@ -105,18 +104,33 @@ public class RateLimitBufferProperties {
 		/**
 		 * Utilization below which a full buffer counts as drained again, between 0 (exclusive) and 1.
 		 */
-		private final double lowWaterMark;
+		private final Double lowWaterMark;
 
-		public Buffer(String topic, String template, @DefaultValue("10000") int maxRecords,
-				@DefaultValue("32MB") DataSize maxBytes, Integer maxBatch, @DefaultValue("200ms") Duration maxAge,
-				String limiter, @DefaultValue("100ms") Duration initialBackoff, @DefaultValue("5s") Duration maxBackoff,
-				@DefaultValue("2.0") double backoffMultiplier, @DefaultValue("30s") Duration sendTimeout,
-				@DefaultValue("30s") Duration closeTimeout, @DefaultValue("0.5") double lowWaterMark) {
+		/**
+		 * Creates the settings of one sender. An unset value is null, and the sender's builder
+		 * applies its default: the defaults live there, once, not here.
+		 * @param topic the topic of records offered without one
+		 * @param template the name of the KafkaTemplate bean
+		 * @param maxItems the most records held
+		 * @param maxBytes the most bytes held
+		 * @param maxBatchSize the most records per batch
+		 * @param maxAge how long the oldest record may wait for a batch to fill
+		 * @param limiter the name of the limiter that paces sends
+		 * @param initialBackoff the wait before the first retry
+		 * @param maxBackoff the longest wait between retries
+		 * @param backoffMultiplier the factor each retry's wait grows by
+		 * @param sendTimeout the longest wait for Kafka to acknowledge a batch
+		 * @param closeTimeout the longest wait on shutdown
+		 * @param lowWaterMark the utilization below which a full buffer counts as drained
+		 */
+		public Buffer(String topic, String template, Integer maxItems, DataSize maxBytes, Integer maxBatchSize,
+				Duration maxAge, String limiter, Duration initialBackoff, Duration maxBackoff,
+				Double backoffMultiplier, Duration sendTimeout, Duration closeTimeout, Double lowWaterMark) {
 			this.topic = topic;
 			this.template = template;
-			this.maxRecords = maxRecords;
+			this.maxItems = maxItems;
 			this.maxBytes = maxBytes;
-			this.maxBatch = maxBatch;
+			this.maxBatchSize = maxBatchSize;
 			this.maxAge = maxAge;
 			this.limiter = limiter;
 			this.initialBackoff = initialBackoff;
@@ -135,16 +149,16 @@ public class RateLimitBufferProperties {
 			return this.template;
 		}
 
-		public int getMaxRecords() {
-			return this.maxRecords;
+		public Integer getMaxItems() {
+			return this.maxItems;
 		}
 
 		public DataSize getMaxBytes() {
 			return this.maxBytes;
 		}
 
-		public Integer getMaxBatch() {
-			return this.maxBatch;
+		public Integer getMaxBatchSize() {
+			return this.maxBatchSize;
 		}
 
 		public Duration getMaxAge() {
@@ -163,7 +177,7 @@ public class RateLimitBufferProperties {
 			return this.maxBackoff;
 		}
 
-		public double getBackoffMultiplier() {
+		public Double getBackoffMultiplier() {
 			return this.backoffMultiplier;
 		}
 
@@ -175,7 +189,7 @@ public class RateLimitBufferProperties {
 			return this.closeTimeout;
 		}
 
-		public double getLowWaterMark() {
+		public Double getLowWaterMark() {
 			return this.lowWaterMark;
 		}
 

@@ -88,9 +88,9 @@ class RateLimitBufferAutoConfigurationTests {
 					.get("orders");
 				assertThat(orders.getTopic()).isEqualTo("orders");
 				assertThat(orders.getTemplate()).isNull();
-				assertThat(orders.getMaxRecords()).isEqualTo(50_000);
+				assertThat(orders.getMaxItems()).isEqualTo(50_000);
 				assertThat(orders.getMaxBytes()).isEqualTo(DataSize.ofMegabytes(64));
-				assertThat(orders.getMaxBatch()).isEqualTo(500);
+				assertThat(orders.getMaxBatchSize()).isEqualTo(500);
 				assertThat(orders.getMaxAge()).isEqualTo(Duration.ofMillis(200));
 				assertThat(orders.getLimiter()).isEqualTo("orders-out");
 				assertThat(orders.getInitialBackoff()).isEqualTo(Duration.ofMillis(100));
@@ -105,7 +105,7 @@ class RateLimitBufferAutoConfigurationTests {
 				assertThat(context.getBean(OrdersClient.class).orders).isSameAs(sender);
 				assertThat(sender.name()).isEqualTo("orders");
 				assertThat(sender.topic()).isEqualTo("orders");
-				assertThat(sender.maxRecords()).isEqualTo(50_000);
+				assertThat(sender.maxItems()).isEqualTo(50_000);
 				assertThat(sender.maxBytes()).isEqualTo(DataSize.ofMegabytes(64).toBytes());
 				assertThat(context.getBean(BufferedKafkaSenders.class).senders()).containsExactly(sender);
 			});
@@ -126,17 +126,20 @@ class RateLimitBufferAutoConfigurationTests {
 			RateLimitBufferProperties.Buffer events = context.getBean(RateLimitBufferProperties.class)
 				.getBuffers()
 				.get("events");
-			assertThat(events.getMaxRecords()).isEqualTo(10_000);
-			assertThat(events.getMaxBytes()).isEqualTo(DataSize.ofMegabytes(32));
-			assertThat(events.getMaxBatch()).isNull();
-			assertThat(events.getMaxAge()).isEqualTo(Duration.ofMillis(200));
+			// unset properties stay unset: the builders hold the defaults, once
+			assertThat(events.getMaxItems()).isNull();
+			assertThat(events.getMaxBytes()).isNull();
+			assertThat(events.getMaxBatchSize()).isNull();
+			assertThat(events.getMaxAge()).isNull();
 			assertThat(events.getLimiter()).isNull();
-			assertThat(events.getInitialBackoff()).isEqualTo(Duration.ofMillis(100));
-			assertThat(events.getMaxBackoff()).isEqualTo(Duration.ofSeconds(5));
-			assertThat(events.getBackoffMultiplier()).isEqualTo(2.0);
-			assertThat(events.getSendTimeout()).isEqualTo(Duration.ofSeconds(30));
-			assertThat(events.getCloseTimeout()).isEqualTo(Duration.ofSeconds(30));
-			assertThat(events.getLowWaterMark()).isEqualTo(0.5);
+			assertThat(events.getInitialBackoff()).isNull();
+			assertThat(events.getMaxBackoff()).isNull();
+			assertThat(events.getBackoffMultiplier()).isNull();
+			assertThat(events.getSendTimeout()).isNull();
+			assertThat(events.getCloseTimeout()).isNull();
+			assertThat(events.getLowWaterMark()).isNull();
+			assertThat(sender(context).maxItems()).isEqualTo(10_000);
+			assertThat(sender(context).maxBytes()).isEqualTo(DataSize.ofMegabytes(32).toBytes());
 			// sized with the serializers Boot configured for the template
 			BufferedKafkaSender<String, String> sender = sender(context);
 			sender.offer("events", "key", "value");
@@ -147,19 +150,21 @@ class RateLimitBufferAutoConfigurationTests {
 
 	@ParameterizedTest(name = "{0}")
 	@CsvSource(delimiter = '|', textBlock = """
-			max-records=0              | max-records        | so it must be at least 1
-			max-bytes=0B               | max-bytes          | so it must be at least 1 byte
-			max-batch=0                | max-batch          | so it must be at least 1
-			max-batch=10001            | max-batch          | can never exceed max-records (10000)
-			max-batch=600              | max-batch          | limiter 'orders-out' never holds more than 500
-			max-age=-1s                | max-age            | so it cannot be negative
-			initial-backoff=0s         | initial-backoff    | so it must be positive
-			max-backoff=50ms           | max-backoff        | retries wait from initial-backoff (PT0.1S)
+			max-items=0                | max-items          | maxItems must be positive, but was 0
+			max-bytes=0B               | max-bytes          | maxBytes must be positive, but was 0
+			max-batch-size=0           | max-batch-size     | maxBatchSize must be positive, but was 0
+			max-batch-size=10001       | max-batch-size     | must be at most maxItems (10000)
+			max-batch-size=600         | max-batch-size     | exceeds the capacity (500) of limiter 'orders-out'
+			max-age=-1s                | max-age            | maxAge must be zero or a positive duration
+			initial-backoff=0s         | initial-backoff    | initialBackoff must be a positive duration
+			max-backoff=50ms           | max-backoff        | must be at least initialBackoff (PT0.1S)
 			backoff-multiplier=0.5     | backoff-multiplier | a finite number of at least 1.0
-			send-timeout=0s            | send-timeout       | so it must be positive
-			close-timeout=-1s          | close-timeout      | so it cannot be negative
+			send-timeout=0s            | send-timeout       | sendTimeout must be a positive duration
+			close-timeout=-1s          | close-timeout      | closeTimeout must be zero or a positive duration
 			low-water-mark=0           | low-water-mark     | greater than 0 and at most 1
 			low-water-mark=1.5         | low-water-mark     | greater than 0 and at most 1
+			max-records=10             | max-records        | this property was renamed max-items
+			max-batch=10               | max-batch          | this property was renamed max-batch-size
 			topic=                     | topic              | a topic name cannot be blank
 			limiter=missing            | limiter            | no limiter named 'missing' is declared
 			template=nope              | template           | there is no bean named 'nope'
@@ -178,14 +183,27 @@ class RateLimitBufferAutoConfigurationTests {
 
 	@Test
 	void theFailureAnalysisNamesThePropertyValueReasonAndFix() {
-		this.contextRunner.withPropertyValues("ratelimit.buffers.orders.max-records=0").run((context) -> {
+		this.contextRunner.withPropertyValues("ratelimit.buffers.orders.max-items=0").run((context) -> {
 			FailureAnalysis analysis = new InvalidRateLimitConfigurationFailureAnalyzer()
 				.analyze(context.getStartupFailure());
-			assertThat(analysis.getDescription()).contains("Property: ratelimit.buffers.orders.max-records")
+			assertThat(analysis.getDescription()).contains("Property: ratelimit.buffers.orders.max-items")
 				.contains("Value: \"0\"")
-				.contains("it is the most records the buffer holds");
-			assertThat(analysis.getAction()).isEqualTo("Set 1 or more, for example 10000.");
+				.contains("it is the most items the buffer holds");
+			assertThat(analysis.getAction())
+				.isEqualTo("Set ratelimit.buffers.orders.max-items within that range, or remove it to use the default.");
 		});
+	}
+
+	@Test
+	void aRenamedPropertyStopsStartUpNamingItsNewName() {
+		this.contextRunner
+			.withPropertyValues("ratelimit.buffers.orders.topic=orders", "ratelimit.buffers.orders.maxRecords=10")
+			.run((context) -> {
+				InvalidRateLimitConfigurationException failure = invalid(context);
+				// found under its documented name, whichever form was set
+				assertThat(failure.getProperty()).isEqualTo("ratelimit.buffers.orders.max-records");
+				assertThat(failure.getAction()).isEqualTo("Rename it to ratelimit.buffers.orders.max-items.");
+			});
 	}
 
 	@Test
@@ -259,7 +277,7 @@ class RateLimitBufferAutoConfigurationTests {
 					AutoConfigurations.of(RateLimitAutoConfiguration.class, RateLimitBufferAutoConfiguration.class))
 			.withBean(RecordSizer.class, RecordSizer::none)
 			.withBean(KafkaTemplate.class, () -> new MockKafka(false).template)
-			.withPropertyValues("ratelimit.buffers.orders.topic=orders", "ratelimit.buffers.orders.max-records=2",
+			.withPropertyValues("ratelimit.buffers.orders.topic=orders", "ratelimit.buffers.orders.max-items=2",
 					"ratelimit.buffers.orders.close-timeout=0s")
 			.withUserConfiguration(EventsConfiguration.class)
 			.run((context) -> {

@@ -27,7 +27,7 @@ class BufferedKafkaSenderMetricsTests {
 
 	private BufferedKafkaSender<String, String> sender(String name, MockKafka kafka) {
 		return this.senders.builder(name, kafka.template)
-			.maxRecords(4)
+			.maxItems(4)
 			.maxBytes(100)
 			.sizer((record) -> record.value().length())
 			.maxAge(Duration.ofHours(1))

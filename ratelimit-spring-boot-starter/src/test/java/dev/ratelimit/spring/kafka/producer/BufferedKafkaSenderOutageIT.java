@@ -112,9 +112,9 @@ class BufferedKafkaSenderOutageIT {
 						"spring.kafka.producer.properties.max.block.ms=3000",
 						"spring.kafka.producer.properties.reconnect.backoff.max.ms=500",
 						"ratelimit.limiters.orders-out.rate=20000/1s", "ratelimit.buffers.orders.topic=" + TOPIC,
-						"ratelimit.buffers.orders.max-records=" + MAX_RECORDS,
+						"ratelimit.buffers.orders.max-items=" + MAX_RECORDS,
 						"ratelimit.buffers.orders.max-bytes=" + MAX_BYTES + "B",
-						"ratelimit.buffers.orders.max-batch=200",
+						"ratelimit.buffers.orders.max-batch-size=200",
 						"ratelimit.buffers.orders.max-age=20ms", "ratelimit.buffers.orders.max-backoff=1s",
 						"ratelimit.buffers.orders.send-timeout=3s")
 				.run((context) -> {

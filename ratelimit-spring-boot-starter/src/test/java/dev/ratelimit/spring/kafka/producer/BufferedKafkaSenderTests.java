@@ -70,7 +70,7 @@ class BufferedKafkaSenderTests {
 	@Test
 	void recordsAreSentInOfferOrderInBatchesBySizeAndAge() {
 		MockKafka kafka = new MockKafka(true);
-		BufferedKafkaSender<String, String> sender = builder(kafka).maxBatch(4).build();
+		BufferedKafkaSender<String, String> sender = builder(kafka).maxBatchSize(4).build();
 		for (int i = 0; i < 10; i++) {
 			assertThat(sender.offer("orders", "k" + (i % 3), "v" + i)).isTrue();
 		}
@@ -86,7 +86,7 @@ class BufferedKafkaSenderTests {
 	@Test
 	void aFailedSendIsRetriedWithoutResendingWhatIsInTheLogExceptToKeepItsKeyInOrder() {
 		MockKafka kafka = new MockKafka(false);
-		BufferedKafkaSender<String, String> sender = builder(kafka).maxBatch(4).build();
+		BufferedKafkaSender<String, String> sender = builder(kafka).maxBatchSize(4).build();
 		sender.offer(record("a", "a0"));
 		sender.offer(record("b", "b0"));
 		sender.offer(record("c", "c0"));
@@ -188,7 +188,7 @@ class BufferedKafkaSenderTests {
 	@Test
 	void offerRefusesWhenFullAndATimedOfferWaitsForRoom() throws Exception {
 		MockKafka kafka = new MockKafka(false);
-		BufferedKafkaSender<String, String> sender = builder(kafka).maxRecords(3).build();
+		BufferedKafkaSender<String, String> sender = builder(kafka).maxItems(3).build();
 		assertThat(sender.offer(record("a", "1"))).isTrue();
 		assertThat(sender.offer(record("a", "2"))).isTrue();
 		assertThat(sender.offer(record("a", "3"))).isTrue();
@@ -247,7 +247,7 @@ class BufferedKafkaSenderTests {
 			.scheduler(this.clock)
 			.build();
 		BufferedKafkaSender<String, String> sender = builder(kafka).limiter(limiter)
-			.maxRecords(1000)
+			.maxItems(1000)
 			.executor(Runnable::run)
 			.build();
 		long start = this.clock.read();
@@ -275,9 +275,9 @@ class BufferedKafkaSenderTests {
 	void theBatchFitsTheLimitersCapacityUnlessSetAboveIt() {
 		MockKafka kafka = new MockKafka(true);
 		RateLimiter limiter = RateLimiter.of("small", RateLimit.tokenBucket(Rate.perSecond(5)).build());
-		assertThatIllegalArgumentException().isThrownBy(() -> builder(kafka).limiter(limiter).maxBatch(6).build())
+		assertThatIllegalArgumentException().isThrownBy(() -> builder(kafka).limiter(limiter).maxBatchSize(6).build())
 			.withMessageContaining("maxBatchSize (6) exceeds the capacity (5) of limiter 'small'");
-		assertThat(builder(kafka).limiter(limiter).build().maxRecords()).isEqualTo(10_000);
+		assertThat(builder(kafka).limiter(limiter).build().maxItems()).isEqualTo(10_000);
 	}
 
 	@Test
@@ -307,7 +307,7 @@ class BufferedKafkaSenderTests {
 	@Test
 	void sendCompletesOnlyOnceKafkaAcknowledgedTheRecordAndRefusesAtOnceWhenFull() {
 		MockKafka kafka = new MockKafka(false);
-		BufferedKafkaSender<String, String> sender = builder(kafka).topic("orders").maxRecords(2).build();
+		BufferedKafkaSender<String, String> sender = builder(kafka).topic("orders").maxItems(2).build();
 		CompletableFuture<RecordMetadata> first = sender.send(record("a", "1"));
 		CompletableFuture<RecordMetadata> second = sender.sendDefault("b", "2");
 		CompletableFuture<RecordMetadata> refused = sender.send(record("c", "3"));
@@ -369,7 +369,7 @@ class BufferedKafkaSenderTests {
 	@Test
 	void backpressureAndDrainAreApplicationEventsWithTheUtilization() {
 		MockKafka kafka = new MockKafka(false);
-		BufferedKafkaSender<String, String> sender = builder(kafka).maxRecords(4).maxBatch(4).build();
+		BufferedKafkaSender<String, String> sender = builder(kafka).maxItems(4).maxBatchSize(4).build();
 		for (int i = 0; i < 4; i++) {
 			sender.offer(record("k", "v" + i));
 		}
@@ -395,7 +395,7 @@ class BufferedKafkaSenderTests {
 		try {
 			BufferedKafkaSender<String, String> sender = publishing.builder("full", new MockKafka(false).template)
 				.maxBytes(Long.MAX_VALUE)
-				.maxRecords(1)
+				.maxItems(1)
 				.maxAge(Duration.ofHours(1))
 				.build();
 			sender.offer(record("k", "v"));
