@@ -126,8 +126,8 @@ public interface RateLimiter {
 	 * denies, the permits the others already gave are returned to them. Tiers are tried in order,
 	 * so put the one most likely to deny first. Tiers must be {@link RefundableRateLimiter}s: every
 	 * limiter this library creates is one, and a limiter of your own can be. The composite waits on
-	 * the first tier's clock and scheduler (the system's when it is not this library's); rate
-	 * changes and its reported limit are the first tier's.
+	 * the first tier's clock and scheduler (the library's default ones when it is not this
+	 * library's); rate changes and its reported limit are the first tier's.
 	 * @param name the composite's name
 	 * @param tiers the tiers, at least one
 	 * @return the composite limiter

@@ -193,4 +193,15 @@ class CompositeTest {
 		assertThat(composite.snapshot().details()).extractingByKey("tierOrder").isEqualTo(List.of("ours", "own"));
 	}
 
+	@Test
+	void aLimiterOfYourOwnThatDeniesWithPermitsLeftIsAskedAgainAfterThePermitsTime() {
+		CountingLimiter own = new CountingLimiter("own", 60);
+		own.refusing = true;
+		RateLimiter composite = RateLimiter.composite("mixed", List.of(own));
+		Decision denied = composite.decide(1);
+		assertThat(denied.permitted()).isFalse();
+		// its snapshot shows 60 left: the wait is one permit at 60 a minute, not a busy poll
+		assertThat(denied.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+	}
+
 }

@@ -17,6 +17,9 @@ final class CountingLimiter implements RefundableRateLimiter {
 
 	final AtomicLong available;
 
+	/** Whether it denies every call, whatever it has. */
+	volatile boolean refusing;
+
 	CountingLimiter(String name, long capacity) {
 		this.name = name;
 		this.capacity = capacity;
@@ -35,6 +38,9 @@ final class CountingLimiter implements RefundableRateLimiter {
 
 	@Override
 	public boolean tryAcquire(long permits) {
+		if (this.refusing) {
+			return false;
+		}
 		for (long now = this.available.get(); now >= permits; now = this.available.get()) {
 			if (this.available.compareAndSet(now, now - permits)) {
 				return true;

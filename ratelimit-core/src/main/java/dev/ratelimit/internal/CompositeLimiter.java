@@ -106,6 +106,15 @@ final class CompositeLimiter extends AbstractRateLimiter {
 				wait = Math.max(wait, tier.retryAfter(permits, tierNow));
 			}
 		}
+		if (wait == 0) {
+			// no tier shows a shortage: one that is not this library's denied with permits left,
+			// and it says when to ask again
+			for (AbstractRateLimiter tier : this.tiers) {
+				if (tier instanceof ForeignTier) {
+					wait = Math.max(wait, tier.retryAfter(permits, tier.ticker().read()));
+				}
+			}
+		}
 		return wait;
 	}
 
@@ -166,7 +175,7 @@ final class CompositeLimiter extends AbstractRateLimiter {
 			utilization = Math.max(utilization, snapshot.utilization());
 			names.add(tier.name());
 			tierDetails.put(tier.name(), Map.of("algorithm", snapshot.algorithm().id(), "rate",
-					snapshot.rate().toString(), "capacity", snapshot.capacity(), "available", snapshot.available()));
+					String.valueOf(snapshot.rate()), "capacity", snapshot.capacity(), "available", snapshot.available()));
 		}
 		return new RateLimiterSnapshot(this.name, first.algorithm(), first.rate(), capacity(), available,
 				utilization, first.backend(), first.distributed(), first.persistent(),

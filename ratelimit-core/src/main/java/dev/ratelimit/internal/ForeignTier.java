@@ -16,6 +16,8 @@ import dev.ratelimit.Ticker;
  */
 final class ForeignTier extends AbstractRateLimiter {
 
+	private static final long MIN_RETRY_NANOS = 1_000_000;
+
 	private final RefundableRateLimiter limiter;
 
 	ForeignTier(RefundableRateLimiter limiter) {
@@ -48,10 +50,18 @@ final class ForeignTier extends AbstractRateLimiter {
 		return this.limiter.snapshot().available();
 	}
 
+	/**
+	 * The time its rate takes to refill what is missing, and at least the time of the permits
+	 * themselves when its snapshot shows them available although it denied (a stale snapshot, or
+	 * a limiter that denies for reasons of its own); never under a millisecond, so that a wait on
+	 * a composite polls it gently.
+	 */
 	@Override
 	protected long retryAfter(long permits, long now) {
 		RateLimiterSnapshot snapshot = this.limiter.snapshot();
-		return nanosToRefill(snapshot, permits - snapshot.available());
+		long missing = permits - snapshot.available();
+		long wait = nanosToRefill(snapshot, (missing > 0) ? missing : permits);
+		return Math.max(MIN_RETRY_NANOS, wait);
 	}
 
 	@Override

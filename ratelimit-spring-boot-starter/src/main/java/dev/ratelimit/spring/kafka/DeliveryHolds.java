@@ -99,6 +99,13 @@ final class DeliveryHolds {
 
 		transient @Nullable MessageListenerContainer container;
 
+		/**
+		 * Whether its consumer stopped and gave back what it held: nothing is taken for it after.
+		 * Written before the hand is read, and read after a take has marked it, so a take either
+		 * ends before the give-back reads it or sees this flag.
+		 */
+		volatile boolean returned;
+
 	}
 
 	/**
@@ -145,6 +152,10 @@ final class DeliveryHolds {
 	@Nullable Decision takeAhead(Hand hand) {
 		long held = hand.get();
 		if (held >= this.permits || held == TAKING || !hand.compareAndSet(held, TAKING)) {
+			return null;
+		}
+		if (hand.returned) {
+			hand.set(held); // its consumer stopped: nothing more is taken for it
 			return null;
 		}
 		long after = held;

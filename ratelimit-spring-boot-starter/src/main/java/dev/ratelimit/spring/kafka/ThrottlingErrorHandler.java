@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.commons.logging.LogFactory;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -62,7 +63,7 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 	private final PartitionPauses pauses;
 
 	/** Run on a consumer's thread when the container clears its state there (as it stops). */
-	private volatile @Nullable Runnable threadStateCleared;
+	private final List<Runnable> threadStateCleared = new CopyOnWriteArrayList<>();
 
 	/**
 	 * Wraps an error handler.
@@ -191,19 +192,20 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 	@Override
 	public void clearThreadState() {
 		this.delegate.clearThreadState();
-		Runnable cleared = this.threadStateCleared;
-		if (cleared != null) {
+		for (Runnable cleared : this.threadStateCleared) {
 			cleared.run();
 		}
 	}
 
 	/**
-	 * Sets what to do on a consumer's thread when the container clears its state there: when the
-	 * consumer stops, and after a batch that failed before is delivered.
-	 * @param cleared the action, {@code null} for none
+	 * Adds what to do on a consumer's thread when the container clears its state there: when the
+	 * consumer stops, and after a batch that failed before is delivered. A handler shared by
+	 * several containers runs the actions of all of them; each acts on its own consumer's thread
+	 * state only.
+	 * @param cleared the action; it must not throw
 	 */
-	void onThreadStateCleared(@Nullable Runnable cleared) {
-		this.threadStateCleared = cleared;
+	void onThreadStateCleared(Runnable cleared) {
+		this.threadStateCleared.add(cleared);
 	}
 
 	@Override

@@ -199,23 +199,28 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 
 	/**
 	 * Gives back the permits this consumer took for a next record that will not come to it: called
-	 * on its thread as it stops. A limiter that cannot give permits back keeps them.
+	 * on its thread as it stops. A release taking them on the scheduler's thread at that moment is
+	 * waited for (it never blocks), and none is taken after. A limiter that cannot give permits
+	 * back keeps them. Never throws: the container is stopping.
 	 */
 	void returnAhead() {
-		if (!(this.limiter instanceof RefundableRateLimiter refundable)) {
+		DeliveryHolds.Hand hand = this.ahead.get();
+		hand.returned = true;
+		RateLimitObservations.stop(hand.waiting.getAndSet(null), Outcome.CANCELLED);
+		long held = hand.get();
+		while (held == DeliveryHolds.TAKING) {
+			Thread.onSpinWait();
+			held = hand.get();
+		}
+		if (held <= 0 || !hand.compareAndSet(held, 0)
+				|| !(this.limiter instanceof RefundableRateLimiter refundable)) {
 			return;
 		}
-		DeliveryHolds.Hand hand = this.ahead.get();
-		for (long held = hand.get(); held > 0; held = hand.get()) {
-			if (hand.compareAndSet(held, 0)) {
-				try {
-					refundable.refund(held);
-				}
-				catch (IllegalArgumentException ex) {
-					// the limit shrank below what was held: the permits stay spent
-				}
-				return;
-			}
+		try {
+			refundable.refund(held);
+		}
+		catch (RuntimeException ex) {
+			// the limit shrank below what was held, or the limiter failed: the permits stay spent
 		}
 	}
 

@@ -1,6 +1,7 @@
 package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -42,10 +43,13 @@ class BufferedKafkaSenderRegistrar implements ImportBeanDefinitionRegistrar, Env
 		// converters, into RateLimitBufferProperties when the senders are created
 		Bindable<Map<String, RateLimitBufferProperties.Buffer>> type = Bindable.mapOf(String.class,
 				RateLimitBufferProperties.Buffer.class);
-		Map<String, RateLimitBufferProperties.Buffer> buffers = Binder.get(this.environment)
-			.bind(BufferedSenderDefinitions.PREFIX, type)
-			.orElse(Map.of());
-		for (String name : new TreeSet<>(buffers.keySet())) {
+		Binder binder = Binder.get(this.environment);
+		Set<String> names = new TreeSet<>(binder.bind(BufferedSenderDefinitions.PREFIX, type).orElse(Map.of()).keySet());
+		// a buffer given only properties that bind to nothing (a renamed one, say) is found by
+		// name too, so that its sender reports them instead of being left out without a word
+		binder.bind(BufferedSenderDefinitions.PREFIX, Bindable.mapOf(String.class, Object.class))
+			.ifBound((all) -> names.addAll(all.keySet()));
+		for (String name : names) {
 			String beanName = name + BEAN_NAME_SUFFIX;
 			if (registry.containsBeanDefinition(beanName)) {
 				continue;

@@ -5,6 +5,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.core.env.Environment;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -45,6 +47,12 @@ final class BufferedSenderDefinitions {
 		RateLimitBufferProperties.Buffer buffer = beans.getBean(RateLimitBufferProperties.class).getBuffers().get(name);
 		String prefix = PREFIX + "." + name + ".";
 		check(prefix, buffer, beans.getBean(Environment.class));
+		if (buffer == null) {
+			throw new InvalidRateLimitConfigurationException(PREFIX + "." + name, null,
+					"none of the properties given for buffer '" + name + "' is a buffer property",
+					"Name its properties as the reference does (max-items, max-bytes, topic, ...); see the "
+							+ "ratelimit.buffers.<name>.* table in docs/configuration.md.");
+		}
 		RateLimiter limiter = limiter(prefix, buffer, beans.getBeanProvider(RateLimiterRegistry.class).getIfUnique());
 		BufferedKafkaSenders senders = beans.getBean(BufferedKafkaSenders.class);
 		for (String factory : beans.getBeanNamesForType(BufferedKafkaSenders.class)) {
@@ -120,7 +128,7 @@ final class BufferedSenderDefinitions {
 	 * Checks what only the starter knows; the sender's builder checks every value itself. A
 	 * property renamed to the builder's name fails too, rather than being ignored.
 	 */
-	static void check(String prefix, RateLimitBufferProperties.Buffer buffer, Environment environment) {
+	static void check(String prefix, RateLimitBufferProperties.@Nullable Buffer buffer, Environment environment) {
 		// Boot's environment matches the relaxed forms too: maxRecords, MAX_RECORDS
 		RENAMED.forEach((old, now) -> {
 			if (environment.containsProperty(prefix + old)) {
@@ -129,7 +137,7 @@ final class BufferedSenderDefinitions {
 						"Rename it to " + prefix + now + ".");
 			}
 		});
-		if (buffer.getTopic() != null && buffer.getTopic().isBlank()) {
+		if (buffer != null && buffer.getTopic() != null && buffer.getTopic().isBlank()) {
 			throw new InvalidRateLimitConfigurationException(prefix + "topic", buffer.getTopic(),
 					"a topic name cannot be blank", "Name a topic, or remove the property to use the template's.");
 		}
