@@ -8,7 +8,9 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -28,9 +30,10 @@ import dev.ratelimit.spring.kafka.producer.RateLimitBufferProperties;
  * {@code <name>}), and their meters when Micrometer is present.
  *
  * <p>Ordered after Boot's Kafka auto-configuration, whose {@link KafkaTemplate} the senders use
- * unless a buffer names another, and after the core auto-configuration, whose limiters pace them.
+ * unless a buffer names another, after the core auto-configuration, whose limiters pace them, and
+ * after Boot's task execution, whose executor builder makes their threads.
  */
-@AutoConfiguration(after = RateLimitAutoConfiguration.class,
+@AutoConfiguration(after = { RateLimitAutoConfiguration.class, TaskExecutionAutoConfiguration.class },
 		afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
 @ConditionalOnClass(KafkaTemplate.class)
 @ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
@@ -41,8 +44,10 @@ public final class RateLimitBufferAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	BufferedKafkaSenders bufferedKafkaSenders(ObjectProvider<RateLimiterRegistry> limiters,
-			ApplicationEventPublisher publisher, ObjectProvider<ObservationRegistry> observations) {
-		return new BufferedKafkaSenders(limiters.getIfUnique(), publisher, observations.getIfUnique());
+			ApplicationEventPublisher publisher, ObjectProvider<ObservationRegistry> observations,
+			ObjectProvider<SimpleAsyncTaskExecutorBuilder> executors) {
+		return new BufferedKafkaSenders(limiters.getIfUnique(), publisher, observations.getIfUnique(),
+				executors.getIfUnique());
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -16,6 +16,7 @@ import io.micrometer.observation.ObservationRegistry;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -42,8 +43,16 @@ import dev.ratelimit.RateLimiterRegistry;
  * timeout; starting again (after {@code context.stop()}) gives each a new, empty buffer. A sender
  * closed by its user is forgotten. Destroying the factory closes what is left.
  *
- * <p><b>Events.</b> Buffer events are published as Spring application events on one background
- * thread, in order, so that listeners never run under a buffer's lock or delay an offer.
+ * <p><b>Events.</b> Buffer events are published as Spring application events off the buffers'
+ * threads, one at a time and in order, so that listeners never run under a buffer's lock or delay
+ * an offer.
+ *
+ * <p><b>Threads.</b> Given Spring Boot's {@link SimpleAsyncTaskExecutorBuilder}, as the
+ * auto-configuration does, flushes and events run on threads it builds, named
+ * {@code ratelimit-buffer-<name>-} and {@code ratelimit-buffer-events-}: virtual threads with
+ * {@code spring.threads.virtual.enabled=true}, decorated by the application's
+ * {@code TaskDecorator}. Otherwise each sender has a daemon flush thread and the factory one
+ * event thread of their own, ended when idle.
  *
  * <p>Thread-safe.
  */
@@ -62,7 +71,13 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 
 	private final @Nullable ObservationRegistry observations;
 
-	private final @Nullable ThreadPoolExecutor eventExecutor;
+	/** Runs the buffers' flushes where Boot's task execution is configured, {@code null} otherwise. */
+	private final @Nullable SimpleAsyncTaskExecutorBuilder executors;
+
+	private final @Nullable SerialExecutor eventExecutor;
+
+	/** The thread of events when Boot's task execution is not configured. */
+	private final @Nullable ThreadPoolExecutor ownedEventThread;
 
 	private final CopyOnWriteArrayList<BufferedKafkaSender<?, ?>> senders = new CopyOnWriteArrayList<>();
 
@@ -99,12 +114,37 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	 */
 	public BufferedKafkaSenders(@Nullable RateLimiterRegistry limiters, @Nullable ApplicationEventPublisher publisher,
 			@Nullable ObservationRegistry observations) {
+		this(limiters, publisher, observations, null);
+	}
+
+	/**
+	 * Creates a factory whose senders flush, and publish their events, on threads built with
+	 * Spring Boot's task execution: virtual threads with {@code spring.threads.virtual.enabled},
+	 * and the application's {@code TaskDecorator}.
+	 * @param limiters the registry that {@link BufferedKafkaSender.Builder#limiter(String)} looks
+	 * names up in, or {@code null} for none
+	 * @param publisher where buffer events go, or {@code null} for nowhere
+	 * @param observations the application's observation registry, or {@code null} for none
+	 * @param executors Boot's builder of the application's task executors, or {@code null} for
+	 * threads of the factory's own
+	 */
+	public BufferedKafkaSenders(@Nullable RateLimiterRegistry limiters, @Nullable ApplicationEventPublisher publisher,
+			@Nullable ObservationRegistry observations, @Nullable SimpleAsyncTaskExecutorBuilder executors) {
 		this.observations = observations;
 		this.limiters = limiters;
 		this.publisher = publisher;
-		if (publisher != null) {
-			// one daemon thread, started on the first event and ended when idle: events keep their
-			// order, and a slow listener never holds a buffer's lock
+		this.executors = executors;
+		if (publisher == null) {
+			this.eventExecutor = null;
+			this.ownedEventThread = null;
+		}
+		else if (executors != null) {
+			// a thread per drain of the queued events, as the application's threads are made
+			this.eventExecutor = new SerialExecutor(executors.threadNamePrefix("ratelimit-buffer-events-").build());
+			this.ownedEventThread = null;
+		}
+		else {
+			// one daemon thread, started on the first event and ended when idle
 			ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
 					new LinkedBlockingQueue<>(), (task) -> {
 						Thread thread = new Thread(task, "ratelimit-buffer-events-" + eventThreads.incrementAndGet());
@@ -112,10 +152,8 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 						return thread;
 					});
 			executor.allowCoreThreadTimeOut(true);
-			this.eventExecutor = executor;
-		}
-		else {
-			this.eventExecutor = null;
+			this.eventExecutor = new SerialExecutor(executor);
+			this.ownedEventThread = executor;
 		}
 	}
 
@@ -131,6 +169,10 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	public <K, V> BufferedKafkaSender.Builder<K, V> builder(String name, KafkaTemplate<K, V> template) {
 		BufferedKafkaSender.Builder<K, V> builder = new BufferedKafkaSender.Builder<>(name, template, this::limiter,
 				this::publish, this::built, this.senders::remove);
+		if (this.executors != null) {
+			// the pool gives it one flush at a time: a thread per flush, made as the application's are
+			builder.executor(this.executors.threadNamePrefix("ratelimit-buffer-" + name + "-").build());
+		}
 		return (this.observations != null) ? builder.observationRegistry(this.observations) : builder;
 	}
 
@@ -189,7 +231,7 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	}
 
 	private void publish(BufferEvent event) {
-		ThreadPoolExecutor executor = this.eventExecutor;
+		SerialExecutor executor = this.eventExecutor;
 		if (executor == null) {
 			return;
 		}
@@ -262,6 +304,9 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 		}
 		if (this.eventExecutor != null) {
 			this.eventExecutor.shutdown();
+		}
+		if (this.ownedEventThread != null) {
+			this.ownedEventThread.shutdown();
 		}
 	}
 

@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
 import org.springframework.boot.context.annotation.ImportCandidates;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.env.YamlPropertySourceLoader;
@@ -35,6 +36,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.core.task.TaskDecorator;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.util.unit.DataSize;
 
@@ -207,6 +209,20 @@ class RateLimitBufferAutoConfigurationTests {
 	}
 
 	@Test
+	void aBufferGivenOnlyARenamedPropertyStopsStartUpToo() {
+		this.contextRunner.withPropertyValues("ratelimit.buffers.orders.max-records=10").run((context) -> {
+			InvalidRateLimitConfigurationException failure = invalid(context);
+			assertThat(failure.getProperty()).isEqualTo("ratelimit.buffers.orders.max-records");
+			assertThat(failure.getAction()).isEqualTo("Rename it to ratelimit.buffers.orders.max-items.");
+		});
+		this.contextRunner.withPropertyValues("ratelimit.buffers.orders.max-itmes=10").run((context) -> {
+			InvalidRateLimitConfigurationException failure = invalid(context);
+			assertThat(failure.getProperty()).isEqualTo("ratelimit.buffers.orders");
+			assertThat(failure.getMessage()).contains("none of the properties given for buffer 'orders'");
+		});
+	}
+
+	@Test
 	void withoutATemplateTheSenderCannotBeCreated() {
 		new ApplicationContextRunner()
 			.withConfiguration(
@@ -290,6 +306,34 @@ class RateLimitBufferAutoConfigurationTests {
 				assertThat(events.get(0)).isInstanceOf(BufferBackpressureEvent.class);
 				assertThat(events.get(0).getBufferName()).isEqualTo("orders");
 				assertThat(events.get(0).getUtilization()).isEqualTo(1.0);
+			});
+	}
+
+	@Test
+	void flushesAndEventsRunOnThreadsMadeByBootsTaskExecution() {
+		List<String> decorated = new CopyOnWriteArrayList<>();
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(TaskExecutionAutoConfiguration.class,
+					RateLimitAutoConfiguration.class, RateLimitBufferAutoConfiguration.class))
+			.withBean(RecordSizer.class, RecordSizer::none)
+			.withBean(KafkaTemplate.class, () -> new MockKafka(false).template)
+			.withBean(TaskDecorator.class, () -> (task) -> () -> {
+				decorated.add(Thread.currentThread().getName());
+				task.run();
+			})
+			.withPropertyValues("ratelimit.buffers.orders.topic=orders", "ratelimit.buffers.orders.max-items=2",
+					"ratelimit.buffers.orders.max-age=0s", "ratelimit.buffers.orders.close-timeout=0s")
+			.withUserConfiguration(EventsConfiguration.class)
+			.run((context) -> {
+				BufferedKafkaSender<String, String> sender = sender(context);
+				sender.offerDefault("k", "v0");
+				sender.offerDefault("k", "v1");
+				assertThat(sender.offerDefault("k", "v2")).isFalse(); // unacknowledged: still full
+				List<BufferEvent> events = context.getBean(EventsConfiguration.class).events;
+				await().until(() -> !events.isEmpty());
+				// the application's decorator ran each flush and each drain of the events
+				assertThat(decorated).anyMatch((name) -> name.startsWith("ratelimit-buffer-orders-"))
+					.anyMatch((name) -> name.startsWith("ratelimit-buffer-events-"));
 			});
 	}
 
