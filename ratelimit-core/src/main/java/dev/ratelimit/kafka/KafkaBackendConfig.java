@@ -75,6 +75,8 @@ public final class KafkaBackendConfig {
 
 	private final int expectedInstances;
 
+	private final KafkaClientListener clientListener;
+
 	private KafkaBackendConfig(Builder builder) {
 		this.bootstrapServers = builder.bootstrapServers;
 		this.clusterId = builder.clusterId;
@@ -101,6 +103,7 @@ public final class KafkaBackendConfig {
 		this.stateDir = builder.stateDir;
 		this.failFast = builder.failFast;
 		this.expectedInstances = builder.expectedInstances;
+		this.clientListener = builder.clientListener;
 	}
 
 	/**
@@ -329,6 +332,14 @@ public final class KafkaBackendConfig {
 		return this.expectedInstances;
 	}
 
+	/**
+	 * Returns what hears of the backend's Kafka clients.
+	 * @return the listener, {@link KafkaClientListener#NONE} unless set
+	 */
+	public KafkaClientListener clientListener() {
+		return this.clientListener;
+	}
+
 	/** The prefix of the backend's topics and application id. */
 	public String prefix() {
 		return "ratelimit-" + this.clusterId;
@@ -439,6 +450,8 @@ public final class KafkaBackendConfig {
 		private Optional<Boolean> failFast = Optional.empty();
 
 		private int expectedInstances = 1;
+
+		private KafkaClientListener clientListener = KafkaClientListener.NONE;
 
 		private Builder(String bootstrapServers) {
 			if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -715,6 +728,17 @@ public final class KafkaBackendConfig {
 		 */
 		public Builder expectedInstances(int expectedInstances) {
 			this.expectedInstances = positive("expectedInstances", expectedInstances);
+			return this;
+		}
+
+		/**
+		 * Sets what hears of the backend's Kafka clients as they are created and closed (to bind
+		 * their metrics, for example).
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder clientListener(KafkaClientListener listener) {
+			this.clientListener = Objects.requireNonNull(listener, "listener");
 			return this;
 		}
 

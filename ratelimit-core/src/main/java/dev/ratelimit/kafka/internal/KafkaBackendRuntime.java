@@ -209,6 +209,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		// neither client connects before it is used
 		this.producer = new KafkaProducer<>(producerProperties(), new StringSerializer(), new ByteArraySerializer());
 		this.consumer = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(), new ByteArrayDeserializer());
+		tell((listener) -> listener.adminCreated(clientId("admin"), this.admin));
+		tell((listener) -> listener.producerCreated(clientId("requests"), this.producer));
+		tell((listener) -> listener.consumerCreated(clientId("grants"), this.consumer));
 		long setupTimeout = Math.max(config.requestTimeout().toMillis() * 5, 10_000);
 		boolean connectLater = false;
 		try {
@@ -315,9 +318,26 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	private void closeClients() {
+		tellClosing(clientId("requests"));
 		this.producer.close(Duration.ZERO);
+		tellClosing(clientId("grants"));
 		this.consumer.close(Duration.ZERO);
+		tellClosing(clientId("admin"));
 		this.admin.close(Duration.ofSeconds(1));
+	}
+
+	/** Tells the client listener of a client; a listener that fails is logged and otherwise ignored. */
+	private void tell(java.util.function.Consumer<dev.ratelimit.kafka.KafkaClientListener> event) {
+		try {
+			event.accept(this.config.clientListener());
+		}
+		catch (RuntimeException ex) {
+			logger.log(System.Logger.Level.WARNING, "The Kafka client listener of the rate limit backend failed", ex);
+		}
+	}
+
+	private void tellClosing(String id) {
+		tell((listener) -> listener.closing(id));
 	}
 
 	private String clientId(String role) {
@@ -394,6 +414,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			logger.log(System.Logger.Level.ERROR, "Rate limit authority failed; replacing its stream thread", failure);
 			return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
 		});
+		tell((listener) -> listener.streamsCreated(this.config.applicationId(), streams));
 		streams.start();
 		return streams;
 	}
@@ -1302,8 +1323,10 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		}
 		join(this.sender); // a graceful stop sends what the outbox holds (the goodbyes) first
 		Duration wait = graceful ? Duration.ofSeconds(10) : Duration.ZERO;
+		tellClosing(clientId("requests"));
 		this.producer.close(graceful ? Duration.ofSeconds(5) : Duration.ZERO);
 		if (this.streams != null) {
+			tellClosing(this.config.applicationId());
 			if (graceful) {
 				// leave the group, so a survivor takes this instance's buckets over at once rather than
 				// after the session timeout (a rolling deploy would otherwise degrade their keys)
@@ -1314,7 +1337,9 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 				this.streams.close(wait);
 			}
 		}
+		tellClosing(clientId("grants"));
 		this.consumer.close(Duration.ZERO);
+		tellClosing(clientId("admin"));
 		this.admin.close(graceful ? Duration.ofSeconds(5) : Duration.ZERO);
 		deleteTemporaryStateDir();
 	}

@@ -208,6 +208,41 @@ class KafkaBackendAutoConfigurationIT {
 
 	}
 
+	/** The backend's own Kafka clients are metered as Boot meters the application's, and unmetered as they close. */
+	@Test
+	void theBackendsKafkaClientsHaveTheirClientMetrics() {
+		io.micrometer.core.instrument.MeterRegistry[] registry = new io.micrometer.core.instrument.MeterRegistry[1];
+		instance("clients")
+			.withConfiguration(AutoConfigurations.of(
+					org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration.class,
+					org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration.class,
+					org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration.class))
+			.run((context) -> {
+				io.micrometer.core.instrument.MeterRegistry meters = context
+					.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+				registry[0] = meters;
+				RateLimiter payments = context.getBean(RateLimiterRegistry.class).limiter("payments");
+				await().atMost(Duration.ofSeconds(30)).until(payments::tryAcquire);
+				String prefix = "ratelimitKafkaBackend.ratelimit-starter-it-clients-";
+				await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+					assertThat(springIds(meters, "kafka.producer.")).contains(prefix + "requests");
+					assertThat(springIds(meters, "kafka.consumer.")).contains(prefix + "grants");
+					assertThat(springIds(meters, "kafka.admin.client.")).contains(prefix + "admin");
+					assertThat(springIds(meters, "kafka.stream.")).contains("ratelimitKafkaBackend.ratelimit-starter-it-authority");
+				});
+			});
+		assertThat(springIds(registry[0], "kafka.")).noneMatch((id) -> id.startsWith("ratelimitKafkaBackend."));
+	}
+
+	private static java.util.Set<String> springIds(io.micrometer.core.instrument.MeterRegistry meters, String prefix) {
+		return meters.getMeters()
+			.stream()
+			.filter((meter) -> meter.getId().getName().startsWith(prefix))
+			.map((meter) -> meter.getId().getTag("spring.id"))
+			.filter(java.util.Objects::nonNull)
+			.collect(java.util.stream.Collectors.toSet());
+	}
+
 	@Test
 	void theBackendIsClosedWithTheContext() {
 		KafkaRateLimiterBackend[] backend = new KafkaRateLimiterBackend[1];

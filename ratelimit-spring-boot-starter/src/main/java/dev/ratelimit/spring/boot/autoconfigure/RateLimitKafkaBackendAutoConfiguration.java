@@ -22,6 +22,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 import dev.ratelimit.kafka.KafkaBackendConfig;
+import dev.ratelimit.kafka.KafkaClientListener;
 import dev.ratelimit.kafka.KafkaRateLimiterBackend;
 import dev.ratelimit.spring.actuate.RateLimitBackendHealth;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
@@ -48,9 +49,10 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 	@ConditionalOnMissingBean
 	KafkaRateLimiterBackend rateLimitKafkaBackend(RateLimitProperties properties,
 			ObjectProvider<KafkaConnectionDetails> connectionDetails, ObjectProvider<KafkaProperties> kafkaProperties,
-			Environment environment) {
+			ObjectProvider<KafkaClientListener> clientListeners, Environment environment) {
 		return KafkaRateLimiterBackend.start(config(properties.getKafka(), connectionDetails.getIfAvailable(),
-				kafkaProperties.getIfAvailable(), environment.getProperty("spring.application.name")));
+				kafkaProperties.getIfAvailable(), environment.getProperty("spring.application.name"),
+				KafkaClientListener.of(clientListeners.orderedStream().toList())));
 	}
 
 	/** The backend's own meters, where Micrometer is. */
@@ -62,6 +64,14 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 		@ConditionalOnMissingBean
 		dev.ratelimit.spring.kafka.KafkaBackendMetrics rateLimitKafkaBackendMetrics(KafkaRateLimiterBackend backend) {
 			return new dev.ratelimit.spring.kafka.KafkaBackendMetrics(backend);
+		}
+
+		/** The metrics of the backend's Kafka clients, bound as Boot binds the application's. */
+		@Bean
+		@ConditionalOnMissingBean
+		dev.ratelimit.spring.kafka.KafkaBackendClientMetrics rateLimitKafkaBackendClientMetrics(
+				ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry) {
+			return new dev.ratelimit.spring.kafka.KafkaBackendClientMetrics(registry::getIfUnique);
 		}
 
 	}
@@ -89,6 +99,11 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 
 	static KafkaBackendConfig config(RateLimitProperties.Kafka kafka, KafkaConnectionDetails details,
 			KafkaProperties spring, String applicationName) {
+		return config(kafka, details, spring, applicationName, KafkaClientListener.NONE);
+	}
+
+	static KafkaBackendConfig config(RateLimitProperties.Kafka kafka, KafkaConnectionDetails details,
+			KafkaProperties spring, String applicationName, KafkaClientListener clientListener) {
 		Map<String, Object> client = new HashMap<>();
 		List<String> bootstrap = kafka.getBootstrapServers();
 		if (spring != null) {
@@ -123,7 +138,8 @@ public final class RateLimitKafkaBackendAutoConfiguration {
 		try {
 			KafkaBackendConfig.Builder builder = KafkaBackendConfig.builder(String.join(",", bootstrap))
 				.clusterId(clusterId(kafka, applicationName))
-				.clientProperties(client);
+				.clientProperties(client)
+				.clientListener(clientListener);
 			// only what is set: every default is the builder's
 			PropertyMapper map = PropertyMapper.get();
 			map.from(kafka::getInstanceId).to(builder::instanceId);
