@@ -60,6 +60,9 @@ final class ForeignTier extends AbstractRateLimiter {
 	protected long retryAfter(long permits, long now) {
 		RateLimiterSnapshot snapshot = this.limiter.snapshot();
 		long missing = permits - snapshot.available();
+		if (missing <= 0 && snapshot.rate() == null) {
+			return MIN_RETRY_NANOS; // denied with permits showing and no rate to go by: ask again soon
+		}
 		long wait = nanosToRefill(snapshot, (missing > 0) ? missing : permits);
 		return Math.max(MIN_RETRY_NANOS, wait);
 	}

@@ -415,7 +415,15 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 			return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
 		});
 		tell((listener) -> listener.streamsCreated(this.config.applicationId(), streams));
-		streams.start();
+		try {
+			streams.start();
+		}
+		catch (RuntimeException ex) {
+			// a later attempt creates another: this one, never started, goes with what heard of it
+			tellClosing(this.config.applicationId());
+			streams.close(Duration.ZERO);
+			throw ex;
+		}
 		return streams;
 	}
 

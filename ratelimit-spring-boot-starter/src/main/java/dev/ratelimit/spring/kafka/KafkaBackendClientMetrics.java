@@ -75,9 +75,18 @@ public final class KafkaBackendClientMetrics implements KafkaClientListener {
 		if (registry == null) {
 			return;
 		}
+		// a client of the same id replaced: its binder goes first, or closing it would remove the
+		// meters the new one shares with it
+		close(this.bound.remove(id));
 		B metrics = binder.get();
-		metrics.bindTo(registry);
-		close(this.bound.put(id, metrics)); // a client of the same id replaced: never two binders for one id
+		try {
+			metrics.bindTo(registry);
+		}
+		catch (RuntimeException ex) {
+			close(metrics);
+			throw ex;
+		}
+		this.bound.put(id, metrics);
 	}
 
 	private static void close(@Nullable AutoCloseable binder) {

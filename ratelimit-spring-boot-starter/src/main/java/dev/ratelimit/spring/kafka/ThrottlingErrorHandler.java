@@ -191,9 +191,13 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 
 	@Override
 	public void clearThreadState() {
-		this.delegate.clearThreadState();
-		for (Runnable cleared : this.threadStateCleared) {
-			cleared.run();
+		try {
+			this.delegate.clearThreadState();
+		}
+		finally {
+			for (Runnable cleared : this.threadStateCleared) {
+				cleared.run();
+			}
 		}
 	}
 

@@ -205,15 +205,33 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	 */
 	void returnAhead() {
 		DeliveryHolds.Hand hand = this.ahead.get();
+		this.ahead.remove(); // a consumer thread reused by a restarted container starts a new hand
 		hand.returned = true;
 		RateLimitObservations.stop(hand.waiting.getAndSet(null), Outcome.CANCELLED);
-		long held = hand.get();
-		while (held == DeliveryHolds.TAKING) {
-			Thread.onSpinWait();
-			held = hand.get();
+		for (int spins = 0;; spins++) {
+			long held = hand.get();
+			if (held == DeliveryHolds.TAKING) {
+				// a release is taking permits on the scheduler's thread; it never blocks
+				if (spins < 100) {
+					Thread.onSpinWait();
+				}
+				else {
+					Thread.yield();
+				}
+				continue;
+			}
+			if (held <= 0) {
+				return;
+			}
+			if (hand.compareAndSet(held, 0)) {
+				refund(held);
+				return;
+			}
 		}
-		if (held <= 0 || !hand.compareAndSet(held, 0)
-				|| !(this.limiter instanceof RefundableRateLimiter refundable)) {
+	}
+
+	private void refund(long held) {
+		if (!(this.limiter instanceof RefundableRateLimiter refundable)) {
 			return;
 		}
 		try {

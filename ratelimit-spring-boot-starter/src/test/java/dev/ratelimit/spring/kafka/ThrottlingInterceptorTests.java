@@ -189,6 +189,10 @@ class ThrottlingInterceptorTests {
 		assertThat(limiter.snapshot().available()).isEqualTo(10);
 		handler.clearThreadState();
 		assertThat(limiter.snapshot().available()).isEqualTo(10);
+		// a restarted container that reuses the thread takes permits ahead again
+		interceptor.afterRecord(record(1), this.consumer);
+		assertThat(interceptor.ahead()).isEqualTo(1);
+		assertThat(limiter.snapshot().available()).isEqualTo(9);
 	}
 
 	@Test

@@ -19,7 +19,9 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.util.ConcurrencyThrottleSupport;
 
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
@@ -48,11 +50,12 @@ import dev.ratelimit.RateLimiterRegistry;
  * an offer.
  *
  * <p><b>Threads.</b> Given Spring Boot's {@link SimpleAsyncTaskExecutorBuilder}, as the
- * auto-configuration does, flushes and events run on threads it builds, named
+ * auto-configuration does, flushes and events run on daemon threads it builds, named
  * {@code ratelimit-buffer-<name>-} and {@code ratelimit-buffer-events-}: virtual threads with
- * {@code spring.threads.virtual.enabled=true}, decorated by the application's
- * {@code TaskDecorator}. Otherwise each sender has a daemon flush thread and the factory one
- * event thread of their own, ended when idle.
+ * {@code spring.threads.virtual.enabled=true}, the application's executor customizers applied.
+ * Not its {@code TaskDecorator}: a flush or a run of events serves many callers, whose contexts
+ * it would mix; each record carries its own caller's observation instead. Otherwise each sender
+ * has a daemon flush thread and the factory one event thread of their own, ended when idle.
  *
  * <p>Thread-safe.
  */
@@ -140,7 +143,7 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 		}
 		else if (executors != null) {
 			// a thread per drain of the queued events, as the application's threads are made
-			this.eventExecutor = new SerialExecutor(executors.threadNamePrefix("ratelimit-buffer-events-").build());
+			this.eventExecutor = new SerialExecutor(executor(executors, "ratelimit-buffer-events-"));
 			this.ownedEventThread = null;
 		}
 		else {
@@ -158,6 +161,22 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	}
 
 	/**
+	 * An executor of the application's kind of threads (virtual ones with
+	 * {@code spring.threads.virtual.enabled}, the application's executor customizers applied), for
+	 * the buffers' own work. Daemon threads, never what keeps a JVM alive; no concurrency limit,
+	 * since a serial drain hands over to its successor from its own thread; and no task
+	 * decorator: a flush or a run of events serves many callers, and a decorator would give all of
+	 * them the context (trace, MDC) of whichever thread happened to start it. Each record carries
+	 * its own caller's observation instead.
+	 */
+	private static SimpleAsyncTaskExecutor executor(SimpleAsyncTaskExecutorBuilder executors, String prefix) {
+		SimpleAsyncTaskExecutor executor = executors.threadNamePrefix(prefix).taskDecorator(null).build();
+		executor.setDaemon(true);
+		executor.setConcurrencyLimit(ConcurrencyThrottleSupport.UNBOUNDED_CONCURRENCY);
+		return executor;
+	}
+
+	/**
 	 * Starts building a sender.
 	 * @param <K> the type of the keys
 	 * @param <V> the type of the values
@@ -171,7 +190,7 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 				this::publish, this::built, this.senders::remove);
 		if (this.executors != null) {
 			// the pool gives it one flush at a time: a thread per flush, made as the application's are
-			builder.executor(this.executors.threadNamePrefix("ratelimit-buffer-" + name + "-").build());
+			builder.executor(executor(this.executors, "ratelimit-buffer-" + name + "-"));
 		}
 		return (this.observations != null) ? builder.observationRegistry(this.observations) : builder;
 	}

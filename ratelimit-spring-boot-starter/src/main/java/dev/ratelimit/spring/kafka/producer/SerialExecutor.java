@@ -68,8 +68,14 @@ final class SerialExecutor implements Executor {
 		finally {
 			this.draining.set(false);
 		}
-		// a task added after the last poll and before draining was cleared
-		drainSoon();
+		try {
+			// a task added after the last poll and before draining was cleared
+			drainSoon();
+		}
+		catch (RuntimeException ex) {
+			// the executor refused (shut down): what is queued goes with the next task given
+			logger.debug("Could not hand queued buffer events over", ex);
+		}
 	}
 
 	/** Refuses new tasks; those queued still run. */

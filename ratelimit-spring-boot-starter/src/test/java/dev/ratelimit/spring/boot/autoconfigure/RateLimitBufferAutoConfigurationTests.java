@@ -27,6 +27,7 @@ import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.task.SimpleAsyncTaskExecutorCustomizer;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContextInitializer;
@@ -310,30 +311,36 @@ class RateLimitBufferAutoConfigurationTests {
 	}
 
 	@Test
-	void flushesAndEventsRunOnThreadsMadeByBootsTaskExecution() {
+	void flushesAndEventsRunOnThreadsMadeByBootsTaskExecutionWithoutItsDecorator() {
+		List<String> built = new CopyOnWriteArrayList<>();
 		List<String> decorated = new CopyOnWriteArrayList<>();
 		new ApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(TaskExecutionAutoConfiguration.class,
 					RateLimitAutoConfiguration.class, RateLimitBufferAutoConfiguration.class))
 			.withBean(RecordSizer.class, RecordSizer::none)
 			.withBean(KafkaTemplate.class, () -> new MockKafka(false).template)
+			.withBean(SimpleAsyncTaskExecutorCustomizer.class,
+					() -> (executor) -> built.add(executor.getThreadNamePrefix()))
 			.withBean(TaskDecorator.class, () -> (task) -> () -> {
 				decorated.add(Thread.currentThread().getName());
 				task.run();
 			})
 			.withPropertyValues("ratelimit.buffers.orders.topic=orders", "ratelimit.buffers.orders.max-items=2",
-					"ratelimit.buffers.orders.max-age=0s", "ratelimit.buffers.orders.close-timeout=0s")
+					"ratelimit.buffers.orders.max-age=0s", "ratelimit.buffers.orders.close-timeout=0s",
+					"spring.task.execution.simple.concurrency-limit=1")
 			.withUserConfiguration(EventsConfiguration.class)
 			.run((context) -> {
 				BufferedKafkaSender<String, String> sender = sender(context);
 				sender.offerDefault("k", "v0");
 				sender.offerDefault("k", "v1");
 				assertThat(sender.offerDefault("k", "v2")).isFalse(); // unacknowledged: still full
-				List<BufferEvent> events = context.getBean(EventsConfiguration.class).events;
-				await().until(() -> !events.isEmpty());
-				// the application's decorator ran each flush and each drain of the events
-				assertThat(decorated).anyMatch((name) -> name.startsWith("ratelimit-buffer-orders-"))
-					.anyMatch((name) -> name.startsWith("ratelimit-buffer-events-"));
+				EventsConfiguration events = context.getBean(EventsConfiguration.class);
+				await().until(() -> !events.events.isEmpty());
+				// built by Boot's builder (the application's customizers ran), on their own threads
+				assertThat(built).contains("ratelimit-buffer-orders-", "ratelimit-buffer-events-");
+				assertThat(events.threads).allMatch((name) -> name.startsWith("ratelimit-buffer-events-"));
+				// a flush or a run of events serves many callers: no caller's decorator around it
+				assertThat(decorated).noneMatch((name) -> name.startsWith("ratelimit-buffer-"));
 			});
 	}
 
@@ -469,8 +476,11 @@ class RateLimitBufferAutoConfigurationTests {
 
 		final List<BufferEvent> events = new CopyOnWriteArrayList<>();
 
+		final List<String> threads = new CopyOnWriteArrayList<>();
+
 		@EventListener
 		void on(BufferEvent event) {
+			this.threads.add(Thread.currentThread().getName());
 			this.events.add(event);
 		}
 
