@@ -21,6 +21,9 @@ public class RateLimitedBeanPostProcessor extends AbstractBeanFactoryAwareAdvisi
 
 	private static final long serialVersionUID = 1L;
 
+	/** Set while Spring processes an application ahead of time (a build step). */
+	private static final String AOT_PROCESSING = "spring.aot.processing";
+
 	/**
 	 * Creates the post-processor; its collaborators are looked up on first use, so creating it
 	 * early (as post-processors are) creates nothing else early.
@@ -38,8 +41,16 @@ public class RateLimitedBeanPostProcessor extends AbstractBeanFactoryAwareAdvisi
 			public boolean matches(Method method, Class<?> targetClass) {
 				// the annotation check first: resolving builds limiters, which must not happen for
 				// the beans the resolver itself is made of
-				return RateLimitedMethods.isAnnotated(method, targetClass)
-						&& resolver.obtain().find(method, targetClass) != null;
+				if (!RateLimitedMethods.isAnnotated(method, targetClass)) {
+					return false;
+				}
+				if (Boolean.getBoolean(AOT_PROCESSING)) {
+					// ahead-of-time processing asks which beans become proxies: the annotations
+					// say so, and building limiters would start their backend (connect to Kafka)
+					// in the build
+					return !RateLimitedMethods.annotationsOf(method, targetClass).isEmpty();
+				}
+				return resolver.obtain().find(method, targetClass) != null;
 			}
 
 		};

@@ -157,22 +157,33 @@ public final class RateLimitedMethods {
 		return operation.orElse(null);
 	}
 
-	private RateLimitedOperation build(Method method, Class<?> targetClass) {
+	/**
+	 * Returns the {@code @RateLimited} annotations that apply to a method of a class: its own, or
+	 * for a public method its class's; none for a static method or one of {@code Object}. Reads
+	 * annotations only, and builds nothing.
+	 * @param method the method
+	 * @param targetClass the class of the target object
+	 * @return the annotations, empty when the method is not limited
+	 */
+	static Set<RateLimited> annotationsOf(Method method, Class<?> targetClass) {
 		if (method.getDeclaringClass() == Object.class || Modifier.isStatic(method.getModifiers())) {
-			return null;
+			return Set.of();
 		}
 		Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
 		Set<RateLimited> annotations = AnnotatedElementUtils.findMergedRepeatableAnnotations(specific,
 				RateLimited.class);
-		if (annotations.isEmpty()) {
-			if (!Modifier.isPublic(specific.getModifiers())) {
-				return null;
-			}
+		if (annotations.isEmpty() && Modifier.isPublic(specific.getModifiers())) {
 			annotations = AnnotatedElementUtils.findMergedRepeatableAnnotations(targetClass, RateLimited.class);
-			if (annotations.isEmpty()) {
-				return null;
-			}
 		}
+		return annotations;
+	}
+
+	private RateLimitedOperation build(Method method, Class<?> targetClass) {
+		Set<RateLimited> annotations = annotationsOf(method, targetClass);
+		if (annotations.isEmpty()) {
+			return null;
+		}
+		Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
 		String where = "@RateLimited on " + describe(specific, targetClass);
 		RateLimitedOperation.Kind kind = kindOf(specific.getReturnType());
 		List<RateLimitedOperation.Spec> specs = new ArrayList<>();

@@ -16,11 +16,16 @@ import org.springframework.beans.factory.aot.AotServices;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotContribution;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotProcessor;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.javapoet.ClassName;
 import org.springframework.mock.env.MockEnvironment;
 import org.springframework.web.client.HttpClientErrorException;
 
 import dev.ratelimit.spring.actuate.RateLimitsEndpoint;
+import dev.ratelimit.spring.annotation.RateLimited;
+import dev.ratelimit.spring.aop.RateLimitHeadersListener;
+import dev.ratelimit.spring.aop.RateLimitedBeanPostProcessor;
+import dev.ratelimit.spring.aop.RateLimitedMethods;
 import dev.ratelimit.spring.web.HttpRequestView;
 import dev.ratelimit.spring.web.servlet.ServletRequestView;
 
@@ -95,6 +100,48 @@ class RateLimitAotTests {
 				new ClassNameGenerator(ClassName.get("com.example", "Application")), new InMemoryGeneratedFiles());
 		contribution.applyTo(generation, null);
 		return generation.getRuntimeHints();
+	}
+
+	/**
+	 * Ahead-of-time processing asks the post-processor which beans become proxies. It answers from
+	 * the annotations alone: building the limiters would start their backend (a Kafka backend
+	 * connects) in the build.
+	 */
+	@Test
+	void aheadOfTimeAProxyIsForeseenFromTheAnnotationsWithoutBuildingLimiters() {
+		DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
+		beans.registerBeanDefinition("rateLimitedMethods", new RootBeanDefinition(RateLimitedMethods.class, () -> {
+			throw new IllegalStateException("limiters built while processing ahead of time");
+		}));
+		RateLimitedBeanPostProcessor processor = new RateLimitedBeanPostProcessor(
+				beans.getBeanProvider(RateLimitedMethods.class), beans.getBeanProvider(RateLimitHeadersListener.class));
+		processor.setBeanFactory(beans);
+		System.setProperty("spring.aot.processing", "true");
+		try {
+			assertThat(processor.determineBeanType(Limited.class, "limited")).isNotEqualTo(Limited.class)
+				.isAssignableTo(Limited.class);
+			assertThat(processor.determineBeanType(NotLimited.class, "notLimited")).isEqualTo(NotLimited.class);
+		}
+		finally {
+			System.clearProperty("spring.aot.processing");
+		}
+	}
+
+	public static class Limited {
+
+		@RateLimited(name = "orders")
+		public String call() {
+			return "called";
+		}
+
+	}
+
+	public static class NotLimited {
+
+		public String call() {
+			return "called";
+		}
+
 	}
 
 }
