@@ -212,7 +212,8 @@ class KafkaBackendAutoConfigurationIT {
 	@Test
 	void theBackendsKafkaClientsHaveTheirClientMetrics() {
 		io.micrometer.core.instrument.MeterRegistry[] registry = new io.micrometer.core.instrument.MeterRegistry[1];
-		instance("clients")
+		// a cluster of its own: its authority joining and leaving changes nothing for the other tests
+		instance("clients").withPropertyValues("ratelimit.kafka.cluster-id=starter-it-clients")
 			.withConfiguration(AutoConfigurations.of(
 					org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration.class,
 					org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration.class,
@@ -223,12 +224,12 @@ class KafkaBackendAutoConfigurationIT {
 				registry[0] = meters;
 				RateLimiter payments = context.getBean(RateLimiterRegistry.class).limiter("payments");
 				await().atMost(Duration.ofSeconds(30)).until(payments::tryAcquire);
-				String prefix = "ratelimitKafkaBackend.ratelimit-starter-it-clients-";
+				String prefix = "ratelimitKafkaBackend.ratelimit-starter-it-clients-clients-";
 				await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
 					assertThat(springIds(meters, "kafka.producer.")).contains(prefix + "requests");
 					assertThat(springIds(meters, "kafka.consumer.")).contains(prefix + "grants");
 					assertThat(springIds(meters, "kafka.admin.client.")).contains(prefix + "admin");
-					assertThat(springIds(meters, "kafka.stream.")).contains("ratelimitKafkaBackend.ratelimit-starter-it-authority");
+					assertThat(springIds(meters, "kafka.stream.")).contains("ratelimitKafkaBackend.ratelimit-starter-it-clients-authority");
 				});
 			});
 		assertThat(springIds(registry[0], "kafka.")).noneMatch((id) -> id.startsWith("ratelimitKafkaBackend."));
