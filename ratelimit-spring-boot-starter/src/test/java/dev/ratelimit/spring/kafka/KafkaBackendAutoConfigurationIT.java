@@ -133,11 +133,17 @@ class KafkaBackendAutoConfigurationIT {
 
 	/**
 	 * One instance sees a 429 from a partner: the shared rate drops on both instances (the second
-	 * learns it from its next grant), then recovers to the configured rate on both.
+	 * learns it from its next grant), then recovers to the configured rate on both. The reduced
+	 * rate holds for a recovery interval of 5 s: with the 1 s of the other tests, recovery could
+	 * replace it before the second instance's next grant (it asks about once a second, and a
+	 * rebalance can hold a request up), and that instance would go from 100/s to 100/s, never
+	 * seeing the 50/s in force meanwhile.
 	 */
 	@Test
 	void aReductionOnOneInstanceReachesTheOtherAndRecovers() {
-		instance("reducer").run((one) -> instance("follower").run((two) -> {
+		String slowRecovery = "ratelimit.limiters.partner.adaptive.recovery-interval=5s";
+		instance("reducer").withPropertyValues(slowRecovery)
+			.run((one) -> instance("follower").withPropertyValues(slowRecovery).run((two) -> {
 			RateLimiter first = one.getBean(RateLimiterRegistry.class).limiter("partner");
 			RateLimiter second = two.getBean(RateLimiterRegistry.class).limiter("partner");
 			await().atMost(Duration.ofSeconds(30)).until(() -> first.tryAcquire() && second.tryAcquire());
