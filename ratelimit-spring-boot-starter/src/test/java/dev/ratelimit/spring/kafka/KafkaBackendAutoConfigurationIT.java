@@ -64,6 +64,14 @@ class KafkaBackendAutoConfigurationIT {
 					"ratelimit.limiters.partner.adaptive.recovery-step=0.5");
 	}
 
+	/** An instance with Boot's meter registry. */
+	private static ApplicationContextRunner metered(ApplicationContextRunner instance) {
+		return instance.withConfiguration(AutoConfigurations.of(
+				org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration.class,
+				org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration.class,
+				org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration.class));
+	}
+
 	@Test
 	void globalLimitersAreSharedBetweenInstancesAndLocalOnesAreNot() {
 		instance("one").run((one) -> instance("two").run((two) -> {
@@ -90,11 +98,7 @@ class KafkaBackendAutoConfigurationIT {
 
 	@Test
 	void theBackendsRecordsFailuresAndRoundTripsAreMeters() {
-		instance("metered")
-			.withConfiguration(AutoConfigurations.of(
-					org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration.class,
-					org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration.class,
-					org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration.class))
+		metered(instance("metered"))
 			.run((context) -> {
 				io.micrometer.core.instrument.MeterRegistry meters = context
 					.getBean(io.micrometer.core.instrument.MeterRegistry.class);
@@ -219,11 +223,7 @@ class KafkaBackendAutoConfigurationIT {
 	void theBackendsKafkaClientsHaveTheirClientMetrics() {
 		io.micrometer.core.instrument.MeterRegistry[] registry = new io.micrometer.core.instrument.MeterRegistry[1];
 		// a cluster of its own: its authority joining and leaving changes nothing for the other tests
-		instance("clients").withPropertyValues("ratelimit.kafka.cluster-id=starter-it-clients")
-			.withConfiguration(AutoConfigurations.of(
-					org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration.class,
-					org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration.class,
-					org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration.class))
+		metered(instance("clients").withPropertyValues("ratelimit.kafka.cluster-id=starter-it-clients"))
 			.run((context) -> {
 				io.micrometer.core.instrument.MeterRegistry meters = context
 					.getBean(io.micrometer.core.instrument.MeterRegistry.class);
