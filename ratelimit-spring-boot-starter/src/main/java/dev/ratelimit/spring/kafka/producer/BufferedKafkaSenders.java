@@ -3,11 +3,7 @@ package dev.ratelimit.spring.kafka.producer;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.apache.commons.logging.Log;
@@ -55,7 +51,8 @@ import dev.ratelimit.RateLimiterRegistry;
  * {@code spring.threads.virtual.enabled=true}, the application's executor customizers applied.
  * Not its {@code TaskDecorator}: a flush or a run of events serves many callers, whose contexts
  * it would mix; each record carries its own caller's observation instead. Otherwise each sender
- * has a daemon flush thread and the factory one event thread of their own, ended when idle.
+ * has a daemon flush thread of its own, ended when idle, and events go on daemon threads of the
+ * factory's own, one run of queued events at a time.
  *
  * <p>Thread-safe.
  */
@@ -65,8 +62,6 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	public static final int DEFAULT_PHASE = Integer.MIN_VALUE + 1000;
 
 	private static final Log logger = LogFactory.getLog(BufferedKafkaSenders.class);
-
-	private static final AtomicInteger eventThreads = new AtomicInteger();
 
 	private final @Nullable RateLimiterRegistry limiters;
 
@@ -79,8 +74,6 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 
 	private final @Nullable SerialExecutor eventExecutor;
 
-	/** The thread of events when Boot's task execution is not configured. */
-	private final @Nullable ThreadPoolExecutor ownedEventThread;
 
 	private final CopyOnWriteArrayList<BufferedKafkaSender<?, ?>> senders = new CopyOnWriteArrayList<>();
 
@@ -123,7 +116,7 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 	/**
 	 * Creates a factory whose senders flush, and publish their events, on threads built with
 	 * Spring Boot's task execution: virtual threads with {@code spring.threads.virtual.enabled},
-	 * and the application's {@code TaskDecorator}.
+	 * and the application's executor customizers.
 	 * @param limiters the registry that {@link BufferedKafkaSender.Builder#limiter(String)} looks
 	 * names up in, or {@code null} for none
 	 * @param publisher where buffer events go, or {@code null} for nowhere
@@ -137,40 +130,23 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 		this.limiters = limiters;
 		this.publisher = publisher;
 		this.executors = executors;
-		if (publisher == null) {
-			this.eventExecutor = null;
-			this.ownedEventThread = null;
-		}
-		else if (executors != null) {
-			// a thread per drain of the queued events, as the application's threads are made
-			this.eventExecutor = new SerialExecutor(executor(executors, "ratelimit-buffer-events-"));
-			this.ownedEventThread = null;
-		}
-		else {
-			// one daemon thread, started on the first event and ended when idle
-			ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
-					new LinkedBlockingQueue<>(), (task) -> {
-						Thread thread = new Thread(task, "ratelimit-buffer-events-" + eventThreads.incrementAndGet());
-						thread.setDaemon(true);
-						return thread;
-					});
-			executor.allowCoreThreadTimeOut(true);
-			this.eventExecutor = new SerialExecutor(executor);
-			this.ownedEventThread = executor;
-		}
+		// a thread per drain of the queued events, one drain at a time
+		this.eventExecutor = (publisher != null) ? new SerialExecutor(executor(executors, "ratelimit-buffer-events-"))
+				: null;
 	}
 
 	/**
 	 * An executor of the application's kind of threads (virtual ones with
 	 * {@code spring.threads.virtual.enabled}, the application's executor customizers applied), for
-	 * the buffers' own work. Daemon threads, never what keeps a JVM alive; no concurrency limit,
+	 * the buffers' own work; of plain platform threads without Boot's builder. Daemon threads, never what keeps a JVM alive; no concurrency limit,
 	 * since a serial drain hands over to its successor from its own thread; and no task
 	 * decorator: a flush or a run of events serves many callers, and a decorator would give all of
 	 * them the context (trace, MDC) of whichever thread happened to start it. Each record carries
 	 * its own caller's observation instead.
 	 */
-	private static SimpleAsyncTaskExecutor executor(SimpleAsyncTaskExecutorBuilder executors, String prefix) {
-		SimpleAsyncTaskExecutor executor = executors.threadNamePrefix(prefix).taskDecorator(null).build();
+	private static SimpleAsyncTaskExecutor executor(@Nullable SimpleAsyncTaskExecutorBuilder executors, String prefix) {
+		SimpleAsyncTaskExecutor executor = (executors != null)
+				? executors.threadNamePrefix(prefix).taskDecorator(null).build() : new SimpleAsyncTaskExecutor(prefix);
 		executor.setDaemon(true);
 		executor.setConcurrencyLimit(ConcurrencyThrottleSupport.UNBOUNDED_CONCURRENCY);
 		return executor;
@@ -323,9 +299,6 @@ public class BufferedKafkaSenders implements SmartLifecycle, DisposableBean {
 		}
 		if (this.eventExecutor != null) {
 			this.eventExecutor.shutdown();
-		}
-		if (this.ownedEventThread != null) {
-			this.ownedEventThread.shutdown();
 		}
 	}
 
