@@ -19,6 +19,7 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RefundableRateLimiter;
 import dev.ratelimit.Scheduler;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservations;
@@ -320,6 +321,49 @@ final class DeliveryHolds {
 		}
 		else {
 			logger.debug(ex, () -> message);
+		}
+	}
+
+	/**
+	 * Gives back what a consumer that stops holds for its next record, and marks its hand so that
+	 * nothing is taken for it after. A release taking permits for it at that moment ({@link #takeAhead},
+	 * which never blocks) is waited for. A limiter that cannot give permits back keeps them. Never
+	 * throws.
+	 * @param hand the stopping consumer's hand
+	 */
+	void giveBack(Hand hand) {
+		hand.returned = true;
+		endWait(hand, Outcome.CANCELLED);
+		for (int spins = 0;; spins++) {
+			long held = hand.get();
+			if (held == TAKING) {
+				if (spins < 100) {
+					Thread.onSpinWait();
+				}
+				else {
+					Thread.yield();
+				}
+				continue;
+			}
+			if (held <= 0) {
+				return;
+			}
+			if (hand.compareAndSet(held, 0)) {
+				refund(held);
+				return;
+			}
+		}
+	}
+
+	private void refund(long held) {
+		if (!(this.limiter instanceof RefundableRateLimiter refundable)) {
+			return;
+		}
+		try {
+			refundable.refund(held);
+		}
+		catch (RuntimeException ex) {
+			// the limit shrank below what was held, or the limiter failed: the permits stay spent
 		}
 	}
 

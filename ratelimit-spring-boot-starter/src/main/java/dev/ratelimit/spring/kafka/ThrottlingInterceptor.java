@@ -14,7 +14,6 @@ import org.springframework.kafka.listener.RecordInterceptor;
 import dev.ratelimit.Decision;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
-import dev.ratelimit.RefundableRateLimiter;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservations;
 
@@ -199,46 +198,15 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 
 	/**
 	 * Gives back the permits this consumer took for a next record that will not come to it: called
-	 * on its thread as it stops. A release taking them on the scheduler's thread at that moment is
-	 * waited for (it never blocks), and none is taken after. A limiter that cannot give permits
-	 * back keeps them. Never throws: the container is stopping.
+	 * on its thread as it stops ({@link DeliveryHolds#giveBack}). Never throws: the container is
+	 * stopping.
 	 */
 	void returnAhead() {
 		DeliveryHolds.Hand hand = this.ahead.get();
 		this.ahead.remove(); // a consumer thread reused by a restarted container starts a new hand
-		hand.returned = true;
-		RateLimitObservations.stop(hand.waiting.getAndSet(null), Outcome.CANCELLED);
-		for (int spins = 0;; spins++) {
-			long held = hand.get();
-			if (held == DeliveryHolds.TAKING) {
-				// a release is taking permits on the scheduler's thread; it never blocks
-				if (spins < 100) {
-					Thread.onSpinWait();
-				}
-				else {
-					Thread.yield();
-				}
-				continue;
-			}
-			if (held <= 0) {
-				return;
-			}
-			if (hand.compareAndSet(held, 0)) {
-				refund(held);
-				return;
-			}
-		}
-	}
-
-	private void refund(long held) {
-		if (!(this.limiter instanceof RefundableRateLimiter refundable)) {
-			return;
-		}
-		try {
-			refundable.refund(held);
-		}
-		catch (RuntimeException ex) {
-			// the limit shrank below what was held, or the limiter failed: the permits stay spent
+		DeliveryHolds holds = this.holds;
+		if (holds != null) {
+			holds.giveBack(hand);
 		}
 	}
 
