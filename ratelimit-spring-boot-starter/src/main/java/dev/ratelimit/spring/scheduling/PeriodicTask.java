@@ -5,7 +5,9 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -26,7 +28,10 @@ import org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler;
  *
  * <p>Runs never overlap: each run schedules the next when it ends, {@code delay} later. A run that
  * throws is logged, and the next one runs as usual. {@link #stop()} lets no further run start and
- * waits for a run in progress up to {@link #STOP_TIMEOUT}.
+ * waits for a run in progress up to {@link #STOP_TIMEOUT}, then interrupts it. The task does that
+ * wait itself rather than through the scheduler's task termination timeout: with that timeout
+ * set, a run already handed to a thread as the scheduler closes fails on that thread with an
+ * uncaught {@code CancellationException}, printed by the thread's default handler.
  */
 public final class PeriodicTask {
 
@@ -52,6 +57,11 @@ public final class PeriodicTask {
 
 		volatile @Nullable ScheduledFuture<?> next;
 
+		/** Held by a run in progress; {@link #stop()} waits for it. */
+		final ReentrantLock inRun = new ReentrantLock();
+
+		volatile @Nullable Thread runner;
+
 		Running(SimpleAsyncTaskScheduler scheduler, Runnable task, Duration delay) {
 			this.scheduler = scheduler;
 			this.task = task;
@@ -74,10 +84,12 @@ public final class PeriodicTask {
 		}
 
 		private void runOnce() {
-			if (PeriodicTask.this.running.get() != this) {
-				return;
-			}
+			this.inRun.lock();
 			try {
+				if (PeriodicTask.this.running.get() != this) {
+					return;
+				}
+				this.runner = Thread.currentThread();
 				this.task.run();
 			}
 			catch (RuntimeException ex) {
@@ -85,7 +97,28 @@ public final class PeriodicTask {
 						+ this.delay);
 			}
 			finally {
-				scheduleAfter(this.delay);
+				this.runner = null;
+				this.inRun.unlock();
+			}
+			scheduleAfter(this.delay);
+		}
+
+		/** Waits for a run in progress up to {@link #STOP_TIMEOUT}, then interrupts it. */
+		void awaitRun() {
+			try {
+				if (this.inRun.tryLock(STOP_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+					this.inRun.unlock();
+					return;
+				}
+				Thread late = this.runner;
+				if (late != null) {
+					logger.warn(() -> "Periodic task " + PeriodicTask.this.name + " still running after "
+							+ STOP_TIMEOUT + "; interrupting it");
+					late.interrupt();
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
 			}
 		}
 
@@ -130,7 +163,6 @@ public final class PeriodicTask {
 				: new SimpleAsyncTaskScheduler();
 		scheduler.setThreadNamePrefix(prefix);
 		scheduler.setDaemon(true); // as before: never what keeps a JVM alive
-		scheduler.setTaskTerminationTimeout(STOP_TIMEOUT.toMillis());
 		return scheduler;
 	}
 
@@ -146,6 +178,7 @@ public final class PeriodicTask {
 				next.cancel(false);
 			}
 			stopped.scheduler.close();
+			stopped.awaitRun();
 		}
 	}
 

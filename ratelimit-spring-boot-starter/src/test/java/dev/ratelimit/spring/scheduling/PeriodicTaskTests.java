@@ -3,6 +3,9 @@ package dev.ratelimit.spring.scheduling;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -47,6 +50,61 @@ class PeriodicTaskTests {
 		finally {
 			task.stop();
 		}
+	}
+
+	@Test
+	void stoppingWhileARunIsBeingHandedToAThreadLeavesNoUncaughtException() {
+		List<Throwable> uncaught = new CopyOnWriteArrayList<>();
+		Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+		Thread.setDefaultUncaughtExceptionHandler((thread, ex) -> uncaught.add(ex));
+		try {
+			PeriodicTask task = new PeriodicTask("ratelimit-test", null);
+			AtomicInteger runs = new AtomicInteger();
+			for (int i = 0; i < 200; i++) {
+				int before = runs.get();
+				task.start(runs::incrementAndGet, Duration.ZERO, Duration.ZERO);
+				await().pollDelay(Duration.ZERO)
+					.pollInterval(Duration.ofMillis(1))
+					.atMost(Duration.ofSeconds(10))
+					.until(() -> runs.get() > before);
+				task.stop();
+			}
+			// a last start and stop on the same task: any run handed over before it has ended by now
+			int before = runs.get();
+			task.start(runs::incrementAndGet, Duration.ZERO, Duration.ofMillis(10));
+			await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() > before);
+			task.stop();
+		}
+		finally {
+			Thread.setDefaultUncaughtExceptionHandler(previous);
+		}
+		assertThat(uncaught).isEmpty();
+	}
+
+	@Test
+	void stopWaitsForTheRunInProgress() throws InterruptedException {
+		PeriodicTask task = new PeriodicTask("ratelimit-test", null);
+		CountDownLatch started = new CountDownLatch(1);
+		AtomicBoolean release = new AtomicBoolean();
+		List<String> order = new CopyOnWriteArrayList<>();
+		task.start(() -> {
+			started.countDown();
+			while (!release.get()) {
+				Thread.onSpinWait();
+			}
+			order.add("run ended");
+		}, Duration.ZERO, Duration.ofMillis(10));
+		assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+		Thread stopper = new Thread(() -> {
+			task.stop();
+			order.add("stop returned");
+		});
+		stopper.start();
+		await().atMost(Duration.ofSeconds(10)).until(() -> stopper.getState() == Thread.State.TIMED_WAITING);
+		release.set(true);
+		stopper.join(Duration.ofSeconds(10).toMillis());
+		assertThat(order).containsExactly("run ended", "stop returned");
+		assertThat(task.isRunning()).isFalse();
 	}
 
 	@Test
