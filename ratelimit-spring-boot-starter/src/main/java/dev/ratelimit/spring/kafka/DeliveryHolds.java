@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -33,6 +34,15 @@ import dev.ratelimit.spring.observation.RateLimitObservations;
  * record and keeps the rest of the poll in memory, uncommitted. When the limiter's retry-after has
  * passed, the permits of the next record are taken for it and the container is resumed; it then
  * delivers the records it kept, in order, without fetching them again.
+ *
+ * <p>The container is resumed on its consumer's own thread, just before a poll
+ * ({@link #beforePoll}). A resume wakes a consumer that is polling, and Spring Kafka decides
+ * whether it is polling by a flag it clears only after the poll has returned: a resume from
+ * another thread at that moment leaves the wake-up pending, and the consumer's next blocking call
+ * (the commit of the record it delivers next, with {@code AckMode.RECORD}) fails with a
+ * {@code WakeupException}, so that a record already processed is delivered again. So the
+ * scheduler's thread only wakes the consumer while it is paused and holds every record, and hands
+ * the resume over to the consumer's thread, whose own wake-up the poll right after it takes.
  *
  * <p>The container is resumed only once its consumer has paused: Spring Kafka expects a container
  * that keeps records to have paused its consumer before the next poll, and stops it otherwise. A
@@ -107,7 +117,25 @@ final class DeliveryHolds {
 		 */
 		volatile boolean returned;
 
+		/**
+		 * The hand-over of a resume to the consumer's thread: {@link #NO_RESUME}, or
+		 * {@link #WAKING} while the scheduler wakes the paused consumer, then {@link #RESUME}.
+		 */
+		final transient AtomicInteger resume = new AtomicInteger(NO_RESUME);
+
+		/** The container the consumer resumes when {@link #resume} says so. */
+		transient volatile @Nullable MessageListenerContainer resumeTarget;
+
 	}
+
+	/** No resume handed over. */
+	static final int NO_RESUME = 0;
+
+	/** The scheduler is waking the paused consumer; the consumer waits for the hand-over to end. */
+	static final int WAKING = 1;
+
+	/** The consumer resumes its container before its next poll. */
+	static final int RESUME = 2;
 
 	/**
 	 * Takes the permits of a record that comes without them, observed: called on the consumer's
@@ -191,8 +219,9 @@ final class DeliveryHolds {
 	 * @param consumer the consumer
 	 * @param hand what that consumer holds for its next record
 	 * @param refused the limiter's refusal of those permits
+	 * @return whether the consumer's container is held, to be released when the permits are taken
 	 */
-	void hold(Consumer<?, ?> consumer, Hand hand, Decision refused) {
+	boolean hold(Consumer<?, ?> consumer, Hand hand, Decision refused) {
 		MessageListenerContainer paused = null;
 		try {
 			MessageListenerContainer consumerContainer = owner(consumer, hand);
@@ -201,7 +230,7 @@ final class DeliveryHolds {
 				// paused by the application (which resumes it), or between assignments: the
 				// next record takes its permits as it comes
 				endWait(hand, Outcome.REJECTED);
-				return;
+				return false;
 			}
 			consumerContainer.pause();
 			paused = consumerContainer;
@@ -217,6 +246,7 @@ final class DeliveryHolds {
 			}
 			this.scheduler.schedule(() -> release(consumerContainer, hand, PAUSE_CHECK_NANOS),
 					PartitionPauses.retryNanos(refused));
+			return true;
 		}
 		catch (RuntimeException ex) {
 			// thrown here, it would reach the container outside its error handling, which drops
@@ -226,7 +256,24 @@ final class DeliveryHolds {
 			if (paused != null) {
 				paused.resume();
 			}
+			return false;
 		}
+	}
+
+	/**
+	 * Returns the name of the limiter whose permits the records take.
+	 * @return the limiter's name
+	 */
+	String limiterName() {
+		return this.limiter.name();
+	}
+
+	/**
+	 * Returns the container whose records these holds keep: the one the error handler is given.
+	 * @return the container, concurrent or not
+	 */
+	MessageListenerContainer container() {
+		return this.container;
 	}
 
 	/**
@@ -283,10 +330,72 @@ final class DeliveryHolds {
 				}
 			}
 			endWait(hand, Outcome.CANCELLED);
+			handOver(held, hand);
+		}
+		catch (RuntimeException ex) {
+			warn(ex, "Could not release the records held for permits; resuming");
+			endWait(hand, Outcome.CANCELLED);
+			if (!held.isRunning() || held.isContainerPaused()) {
+				handOver(held, hand);
+			}
+		}
+	}
+
+	/**
+	 * Hands the resume of a held container over to its consumer's thread ({@link #beforePoll}),
+	 * waking the consumer if it is blocked in its paused poll. Called on the scheduler's thread
+	 * while the consumer is paused and delivers nothing, so that the wake-up lands in a poll, or is
+	 * taken by the next one: the consumer does not resume before the hand-over has ended. A
+	 * container that is not running has no consumer to wake and is resumed here.
+	 */
+	private void handOver(MessageListenerContainer held, Hand hand) {
+		if (!held.isRunning()) {
+			held.resume();
+			return;
+		}
+		hand.resumeTarget = held;
+		hand.resume.set(WAKING);
+		try {
+			// pause-requested already: this only wakes a consumer blocked in its poll
+			held.pause();
+		}
+		finally {
+			hand.resume.set(RESUME);
+		}
+	}
+
+	/**
+	 * Resumes the container of a consumer whose release was handed over, on the consumer's thread
+	 * just before its poll: the resume's wake-up ends that poll at once, and the consumer then
+	 * delivers the records it kept. Called on every poll; does nothing when nothing was handed
+	 * over. Never throws.
+	 * @param hand what the polling consumer holds
+	 */
+	void beforePoll(Hand hand) {
+		int resume = hand.resume.get();
+		for (int spins = 0; resume == WAKING; spins++) {
+			// the scheduler is between its wake-up and the end of the hand-over: a few instructions
+			if (spins < 100) {
+				Thread.onSpinWait();
+			}
+			else {
+				Thread.yield();
+			}
+			resume = hand.resume.get();
+		}
+		if (resume != RESUME || !hand.resume.compareAndSet(RESUME, NO_RESUME)) {
+			return;
+		}
+		MessageListenerContainer held = hand.resumeTarget;
+		hand.resumeTarget = null;
+		if (held == null) {
+			return;
+		}
+		try {
 			held.resume();
 			if (held.isRunning() && !hasAssignment(held)) {
 				// a rebalance began as it resumed: paused again until the consumer has its
-				// partitions and has paused them, as above
+				// partitions and has paused them
 				held.pause();
 				waitForPause(held, hand, PAUSE_CHECK_NANOS);
 				return;
@@ -301,11 +410,7 @@ final class DeliveryHolds {
 			}
 		}
 		catch (RuntimeException ex) {
-			warn(ex, "Could not release the records held for permits; resuming");
-			endWait(hand, Outcome.CANCELLED);
-			if (!held.isRunning() || held.isContainerPaused()) {
-				held.resume();
-			}
+			warn(ex, "Could not resume the records held for permits");
 		}
 	}
 
@@ -334,6 +439,8 @@ final class DeliveryHolds {
 	void giveBack(Hand hand) {
 		hand.returned = true;
 		endWait(hand, Outcome.CANCELLED);
+		// a resume handed over that the stopping consumer will not poll for: not left paused
+		beforePoll(hand);
 		for (int spins = 0;; spins++) {
 			long held = hand.get();
 			if (held == TAKING) {

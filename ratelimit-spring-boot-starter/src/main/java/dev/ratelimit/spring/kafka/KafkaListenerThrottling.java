@@ -225,6 +225,8 @@ public class KafkaListenerThrottling implements SmartLifecycle {
 		if (holds != null && container.getCommonErrorHandler() instanceof ThrottlingErrorHandler handler) {
 			// a consumer that stops gives back what it took for its next record
 			handler.onThreadStateCleared(interceptor::returnAhead);
+			// and a record refused its permits holds the consumer's container, as after a record
+			handler.onDenied(container, interceptor::holdAfterDenial);
 		}
 		// the application's interceptors first: one that filters a record out (returns null)
 		// must not cost a permit

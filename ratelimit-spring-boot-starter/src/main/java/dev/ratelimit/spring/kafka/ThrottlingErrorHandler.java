@@ -51,6 +51,11 @@ import dev.ratelimit.Scheduler;
  * The wrapped handler never sees a denial, so a denial is never counted as a delivery attempt,
  * retried with its back-off or recovered (which would skip the record).
  *
+ * <p>A record listener throttled by the starter is held instead of having its partitions paused
+ * ({@link #onDenied}): its container is paused on the consumer's thread and resumed there, where a
+ * partition pause is resumed from the scheduler's thread (see {@link DeliveryHolds} for why that
+ * matters to a record's commit).
+ *
  * <p>A partition is resumed only if this handler paused it: a partition the application paused
  * itself is left alone. Thread-safe; one instance per listener container.
  */
@@ -64,6 +69,30 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 
 	/** Run on a consumer's thread when the container clears its state there (as it stops). */
 	private final List<Runnable> threadStateCleared = new CopyOnWriteArrayList<>();
+
+	/**
+	 * What holds a consumer's container after a denial, by container (identity): a record
+	 * listener's holds, whose release resumes the container on the consumer's thread.
+	 */
+	private final List<ContainerHold> denialHolds = new CopyOnWriteArrayList<>();
+
+	/**
+	 * The hold of one container.
+	 *
+	 * @param container the container, as the error handler is given it
+	 * @param hold what holds its consumers
+	 */
+	private record ContainerHold(MessageListenerContainer container, DenialHold hold) {
+
+	}
+
+	/** Holds a consumer's container after a denial; {@code false} when it did not. */
+	@FunctionalInterface
+	interface DenialHold {
+
+		boolean hold(Consumer<?, ?> consumer, RateLimitExceededException denied);
+
+	}
 
 	/**
 	 * Wraps an error handler.
@@ -126,9 +155,11 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 		if (denied == null) {
 			return this.delegate.handleOne(thrownException, record, consumer, container);
 		}
-		this.pauses.pause(container, Set.of(partition(record)), PartitionPauses.retryNanos(denied));
+		if (!holdInstead(consumer, container, denied)) {
+			this.pauses.pause(container, Set.of(partition(record)), PartitionPauses.retryNanos(denied));
+		}
 		// not handled: the container keeps this record and the rest of the poll, commits none
-		// of them, and delivers them again when the partition is no longer pause-requested
+		// of them, and delivers them again when it is no longer pause-requested
 		return false;
 	}
 
@@ -143,6 +174,9 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 		// every partition back to its first unprocessed record, the denied one included: without
 		// recovery, nothing is skipped
 		SeekUtils.doSeeks(records, consumer, null, false, (record, ex) -> false, logger);
+		if (holdInstead(consumer, container, denied)) {
+			throw throttled(denied);
+		}
 		// the other partitions sought back wait for the permits to return too, and the denied one
 		// a turn longer for each of them, so that they take turns
 		long retry = PartitionPauses.retryNanos(denied);
@@ -210,6 +244,29 @@ public final class ThrottlingErrorHandler implements CommonErrorHandler {
 	 */
 	void onThreadStateCleared(Runnable cleared) {
 		this.threadStateCleared.add(cleared);
+	}
+
+	/**
+	 * Has a denial of a container's records hold the consumer's container rather than pause its
+	 * partitions: a record listener's holds, which resume the container on the consumer's own
+	 * thread. Partition pauses are resumed by the scheduler's thread, and a resume from another
+	 * thread can wake the consumer just after a poll returned, so that the commit of the record it
+	 * delivers next fails and the record is delivered again.
+	 * @param container the container, as the error handler is given it
+	 * @param hold what holds its consumers
+	 */
+	void onDenied(MessageListenerContainer container, DenialHold hold) {
+		this.denialHolds.add(new ContainerHold(container, hold));
+	}
+
+	private boolean holdInstead(Consumer<?, ?> consumer, MessageListenerContainer container,
+			RateLimitExceededException denied) {
+		for (ContainerHold each : this.denialHolds) {
+			if (each.container() == container) {
+				return each.hold().hold(consumer, denied);
+			}
+		}
+		return false;
 	}
 
 	@Override

@@ -194,6 +194,29 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 		// called by the container on its consumer thread before every poll, paused or not: the
 		// one place where positions are read without another thread touching the consumer
 		this.lagMonitor.record(this.listenerId, this.groupId, consumer);
+		DeliveryHolds holds = this.holds;
+		if (holds != null) {
+			// a release of held records resumes the container here, on the consumer's thread
+			holds.beforePoll(this.ahead.get());
+		}
+	}
+
+	/**
+	 * Holds this consumer's container after a record that came without permits was refused them
+	 * (the error handler has sought its partitions back, or keeps the records): the permits of
+	 * that record are taken when they return, and the container is resumed on this thread. Called
+	 * on the consumer's thread.
+	 * @param consumer the consumer
+	 * @param denied the refusal
+	 * @return whether the container is held; if not, the caller pauses the partitions instead
+	 */
+	boolean holdAfterDenial(Consumer<?, ?> consumer, RateLimitExceededException denied) {
+		DeliveryHolds holds = this.holds;
+		if (holds == null || !holds.limiterName().equals(denied.getLimiterName())) {
+			// a limiter of the listener's own (a @RateLimited method): its wait, not this one's
+			return false;
+		}
+		return holds.hold(consumer, this.ahead.get(), denied.getDecision());
 	}
 
 	/**

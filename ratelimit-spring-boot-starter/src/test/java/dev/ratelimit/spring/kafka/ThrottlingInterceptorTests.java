@@ -155,11 +155,100 @@ class ThrottlingInterceptorTests {
 		assertThat(this.clock.pendingTasks()).isEqualTo(1);
 		this.clock.advance(Duration.ofMillis(99)).runDue();
 		assertThat(container.isPauseRequested()).isTrue();
-		// then the third record's permit is taken for it, and the container resumed
+		// then the third record's permit is taken for it, and the consumer woken: the scheduler
+		// changes nothing in the container, whose consumer resumes it just before its next poll
 		this.clock.advance(Duration.ofMillis(1)).runDue();
-		assertThat(container.isPauseRequested()).isFalse();
 		assertThat(interceptor.ahead()).isEqualTo(1);
+		assertThat(container.resumes).isZero();
+		assertThat(container.pauses).isEqualTo(2);
+		assertThat(container.isPauseRequested()).isTrue();
+		interceptor.setupThreadState(this.consumer);
+		assertThat(container.resumes).isEqualTo(1);
+		assertThat(container.isPauseRequested()).isFalse();
 		assertThat(interceptor.intercept(record(2), this.consumer)).isNotNull();
+		// once only
+		interceptor.setupThreadState(this.consumer);
+		assertThat(container.resumes).isEqualTo(1);
+	}
+
+	/**
+	 * A resume from another thread can wake the consumer just after its poll returned; the commit
+	 * of the next record it delivers then fails and the record, processed already, is delivered
+	 * again. So a release only wakes the paused consumer, and a consumer that stops before its
+	 * next poll resumes its container as it stops.
+	 */
+	@Test
+	void aReleaseHandedOverToAConsumerThatStopsResumesItsContainerAsItStops() {
+		RateLimiter limiter = limiter(10, 1);
+		RunningContainer container = new RunningContainer();
+		container.consumerPaused = true;
+		ThrottlingErrorHandler handler = new ThrottlingErrorHandler(new DefaultErrorHandler(), this.clock);
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
+		handler.onThreadStateCleared(interceptor::returnAhead);
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.intercept(record(1), this.consumer);
+		interceptor.afterRecord(record(1), this.consumer);
+		this.clock.advance(Duration.ofMillis(100)).runDue();
+		assertThat(container.isPauseRequested()).isTrue();
+
+		handler.clearThreadState(); // the container, as the consumer stops
+
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThat(container.resumes).isEqualTo(1);
+		// and the permit taken for the record that will not come is given back
+		assertThat(limiter.snapshot().available()).isEqualTo(1);
+	}
+
+	/**
+	 * A record that comes without permits and is refused them (the first of a consumer) holds the
+	 * consumer's container, as after a record, rather than pausing its partitions: the release
+	 * takes its permits and the consumer resumes the container on its own thread.
+	 */
+	@Test
+	void aRecordRefusedItsPermitsHoldsTheContainerAndTheReleaseIsTheConsumers() {
+		this.consumer.assign(List.of(P0));
+		RateLimiter limiter = limiter(10, 1);
+		limiter.tryAcquire();
+		RunningContainer container = new RunningContainer();
+		container.consumerPaused = true;
+		ThrottlingErrorHandler handler = new ThrottlingErrorHandler(new DefaultErrorHandler(), this.clock);
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
+		handler.onDenied(container, interceptor::holdAfterDenial);
+		RateLimitExceededException denied = assertThatExceptionOfType(RateLimitExceededException.class)
+			.isThrownBy(() -> interceptor.intercept(record(3), this.consumer))
+			.actual();
+		List<ConsumerRecord<?, ?>> remaining = List.of(record(3), record(4));
+		assertThatExceptionOfType(org.springframework.kafka.KafkaException.class)
+			.isThrownBy(() -> handler.handleRemaining(denied, remaining, this.consumer, container));
+		// sought back to the refused record, and the container held; no partition pause
+		assertThat(this.consumer.position(P0)).isEqualTo(3);
+		assertThat(container.isPauseRequested()).isTrue();
+		assertThat(container.isPartitionPauseRequested(P0)).isFalse();
+		this.clock.advance(Duration.ofMillis(100)).runDue();
+		assertThat(interceptor.ahead()).isEqualTo(1);
+		assertThat(container.resumes).isZero();
+		interceptor.setupThreadState(this.consumer);
+		assertThat(container.isPauseRequested()).isFalse();
+		// delivered again, it comes with its permit
+		assertThat(interceptor.intercept(record(3), this.consumer)).isNotNull();
+		assertThat(interceptor.ahead()).isZero();
+	}
+
+	@Test
+	void aDenialByAnotherLimiterPausesThePartitionsAsBefore() {
+		this.consumer.assign(List.of(P0));
+		RateLimiter limiter = limiter(10, 1);
+		RunningContainer container = new RunningContainer();
+		ThrottlingErrorHandler handler = new ThrottlingErrorHandler(new DefaultErrorHandler(), this.clock);
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
+		handler.onDenied(container, interceptor::holdAfterDenial);
+		RateLimitExceededException denied = new RateLimitExceededException("a-method-limit",
+				new dev.ratelimit.Decision(false, 0, Duration.ofMillis(50).toNanos(), 0));
+		assertThat(handler.handleOne(denied, record(3), this.consumer, container)).isFalse();
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThat(container.isPartitionPauseRequested(P0)).isTrue();
+		this.clock.advance(Duration.ofMillis(50)).runDue();
+		assertThat(container.isPartitionPauseRequested(P0)).isFalse();
 	}
 
 	@Test
@@ -226,6 +315,7 @@ class ThrottlingInterceptorTests {
 		// the hold lasts until the next one
 		assertThat(container.isPauseRequested()).isTrue();
 		this.clock.advance(Duration.ofMillis(100));
+		interceptor.setupThreadState(this.consumer);
 		assertThat(container.isPauseRequested()).isFalse();
 		assertThat(interceptor.ahead()).isEqualTo(1);
 	}
@@ -245,6 +335,7 @@ class ThrottlingInterceptorTests {
 		assertThat(this.clock.pendingTasks()).isEqualTo(1);
 		container.consumerPaused = true;
 		this.clock.advance(Duration.ofMillis(100));
+		interceptor.setupThreadState(this.consumer);
 		assertThat(container.isPauseRequested()).isFalse();
 		assertThat(interceptor.ahead()).isEqualTo(1);
 	}
@@ -305,6 +396,7 @@ class ThrottlingInterceptorTests {
 		assertThat(container.isPauseRequested()).isTrue();
 		failing.set(true);
 		this.clock.advance(Duration.ofMillis(100));
+		interceptor.setupThreadState(this.consumer);
 		assertThat(container.isPauseRequested()).isFalse();
 		assertThat(interceptor.ahead()).isZero();
 		// after a record, the failure is logged rather than thrown into the container's loop;
@@ -369,8 +461,24 @@ class ThrottlingInterceptorTests {
 
 		volatile boolean consumerPaused;
 
+		int pauses;
+
+		int resumes;
+
 		RunningContainer() {
 			super(new DefaultKafkaConsumerFactory<>(Map.of()), new ContainerProperties(P0.topic()));
+		}
+
+		@Override
+		public void pause() {
+			this.pauses++;
+			super.pause();
+		}
+
+		@Override
+		public void resume() {
+			this.resumes++;
+			super.resume();
 		}
 
 		@Override
