@@ -123,8 +123,18 @@ final class DeliveryHolds {
 		 */
 		final transient AtomicInteger resume = new AtomicInteger(NO_RESUME);
 
-		/** The container the consumer resumes when {@link #resume} says so. */
+		/**
+		 * The container the consumer resumes when {@link #resume} says so: written only by the
+		 * hand-over that owns {@link #WAKING}, read before the consumer takes {@link #RESUME}.
+		 */
 		transient volatile @Nullable MessageListenerContainer resumeTarget;
+
+		/**
+		 * The number of the current hold: each hold has one release, and a release of an earlier
+		 * hold (its container resumed by someone else meanwhile, then held again) stops. Written
+		 * on the consumer's thread.
+		 */
+		transient volatile long hold;
 
 	}
 
@@ -244,7 +254,9 @@ final class DeliveryHolds {
 					consumer.pause(assignment);
 				}
 			}
-			this.scheduler.schedule(() -> release(consumerContainer, hand, PAUSE_CHECK_NANOS),
+			long number = hand.hold + 1;
+			hand.hold = number;
+			this.scheduler.schedule(() -> release(consumerContainer, hand, number, PAUSE_CHECK_NANOS),
 					PartitionPauses.retryNanos(refused));
 			return true;
 		}
@@ -260,21 +272,7 @@ final class DeliveryHolds {
 		}
 	}
 
-	/**
-	 * Returns the name of the limiter whose permits the records take.
-	 * @return the limiter's name
-	 */
-	String limiterName() {
-		return this.limiter.name();
-	}
 
-	/**
-	 * Returns the container whose records these holds keep: the one the error handler is given.
-	 * @return the container, concurrent or not
-	 */
-	MessageListenerContainer container() {
-		return this.container;
-	}
 
 	/**
 	 * Returns the container of a consumer: the container itself, or the child of a concurrent one
@@ -299,7 +297,10 @@ final class DeliveryHolds {
 		return null;
 	}
 
-	private void release(MessageListenerContainer held, Hand hand, long checkNanos) {
+	private void release(MessageListenerContainer held, Hand hand, long number, long checkNanos) {
+		if (hand.hold != number) {
+			return; // the release of a hold that ended: a later hold has its own
+		}
 		try {
 			if (!held.isPauseRequested()) {
 				// resumed by the application meanwhile: nothing is held any more
@@ -314,7 +315,7 @@ final class DeliveryHolds {
 				if (!hasAssignment(held)) {
 					endWait(hand, Outcome.CANCELLED);
 				}
-				waitForPause(held, hand, checkNanos);
+				waitForPause(held, hand, number, checkNanos);
 				return;
 			}
 			if (applicationPaused(held)) {
@@ -324,7 +325,7 @@ final class DeliveryHolds {
 			if (held.isRunning()) {
 				Decision refused = takeAhead(hand);
 				if (refused != null) {
-					this.scheduler.schedule(() -> release(held, hand, PAUSE_CHECK_NANOS),
+					this.scheduler.schedule(() -> release(held, hand, number, PAUSE_CHECK_NANOS),
 							PartitionPauses.retryNanos(refused));
 					return;
 				}
@@ -353,14 +354,24 @@ final class DeliveryHolds {
 			held.resume();
 			return;
 		}
-		hand.resumeTarget = held;
-		hand.resume.set(WAKING);
+		if (!hand.resume.compareAndSet(NO_RESUME, WAKING)) {
+			return; // a hand-over is pending already: the consumer resumes once
+		}
 		try {
+			if (!held.isPauseRequested()) {
+				hand.resume.set(NO_RESUME); // resumed by someone else meanwhile: nothing to wake
+				return;
+			}
+			hand.resumeTarget = held;
 			// pause-requested already: this only wakes a consumer blocked in its poll
 			held.pause();
 		}
 		finally {
-			hand.resume.set(RESUME);
+			hand.resume.compareAndSet(WAKING, RESUME);
+		}
+		if ((hand.returned || !held.isRunning()) && hand.resume.compareAndSet(RESUME, NO_RESUME)) {
+			// the consumer stopped meanwhile and will not poll again
+			held.resume();
 		}
 	}
 
@@ -372,32 +383,26 @@ final class DeliveryHolds {
 	 * @param hand what the polling consumer holds
 	 */
 	void beforePoll(Hand hand) {
-		int resume = hand.resume.get();
-		for (int spins = 0; resume == WAKING; spins++) {
-			// the scheduler is between its wake-up and the end of the hand-over: a few instructions
-			if (spins < 100) {
-				Thread.onSpinWait();
-			}
-			else {
-				Thread.yield();
-			}
-			resume = hand.resume.get();
-		}
-		if (resume != RESUME || !hand.resume.compareAndSet(RESUME, NO_RESUME)) {
+		// while the scheduler is still waking it (WAKING), its wake-up ends this poll or is taken
+		// by the next one, before which this looks again
+		if (hand.resume.get() != RESUME) {
 			return;
 		}
 		MessageListenerContainer held = hand.resumeTarget;
-		hand.resumeTarget = null;
-		if (held == null) {
+		if (held == null || !hand.resume.compareAndSet(RESUME, NO_RESUME)) {
 			return;
 		}
+		resumeHeld(held, hand);
+	}
+
+	private void resumeHeld(MessageListenerContainer held, Hand hand) {
 		try {
 			held.resume();
 			if (held.isRunning() && !hasAssignment(held)) {
 				// a rebalance began as it resumed: paused again until the consumer has its
 				// partitions and has paused them
 				held.pause();
-				waitForPause(held, hand, PAUSE_CHECK_NANOS);
+				waitForPause(held, hand, hand.hold, PAUSE_CHECK_NANOS);
 				return;
 			}
 			if (applicationPaused(held)) {
@@ -414,9 +419,9 @@ final class DeliveryHolds {
 		}
 	}
 
-	private void waitForPause(MessageListenerContainer held, Hand hand, long checkNanos) {
-		this.scheduler.schedule(() -> release(held, hand, Math.min(2 * checkNanos, MAX_PAUSE_CHECK_NANOS)),
-				checkNanos);
+	private void waitForPause(MessageListenerContainer held, Hand hand, long number, long checkNanos) {
+		this.scheduler.schedule(
+				() -> release(held, hand, number, Math.min(2 * checkNanos, MAX_PAUSE_CHECK_NANOS)), checkNanos);
 	}
 
 	/** Logs a failure: the first with its stack trace, later ones (a limiter that stays down) briefly. */
@@ -440,6 +445,15 @@ final class DeliveryHolds {
 		hand.returned = true;
 		endWait(hand, Outcome.CANCELLED);
 		// a resume handed over that the stopping consumer will not poll for: not left paused
+		for (int spins = 0; hand.resume.get() == WAKING; spins++) {
+			// the scheduler is between two plain steps of its hand-over
+			if (spins < 100) {
+				Thread.onSpinWait();
+			}
+			else {
+				Thread.yield();
+			}
+		}
 		beforePoll(hand);
 		for (int spins = 0;; spins++) {
 			long held = hand.get();

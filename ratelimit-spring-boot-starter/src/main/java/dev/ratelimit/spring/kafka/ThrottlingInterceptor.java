@@ -12,6 +12,7 @@ import org.springframework.kafka.listener.BatchInterceptor;
 import org.springframework.kafka.listener.RecordInterceptor;
 
 import dev.ratelimit.Decision;
+import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
@@ -104,10 +105,24 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 			DeliveryHolds holds = this.holds;
 			Decision decision = (holds != null) ? holds.decideAsItComes() : limiter.decide(this.permitsPerRecord);
 			if (!decision.permitted()) {
-				throw new RateLimitExceededException(limiter.name(), limiter.limit(), decision);
+				throw new RecordRefused(limiter.name(), limiter.limit(), decision);
 			}
 		}
 		return record;
+	}
+
+	/**
+	 * The refusal of a record's permits as it came, by this interceptor: the error handler holds the
+	 * consumer's container until they are taken ({@link #holdAfterDenial}).
+	 */
+	static final class RecordRefused extends RateLimitExceededException {
+
+		private static final long serialVersionUID = 1L;
+
+		RecordRefused(String limiterName, RateLimit limit, Decision decision) {
+			super(limiterName, limit, decision);
+		}
+
 	}
 
 	private boolean spendAhead(AtomicLong ahead) {
@@ -193,12 +208,12 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	public void setupThreadState(Consumer<?, ?> consumer) {
 		// called by the container on its consumer thread before every poll, paused or not: the
 		// one place where positions are read without another thread touching the consumer
-		this.lagMonitor.record(this.listenerId, this.groupId, consumer);
 		DeliveryHolds holds = this.holds;
 		if (holds != null) {
 			// a release of held records resumes the container here, on the consumer's thread
 			holds.beforePoll(this.ahead.get());
 		}
+		this.lagMonitor.record(this.listenerId, this.groupId, consumer);
 	}
 
 	/**
@@ -212,8 +227,8 @@ final class ThrottlingInterceptor<K, V> implements RecordInterceptor<K, V>, Batc
 	 */
 	boolean holdAfterDenial(Consumer<?, ?> consumer, RateLimitExceededException denied) {
 		DeliveryHolds holds = this.holds;
-		if (holds == null || !holds.limiterName().equals(denied.getLimiterName())) {
-			// a limiter of the listener's own (a @RateLimited method): its wait, not this one's
+		if (holds == null || !(denied instanceof RecordRefused)) {
+			// a refusal by the listener itself (a @RateLimited method): its wait, not this one's
 			return false;
 		}
 		return holds.hold(consumer, this.ahead.get(), denied.getDecision());

@@ -84,11 +84,13 @@ public final class PeriodicTask {
 		}
 
 		private void runOnce() {
+			boolean ran = false;
 			this.inRun.lock();
 			try {
 				if (PeriodicTask.this.running.get() != this) {
 					return;
 				}
+				ran = true;
 				this.runner = Thread.currentThread();
 				this.task.run();
 			}
@@ -99,8 +101,11 @@ public final class PeriodicTask {
 			finally {
 				this.runner = null;
 				this.inRun.unlock();
+				if (ran) {
+					// an Error thrown by the task too: it propagates, and the task still runs again
+					scheduleAfter(this.delay);
+				}
 			}
-			scheduleAfter(this.delay);
 		}
 
 		/** Waits for a run in progress up to {@link #STOP_TIMEOUT}, then interrupts it. */
@@ -163,6 +168,10 @@ public final class PeriodicTask {
 				: new SimpleAsyncTaskScheduler();
 		scheduler.setThreadNamePrefix(prefix);
 		scheduler.setDaemon(true); // as before: never what keeps a JVM alive
+		// stop() waits for a run itself: with a termination timeout (Boot's builder sets one from
+		// spring.task.scheduling.shutdown.await-termination-period), close() would wait as well,
+		// and fail a run handed to a thread as it closes with an uncaught CancellationException
+		scheduler.setTaskTerminationTimeout(0);
 		return scheduler;
 	}
 

@@ -251,6 +251,34 @@ class ThrottlingInterceptorTests {
 		assertThat(container.isPartitionPauseRequested(P0)).isFalse();
 	}
 
+	/**
+	 * A container the application resumes while it is held, then held again: the release of the
+	 * first hold ends there, so that each hold has one release (two could wake the consumer while
+	 * it delivers).
+	 */
+	@Test
+	void theReleaseOfAHoldThatEndedDoesNotActOnTheNextHold() {
+		RateLimiter limiter = limiter(10, 1);
+		RunningContainer container = new RunningContainer();
+		ThrottlingInterceptor<String, String> interceptor = held(limiter, container);
+		interceptor.afterRecord(record(0), this.consumer);
+		interceptor.intercept(record(1), this.consumer);
+		interceptor.afterRecord(record(1), this.consumer); // held; its release looks at 100 ms
+		this.clock.advance(Duration.ofMillis(100)); // the consumer has not paused: it looks again soon
+		assertThat(this.clock.pendingTasks()).isEqualTo(1);
+		container.resume(); // by the application
+		interceptor.afterRecord(record(2), this.consumer); // the permit is back: taken ahead
+		interceptor.intercept(record(3), this.consumer);
+		interceptor.afterRecord(record(3), this.consumer); // held again, released at 200 ms
+		container.consumerPaused = true;
+		this.clock.advance(Duration.ofMillis(1));
+		assertThat(this.clock.pendingTasks()).as("the second hold's release only").isEqualTo(1);
+		this.clock.advance(Duration.ofMillis(99));
+		interceptor.setupThreadState(this.consumer);
+		assertThat(container.isPauseRequested()).isFalse();
+		assertThat(interceptor.ahead()).isEqualTo(1);
+	}
+
 	@Test
 	void consumerHoldsAtMostOneRecordsPermitsAhead() {
 		RateLimiter limiter = limiter(10, 10);

@@ -54,11 +54,21 @@ class PeriodicTaskTests {
 
 	@Test
 	void stoppingWhileARunIsBeingHandedToAThreadLeavesNoUncaughtException() {
+		stopsWithoutUncaughtException(new PeriodicTask("ratelimit-test", null));
+	}
+
+	@Test
+	void withABuilderThatSetsATerminationTimeoutToo() {
+		// as Boot's, with spring.task.scheduling.shutdown.await-termination-period
+		stopsWithoutUncaughtException(new PeriodicTask("ratelimit-test",
+				new SimpleAsyncTaskSchedulerBuilder().taskTerminationTimeout(Duration.ofSeconds(5))));
+	}
+
+	private void stopsWithoutUncaughtException(PeriodicTask task) {
 		List<Throwable> uncaught = new CopyOnWriteArrayList<>();
 		Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
 		Thread.setDefaultUncaughtExceptionHandler((thread, ex) -> uncaught.add(ex));
 		try {
-			PeriodicTask task = new PeriodicTask("ratelimit-test", null);
 			AtomicInteger runs = new AtomicInteger();
 			for (int i = 0; i < 200; i++) {
 				int before = runs.get();
@@ -94,17 +104,38 @@ class PeriodicTaskTests {
 			}
 			order.add("run ended");
 		}, Duration.ZERO, Duration.ofMillis(10));
-		assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 		Thread stopper = new Thread(() -> {
 			task.stop();
 			order.add("stop returned");
 		});
-		stopper.start();
-		await().atMost(Duration.ofSeconds(10)).until(() -> stopper.getState() == Thread.State.TIMED_WAITING);
-		release.set(true);
+		try {
+			assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+			stopper.start();
+			await().atMost(Duration.ofSeconds(10)).until(() -> stopper.getState() == Thread.State.TIMED_WAITING);
+		}
+		finally {
+			release.set(true);
+		}
 		stopper.join(Duration.ofSeconds(10).toMillis());
 		assertThat(order).containsExactly("run ended", "stop returned");
 		assertThat(task.isRunning()).isFalse();
+	}
+
+	@Test
+	void aTaskThatThrowsAnErrorRunsAgain() {
+		PeriodicTask task = new PeriodicTask("ratelimit-test", null);
+		AtomicInteger runs = new AtomicInteger();
+		try {
+			task.start(() -> {
+				runs.incrementAndGet();
+				throw new AssertionError("an Error, not an exception");
+			}, Duration.ZERO, Duration.ofMillis(1));
+			// the scheduler logs each Error; none reaches the thread's uncaught-exception handler
+			await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() >= 3);
+		}
+		finally {
+			task.stop();
+		}
 	}
 
 	@Test
