@@ -147,6 +147,9 @@ final class DeliveryHolds {
 	/** The consumer resumes its container before its next poll. */
 	static final int RESUME = 2;
 
+	/** How long the consumer waits at most for a hand-over to end. */
+	private static final long HAND_OVER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
 	/**
 	 * Takes the permits of a record that comes without them, observed: called on the consumer's
 	 * thread inside the container's delivery, whose observation is the parent.
@@ -383,9 +386,29 @@ final class DeliveryHolds {
 	 * @param hand what the polling consumer holds
 	 */
 	void beforePoll(Hand hand) {
-		// while the scheduler is still waking it (WAKING), its wake-up ends this poll or is taken
-		// by the next one, before which this looks again
-		if (hand.resume.get() != RESUME) {
+		int resume = hand.resume.get();
+		// The scheduler may be between its wake-up and the end of its hand-over, a few plain steps:
+		// waited for, yielding so that its thread can finish them, since a wake-up that came before
+		// this poll began would not end it, and the resume would wait a whole paused poll. If it
+		// takes longer than HAND_OVER_WAIT_NANOS, the next poll looks again.
+		long waitedSince = 0;
+		for (int spins = 0; resume == WAKING; spins++) {
+			if (spins < 100) {
+				Thread.onSpinWait();
+			}
+			else {
+				long now = System.nanoTime();
+				if (waitedSince == 0) {
+					waitedSince = now;
+				}
+				else if (now - waitedSince > HAND_OVER_WAIT_NANOS) {
+					return;
+				}
+				Thread.yield();
+			}
+			resume = hand.resume.get();
+		}
+		if (resume != RESUME) {
 			return;
 		}
 		MessageListenerContainer held = hand.resumeTarget;

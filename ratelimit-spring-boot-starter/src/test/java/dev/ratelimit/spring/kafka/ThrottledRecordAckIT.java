@@ -52,6 +52,9 @@ class ThrottledRecordAckIT {
 				assertThat(context).hasNotFailed();
 				KafkaTestSupport.Processed processed = context.getBean(KafkaTestSupport.Processed.class);
 				await().atMost(Duration.ofSeconds(60)).until(() -> processed.count() >= RECORDS);
+				System.out.printf("%s: %d records, each held and released, drained in %d ms (%d ms at the "
+						+ "limiter's rate)%n", topic, processed.count(), processed.span().toMillis(),
+						(RECORDS - 1) * 1000 / 400);
 				// every record once, in order per partition, and each one committed
 				Map<Integer, List<Long>> offsets = processed.offsets();
 				produced.forEach((partition, count) -> assertThat(offsets.get(partition))
