@@ -275,8 +275,6 @@ final class DeliveryHolds {
 		}
 	}
 
-
-
 	/**
 	 * Returns the container of a consumer: the container itself, or the child of a concurrent one
 	 * whose partitions are the consumer's (on the consumer's thread, both are its own view).
