@@ -245,6 +245,9 @@ final class DeliveryHolds {
 				endWait(hand, Outcome.REJECTED);
 				return false;
 			}
+			// numbered first: a release of an earlier hold that runs from here on stops
+			long number = hand.hold + 1;
+			hand.hold = number;
 			consumerContainer.pause();
 			paused = consumerContainer;
 			if (consumerContainer.isContainerPaused()) {
@@ -257,8 +260,6 @@ final class DeliveryHolds {
 					consumer.pause(assignment);
 				}
 			}
-			long number = hand.hold + 1;
-			hand.hold = number;
 			this.scheduler.schedule(() -> release(consumerContainer, hand, number, PAUSE_CHECK_NANOS),
 					PartitionPauses.retryNanos(refused));
 			return true;
@@ -358,17 +359,19 @@ final class DeliveryHolds {
 		if (!hand.resume.compareAndSet(NO_RESUME, WAKING)) {
 			return; // a hand-over is pending already: the consumer resumes once
 		}
+		boolean handed = false;
 		try {
 			if (!held.isPauseRequested()) {
-				hand.resume.set(NO_RESUME); // resumed by someone else meanwhile: nothing to wake
-				return;
+				return; // resumed by someone else meanwhile: nothing to wake
 			}
 			hand.resumeTarget = held;
+			handed = true;
 			// pause-requested already: this only wakes a consumer blocked in its poll
 			held.pause();
 		}
 		finally {
-			hand.resume.compareAndSet(WAKING, RESUME);
+			// this hand-over owns WAKING: no other changes it meanwhile
+			hand.resume.set(handed ? RESUME : NO_RESUME);
 		}
 		if ((hand.returned || !held.isRunning()) && hand.resume.compareAndSet(RESUME, NO_RESUME)) {
 			// the consumer stopped meanwhile and will not poll again
@@ -396,7 +399,7 @@ final class DeliveryHolds {
 			}
 			else {
 				long now = System.nanoTime();
-				if (waitedSince == 0) {
+				if (spins == 100) {
 					waitedSince = now;
 				}
 				else if (now - waitedSince > HAND_OVER_WAIT_NANOS) {

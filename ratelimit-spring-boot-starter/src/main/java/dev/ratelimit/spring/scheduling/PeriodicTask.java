@@ -172,6 +172,7 @@ public final class PeriodicTask {
 		// spring.task.scheduling.shutdown.await-termination-period), close() would wait as well,
 		// and fail a run handed to a thread as it closes with an uncaught CancellationException
 		scheduler.setTaskTerminationTimeout(0);
+		scheduler.setCancelRemainingTasksOnClose(false); // which a customizer may have set
 		return scheduler;
 	}
 
