@@ -10,13 +10,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -155,15 +158,35 @@ final class Chromium implements AutoCloseable {
 
 	@Override
 	public void close() throws InterruptedException {
+		// the browser's helpers (network service, renderers) write to the profile too: all of them
+		// end before it is deleted, or a file they write meanwhile makes the walk fail
+		List<ProcessHandle> helpers = this.process.descendants().toList();
 		this.process.destroy();
 		if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
 			this.process.destroyForcibly().waitFor();
+		}
+		for (ProcessHandle helper : helpers) {
+			helper.destroy();
+		}
+		for (ProcessHandle helper : helpers) {
+			try {
+				helper.onExit().get(10, TimeUnit.SECONDS);
+			}
+			catch (ExecutionException | TimeoutException ex) {
+				helper.destroyForcibly();
+			}
 		}
 		try (Stream<Path> files = Files.walk(this.profile)) {
 			files.sorted(Comparator.reverseOrder()).forEach((file) -> file.toFile().delete());
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
+		}
+		catch (UncheckedIOException ex) {
+			// a file that went away during the walk all the same: what is left is a temporary directory
+			if (!(ex.getCause() instanceof NoSuchFileException)) {
+				throw ex;
+			}
 		}
 	}
 
