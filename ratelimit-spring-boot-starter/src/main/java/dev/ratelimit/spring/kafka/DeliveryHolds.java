@@ -387,11 +387,19 @@ final class DeliveryHolds {
 	 * @param hand what the polling consumer holds
 	 */
 	void beforePoll(Hand hand) {
+		resumeHandedOver(hand, HAND_OVER_WAIT_NANOS);
+	}
+
+	/**
+	 * Resumes a container whose release was handed over, waiting up to {@code maxWaitNanos} for a
+	 * hand-over in progress to end.
+	 */
+	private void resumeHandedOver(Hand hand, long maxWaitNanos) {
 		int resume = hand.resume.get();
 		// The scheduler may be between its wake-up and the end of its hand-over, a few plain steps:
 		// waited for, yielding so that its thread can finish them, since a wake-up that came before
 		// this poll began would not end it, and the resume would wait a whole paused poll. If it
-		// takes longer than HAND_OVER_WAIT_NANOS, the next poll looks again.
+		// takes longer than maxWaitNanos, the next poll looks again.
 		long waitedSince = 0;
 		for (int spins = 0; resume == WAKING; spins++) {
 			if (spins < 100) {
@@ -402,7 +410,7 @@ final class DeliveryHolds {
 				if (spins == 100) {
 					waitedSince = now;
 				}
-				else if (now - waitedSince > HAND_OVER_WAIT_NANOS) {
+				else if (now - waitedSince > maxWaitNanos) {
 					return;
 				}
 				Thread.yield();
@@ -468,17 +476,9 @@ final class DeliveryHolds {
 	void giveBack(Hand hand) {
 		hand.returned = true;
 		endWait(hand, Outcome.CANCELLED);
-		// a resume handed over that the stopping consumer will not poll for: not left paused
-		for (int spins = 0; hand.resume.get() == WAKING; spins++) {
-			// the scheduler is between two plain steps of its hand-over
-			if (spins < 100) {
-				Thread.onSpinWait();
-			}
-			else {
-				Thread.yield();
-			}
-		}
-		beforePoll(hand);
+		// a resume handed over that the stopping consumer will not poll for: not left paused, and
+		// a hand-over in progress waited for however long it takes (a few plain steps)
+		resumeHandedOver(hand, Long.MAX_VALUE);
 		for (int spins = 0;; spins++) {
 			long held = hand.get();
 			if (held == TAKING) {
