@@ -1,7 +1,11 @@
 package dev.ratelimit.adaptive;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * How an {@link AdaptiveController} reacts to signals: an immutable, validated set of parameters,
@@ -51,6 +55,8 @@ public final class AdaptiveConfig {
 
 	private final double utilizationDecreaseFactor;
 
+	private final Map<String, LoadThresholds> loadSignals;
+
 	private AdaptiveConfig(Builder builder) {
 		this.floorFraction = builder.floorFraction;
 		this.decreaseFactor = builder.decreaseFactor;
@@ -66,6 +72,7 @@ public final class AdaptiveConfig {
 		this.highUtilization = builder.highUtilization;
 		this.lowUtilization = builder.lowUtilization;
 		this.utilizationDecreaseFactor = builder.utilizationDecreaseFactor;
+		this.loadSignals = Collections.unmodifiableMap(new LinkedHashMap<>(builder.loadSignals));
 	}
 
 	/**
@@ -214,6 +221,18 @@ public final class AdaptiveConfig {
 		return this.utilizationDecreaseFactor;
 	}
 
+	/**
+	 * Returns the load signals and their thresholds, in the order they were declared. A load
+	 * signal is a reading of the system's own load, such as CPU usage, reported to
+	 * {@link AdaptiveController#onLoad(String, double)}; each has a {@link Severity} of its own,
+	 * with hysteresis, and the controller's severity is the highest of them and the lag's. None by
+	 * default.
+	 * @return the thresholds by signal name, unmodifiable
+	 */
+	public Map<String, LoadThresholds> loadSignals() {
+		return this.loadSignals;
+	}
+
 	@Override
 	public boolean equals(Object other) {
 		return (other instanceof AdaptiveConfig that) && that.floorFraction == this.floorFraction
@@ -223,7 +242,8 @@ public final class AdaptiveConfig {
 				&& that.emergencyLag == this.emergencyLag && that.recoveryLag == this.recoveryLag
 				&& that.warningFraction == this.warningFraction && that.criticalFraction == this.criticalFraction
 				&& that.highUtilization == this.highUtilization && that.lowUtilization == this.lowUtilization
-				&& that.utilizationDecreaseFactor == this.utilizationDecreaseFactor;
+				&& that.utilizationDecreaseFactor == this.utilizationDecreaseFactor
+				&& that.loadSignals.equals(this.loadSignals);
 	}
 
 	@Override
@@ -231,7 +251,7 @@ public final class AdaptiveConfig {
 		return Objects.hash(this.floorFraction, this.decreaseFactor, this.decreaseCooldown, this.recoveryInterval,
 				this.recoveryStep, this.warningLag, this.criticalLag, this.emergencyLag, this.recoveryLag,
 				this.warningFraction, this.criticalFraction, this.highUtilization, this.lowUtilization,
-				this.utilizationDecreaseFactor);
+				this.utilizationDecreaseFactor, this.loadSignals);
 	}
 
 	@Override
@@ -242,7 +262,8 @@ public final class AdaptiveConfig {
 				+ this.criticalLag + ", emergencyLag=" + this.emergencyLag + ", recoveryLag=" + this.recoveryLag
 				+ ", warningFraction=" + this.warningFraction + ", criticalFraction=" + this.criticalFraction
 				+ ", highUtilization=" + this.highUtilization + ", lowUtilization=" + this.lowUtilization
-				+ ", utilizationDecreaseFactor=" + this.utilizationDecreaseFactor + "]";
+				+ ", utilizationDecreaseFactor=" + this.utilizationDecreaseFactor + ", loadSignals=" + this.loadSignals
+				+ "]";
 	}
 
 	/**
@@ -253,6 +274,8 @@ public final class AdaptiveConfig {
 
 		/** Smallest fraction of the ceiling the controller can represent (it counts in millionths). */
 		private static final double MIN_FRACTION = 0.000001;
+
+		private static final Pattern SIGNAL_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
 		private double floorFraction = 0.01;
 
@@ -281,6 +304,8 @@ public final class AdaptiveConfig {
 		private double lowUtilization = 0.5;
 
 		private double utilizationDecreaseFactor = 0.9;
+
+		private final Map<String, LoadThresholds> loadSignals = new LinkedHashMap<>();
 
 		private Builder() {
 		}
@@ -436,6 +461,28 @@ public final class AdaptiveConfig {
 		 */
 		public Builder utilizationDecreaseFactor(double utilizationDecreaseFactor) {
 			this.utilizationDecreaseFactor = utilizationDecreaseFactor;
+			return this;
+		}
+
+		/**
+		 * Declares a load signal, or replaces its thresholds: readings reported to
+		 * {@link AdaptiveController#onLoad(String, double)} under this name set a {@link Severity}
+		 * of their own, and each level caps the rate as the lag's levels do
+		 * ({@link #warningFraction(double)}, {@link #criticalFraction(double)}, the floor).
+		 * @param name the signal's name, 1 to 64 letters, digits, {@code .}, {@code -} or
+		 * {@code _}, for example {@code process-cpu}
+		 * @param thresholds its thresholds
+		 * @return this builder
+		 * @throws IllegalArgumentException for a bad name
+		 * @see AdaptiveConfig#loadSignals()
+		 */
+		public Builder loadSignal(String name, LoadThresholds thresholds) {
+			Objects.requireNonNull(name, "name");
+			Objects.requireNonNull(thresholds, "thresholds");
+			if (!SIGNAL_NAME.matcher(name).matches()) {
+				throw AdaptiveErrors.badSignalName(name);
+			}
+			this.loadSignals.put(name, thresholds);
 			return this;
 		}
 

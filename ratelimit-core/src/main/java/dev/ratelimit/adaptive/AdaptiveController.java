@@ -1,6 +1,8 @@
 package dev.ratelimit.adaptive;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -23,6 +25,10 @@ import dev.ratelimit.Ticker;
  * <li>{@link #onLag(long)}: the consumer lag sets the {@link Severity}; each level caps the rate. A
  * level is entered at once and left, straight to {@link Severity#NORMAL}, only when the lag falls
  * below {@link AdaptiveConfig#recoveryLag()}. Severity only ever lowers the rate.
+ * <li>{@link #onLoad(String, double)}: a reading of a load signal declared in
+ * {@link AdaptiveConfig#loadSignals()}, such as CPU usage, sets that signal's severity against its
+ * {@link LoadThresholds}, with the same hysteresis. The controller's severity is the highest of the
+ * lag's and the load signals'.
  * <li>{@link #onUtilization(double)}: above {@link AdaptiveConfig#highUtilization()} the rate is
  * multiplied by {@link AdaptiveConfig#utilizationDecreaseFactor()}; below
  * {@link AdaptiveConfig#lowUtilization()} a recovery step is taken at once when one is allowed.
@@ -81,9 +87,15 @@ public final class AdaptiveController {
 	/** The rate in force, in millionths of the ceiling, between floorShare and WHOLE. */
 	private long share = WHOLE;
 
+	/** The highest of lagLevel and the load signals' levels. */
 	private Severity severity = Severity.NORMAL;
 
+	private Severity lagLevel = Severity.NORMAL;
+
 	private long lag;
+
+	/** The load signals that have had a reading, in the order the config declares them. */
+	private final Map<String, AdaptiveState.Load> loads = new LinkedHashMap<>();
 
 	private long lastReduce = NEVER;
 
@@ -217,24 +229,55 @@ public final class AdaptiveController {
 		long observed = Math.max(0, lag);
 		this.lock.lock();
 		try {
-			long now = this.ticker.read();
 			this.lag = observed;
-			Severity level = levelOf(observed);
-			if (level.compareTo(this.severity) > 0) {
-				changeSeverity(level, ChangeReason.LAG);
+			this.lagLevel = next(this.lagLevel, levelOf(observed), observed < this.config.recoveryLag());
+			settle(ChangeReason.LAG, "lag " + observed, this.ticker.read());
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Reports a reading of a load signal, such as the process's CPU usage. A reading above one of
+	 * the signal's {@link LoadThresholds} raises the signal's level to that one at once; a reading
+	 * below {@link LoadThresholds#recovery()} returns it to {@link Severity#NORMAL}; in between, the
+	 * level stays. The controller's severity is the highest of the lag's and every load signal's,
+	 * and caps the rate as the lag's levels do; when every source is normal again, the rate recovers
+	 * step by step, from one full {@link AdaptiveConfig#recoveryInterval()} later.
+	 * @param signal a signal declared in {@link AdaptiveConfig#loadSignals()}
+	 * @param reading the reading, in the signal's unit
+	 * @throws IllegalArgumentException for a signal not declared, or a reading that is infinite or
+	 * NaN (a sample with no value should not be reported)
+	 */
+	public void onLoad(String signal, double reading) {
+		Objects.requireNonNull(signal, "signal");
+		LoadThresholds thresholds = this.config.loadSignals().get(signal);
+		if (thresholds == null) {
+			throw AdaptiveErrors.unknownLoadSignal(signal, this.config.loadSignals().keySet());
+		}
+		if (!Double.isFinite(reading)) {
+			throw AdaptiveErrors.badLoadReading(signal, reading);
+		}
+		this.lock.lock();
+		try {
+			AdaptiveState.Load previous = this.loads.get(signal);
+			Severity level = next((previous != null) ? previous.severity() : Severity.NORMAL,
+					thresholds.levelOf(reading), reading < thresholds.recovery());
+			this.loads.put(signal, new AdaptiveState.Load(reading, level));
+			if (previous == null) {
+				// a first reading: keep the config's order, whatever the order of first readings
+				Map<String, AdaptiveState.Load> ordered = new LinkedHashMap<>();
+				this.config.loadSignals().keySet().forEach((name) -> {
+					AdaptiveState.Load load = this.loads.get(name);
+					if (load != null) {
+						ordered.put(name, load);
+					}
+				});
+				this.loads.clear();
+				this.loads.putAll(ordered);
 			}
-			else if (this.severity != Severity.NORMAL && observed < this.config.recoveryLag()) {
-				changeSeverity(Severity.NORMAL, ChangeReason.LAG);
-				// recovery starts one full interval after the backlog cleared
-				this.holdSince = now;
-			}
-			long capped = Math.min(this.share, cap(this.severity));
-			if (capped < this.share) {
-				moveTo(capped, ChangeReason.LAG, "lag " + observed, now);
-			}
-			else {
-				publish();
-			}
+			settle(ChangeReason.LOAD, "load " + signal + " " + reading, this.ticker.read());
 		}
 		finally {
 			this.lock.unlock();
@@ -383,6 +426,8 @@ public final class AdaptiveController {
 			Severity previousSeverity = this.severity;
 			this.share = WHOLE;
 			this.severity = Severity.NORMAL;
+			this.lagLevel = Severity.NORMAL;
+			this.loads.replaceAll((signal, load) -> new AdaptiveState.Load(load.reading(), Severity.NORMAL));
 			this.lastReduce = NEVER;
 			this.lastUtilizationDecrease = NEVER;
 			this.holdSince = now;
@@ -458,6 +503,44 @@ public final class AdaptiveController {
 		this.listener.onRateChanged(previous, current, this.severity, reason);
 	}
 
+	/**
+	 * After a source's level changed, or not: moves the severity to the highest level of all
+	 * sources, caps the rate at it, and restarts the recovery wait when every source is normal again.
+	 */
+	private void settle(ChangeReason reason, String detail, long now) {
+		Severity highest = this.lagLevel;
+		for (AdaptiveState.Load load : this.loads.values()) {
+			if (load.severity().compareTo(highest) > 0) {
+				highest = load.severity();
+			}
+		}
+		if (highest != this.severity) {
+			if (highest == Severity.NORMAL) {
+				// recovery starts one full interval after the last source cleared
+				this.holdSince = now;
+			}
+			changeSeverity(highest, reason);
+		}
+		long capped = Math.min(this.share, cap(this.severity));
+		if (capped < this.share) {
+			moveTo(capped, reason, detail, now);
+		}
+		else {
+			publish();
+		}
+	}
+
+	/**
+	 * A source's next level: up at once to a higher level its reading is at; straight down to
+	 * normal only once the reading is below the recovery threshold; otherwise unchanged.
+	 */
+	private static Severity next(Severity current, Severity reached, boolean recovered) {
+		if (reached.compareTo(current) > 0) {
+			return reached;
+		}
+		return (current != Severity.NORMAL && recovered) ? Severity.NORMAL : current;
+	}
+
 	private void changeSeverity(Severity next, ChangeReason reason) {
 		Severity previous = this.severity;
 		this.severity = next;
@@ -475,7 +558,7 @@ public final class AdaptiveController {
 	private void publish() {
 		this.state = new AdaptiveState(this.name, rateFor(this.ceiling, this.share), this.ceiling, this.floor,
 				this.severity, this.lag, this.lastReason, this.lastDetail, this.lastChangeNanos, this.decreases,
-				this.increases);
+				this.increases, this.loads);
 	}
 
 	private Severity levelOf(long lag) {

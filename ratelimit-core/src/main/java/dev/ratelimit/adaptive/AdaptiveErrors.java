@@ -67,6 +67,37 @@ final class AdaptiveErrors {
 				+ utilization + ": report the share of capacity in use, 1.0 when fully used");
 	}
 
+	static IllegalArgumentException notFiniteThreshold(String field, double value) {
+		return new IllegalArgumentException(field + " must be a finite number, but was " + value
+				+ ": it is a reading of the load signal, in the signal's own unit (0.85 for 85% CPU)");
+	}
+
+	static IllegalArgumentException recoveryNotBelowWarning(double recovery, double warning) {
+		return new IllegalArgumentException("recovery (" + recovery + ") must be less than warning (" + warning
+				+ "): a load signal's level is left only when a reading falls below recovery, so the gap between "
+				+ "the two is what keeps the level from flapping; lower recovery or raise warning");
+	}
+
+	static IllegalArgumentException levelBelowLowerLevel(String field, double value, String lowerField, double lower) {
+		return new IllegalArgumentException(field + " (" + value + ") must be at least " + lowerField + " (" + lower
+				+ "): a more severe level needs at least as high a reading; leave it out (infinity) for no such level");
+	}
+
+	static IllegalArgumentException badSignalName(String name) {
+		return new IllegalArgumentException("a load signal's name must be 1 to 64 characters of letters, digits, "
+				+ "'.', '-' or '_', but was '" + name + "': it names the signal in reports, for example process-cpu");
+	}
+
+	static IllegalArgumentException unknownLoadSignal(String name, java.util.Set<String> known) {
+		return new IllegalArgumentException("no load signal named '" + name + "': this controller knows " + known
+				+ "; declare it with AdaptiveConfig.Builder.loadSignal(name, thresholds)");
+	}
+
+	static IllegalArgumentException badLoadReading(String name, double reading) {
+		return new IllegalArgumentException("a reading of load signal '" + name + "' must be a finite number, but was "
+				+ reading + ": skip a sample that has no value rather than report it");
+	}
+
 	static IllegalArgumentException notRateBased(String limiter) {
 		return new IllegalArgumentException("limiter '" + limiter + "' is a concurrency limiter and has no rate "
 				+ "to adapt: control a rate-based limiter, or give AdaptiveController.builder a RateTarget that "

@@ -31,7 +31,7 @@ public interface AdaptiveListener {
 	 * The severity changed.
 	 * @param previous the severity before
 	 * @param current the severity now
-	 * @param reason {@link ChangeReason#LAG} or {@link ChangeReason#RESET}
+	 * @param reason {@link ChangeReason#LAG}, {@link ChangeReason#LOAD} or {@link ChangeReason#RESET}
 	 */
 	default void onSeverityChanged(Severity previous, Severity current, ChangeReason reason) {
 	}

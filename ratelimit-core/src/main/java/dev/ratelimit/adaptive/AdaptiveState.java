@@ -1,5 +1,9 @@
 package dev.ratelimit.adaptive;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import dev.ratelimit.Rate;
 
 /**
@@ -9,7 +13,7 @@ import dev.ratelimit.Rate;
  * @param rate the rate in force
  * @param ceiling the highest rate: the configured limit
  * @param floor the lowest rate: {@link AdaptiveConfig#floorFraction()} of the ceiling
- * @param severity the severity from the lag
+ * @param severity the severity: the highest of the lag's and the load signals'
  * @param lag the last lag reported to {@link AdaptiveController#onLag(long)}, 0 before the first
  * @param lastReason why the rate last changed ({@link ChangeReason#CEILING} until the first
  * change)
@@ -20,8 +24,29 @@ import dev.ratelimit.Rate;
  * @param decreases how many times a signal lowered the rate, counted since creation
  * @param increases how many recovery steps raised the rate, counted since creation (resets and
  * ceiling changes are not counted in either)
+ * @param loads the last reading and the level of each load signal that has had a reading
+ * ({@link AdaptiveController#onLoad(String, double)}), in the order the signals were declared;
+ * unmodifiable
  */
 public record AdaptiveState(String name, Rate rate, Rate ceiling, Rate floor, Severity severity, long lag,
-		ChangeReason lastReason, String lastDetail, long lastChangeNanos, long decreases, long increases) {
+		ChangeReason lastReason, String lastDetail, long lastChangeNanos, long decreases, long increases,
+		Map<String, Load> loads) {
+
+	/**
+	 * Copies the load signals.
+	 */
+	public AdaptiveState {
+		loads = Collections.unmodifiableMap(new LinkedHashMap<>(loads));
+	}
+
+	/**
+	 * A load signal's state.
+	 *
+	 * @param reading the last reading, in the signal's unit
+	 * @param severity the signal's own level, with hysteresis
+	 */
+	public record Load(double reading, Severity severity) {
+
+	}
 
 }

@@ -12,6 +12,9 @@ public enum ChangeReason {
 	/** {@link AdaptiveController#onLag(long)}: a severity was entered or left. */
 	LAG,
 
+	/** {@link AdaptiveController#onLoad(String, double)}: a load signal's level was entered or left. */
+	LOAD,
+
 	/** {@link AdaptiveController#onUtilization(double)}: above the high or below the low watermark. */
 	UTILIZATION,
 

@@ -1,26 +1,28 @@
 package dev.ratelimit.adaptive;
 
 /**
- * How far behind the consumer is, from the lag reported to
- * {@link AdaptiveController#onLag(long)}. Declared from the least to the most severe, so
- * {@link #compareTo(Enum)} orders them.
+ * How overloaded the system is: from the lag reported to {@link AdaptiveController#onLag(long)}
+ * and the readings reported to {@link AdaptiveController#onLoad(String, double)}, each source with
+ * a level of its own; the controller's severity is the highest of them. Declared from the least to
+ * the most severe, so {@link #compareTo(Enum)} orders them.
  *
- * <p>Each level caps the rate at a fraction of the ceiling (see {@link AdaptiveConfig}); a level is
- * entered as soon as the lag exceeds its threshold and left only when the lag falls below
- * {@link AdaptiveConfig#recoveryLag()}.
+ * <p>Each level caps the rate at a fraction of the ceiling (see {@link AdaptiveConfig}); a source's
+ * level is entered as soon as its reading exceeds the level's threshold and left, straight to
+ * normal, only when a reading falls below its recovery threshold ({@link AdaptiveConfig#recoveryLag()},
+ * {@link LoadThresholds#recovery()}).
  */
 public enum Severity {
 
-	/** Lag is not a concern; the rate may recover toward the ceiling. */
+	/** Every source is normal; the rate may recover toward the ceiling. */
 	NORMAL,
 
-	/** Lag above {@link AdaptiveConfig#warningLag()}: rate at most {@link AdaptiveConfig#warningFraction()}. */
+	/** A source above its warning threshold: rate at most {@link AdaptiveConfig#warningFraction()}. */
 	WARNING,
 
-	/** Lag above {@link AdaptiveConfig#criticalLag()}: rate at most {@link AdaptiveConfig#criticalFraction()}. */
+	/** A source above its critical threshold: rate at most {@link AdaptiveConfig#criticalFraction()}. */
 	CRITICAL,
 
-	/** Lag above {@link AdaptiveConfig#emergencyLag()}: rate at the floor until the backlog clears. */
+	/** A source above its emergency threshold: rate at the floor until it recovers. */
 	EMERGENCY
 
 }

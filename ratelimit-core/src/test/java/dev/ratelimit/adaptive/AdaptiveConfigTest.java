@@ -43,6 +43,7 @@ class AdaptiveConfigTest {
 		assertThat(config.highUtilization()).isEqualTo(0.9);
 		assertThat(config.lowUtilization()).isEqualTo(0.5);
 		assertThat(config.utilizationDecreaseFactor()).isEqualTo(0.9);
+		assertThat(config.loadSignals()).isEmpty();
 	}
 
 	@Test
@@ -68,12 +69,15 @@ class AdaptiveConfigTest {
 			.highUtilization(0.95)
 			.lowUtilization(0.3)
 			.utilizationDecreaseFactor(0.8)
+			.loadSignal("process-cpu", LoadThresholds.of(0.85, 0.75))
 			.build();
 		assertThat(config.toString()).isEqualTo("AdaptiveConfig[floorFraction=0.05, decreaseFactor=0.7, "
 				+ "decreaseCooldown=PT0.5S, recoveryInterval=PT10S, recoveryStep=0.25, warningLag=100, "
 				+ "criticalLag=200, emergencyLag=300, recoveryLag=50, warningFraction=0.6, criticalFraction=0.2, "
-				+ "highUtilization=0.95, lowUtilization=0.3, utilizationDecreaseFactor=0.8]");
+				+ "highUtilization=0.95, lowUtilization=0.3, utilizationDecreaseFactor=0.8, loadSignals={process-cpu="
+				+ "LoadThresholds[warning=0.85, critical=Infinity, emergency=Infinity, recovery=0.75]}]");
 		assertThat(config).isNotEqualTo(AdaptiveConfig.defaults());
+		assertThat(config.loadSignals()).containsOnlyKeys("process-cpu");
 	}
 
 	@Test

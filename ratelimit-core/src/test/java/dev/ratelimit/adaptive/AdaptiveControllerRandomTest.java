@@ -93,12 +93,30 @@ class AdaptiveControllerRandomTest {
 			assertThat(rate).as("%s raised the rate; %s", step, context)
 				.isLessThanOrEqualTo(before.rate().perSecond());
 		}
+		after.loads().values().forEach((load) -> assertThat(after.severity())
+			.as("severity below a load signal's level; " + context)
+			.isGreaterThanOrEqualTo(load.severity()));
+		boolean loadsNormal = after.loads().values().stream().allMatch((load) -> load.severity() == Severity.NORMAL);
+		if (step.startsWith("load")) {
+			LoadThresholds thresholds = config.loadSignals().get("cpu");
+			AdaptiveState.Load load = after.loads().get("cpu");
+			if (load.reading() > thresholds.warning()) {
+				assertThat(load.severity()).as(context).isNotEqualTo(Severity.NORMAL);
+			}
+			if (load.reading() < thresholds.recovery()) {
+				assertThat(load.severity()).as(context).isEqualTo(Severity.NORMAL);
+			}
+			if (load.reading() >= thresholds.recovery()) {
+				assertThat(after.severity()).as("severity went down above recovery; " + context)
+					.isGreaterThanOrEqualTo(before.severity());
+			}
+		}
 		if (step.startsWith("lag")) {
 			long lag = after.lag();
 			if (lag > config.warningLag()) {
 				assertThat(after.severity()).as(context).isNotEqualTo(Severity.NORMAL);
 			}
-			if (lag < config.recoveryLag()) {
+			if (lag < config.recoveryLag() && loadsNormal) {
 				assertThat(after.severity()).as(context).isEqualTo(Severity.NORMAL);
 			}
 			if (lag >= config.recoveryLag()) {
@@ -121,6 +139,16 @@ class AdaptiveControllerRandomTest {
 		if (pick < 20) {
 			controller.reduce("429");
 			return "reduce";
+		}
+		if (pick < 30) {
+			LoadThresholds cpu = config.loadSignals().get("cpu");
+			double[] near = { cpu.recovery(), cpu.warning(), cpu.critical(), cpu.emergency() };
+			double reading = Math.min(1.5, near[random.nextInt(near.length)]) + (random.nextInt(3) - 1) * 0.001;
+			if (random.nextInt(4) == 0) {
+				reading = random.nextDouble() * 1.2;
+			}
+			controller.onLoad("cpu", reading);
+			return "load cpu " + reading;
 		}
 		if (pick < 40) {
 			long lag = randomLag(random, config);
@@ -175,8 +203,13 @@ class AdaptiveControllerRandomTest {
 		long emergencyLag = criticalLag + random.nextInt(10_000);
 		double warningFraction = fraction(random);
 		double lowUtilization = random.nextDouble() * 0.8;
+		double recovery = random.nextDouble() * 0.8;
+		double warning = recovery + 0.001 + random.nextDouble() * 0.2;
+		double critical = (random.nextInt(4) == 0) ? Double.POSITIVE_INFINITY : warning + random.nextDouble() * 0.1;
+		double emergency = (random.nextInt(2) == 0) ? Double.POSITIVE_INFINITY : critical + random.nextDouble() * 0.1;
 		return AdaptiveConfig.builder()
-			.floorFraction(fraction(random) / 4)
+			.loadSignal("cpu", new LoadThresholds(warning, critical, emergency, recovery))
+			.floorFraction(Math.max(0.000001, fraction(random) / 4))
 			.decreaseFactor(0.05 + random.nextDouble() * 0.9)
 			.decreaseCooldown(Duration.ofMillis(random.nextInt(3_000)))
 			.recoveryInterval(Duration.ofMillis(1 + random.nextInt(10_000)))
