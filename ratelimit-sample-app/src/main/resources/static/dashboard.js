@@ -93,6 +93,14 @@
 			value.className = 'value severity-' + c.severity;
 			value.textContent = c.severity + ' ' + (Math.round(c.rate * 100) / 100) + '/s of ' + c.ceiling + '/s';
 			box.append(label, value);
+			Object.keys(c.loads || {}).forEach((signal) => {
+				const load = c.loads[signal];
+				const reading = document.createElement('span');
+				reading.className = 'load severity-' + load.severity;
+				reading.id = 'load-' + c.name + '-' + signal;
+				reading.textContent = signal + ' ' + (Math.round(load.reading * 1000) / 1000) + ' ' + load.severity;
+				box.append(reading);
+			});
 			return box;
 		}));
 	}
@@ -130,6 +138,16 @@
 		], { label: 'severity', range: [0, 3] });
 		push(lag, time, [data.lag.orders < 0 ? null : data.lag.orders, data.lag.warehouse < 0 ? null : data.lag.warehouse,
 			drain ? drain.level : null, partner ? partner.level : null]);
+
+		// the drain's load signal: the process's CPU usage, and its level
+		const cpu = drain && drain.loads ? drain.loads['process-cpu'] : null;
+		const load = state.charts.load || chart('load', 'Process CPU and its severity',
+			'CPU % of the drain\'s load signal; warning above 85%, back to normal below 75%', [
+				{ label: 'process cpu %', color: '#00838f' },
+				{ label: 'cpu severity', color: '#c62828', right: true, stepped: true }
+			], { label: 'severity', range: [0, 3] });
+		push(load, time, [cpu ? Math.round(cpu.reading * 1000) / 10 : null,
+			cpu ? SEVERITIES.indexOf(cpu.severity) : null]);
 
 		data.limiters.forEach((limiter) => {
 			const entry = state.charts[limiter.name] || limiterChart(limiter);

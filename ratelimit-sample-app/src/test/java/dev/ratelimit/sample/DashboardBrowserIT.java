@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @SampleAppTest
 class DashboardBrowserIT {
 
-	/** Charts always shown: drain, lag and severity, and one per declared limiter (six). */
-	private static final int CHARTS = 8;
+	/** Charts always shown: drain, lag and severity, process CPU, and one per declared limiter (six). */
+	private static final int CHARTS = 9;
 
 	@LocalServerPort
 	private int port;
@@ -86,6 +86,11 @@ class DashboardBrowserIT {
 					.asDouble()).isPositive();
 				assertThat(page.evaluate("Number(document.getElementById('processed').textContent)").asInt())
 					.isPositive();
+				// the drain's CPU signal: a reading on the page and in its chart
+				assertThat(page.evaluate("document.getElementById('load-drain-process-cpu').textContent").asString())
+					.startsWith("process-cpu ");
+				assertThat(page.evaluate("window.dashboard.charts['load'].data[1].filter(v => v != null).length")
+					.asInt()).isPositive();
 			});
 			assertThat(page.evaluate("window.dashboard.errors").asInt()).as("failed polls").isZero();
 

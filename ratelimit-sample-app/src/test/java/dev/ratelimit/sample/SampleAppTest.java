@@ -10,8 +10,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 
 /**
- * The sample app on a random port with its embedded broker on a free port, and a partner that
- * never refuses, so that the drain runs at the {@code drain} limiter's rate. Test classes with
+ * The sample app on a random port with its embedded broker on a free port, a partner that never
+ * refuses, and a CPU signal that never warns (a busy test machine would slow the drain), so that
+ * the drain runs at the {@code drain} limiter's rate. Test classes with
  * this annotation share one application context (and broker) in a run.
  */
 @Target(ElementType.TYPE)
@@ -19,7 +20,8 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 @Documented
 @SpringBootTest(classes = SampleApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "sample.embedded-kafka.port=0", "sample.partner.capacity=1000/1s",
-				"sample.partner.brownout-every=0s", "ratelimit.kafka.session-timeout=6s" })
+				"sample.partner.brownout-every=0s", "ratelimit.kafka.session-timeout=6s",
+				"ratelimit.limiters.drain.adaptive.load.process-cpu.warning=1.0" })
 @interface SampleAppTest {
 
 }

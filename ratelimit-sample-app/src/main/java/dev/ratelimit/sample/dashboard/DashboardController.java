@@ -113,6 +113,10 @@ public class DashboardController {
 		adaptive.put("severity", state.severity().name());
 		adaptive.put("level", state.severity().ordinal());
 		adaptive.put("lag", state.lag());
+		Map<String, Object> loads = new LinkedHashMap<>();
+		state.loads().forEach((signal, load) -> loads.put(signal,
+				Map.of("reading", load.reading(), "severity", load.severity().name())));
+		adaptive.put("loads", loads);
 		adaptive.put("reason", (state.lastReason() != null) ? state.lastReason().name() : null);
 		adaptive.put("detail", state.lastDetail());
 		return adaptive;

@@ -287,6 +287,12 @@ public class RateLimitsEndpoint {
 			adaptive.put("floor", state.floor().toString());
 			adaptive.put("severity", state.severity().name());
 			adaptive.put("lag", state.lag());
+			if (!state.loads().isEmpty()) {
+				Map<String, Object> loads = new java.util.LinkedHashMap<>();
+				state.loads().forEach((signal, load) -> loads.put(signal,
+						Map.of("reading", load.reading(), "severity", load.severity().name())));
+				adaptive.put("loads", loads);
+			}
 			adaptive.put("lastReason", state.lastReason().name());
 			adaptive.put("lastDetail", String.valueOf(state.lastDetail()));
 			adaptive.put("decreases", state.decreases());

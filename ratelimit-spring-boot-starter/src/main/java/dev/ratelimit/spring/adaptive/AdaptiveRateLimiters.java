@@ -21,13 +21,14 @@ import dev.ratelimit.adaptive.ChangeReason;
 import dev.ratelimit.adaptive.Severity;
 import dev.ratelimit.spring.aop.RateLimitedFailureListener;
 import dev.ratelimit.spring.config.LimiterDefinitions.AdaptiveSpec;
+import dev.ratelimit.spring.config.LimiterDefinitions.LoadSpec;
 import dev.ratelimit.spring.scheduling.PeriodicTask;
 
 /**
  * The adaptive controllers of the limiters declared with {@code adaptive.enabled=true}, and what
  * drives them: signals (a listed exception thrown by a {@code @RateLimited} call, consumer lag,
- * sampled utilization, {@link #reduce(String, String)}) and a periodic evaluation that recovers the
- * rate step by step. A controller changes its limiter's rate with {@link RateLimiter#updateRate};
+ * load signals such as CPU usage read at each evaluation, sampled utilization,
+ * {@link #reduce(String, String)}) and a periodic evaluation that recovers the rate step by step. A controller changes its limiter's rate with {@link RateLimiter#updateRate};
  * for a global limiter that change goes through the shared backend, so every instance follows, and
  * each instance's controller takes the shared rate on ({@link AdaptiveController#observe}) so any
  * of them recovers it. Every change is published as a {@link RateLimitAdjustedEvent}.
@@ -43,6 +44,8 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 	private final Map<String, AdaptiveController> controllers = new LinkedHashMap<>();
 
 	private final PeriodicTask ticking;
+
+	private final @Nullable LoadReadings loads;
 
 	/**
 	 * Creates the controllers' home; controllers are built when it starts.
@@ -64,6 +67,27 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 	 */
 	public AdaptiveRateLimiters(RateLimiterRegistry registry, Map<String, AdaptiveSpec> specs,
 			ApplicationEventPublisher events, @Nullable SimpleAsyncTaskSchedulerBuilder schedulers) {
+		this(registry, specs, events, schedulers, null);
+	}
+
+	/**
+	 * Creates the controllers' home; controllers are built when it starts.
+	 * @param registry the registry holding the limiters
+	 * @param specs adaptive settings by limiter name
+	 * @param events where rate changes are published
+	 * @param schedulers the application's scheduler builder (virtual threads, task decorator), or
+	 * {@code null} for a daemon platform thread
+	 * @param loads what reads the load signals at each evaluation, or {@code null} when no spec has
+	 * any
+	 * @throws IllegalArgumentException if a spec has load signals and there is nothing to read them
+	 */
+	public AdaptiveRateLimiters(RateLimiterRegistry registry, Map<String, AdaptiveSpec> specs,
+			ApplicationEventPublisher events, @Nullable SimpleAsyncTaskSchedulerBuilder schedulers,
+			@Nullable LoadReadings loads) {
+		if (loads == null && specs.values().stream().anyMatch((spec) -> !spec.loads().isEmpty())) {
+			throw new IllegalArgumentException("load signals are declared but nothing reads them: give a LoadReadings");
+		}
+		this.loads = loads;
 		this.ticking = new PeriodicTask("ratelimit-adaptive", schedulers);
 		this.registry = registry;
 		this.specs = Map.copyOf(specs);
@@ -143,11 +167,15 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 		}
 	}
 
-	/** One evaluation pass: recovery steps and utilization samples. */
+	/** One evaluation pass: load readings, utilization samples and recovery steps. */
 	void tick() {
 		this.controllers.forEach((name, controller) -> {
+			AdaptiveSpec spec = this.specs.get(name);
+			for (LoadSpec signal : spec.loads()) {
+				readLoad(name, controller, signal);
+			}
 			try {
-				if (this.specs.get(name).utilization()) {
+				if (spec.utilization()) {
 					controller.onUtilization(this.registry.limiter(name).snapshot().utilization());
 				}
 				controller.evaluate();
@@ -156,6 +184,25 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 				// a failing target (backend unreachable) keeps its rate; the next tick tries again
 			}
 		});
+	}
+
+	private void readLoad(String name, AdaptiveController controller, LoadSpec signal) {
+		double reading;
+		try {
+			reading = this.loads.read(name, signal);
+		}
+		catch (RuntimeException ex) {
+			// a reading that fails is no reading; the other signals and the recovery go on
+			return;
+		}
+		if (Double.isFinite(reading) && reading >= 0) {
+			try {
+				controller.onLoad(signal.signal(), reading);
+			}
+			catch (RuntimeException ex) {
+				// a failing target (backend unreachable) keeps its rate; the next tick tries again
+			}
+		}
 	}
 
 	Duration tickInterval() {

@@ -15,6 +15,7 @@ import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiterRegistry.KeyPolicy;
 import dev.ratelimit.RateLimiterRegistry.Tier;
 import dev.ratelimit.adaptive.AdaptiveConfig;
+import dev.ratelimit.adaptive.LoadThresholds;
 
 /**
  * Maps {@code ratelimit.*} properties to the core's limits, in one place and without Spring, and
@@ -72,9 +73,45 @@ public final class LimiterDefinitions {
 	 * @param utilization whether the limiter's utilization is sampled as a signal
 	 * @param reduceOn exceptions that mean "back off"
 	 * @param lagSource the consumer group or listener id whose lag sets the severity, or {@code null}
+	 * @param loads the load signals and the meters they read, in declared order; their thresholds
+	 * are in the config
 	 */
 	public record AdaptiveSpec(AdaptiveConfig config, boolean utilization, List<Class<? extends Throwable>> reduceOn,
-			String lagSource) {
+			String lagSource, List<LoadSpec> loads) {
+
+		/**
+		 * A spec without load signals.
+		 * @param config the controller's parameters
+		 * @param utilization whether the limiter's utilization is sampled as a signal
+		 * @param reduceOn exceptions that mean "back off"
+		 * @param lagSource the consumer group or listener id whose lag sets the severity, or
+		 * {@code null}
+		 */
+		public AdaptiveSpec(AdaptiveConfig config, boolean utilization, List<Class<? extends Throwable>> reduceOn,
+				String lagSource) {
+			this(config, utilization, reduceOn, lagSource, List.of());
+		}
+
+	}
+
+	/**
+	 * Where a load signal's readings come from.
+	 *
+	 * @param signal the signal's name, as declared in the controller's config
+	 * @param meter the Micrometer meter read
+	 * @param tags the tags the meter must have
+	 */
+	public record LoadSpec(String signal, String meter, Map<String, String> tags) {
+	}
+
+	/** The signals whose meter and thresholds need not be given: what Boot's JVM and system metrics offer. */
+	private static final Map<String, KnownLoad> KNOWN_LOADS = Map.of(
+			"process-cpu", new KnownLoad("process.cpu.usage", Map.of(), 0.85, 0.75),
+			"system-cpu", new KnownLoad("system.cpu.usage", Map.of(), 0.85, 0.75),
+			"heap-after-gc", new KnownLoad("jvm.memory.usage.after.gc", Map.of("area", "heap", "pool", "long-lived"),
+					0.8, 0.7));
+
+	private record KnownLoad(String meter, Map<String, String> tags, double warning, double recovery) {
 	}
 
 	/**
@@ -353,6 +390,8 @@ public final class LimiterDefinitions {
 		set(at + "low-utilization", adaptive.getLowUtilization(), config::lowUtilization);
 		set(at + "utilization-decrease-factor", adaptive.getUtilizationDecreaseFactor(),
 				config::utilizationDecreaseFactor);
+		List<LoadSpec> loads = new ArrayList<>();
+		adaptive.getLoad().forEach((signal, load) -> loads.add(load(at + "load." + signal + ".", signal, load, config)));
 		AdaptiveConfig built;
 		try {
 			built = config.build();
@@ -370,7 +409,49 @@ public final class LimiterDefinitions {
 			reduceOn.add(throwable(at + "reduce-on[" + i + "]", type));
 		}
 		return new AdaptiveSpec(built, Boolean.TRUE.equals(adaptive.getUtilization()), List.copyOf(reduceOn),
-				adaptive.getLagSource());
+				adaptive.getLagSource(), List.copyOf(loads));
+	}
+
+	private static LoadSpec load(String at, String signal, RateLimitProperties.Load load,
+			AdaptiveConfig.Builder config) {
+		KnownLoad known = KNOWN_LOADS.get(signal);
+		String meter = (load.getMeter() != null) ? load.getMeter() : (known != null) ? known.meter() : null;
+		if (meter == null || meter.isBlank()) {
+			throw new InvalidRateLimitConfigurationException(at + "meter", meter,
+					"load signal '" + signal + "' is not one the starter knows, so it needs the meter it reads",
+					"Set " + at + "meter to a Micrometer gauge or timer, for example executor.queued, or use a known "
+							+ "signal: " + String.join(", ", KNOWN_LOADS.keySet().stream().sorted().toList()) + ".");
+		}
+		Map<String, String> tags = (load.getMeter() == null && known != null && load.getTags().isEmpty())
+				? known.tags() : Map.copyOf(load.getTags());
+		Double warning = (load.getWarning() != null) ? load.getWarning() : (known != null) ? known.warning() : null;
+		Double recovery = (load.getRecovery() != null) ? load.getRecovery() : (known != null) ? known.recovery() : null;
+		if (warning == null) {
+			throw new InvalidRateLimitConfigurationException(at + "warning", null,
+					"load signal '" + signal + "' needs the reading above which it warns",
+					"Set " + at + "warning in the meter's unit, for example 500 for a queue of 500 tasks.");
+		}
+		if (recovery == null) {
+			throw new InvalidRateLimitConfigurationException(at + "recovery", null,
+					"load signal '" + signal + "' needs the reading below which it returns to normal",
+					"Set " + at + "recovery in the meter's unit, below " + at + "warning.");
+		}
+		double critical = (load.getCritical() != null) ? load.getCritical() : Double.POSITIVE_INFINITY;
+		double emergency = (load.getEmergency() != null) ? load.getEmergency() : Double.POSITIVE_INFINITY;
+		try {
+			config.loadSignal(signal, new LoadThresholds(warning, critical, emergency, recovery));
+		}
+		catch (IllegalArgumentException ex) {
+			// the message starts with the threshold's name, or is about the signal's name
+			String field = ex.getMessage().split("[^A-Za-z]", 2)[0];
+			String property = switch (field) {
+				case "warning", "critical", "emergency", "recovery" -> at + field;
+				default -> at.substring(0, at.length() - 1);
+			};
+			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
+					"Update " + property + " in your application's configuration.");
+		}
+		return new LoadSpec(signal, meter, tags);
 	}
 
 	private static <T> void set(String property, T value, java.util.function.Consumer<T> setter) {

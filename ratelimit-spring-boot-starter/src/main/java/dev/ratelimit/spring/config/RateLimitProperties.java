@@ -1,6 +1,7 @@
 package dev.ratelimit.spring.config;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -408,11 +409,17 @@ public class RateLimitProperties {
 		 */
 		private final String lagSource;
 
+		/**
+		 * Load signals that set the severity, by name: process-cpu, system-cpu and heap-after-gc read
+		 * Micrometer's meters of the same meaning; any other name reads the meter it names.
+		 */
+		private final Map<String, Load> load;
+
 		public Adaptive(Boolean enabled, Double floorFraction, Double decreaseFactor, Duration decreaseCooldown,
 				Duration recoveryInterval, Double recoveryStep, Long warningLag, Long criticalLag, Long emergencyLag,
 				Long recoveryLag, Double warningFraction, Double criticalFraction, Double highUtilization,
 				Double lowUtilization, Double utilizationDecreaseFactor, Boolean utilization, List<String> reduceOn,
-				String lagSource) {
+				String lagSource, Map<String, Load> load) {
 			this.enabled = enabled;
 			this.floorFraction = floorFraction;
 			this.decreaseFactor = decreaseFactor;
@@ -431,6 +438,7 @@ public class RateLimitProperties {
 			this.utilization = utilization;
 			this.reduceOn = (reduceOn != null) ? List.copyOf(reduceOn) : List.of();
 			this.lagSource = lagSource;
+			this.load = (load != null) ? new LinkedHashMap<>(load) : Map.of();
 		}
 
 		public Boolean getEnabled() {
@@ -503,6 +511,84 @@ public class RateLimitProperties {
 
 		public String getLagSource() {
 			return this.lagSource;
+		}
+
+		public Map<String, Load> getLoad() {
+			return this.load;
+		}
+
+	}
+
+	/**
+	 * A load signal of adaptive control: a meter read at each evaluation, and the readings that
+	 * raise and clear its severity.
+	 */
+	public static class Load {
+
+		/**
+		 * Name of the Micrometer meter to read: a gauge's value, or a timer's mean latency in
+		 * seconds since the last reading. Known signals name their own.
+		 */
+		private final String meter;
+
+		/**
+		 * Tags the meter must have; the highest reading of the meters that match is taken.
+		 */
+		private final Map<String, String> tags;
+
+		/**
+		 * Reading above which the signal's severity is at least warning.
+		 */
+		private final Double warning;
+
+		/**
+		 * Reading above which the signal's severity is at least critical. None unless set.
+		 */
+		private final Double critical;
+
+		/**
+		 * Reading above which the signal's severity is emergency (the rate drops to the floor).
+		 * None unless set.
+		 */
+		private final Double emergency;
+
+		/**
+		 * Reading below which the signal's severity returns to normal.
+		 */
+		private final Double recovery;
+
+		public Load(String meter, Map<String, String> tags, Double warning, Double critical, Double emergency,
+				Double recovery) {
+			this.meter = meter;
+			this.tags = (tags != null) ? new LinkedHashMap<>(tags) : Map.of();
+			this.warning = warning;
+			this.critical = critical;
+			this.emergency = emergency;
+			this.recovery = recovery;
+		}
+
+		public String getMeter() {
+			return this.meter;
+		}
+
+		public Map<String, String> getTags() {
+			return this.tags;
+		}
+
+		public Double getWarning() {
+			return this.warning;
+		}
+
+		public Double getCritical() {
+			return this.critical;
+		}
+
+		public Double getEmergency() {
+			return this.emergency;
+		}
+
+		public Double getRecovery() {
+			return this.recovery;
 		}
 
 	}

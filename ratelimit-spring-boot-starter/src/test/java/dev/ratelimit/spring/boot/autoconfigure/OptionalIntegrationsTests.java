@@ -13,6 +13,7 @@ import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
 import dev.ratelimit.spring.annotation.RateLimited;
 import dev.ratelimit.spring.aop.RateLimitedMethods;
+import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -60,6 +61,19 @@ class OptionalIntegrationsTests {
 				.rootCause()
 				.hasMessageContaining("ratelimit.backend is kafka, but the Kafka backend could not be set up: "
 						+ "kafka-clients and kafka-streams must be on the classpath"));
+	}
+
+	@Test
+	void loadSignalsNeedMicrometerAndSayHowToAddIt() {
+		this.contextRunner.withPropertyValues("ratelimit.limiters.orders.adaptive.load.process-cpu.warning=0.9")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.isInstanceOf(InvalidRateLimitConfigurationException.class)
+				.hasMessageContaining("ratelimit.limiters.orders.adaptive.load.process-cpu")
+				.hasMessageContaining("load signals are read from Micrometer's meters, and Micrometer is not on the "
+						+ "classpath")
+				.satisfies((failure) -> assertThat(((InvalidRateLimitConfigurationException) failure).getAction())
+					.startsWith("Add spring-boot-starter-actuator")));
 	}
 
 	@Configuration(proxyBeanMethods = false)
