@@ -1,0 +1,98 @@
+package dev.ratelimit.internal;
+
+import java.util.Map;
+
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.Ticker;
+
+/**
+ * One priority class of a {@link PriorityBuckets}: a limiter that takes permits at that class's
+ * priority. It cannot reserve permits ahead, so a wait polls at the time the class's sources say
+ * ({@link AbstractRateLimiter#acquire}). Its capacity is the most one call of the class can take;
+ * its available permits are what the class could take now.
+ */
+final class PriorityClassLimiter extends AbstractRateLimiter {
+
+	private final PriorityBuckets buckets;
+
+	private final int index;
+
+	PriorityClassLimiter(PriorityBuckets buckets, int index, String name, RateLimit limit, Ticker ticker,
+			Scheduler scheduler) {
+		super(name, limit, ticker, scheduler, RateLimiterListener.NONE);
+		this.buckets = buckets;
+		this.index = index;
+	}
+
+	@Override
+	public long capacity() {
+		return this.buckets.capacity(this.index);
+	}
+
+	@Override
+	protected boolean tryTake(long permits) {
+		return this.buckets.take(this.index, permits);
+	}
+
+	@Override
+	protected long reserve(long permits, long maxWaitNanos, long now) {
+		if (tryTake(permits)) {
+			return 0;
+		}
+		return denied(this.buckets.retryAfter(this.index, permits));
+	}
+
+	@Override
+	protected long available(long now) {
+		return this.buckets.available(this.index);
+	}
+
+	@Override
+	protected long retryAfter(long permits, long now) {
+		return this.buckets.retryAfter(this.index, permits);
+	}
+
+	@Override
+	protected long resetNanos(long now) {
+		return this.buckets.resetNanos();
+	}
+
+	@Override
+	protected void refundTaken(long permits) {
+		this.buckets.refund(this.index, permits);
+	}
+
+	/** Changes the limit of every class: the buckets apply it, and each class takes it on. */
+	@Override
+	public void updateLimit(RateLimit next) {
+		this.buckets.update(next);
+	}
+
+	@Override
+	protected void applyLimit(RateLimit previous, RateLimit next, long now) {
+		throw new IllegalStateException("a priority class changes its limit through its buckets");
+	}
+
+	@Override
+	public void reset() {
+		this.buckets.reset();
+	}
+
+	@Override
+	protected void applyReset(long now) {
+		throw new IllegalStateException("a priority class resets through its buckets");
+	}
+
+	void adopt(RateLimit next) {
+		adoptLimit(next);
+	}
+
+	@Override
+	protected Map<String, Object> details() {
+		return Map.of("priority", this.buckets.priorities().classes().get(this.index), "priorities",
+				this.buckets.priorities().classes());
+	}
+
+}

@@ -1,0 +1,177 @@
+package dev.ratelimit;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import dev.ratelimit.test.ManualClock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * Priority classes on one token bucket of 1000/s, capacity 1000, on a manual clock: who gets the
+ * capacity when one class saturates the limit, the bound of the whole, reserved minimums, and the
+ * errors.
+ */
+class PriorityRateLimiterTest {
+
+	private static final RateLimit LIMIT = RateLimit.perSecond(1000);
+
+	private final ManualClock clock = new ManualClock();
+
+	private PriorityRateLimiter limiter(Priorities priorities) {
+		return PriorityRateLimiter.builder("api", LIMIT, priorities).ticker(this.clock).scheduler(this.clock).build();
+	}
+
+	@Test
+	void aSaturatingLowerClassLeavesTheHigherClassesTheirCalls() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "normal", "batch"));
+		RateLimiter critical = limiter.forClass("critical");
+		RateLimiter normal = limiter.forClass("normal");
+		RateLimiter batch = limiter.forClass("batch");
+		long[] asked = new long[3];
+		long[] admitted = new long[3];
+		// 10 s in steps of 1 ms: batch asks 5 times a millisecond (5x the rate), critical once
+		// every 5 ms (20% of the rate), normal once every 10 ms (10% of the rate)
+		for (int ms = 0; ms < 10_000; ms++) {
+			if (ms % 5 == 0) {
+				asked[0]++;
+				admitted[0] += critical.tryAcquire() ? 1 : 0;
+			}
+			if (ms % 10 == 3) {
+				asked[1]++;
+				admitted[1] += normal.tryAcquire() ? 1 : 0;
+			}
+			for (int i = 0; i < 5; i++) {
+				asked[2]++;
+				admitted[2] += batch.tryAcquire() ? 1 : 0;
+			}
+			this.clock.advance(Duration.ofMillis(1));
+		}
+		assertThat(admitted[0]).as("critical admitted of %d", asked[0]).isEqualTo(asked[0]);
+		assertThat(admitted[1]).as("normal admitted of %d", asked[1]).isEqualTo(asked[1]);
+		long total = admitted[0] + admitted[1] + admitted[2];
+		// the bound of the whole: capacity + rate x elapsed
+		assertThat(total).isLessThanOrEqualTo(1000 + 1000 * 10);
+		// batch gets what is left: all of it but what the others took, less the 400 permits of
+		// headroom it leaves and the permit refilled after its last call
+		assertThat(admitted[2]).isGreaterThanOrEqualTo(1000 * 10 + 1000 - admitted[0] - admitted[1] - 400 - 1);
+	}
+
+	@Test
+	void aClassTakesFromTheSharedBucketOnlyDownToTheHeadroomOfTheClassesAboveIt() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "normal", "batch"));
+		// headroom 0.2: normal leaves 200 permits, batch 400
+		assertThat(drain(limiter.forClass("batch"))).isEqualTo(600);
+		assertThat(drain(limiter.forClass("normal"))).isEqualTo(200);
+		assertThat(drain(limiter.forClass("critical"))).isEqualTo(200);
+		assertThat(limiter.forClass("critical").snapshot().available()).isZero();
+	}
+
+	@Test
+	void aReservedMinimumIsKeptWhileAHigherClassSaturatesTheLimit() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch").minimumShare("batch", 0.05));
+		RateLimiter critical = limiter.forClass("critical");
+		RateLimiter batch = limiter.forClass("batch");
+		long batchAsked = 0;
+		long batchAdmitted = 0;
+		long criticalAdmitted = 0;
+		// critical asks 5 times a millisecond; batch once every 20 ms: its 5% of the rate
+		for (int ms = 0; ms < 10_000; ms++) {
+			for (int i = 0; i < 5; i++) {
+				criticalAdmitted += critical.tryAcquire() ? 1 : 0;
+			}
+			if (ms % 20 == 7) {
+				batchAsked++;
+				batchAdmitted += batch.tryAcquire() ? 1 : 0;
+			}
+			this.clock.advance(Duration.ofMillis(1));
+		}
+		assertThat(batchAdmitted).as("batch admitted of %d", batchAsked).isEqualTo(batchAsked);
+		assertThat(criticalAdmitted + batchAdmitted).isLessThanOrEqualTo(1000 + 1000 * 10);
+		// critical borrows what batch leaves of its reserve: it gets more than the shared 95%
+		assertThat(criticalAdmitted).isGreaterThan(950 * 10);
+	}
+
+	@Test
+	void anIdleClassesReserveIsLentDownToHalf() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch").minimumShare("batch", 0.1));
+		// shared: 900 permits; batch's own: 100, of which critical may borrow 50
+		assertThat(drain(limiter.forClass("critical"))).isEqualTo(950);
+		assertThat(drain(limiter.forClass("batch"))).isEqualTo(50);
+	}
+
+	@Test
+	void aChangeOfRateThroughAnyClassChangesTheWhole() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch").minimumShare("batch", 0.1));
+		limiter.forClass("batch").updateRate(Rate.perSecond(100));
+		assertThat(limiter.limit().rate()).isEqualTo(Rate.perSecond(100));
+		assertThat(limiter.forClass("critical").limit().rate()).isEqualTo(Rate.perSecond(100));
+		drain(limiter.forClass("critical"));
+		drain(limiter.forClass("batch"));
+		this.clock.advance(Duration.ofSeconds(1));
+		// a second at 100/s: 90 to the shared bucket, 10 to batch's own
+		assertThat(drain(limiter.forClass("critical")) + drain(limiter.forClass("batch"))).isEqualTo(100);
+		limiter.reset();
+		assertThat(drain(limiter.forClass("critical")) + drain(limiter.forClass("batch"))).isEqualTo(1000);
+	}
+
+	@Test
+	void aWaitingCallGetsItsPermitsOnceItsSourcesRefill() throws InterruptedException {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch"));
+		RateLimiter batch = limiter.forClass("batch");
+		drain(batch);
+		Decision denied = batch.decide(1);
+		assertThat(denied.permitted()).isFalse();
+		// batch leaves 200 to critical: it waits for the shared bucket to reach 201
+		assertThat(denied.retryAfterNanos()).isEqualTo(Duration.ofMillis(1).toNanos());
+		assertThat(batch.acquire(1, Duration.ofSeconds(1))).isTrue();
+		assertThat(this.clock.sleptNanos()).isEqualTo(Duration.ofMillis(1).toNanos());
+	}
+
+	@Test
+	void whatCannotBeDividedIsRefusedWithTheReason() {
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> PriorityRateLimiter.of("api", RateLimit.slidingWindow(100, Duration.ofSeconds(1)).build(),
+					Priorities.of("a", "b")))
+			.withMessageContaining("cannot take priorities: it is a sliding-window");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> PriorityRateLimiter.of("api", RateLimit.tokenBucket(Rate.perSecond(10)).capacity(2).build(),
+					Priorities.of("a", "b", "c").minimumShare("b", 0.5).minimumShare("c", 0.4)))
+			.withMessageContaining("too small to give each reserved minimum share at least one permit");
+		assertThatIllegalArgumentException().isThrownBy(() -> Priorities.of("critical"))
+			.withMessageStartingWith("priorities need 2 to 16 classes, but were given 1");
+		assertThatIllegalArgumentException().isThrownBy(() -> Priorities.of("a", "b", "a"))
+			.withMessageContaining("'a' is listed twice");
+		assertThatIllegalArgumentException().isThrownBy(() -> Priorities.of("a", "b c"))
+			.withMessageContaining("but was 'b c'");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> Priorities.of("a", "b").minimumShare("a", 0.6).minimumShare("b", 0.4))
+			.withMessageContaining("add up to 1.0, but must stay below 1");
+		assertThatIllegalArgumentException().isThrownBy(() -> Priorities.of("a", "b").minimumShare("c", 0.1))
+			.withMessage("no priority class named 'c': the classes are [a, b]");
+		assertThatIllegalArgumentException().isThrownBy(() -> Priorities.of("a", "b", "c").headroom(0.5))
+			.withMessageContaining("for 3 classes, at most 0.495");
+		PriorityRateLimiter limiter = limiter(Priorities.of("a", "b"));
+		assertThatIllegalArgumentException().isThrownBy(() -> limiter.forClass("c"));
+		// a call of b can take at most what b may take from the shared bucket: 800
+		assertThat(limiter.forClass("b").snapshot().capacity()).isEqualTo(800);
+		assertThatIllegalArgumentException().isThrownBy(() -> limiter.forClass("b").tryAcquire(801));
+	}
+
+	@Test
+	void manyClassesGetASmallerDefaultHeadroom() {
+		assertThat(Priorities.of("a", "b", "c", "d", "e").headroom()).isEqualTo(0.2);
+		assertThat(Priorities.of("a", "b", "c", "d", "e", "f", "g").headroom()).isEqualTo(0.15);
+	}
+
+	private static long drain(RateLimiter limiter) {
+		long taken = 0;
+		while (limiter.tryAcquire()) {
+			taken++;
+		}
+		return taken;
+	}
+
+}
