@@ -105,6 +105,8 @@ public interface PriorityRateLimiter {
 
 		private Scheduler scheduler = Scheduler.system();
 
+		private RateLimiterListener listener = RateLimiterListener.NONE;
+
 		private Builder(String name, RateLimit limit, Priorities priorities) {
 			this.name = Objects.requireNonNull(name, "name");
 			this.limit = Objects.requireNonNull(limit, "limit");
@@ -133,12 +135,22 @@ public interface PriorityRateLimiter {
 		}
 
 		/**
+		 * Sets the listener every class's calls are told of. None unless set.
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder listener(RateLimiterListener listener) {
+			this.listener = Objects.requireNonNull(listener, "listener");
+			return this;
+		}
+
+		/**
 		 * Builds the limiter, every bucket full.
 		 * @return the limiter
 		 * @throws IllegalArgumentException for a limit it cannot divide
 		 */
 		public PriorityRateLimiter build() {
-			return new PriorityBuckets(this.name, this.limit, this.priorities, this.ticker, this.scheduler);
+			return new PriorityBuckets(this.name, this.limit, this.priorities, this.ticker, this.scheduler, this.listener);
 		}
 
 	}

@@ -49,6 +49,8 @@ public final class RateLimiterRegistry {
 
 	private final Map<String, KeyedLimiters> keyed = new ConcurrentHashMap<>();
 
+	private final Map<String, PriorityRateLimiter> prioritized = new ConcurrentHashMap<>();
+
 	private RateLimiterRegistry(Builder builder) {
 		this.ticker = builder.ticker;
 		this.scheduler = builder.scheduler;
@@ -137,7 +139,13 @@ public final class RateLimiterRegistry {
 
 	}
 
-	private record Definition(RateLimit limit, RateLimiterBackend backend, List<Tier> tiers, KeyPolicy keys) {
+	private record Definition(RateLimit limit, RateLimiterBackend backend, List<Tier> tiers, KeyPolicy keys,
+			Priorities priorities, String defaultClass) {
+
+		Definition(RateLimit limit, RateLimiterBackend backend, List<Tier> tiers, KeyPolicy keys) {
+			this(limit, backend, tiers, keys, null, null);
+		}
+
 	}
 
 	/**
@@ -177,6 +185,52 @@ public final class RateLimiterRegistry {
 		putDefinition(name,
 				new Definition(limit, (backend != null) ? backend : this.defaultBackend, List.of(), keys));
 		return this;
+	}
+
+	/**
+	 * Declares a limit divided among priority classes, in this process's memory: see
+	 * {@link PriorityRateLimiter}. {@link #limiter(String)} returns the view of the default class,
+	 * {@link #priorities(String)} the whole; it has no per-key limiters.
+	 * @param name the name
+	 * @param limit a token bucket of one bandwidth, without warm-up
+	 * @param priorities the classes
+	 * @param defaultClass the class of calls that declare none
+	 * @return this registry
+	 * @throws IllegalArgumentException for a default class that is not one of the classes
+	 */
+	public RateLimiterRegistry definePriorities(String name, RateLimit limit, Priorities priorities,
+			String defaultClass) {
+		Objects.requireNonNull(limit, "limit");
+		Objects.requireNonNull(priorities, "priorities");
+		priorities.index(defaultClass);
+		putDefinition(name, new Definition(limit, null, List.of(), this.defaultKeys, priorities, defaultClass));
+		return this;
+	}
+
+	/**
+	 * Returns the priority limiter of a name declared with {@link #definePriorities}, created on
+	 * first use.
+	 * @param name the name
+	 * @return the limiter, whose {@link PriorityRateLimiter#forClass(String)} gives each class
+	 * @throws IllegalArgumentException if the name has no priorities
+	 */
+	public PriorityRateLimiter priorities(String name) {
+		Objects.requireNonNull(name, "name");
+		PriorityRateLimiter limiter = this.prioritized.get(name);
+		if (limiter != null) {
+			return limiter;
+		}
+		Definition definition = definition(name);
+		if (definition.priorities() == null) {
+			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes: declare them "
+					+ "(ratelimit.limiters." + name + ".priorities, or registry.definePriorities)");
+		}
+		return this.prioritized.computeIfAbsent(name, (n) -> PriorityRateLimiter
+			.builder(n, definition.limit(), definition.priorities())
+			.ticker(this.ticker)
+			.scheduler(this.scheduler)
+			.listener(this.listeners.create(n, null))
+			.build());
 	}
 
 	/**
@@ -407,6 +461,13 @@ public final class RateLimiterRegistry {
 
 	private RateLimiter create(String name, String key) {
 		Definition definition = definition(name);
+		if (definition.priorities() != null) {
+			if (key != null) {
+				throw new IllegalArgumentException("limiter '" + name + "' is divided among priority classes and "
+						+ "has no per-key limiters: ask for it without a key");
+			}
+			return priorities(name).forClass(definition.defaultClass());
+		}
 		RateLimiterListener listener = this.listeners.create(name, key);
 		String limiterName = (key != null) ? name + "[" + key + "]" : name;
 		if (!definition.tiers().isEmpty()) {

@@ -166,6 +166,24 @@ class PriorityRateLimiterTest {
 		assertThat(Priorities.of("a", "b", "c", "d", "e", "f", "g").headroom()).isEqualTo(0.15);
 	}
 
+	@Test
+	void aRegistryGivesTheDefaultClassByNameAndEachClassThroughItsPriorities() {
+		RateLimiterRegistry registry = RateLimiterRegistry.builder().ticker(this.clock).scheduler(this.clock).build();
+		registry.definePriorities("api", LIMIT, Priorities.of("critical", "normal", "batch"), "batch");
+		RateLimiter unclassified = registry.limiter("api");
+		assertThat(unclassified).isSameAs(registry.priorities("api").forClass("batch"));
+		assertThat(drain(unclassified)).isEqualTo(600);
+		assertThat(drain(registry.priorities("api").forClass("critical"))).isEqualTo(400);
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.limiter("api", "tenant-1"))
+			.withMessageContaining("has no per-key limiters");
+		registry.define("plain", LIMIT);
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.priorities("plain"))
+			.withMessageContaining("limiter 'plain' has no priority classes");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.definePriorities("other", LIMIT, Priorities.of("a", "b"), "c"))
+			.withMessage("no priority class named 'c': the classes are [a, b]");
+	}
+
 	private static long drain(RateLimiter limiter) {
 		long taken = 0;
 		while (limiter.tryAcquire()) {

@@ -61,9 +61,11 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	 * @param priorities the classes
 	 * @param ticker the time source
 	 * @param scheduler what waits
+	 * @param listener told of every class's calls
 	 * @throws IllegalArgumentException for a limit that cannot be divided
 	 */
-	public PriorityBuckets(String name, RateLimit limit, Priorities priorities, Ticker ticker, Scheduler scheduler) {
+	public PriorityBuckets(String name, RateLimit limit, Priorities priorities, Ticker ticker, Scheduler scheduler,
+			RateLimiterListener listener) {
 		this.name = Objects.requireNonNull(name, "name");
 		this.priorities = Objects.requireNonNull(priorities, "priorities");
 		this.limit = checked(name, Objects.requireNonNull(limit, "limit"));
@@ -105,7 +107,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		this.shared = bucket(name, share(rate, MILLIONTHS - reservedTotal), sharedCapacity, limit, ticker, scheduler);
 		this.views = new PriorityClassLimiter[count];
 		for (int i = 0; i < count; i++) {
-			this.views[i] = new PriorityClassLimiter(this, i, name, limit, ticker, scheduler);
+			this.views[i] = new PriorityClassLimiter(this, i, name, limit, ticker, scheduler, listener);
 		}
 	}
 

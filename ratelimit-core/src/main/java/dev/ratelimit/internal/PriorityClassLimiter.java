@@ -20,8 +20,8 @@ final class PriorityClassLimiter extends AbstractRateLimiter {
 	private final int index;
 
 	PriorityClassLimiter(PriorityBuckets buckets, int index, String name, RateLimit limit, Ticker ticker,
-			Scheduler scheduler) {
-		super(name, limit, ticker, scheduler, RateLimiterListener.NONE);
+			Scheduler scheduler, RateLimiterListener listener) {
+		super(name, limit, ticker, scheduler, listener);
 		this.buckets = buckets;
 		this.index = index;
 	}
