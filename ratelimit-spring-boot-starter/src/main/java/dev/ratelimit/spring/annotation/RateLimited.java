@@ -59,6 +59,14 @@ public @interface RateLimited {
 	String key() default "";
 
 	/**
+	 * Priority class of the calls, for a limiter declared with
+	 * {@code ratelimit.limiters.<name>.priority.classes}: when the limit is short, the less
+	 * important classes are refused first. Empty for the limiter's default class.
+	 * @return the class
+	 */
+	String priority() default "";
+
+	/**
 	 * Permits each call takes.
 	 * @return the permits, at least 1
 	 */

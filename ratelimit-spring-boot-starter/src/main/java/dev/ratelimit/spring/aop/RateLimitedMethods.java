@@ -194,11 +194,39 @@ public final class RateLimitedMethods {
 			checkPermits(annotation, definition, where);
 			waitNanos = Math.min(waitNanos, waitNanos(annotation, definition, where));
 			specs.add(new RateLimitedOperation.Spec(definition.name(), key, annotation.permits(),
-					definition.headers()));
+					definition.headers(), priority(annotation, definition, key, where)));
 		}
 		Method fallback = fallback(annotations, specific, targetClass, where);
 		return new RateLimitedOperation(specific, specs, waitNanos, kind, fallback, this.registry, this.beans,
 				this.executor, this.failures, this.observations);
+	}
+
+	private static @Nullable String priority(RateLimited annotation, Definition definition, @Nullable Expression key,
+			String where) {
+		String priority = annotation.priority();
+		if (definition.priority() == null) {
+			if (StringUtils.hasText(priority)) {
+				throw new InvalidRateLimitConfigurationException(where, priority,
+						"limiter '" + definition.name() + "' has no priority classes",
+						"Declare them, for example ratelimit.limiters." + definition.name()
+								+ ".priority.classes=critical,normal,batch, or remove priority from the annotation.");
+			}
+			return null;
+		}
+		if (key != null) {
+			throw new InvalidRateLimitConfigurationException(where, annotation.key(),
+					"limiter '" + definition.name() + "' is divided among priority classes and has no per-key limiters",
+					"Remove key from the annotation, or use a limiter without priority classes for per-key limits.");
+		}
+		if (!StringUtils.hasText(priority)) {
+			return null;
+		}
+		if (!definition.priority().priorities().classes().contains(priority)) {
+			throw new InvalidRateLimitConfigurationException(where, priority,
+					"limiter '" + definition.name() + "' has no priority class '" + priority + "'",
+					"Use one of " + definition.priority().priorities().classes() + ".");
+		}
+		return priority;
 	}
 
 	private Definition definition(RateLimited annotation, String where) {

@@ -62,14 +62,22 @@ final class RateLimitedOperation {
 
 		final boolean headers;
 
+		/** The priority class of the calls, or {@code null} for the limiter's default. */
+		final @Nullable String priority;
+
 		/** The shared limiter of an unkeyed spec, created on first use. */
 		private volatile RateLimiter shared;
 
 		Spec(String name, Expression key, long permits, boolean headers) {
+			this(name, key, permits, headers, null);
+		}
+
+		Spec(String name, Expression key, long permits, boolean headers, @Nullable String priority) {
 			this.name = name;
 			this.key = key;
 			this.permits = permits;
 			this.headers = headers;
+			this.priority = priority;
 		}
 
 	}
@@ -456,7 +464,8 @@ final class RateLimitedOperation {
 	private RateLimiter shared(Spec spec) {
 		RateLimiter limiter = spec.shared;
 		if (limiter == null) {
-			limiter = this.registry.limiter(spec.name);
+			limiter = (spec.priority != null) ? this.registry.priorities(spec.name).forClass(spec.priority)
+					: this.registry.limiter(spec.name);
 			spec.shared = limiter;
 		}
 		return limiter;

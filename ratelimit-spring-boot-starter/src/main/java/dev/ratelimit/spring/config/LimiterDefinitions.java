@@ -10,6 +10,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import dev.ratelimit.Algorithm;
+import dev.ratelimit.Priorities;
+import dev.ratelimit.PriorityRateLimiter;
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiterRegistry.KeyPolicy;
@@ -54,7 +56,23 @@ public final class LimiterDefinitions {
 	 * @param adaptive adaptive control of the rate, {@code null} when off
 	 */
 	public record Definition(String name, RateLimit limit, List<Tier> tiers, KeyPolicy keys, Duration waitTimeout,
-			boolean headers, boolean global, AdaptiveSpec adaptive) {
+			boolean headers, boolean global, AdaptiveSpec adaptive, PrioritySpec priority) {
+
+		/**
+		 * A definition without priority classes.
+		 * @param name the name
+		 * @param limit the limit, {@code null} for a composite
+		 * @param tiers a composite's tiers
+		 * @param keys the bound on keys
+		 * @param waitTimeout the longest wait of a call
+		 * @param headers whether responses carry the rate limit headers
+		 * @param global whether the limit is shared by every instance
+		 * @param adaptive adaptive control of the rate, {@code null} when off
+		 */
+		public Definition(String name, RateLimit limit, List<Tier> tiers, KeyPolicy keys, Duration waitTimeout,
+				boolean headers, boolean global, AdaptiveSpec adaptive) {
+			this(name, limit, tiers, keys, waitTimeout, headers, global, adaptive, null);
+		}
 
 		/**
 		 * Returns whether this is a composite.
@@ -64,6 +82,15 @@ public final class LimiterDefinitions {
 			return !this.tiers.isEmpty();
 		}
 
+	}
+
+	/**
+	 * The priority classes of a limiter.
+	 *
+	 * @param priorities the classes, their reserved shares and headroom
+	 * @param defaultClass the class of calls that declare none
+	 */
+	public record PrioritySpec(Priorities priorities, String defaultClass) {
 	}
 
 	/**
@@ -123,6 +150,12 @@ public final class LimiterDefinitions {
 	public static LimiterDefinitions of(RateLimitProperties properties) {
 		RateLimitProperties.Limiter defaults = properties.getDefaults();
 		boolean headers = properties.getWeb().isHeaders();
+		if (defaults.getPriority() != null && !defaults.getPriority().getClasses().isEmpty()) {
+			throw new InvalidRateLimitConfigurationException("ratelimit.defaults.priority.classes",
+					defaults.getPriority().getClasses(),
+					"priority classes divide one token bucket of a declared limiter, not the defaults of every limiter",
+					"Declare the classes under ratelimit.limiters.<name>.priority.");
+		}
 		Map<String, Definition> definitions = new LinkedHashMap<>();
 		properties.getLimiters().keySet().stream().sorted().forEach((name) -> definitions.put(name,
 				resolve(name, PREFIX + name + ".", properties.getLimiters().get(name), defaults, headers)));
@@ -235,6 +268,13 @@ public final class LimiterDefinitions {
 		Boolean headers = pick(limiter, defaults, RateLimitProperties.Limiter::getHeaders);
 		boolean withHeaders = (headers != null) ? headers : headersByDefault;
 
+		if (limiter.getPriority() != null && !limiter.getPriority().getClasses().isEmpty()
+				&& (!limiter.getTiers().isEmpty() || limiter == defaults)) {
+			throw new InvalidRateLimitConfigurationException(prefix + "priority.classes", limiter.getPriority().getClasses(),
+					"priority classes divide one token bucket of a declared limiter, and this is "
+							+ ((limiter == defaults) ? "the defaults of every limiter" : "a composite"),
+					"Declare the classes on a token bucket limiter of its own, under ratelimit.limiters.<name>.priority.");
+		}
 		if (!limiter.getTiers().isEmpty()) {
 			if (limiter.getRate() != null || limiter.getAlgorithm() != null) {
 				throw new InvalidRateLimitConfigurationException(prefix + "tiers", describe(limiter.getTiers()),
@@ -279,7 +319,8 @@ public final class LimiterDefinitions {
 							+ "token bucket in a composite (tiers).");
 		}
 		AdaptiveSpec adaptive = adaptive(prefix, limiter, defaults, algorithm);
-		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders, global, adaptive);
+		PrioritySpec priority = priority(name, prefix, limiter, limit, global);
+		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders, global, adaptive, priority);
 	}
 
 	private static RateLimit concurrency(String prefix, RateLimitProperties.Limiter limiter,
@@ -410,6 +451,45 @@ public final class LimiterDefinitions {
 		}
 		return new AdaptiveSpec(built, Boolean.TRUE.equals(adaptive.getUtilization()), List.copyOf(reduceOn),
 				adaptive.getLagSource(), List.copyOf(loads));
+	}
+
+	private static PrioritySpec priority(String name, String prefix, RateLimitProperties.Limiter limiter,
+			RateLimit limit, boolean global) {
+		RateLimitProperties.Priority priority = limiter.getPriority();
+		if (priority == null || (priority.getClasses().isEmpty() && priority.getMinimumShares().isEmpty()
+				&& priority.getHeadroom() == null && priority.getDefaultClass() == null)) {
+			return null;
+		}
+		String at = prefix + "priority.";
+		if (priority.getClasses().isEmpty()) {
+			throw new InvalidRateLimitConfigurationException(at + "classes", null,
+					"priority settings need the classes they apply to",
+					"Set " + at + "classes, from the most to the least important, for example [critical, normal, batch].");
+		}
+		if (global) {
+			throw new InvalidRateLimitConfigurationException(at + "classes", priority.getClasses(),
+					"priority classes divide a limit in this process's memory, and a global limit is shared by every "
+							+ "instance",
+					"Remove " + prefix + "scope (a local limit), or remove " + at + "classes.");
+		}
+		Priorities priorities = check(at + "classes", priority.getClasses(), () -> Priorities.of(priority.getClasses()));
+		for (Map.Entry<String, Double> share : priority.getMinimumShares().entrySet()) {
+			Priorities current = priorities;
+			priorities = check(at + "minimum-shares." + share.getKey(), share.getValue(),
+					() -> current.minimumShare(share.getKey(), share.getValue()));
+		}
+		if (priority.getHeadroom() != null) {
+			Priorities current = priorities;
+			priorities = check(at + "headroom", priority.getHeadroom(), () -> current.headroom(priority.getHeadroom()));
+		}
+		List<String> classes = priorities.classes();
+		String defaultClass = (priority.getDefaultClass() != null) ? priority.getDefaultClass()
+				: classes.get(classes.size() - 1);
+		Priorities checked = priorities;
+		check(at + "default-class", defaultClass, () -> checked.index(defaultClass));
+		// the division itself: the kind of limit, and a capacity that holds every reserved share
+		check(at + "classes", classes, () -> PriorityRateLimiter.of(name, limit, checked));
+		return new PrioritySpec(priorities, defaultClass);
 	}
 
 	private static LoadSpec load(String at, String signal, RateLimitProperties.Load load,

@@ -231,10 +231,17 @@ public class RateLimitProperties {
 		 */
 		private final Adaptive adaptive;
 
+		/**
+		 * Priority classes that divide the limit: the less important are refused first when it is
+		 * short. Local token buckets only.
+		 */
+		private final Priority priority;
+
 		public Limiter(Scope scope, Algorithm algorithm, Rate rate, Long capacity, Long initialPermits, Duration warmup,
 				Integer slices, Long maxConcurrent, List<Bandwidth> bandwidths, List<Tier> tiers, Duration waitTimeout,
-				Integer maxKeys, Duration keyIdleTimeout, Boolean headers, Adaptive adaptive) {
+				Integer maxKeys, Duration keyIdleTimeout, Boolean headers, Adaptive adaptive, Priority priority) {
 			this.adaptive = adaptive;
+			this.priority = priority;
 			this.scope = scope;
 			this.algorithm = algorithm;
 			this.rate = rate;
@@ -309,6 +316,10 @@ public class RateLimitProperties {
 
 		public Adaptive getAdaptive() {
 			return this.adaptive;
+		}
+
+		public Priority getPriority() {
+			return this.priority;
 		}
 
 	}
@@ -515,6 +526,57 @@ public class RateLimitProperties {
 
 		public Map<String, Load> getLoad() {
 			return this.load;
+		}
+
+	}
+
+	/**
+	 * Priority classes of a limiter.
+	 */
+	public static class Priority {
+
+		/**
+		 * Classes from the most to the least important, for example critical, normal, batch.
+		 */
+		private final List<String> classes;
+
+		/**
+		 * Share of the rate reserved for a class, by class: it is never starved below it.
+		 */
+		private final Map<String, Double> minimumShares;
+
+		/**
+		 * Fraction of the shared capacity each class leaves to each class above it. 0.2 unless set
+		 * (less for more than five classes).
+		 */
+		private final Double headroom;
+
+		/**
+		 * Class of calls that declare none. The least important class unless set.
+		 */
+		private final String defaultClass;
+
+		public Priority(List<String> classes, Map<String, Double> minimumShares, Double headroom, String defaultClass) {
+			this.classes = (classes != null) ? List.copyOf(classes) : List.of();
+			this.minimumShares = (minimumShares != null) ? new LinkedHashMap<>(minimumShares) : Map.of();
+			this.headroom = headroom;
+			this.defaultClass = defaultClass;
+		}
+
+		public List<String> getClasses() {
+			return this.classes;
+		}
+
+		public Map<String, Double> getMinimumShares() {
+			return this.minimumShares;
+		}
+
+		public Double getHeadroom() {
+			return this.headroom;
+		}
+
+		public String getDefaultClass() {
+			return this.defaultClass;
 		}
 
 	}

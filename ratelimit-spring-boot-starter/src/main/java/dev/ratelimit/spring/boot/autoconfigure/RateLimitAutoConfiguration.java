@@ -98,6 +98,10 @@ public final class RateLimitAutoConfiguration {
 				}
 				registry.define(definition.name(), definition.limit(), shared, definition.keys());
 			}
+			else if (definition.priority() != null) {
+				registry.definePriorities(definition.name(), definition.limit(), definition.priority().priorities(),
+						definition.priority().defaultClass());
+			}
 			else {
 				registry.define(definition.name(), definition.limit(), null, definition.keys());
 			}

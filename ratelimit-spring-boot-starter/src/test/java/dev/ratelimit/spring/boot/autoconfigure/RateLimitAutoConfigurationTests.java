@@ -141,7 +141,7 @@ class RateLimitAutoConfigurationTests {
 		static final LimiterDefinitions DEFINITIONS = LimiterDefinitions
 			.of(new RateLimitProperties(true, RateLimitProperties.Backend.IN_MEMORY,
 					new RateLimitProperties.Limiter(null, null, null, null, null, null, null, null, null, null, null, null,
-							null, null, null),
+							null, null, null, null),
 					null, new RateLimitProperties.Web(true), new RateLimitProperties.Metrics(false, 100), null));
 
 		@Bean
