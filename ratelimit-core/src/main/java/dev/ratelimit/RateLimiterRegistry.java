@@ -203,8 +203,20 @@ public final class RateLimiterRegistry {
 		Objects.requireNonNull(limit, "limit");
 		Objects.requireNonNull(priorities, "priorities");
 		priorities.index(defaultClass);
+		// the division is checked now (kind of limit, capacity for the shares), not at first use
+		PriorityRateLimiter.of(name, limit, priorities);
 		putDefinition(name, new Definition(limit, null, List.of(), this.defaultKeys, priorities, defaultClass));
 		return this;
+	}
+
+	/**
+	 * Returns whether a name was declared with {@link #definePriorities}.
+	 * @param name the name
+	 * @return whether its limit is divided among priority classes
+	 */
+	public boolean hasPriorities(String name) {
+		Definition definition = this.definitions.get(name);
+		return definition != null && definition.priorities() != null;
 	}
 
 	/**
@@ -223,14 +235,17 @@ public final class RateLimiterRegistry {
 		Definition definition = definition(name);
 		if (definition.priorities() == null) {
 			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes: declare them "
-					+ "(ratelimit.limiters." + name + ".priorities, or registry.definePriorities)");
+					+ "(ratelimit.limiters." + name + ".priority.classes, or registry.definePriorities)");
 		}
-		return this.prioritized.computeIfAbsent(name, (n) -> PriorityRateLimiter
+		PriorityRateLimiter created = this.prioritized.computeIfAbsent(name, (n) -> PriorityRateLimiter
 			.builder(n, definition.limit(), definition.priorities())
 			.ticker(this.ticker)
 			.scheduler(this.scheduler)
 			.listener(this.listeners.create(n, null))
 			.build());
+		// the name's limiter is its default class, whichever was asked for first: find and reports see it
+		this.named.putIfAbsent(name, created.forClass(definition.defaultClass()));
+		return created;
 	}
 
 	/**
@@ -268,7 +283,7 @@ public final class RateLimiterRegistry {
 
 	private void putDefinition(String name, Definition definition) {
 		Objects.requireNonNull(name, "name");
-		if (this.named.containsKey(name) || this.keyed.containsKey(name)) {
+		if (this.named.containsKey(name) || this.keyed.containsKey(name) || this.prioritized.containsKey(name)) {
 			throw new IllegalStateException("limiter '" + name
 					+ "' is already in use and cannot be redefined: change its rate with updateRate instead");
 		}
@@ -309,7 +324,12 @@ public final class RateLimiterRegistry {
 		}
 		KeyedLimiters keys = this.keyed.get(name);
 		if (keys == null) {
-			KeyPolicy policy = definition(name).keys(); // fails early for an unknown name
+			Definition definition = definition(name); // fails early for an unknown name
+			if (definition.priorities() != null) {
+				throw new IllegalArgumentException("limiter '" + name + "' is divided among priority classes and "
+						+ "has no per-key limiters: ask for it without a key");
+			}
+			KeyPolicy policy = definition.keys();
 			keys = this.keyed.computeIfAbsent(name, (n) -> new KeyedLimiters(policy.maxKeys(),
 					policy.idleTimeout().toNanos(), this.ticker, this.scheduler, (k) -> create(n, k),
 					(limiter) -> released(n, limiter)));

@@ -8,6 +8,7 @@ import dev.ratelimit.test.ManualClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * Priority classes on one token bucket of 1000/s, capacity 1000, on a manual clock: who gets the
@@ -182,6 +183,74 @@ class PriorityRateLimiterTest {
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> registry.definePriorities("other", LIMIT, Priorities.of("a", "b"), "c"))
 			.withMessage("no priority class named 'c': the classes are [a, b]");
+	}
+
+	@Test
+	void refundedPermitsGoBackWhereThereIsRoomSoADrainCanBeRepeated() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch").minimumShare("batch", 0.1));
+		RefundableRateLimiter batch = (RefundableRateLimiter) limiter.forClass("batch");
+		// batch: its own 100, the shared 900 down to its floor of 180, and no borrowing
+		long taken = drain(batch);
+		assertThat(taken).isEqualTo(100 + 720);
+		for (long i = 0; i < taken; i++) {
+			batch.refund(1);
+		}
+		assertThat(drain(batch)).isEqualTo(taken);
+		assertThat(drain(limiter.forClass("critical"))).isEqualTo(180);
+	}
+
+	@Test
+	void aChangeIsToldOnceAndWithNoLockHeldSoAListenerMayChangeTheLimitAgain() throws Exception {
+		java.util.List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+		java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+		try {
+			PriorityRateLimiter[] holder = new PriorityRateLimiter[1];
+			holder[0] = PriorityRateLimiter.builder("api", LIMIT, Priorities.of("critical", "normal", "batch"))
+				.ticker(this.clock)
+				.scheduler(this.clock)
+				.listener(new RateLimiterListener() {
+					@Override
+					public void onLimitChanged(RateLimit previous, RateLimit current) {
+						changes.add(previous.rate() + " -> " + current.rate());
+						if (current.rate().equals(Rate.perSecond(500))) {
+							// another thread changes it again while this one is told: an adaptive
+							// controller's lock in the starter; it must not wait for this change to end
+							try {
+								other.submit(() -> holder[0].forClass("normal").updateRate(Rate.perSecond(400)))
+									.get(30, java.util.concurrent.TimeUnit.SECONDS);
+							}
+							catch (Exception ex) {
+								throw new IllegalStateException(ex);
+							}
+						}
+					}
+				})
+				.build();
+			holder[0].forClass("batch").updateRate(Rate.perSecond(500));
+			assertThat(changes).containsExactly("1000/s -> 500/s", "500/s -> 400/s");
+			assertThat(holder[0].forClass("critical").limit().rate()).isEqualTo(Rate.perSecond(400));
+		}
+		finally {
+			other.shutdownNow();
+		}
+	}
+
+	@Test
+	void aPriorityNameHasNoKeysAndIsSeenByFindOnceAnyClassWasAskedFor() {
+		RateLimiterRegistry registry = RateLimiterRegistry.builder().ticker(this.clock).scheduler(this.clock).build();
+		registry.definePriorities("api", LIMIT, Priorities.of("critical", "batch"), "batch");
+		assertThat(registry.hasPriorities("api")).isTrue();
+		registry.priorities("api").forClass("critical").tryAcquire();
+		assertThat(registry.find("api")).containsSame(registry.priorities("api").forClass("batch"));
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.limiter("api", "tenant-1"));
+		assertThat(registry.keyedNames()).doesNotContain("api");
+		assertThatIllegalStateException()
+			.isThrownBy(() -> registry.definePriorities("api", LIMIT, Priorities.of("a", "b"), "a"))
+			.withMessageContaining("already in use");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.definePriorities("windowed",
+					RateLimit.fixedWindow(10, Duration.ofSeconds(1)).build(), Priorities.of("a", "b"), "a"))
+			.withMessageContaining("cannot take priorities");
 	}
 
 	private static long drain(RateLimiter limiter) {

@@ -14,8 +14,9 @@ package dev.ratelimit.adaptive;
  * @param warning above this reading, the signal is at least {@link Severity#WARNING}
  * @param critical above this reading, at least {@link Severity#CRITICAL};
  * {@link Double#POSITIVE_INFINITY} for no such level
- * @param emergency above this reading, {@link Severity#EMERGENCY};
- * {@link Double#POSITIVE_INFINITY} for no such level
+ * @param emergency above this reading, {@link Severity#EMERGENCY}; at least {@code critical}, or
+ * {@code warning} when there is no critical level; {@link Double#POSITIVE_INFINITY} for no such
+ * level
  * @param recovery below this reading, the signal returns to {@link Severity#NORMAL}; less than
  * {@code warning}, and the gap between the two is what keeps the level from flapping
  */
@@ -38,8 +39,11 @@ public record LoadThresholds(double warning, double critical, double emergency, 
 		if (!(critical >= warning)) {
 			throw AdaptiveErrors.levelBelowLowerLevel("critical", critical, "warning", warning);
 		}
-		if (!(emergency >= critical)) {
-			throw AdaptiveErrors.levelBelowLowerLevel("emergency", emergency, "critical", critical);
+		// without a critical level, emergency is bounded by the warning level
+		if (critical == Double.POSITIVE_INFINITY ? !(emergency >= warning) : !(emergency >= critical)) {
+			throw (critical == Double.POSITIVE_INFINITY)
+					? AdaptiveErrors.levelBelowLowerLevel("emergency", emergency, "warning", warning)
+					: AdaptiveErrors.levelBelowLowerLevel("emergency", emergency, "critical", critical);
 		}
 	}
 
@@ -68,7 +72,7 @@ public record LoadThresholds(double warning, double critical, double emergency, 
 	 * Returns these thresholds with an emergency level.
 	 * @param emergency above this reading, the signal is at {@link Severity#EMERGENCY}
 	 * @return the thresholds
-	 * @throws IllegalArgumentException if below the critical level
+	 * @throws IllegalArgumentException if below the critical level (the warning level without one)
 	 */
 	public LoadThresholds withEmergency(double emergency) {
 		return new LoadThresholds(this.warning, this.critical, emergency, this.recovery);

@@ -399,20 +399,32 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 	 * @param next the limit now in force
 	 */
 	protected final void adoptLimit(RateLimit next) {
-		RateLimit previous;
+		RateLimit previous = adoptLimitQuietly(next);
+		if (previous != null) {
+			this.listener.onLimitChanged(previous, next);
+		}
+	}
+
+	/**
+	 * Takes on a limit changed elsewhere without telling the listener, for a caller that tells it
+	 * once, outside its own locks.
+	 * @param next the limit now in force
+	 * @return the limit before, or {@code null} if it was the same
+	 */
+	final RateLimit adoptLimitQuietly(RateLimit next) {
 		this.updateLock.lock();
 		try {
-			previous = this.limit;
+			RateLimit previous = this.limit;
 			if (previous.equals(next)) {
-				return;
+				return null;
 			}
 			this.limit = next;
 			this.capacity = next.capacity();
+			return previous;
 		}
 		finally {
 			this.updateLock.unlock();
 		}
-		this.listener.onLimitChanged(previous, next);
 	}
 
 	@Override

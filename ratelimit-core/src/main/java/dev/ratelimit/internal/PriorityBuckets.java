@@ -52,6 +52,9 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	private final ReentrantLock updateLock = new ReentrantLock();
 
+	/** The listener of every class, told of limit changes once per change. */
+	private final RateLimiterListener listener;
+
 	private volatile RateLimit limit;
 
 	/**
@@ -68,6 +71,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 			RateLimiterListener listener) {
 		this.name = Objects.requireNonNull(name, "name");
 		this.priorities = Objects.requireNonNull(priorities, "priorities");
+		this.listener = Objects.requireNonNull(listener, "listener");
 		this.limit = checked(name, Objects.requireNonNull(limit, "limit"));
 		List<String> classes = priorities.classes();
 		int count = classes.size();
@@ -162,6 +166,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		update(this.limit.withRate(rate));
 	}
 
+	/** Returns every bucket to its start: full, or its share of the limit's initial permits. */
 	@Override
 	public void reset() {
 		this.updateLock.lock();
@@ -176,6 +181,8 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		finally {
 			this.updateLock.unlock();
 		}
+		RateLimit current = this.limit;
+		this.listener.onLimitChanged(current, current);
 	}
 
 	@Override
@@ -271,19 +278,49 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		return wait;
 	}
 
-	/** Gives back permits a class took and will not use: to its own bucket if it has one. */
+	/**
+	 * Gives back permits a class took and will not use. Which bucket they came from is not kept, so
+	 * they go where there is room, in the order the class takes: its own bucket, the shared one,
+	 * the others' reserves. A bucket never holds more than its capacity, so a permit finds no room
+	 * only when every bucket is full, when it could not have been spent anyway; the bound of the
+	 * whole holds either way.
+	 */
 	void refund(int index, long permits) {
+		long rest = permits;
 		AbstractRateLimiter own = this.reserved[index];
-		(own != null ? own : this.shared).refundTaken(permits);
+		if (own != null) {
+			rest = refundInto(own, rest);
+		}
+		rest = refundInto(this.shared, rest);
+		for (int j = 0; j < this.reserved.length && rest > 0; j++) {
+			if (j != index && this.reserved[j] != null) {
+				rest = refundInto(this.reserved[j], rest);
+			}
+		}
+	}
+
+	private static long refundInto(AbstractRateLimiter bucket, long permits) {
+		if (permits <= 0) {
+			return 0;
+		}
+		long room = bucket.capacity() - Math.max(0, bucket.available(bucket.ticker.read()));
+		long back = Math.min(permits, room);
+		if (back > 0) {
+			bucket.refundTaken(back);
+		}
+		return permits - back;
 	}
 
 	/**
-	 * Applies a new limit to every bucket, and tells every class. Only this lock is held while a
-	 * class takes the limit on, so changes through two classes at once cannot deadlock.
+	 * Applies a new limit to every bucket and every class, then tells the listener once, with no
+	 * lock held: a listener that takes a lock of its own (an adaptive controller taking the new
+	 * rate on) cannot deadlock with a change coming from it.
 	 */
 	void update(RateLimit next) {
+		RateLimit previous;
 		this.updateLock.lock();
 		try {
+			previous = this.limit;
 			if (next.capacity() != this.limit.capacity()) {
 				throw new IllegalArgumentException("limiter '" + this.name + "' divides a capacity of "
 						+ this.limit.capacity() + " among its priority classes, which a change cannot move: change the "
@@ -300,11 +337,14 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 			this.shared.updateRate(share(rate, MILLIONTHS - reservedTotal));
 			this.limit = next;
 			for (PriorityClassLimiter view : this.views) {
-				view.adopt(next);
+				view.adoptLimitQuietly(next);
 			}
 		}
 		finally {
 			this.updateLock.unlock();
+		}
+		if (!previous.equals(next)) {
+			this.listener.onLimitChanged(previous, next);
 		}
 	}
 

@@ -85,10 +85,6 @@ final class PriorityClassLimiter extends AbstractRateLimiter {
 		throw new IllegalStateException("a priority class resets through its buckets");
 	}
 
-	void adopt(RateLimit next) {
-		adoptLimit(next);
-	}
-
 	@Override
 	protected Map<String, Object> details() {
 		return Map.of("priority", this.buckets.priorities().classes().get(this.index), "priorities",

@@ -156,6 +156,12 @@ class LoadSignalTest {
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> AdaptiveConfig.builder().loadSignal("x".repeat(65), LoadThresholds.of(0.8, 0.5)));
 		assertThat(LoadThresholds.of(0.8, 0.5).critical()).isEqualTo(Double.POSITIVE_INFINITY);
+		// an emergency level without a critical one: bounded by the warning level
+		LoadThresholds skipping = LoadThresholds.of(0.8, 0.5).withEmergency(0.9);
+		assertThat(skipping.levelOf(0.85)).isEqualTo(Severity.WARNING);
+		assertThat(skipping.levelOf(0.95)).isEqualTo(Severity.EMERGENCY);
+		assertThatIllegalArgumentException().isThrownBy(() -> LoadThresholds.of(0.8, 0.5).withEmergency(0.7))
+			.withMessageStartingWith("emergency (0.7) must be at least warning (0.8)");
 	}
 
 }
