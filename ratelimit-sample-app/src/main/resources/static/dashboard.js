@@ -139,10 +139,11 @@
 		push(lag, time, [data.lag.orders < 0 ? null : data.lag.orders, data.lag.warehouse < 0 ? null : data.lag.warehouse,
 			drain ? drain.level : null, partner ? partner.level : null]);
 
-		// the drain's load signal: the process's CPU usage, and its level
-		const cpu = drain && drain.loads ? drain.loads['process-cpu'] : null;
+		// the load signal of this instance's sends: the process's CPU usage, and its level
+		const sends = data.adaptive.find((c) => c.name === 'shipments-out');
+		const cpu = sends && sends.loads ? sends.loads['process-cpu'] : null;
 		const load = state.charts.load || chart('load', 'Process CPU and its severity',
-			'CPU % of the drain\'s load signal; warning above 85%, back to normal below 75%', [
+			'CPU % of the shipments-out load signal; warning above 85%, back to normal below 75%', [
 				{ label: 'process cpu %', color: '#00838f' },
 				{ label: 'cpu severity', color: '#c62828', right: true, stepped: true }
 			], { label: 'severity', range: [0, 3] });

@@ -86,8 +86,8 @@ class DashboardBrowserIT {
 					.asDouble()).isPositive();
 				assertThat(page.evaluate("Number(document.getElementById('processed').textContent)").asInt())
 					.isPositive();
-				// the drain's CPU signal: a reading on the page and in its chart
-				assertThat(page.evaluate("document.getElementById('load-drain-process-cpu').textContent").asString())
+				// the CPU signal of the instance's sends: a reading on the page and in its chart
+				assertThat(page.evaluate("document.getElementById('load-shipments-out-process-cpu').textContent").asString())
 					.startsWith("process-cpu ");
 				assertThat(page.evaluate("window.dashboard.charts['load'].data[1].filter(v => v != null).length")
 					.asInt()).isPositive();

@@ -16,6 +16,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.search.Search;
+import io.micrometer.core.instrument.step.StepDistributionSummary;
+import io.micrometer.core.instrument.step.StepFunctionTimer;
+import io.micrometer.core.instrument.step.StepTimer;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -29,13 +32,18 @@ import dev.ratelimit.spring.config.LimiterDefinitions.LoadSpec;
  * whose meter is missing, or has no new calls, has no reading, and its level stays; a missing meter
  * is logged once per signal.
  *
- * <p>Timers and summaries are read as the difference of their running totals, which a cumulative
- * registry (Prometheus, the simple registry) keeps; a total that went down, as a step registry's
- * can, is taken as the interval's.
+ * <p>Timers and summaries of a cumulative registry (Prometheus, the simple registry) are read as
+ * the difference of their running totals since the last reading. Those of a step registry (OTLP,
+ * Datadog and other push registries) already count one step at a time: the last completed step's
+ * mean is the reading. A meter of another kind (a counter, a long task timer) has no reading, and
+ * is logged once.
  */
 public class MeterLoadReadings implements LoadReadings {
 
 	private static final Log logger = LogFactory.getLog(MeterLoadReadings.class);
+
+	/** Marks a meter of a kind that has no reading; no real reading is negative infinity. */
+	private static final double UNSUPPORTED = Double.NEGATIVE_INFINITY;
 
 	private final Supplier<@Nullable MeterRegistry> meters;
 
@@ -78,6 +86,12 @@ public class MeterLoadReadings implements LoadReadings {
 		double highest = Double.NaN;
 		for (Meter meter : found) {
 			double reading = reading(meter, previous, next);
+			if (reading == UNSUPPORTED) {
+				warnOnce(key + "/kind", "Load signal '" + signal.signal() + "' of limiter '" + limiter + "' reads meter '"
+						+ signal.meter() + "', a " + meter.getId().getType() + ", which has no reading: name a gauge, a "
+						+ "timer or a distribution summary");
+				continue;
+			}
 			if (Double.isFinite(reading) && reading >= 0 && !(reading <= highest)) {
 				highest = reading;
 			}
@@ -94,6 +108,10 @@ public class MeterLoadReadings implements LoadReadings {
 		if (meter instanceof Gauge gauge) {
 			return gauge.value();
 		}
+		if (meter instanceof StepTimer || meter instanceof StepFunctionTimer || meter instanceof StepDistributionSummary) {
+			// totals of the last completed step: its mean
+			return stepMean(meter);
+		}
 		if (meter instanceof Timer timer) {
 			return intervalMean(meter.getId(), timer.count(), timer.totalTime(TimeUnit.SECONDS), previous, next);
 		}
@@ -103,7 +121,26 @@ public class MeterLoadReadings implements LoadReadings {
 		if (meter instanceof DistributionSummary summary) {
 			return intervalMean(meter.getId(), summary.count(), summary.totalAmount(), previous, next);
 		}
-		return Double.NaN;
+		return UNSUPPORTED;
+	}
+
+	private static double stepMean(Meter meter) {
+		double count;
+		double total;
+		if (meter instanceof Timer timer) {
+			count = timer.count();
+			total = timer.totalTime(TimeUnit.SECONDS);
+		}
+		else if (meter instanceof FunctionTimer timer) {
+			count = timer.count();
+			total = timer.totalTime(TimeUnit.SECONDS);
+		}
+		else {
+			DistributionSummary summary = (DistributionSummary) meter;
+			count = summary.count();
+			total = summary.totalAmount();
+		}
+		return (count > 0) ? total / count : Double.NaN;
 	}
 
 	/** The mean of the calls since the last reading; none at the first reading or without calls. */
@@ -117,7 +154,7 @@ public class MeterLoadReadings implements LoadReadings {
 		double calls = count - last[0];
 		double time = total - last[1];
 		if (calls < 0 || time < 0) {
-			// a step registry's totals start again each step: they are the interval's
+			// the meter was replaced (removed and registered again): its totals start afresh
 			calls = count;
 			time = total;
 		}

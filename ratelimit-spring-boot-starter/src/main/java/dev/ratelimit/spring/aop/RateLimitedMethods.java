@@ -201,8 +201,9 @@ public final class RateLimitedMethods {
 				this.executor, this.failures, this.observations);
 	}
 
-	private static @Nullable String priority(RateLimited annotation, Definition definition, @Nullable Expression key,
+	private @Nullable String priority(RateLimited annotation, Definition definition, @Nullable Expression key,
 			String where) {
+		LimiterDefinitions definitions = this.definitions;
 		String priority = annotation.priority();
 		if (definition.priority() == null) {
 			if (StringUtils.hasText(priority)) {
@@ -218,13 +219,21 @@ public final class RateLimitedMethods {
 					"limiter '" + definition.name() + "' is divided among priority classes and has no per-key limiters",
 					"Remove key from the annotation, or use a limiter without priority classes for per-key limits.");
 		}
-		if (!StringUtils.hasText(priority)) {
-			return null;
-		}
-		if (!definition.priority().priorities().classes().contains(priority)) {
+		if (StringUtils.hasText(priority) && !definition.priority().priorities().classes().contains(priority)) {
 			throw new InvalidRateLimitConfigurationException(where, priority,
 					"limiter '" + definition.name() + "' has no priority class '" + priority + "'",
 					"Use one of " + definition.priority().priorities().classes() + ".");
+		}
+		String taken = StringUtils.hasText(priority) ? priority : definition.priority().defaultClass();
+		long capacity = definitions.capacityOf(definition.name(), taken);
+		if (annotation.permits() > capacity) {
+			throw new InvalidRateLimitConfigurationException(where + " (permits)", annotation.permits(),
+					"a call takes " + annotation.permits() + " permits, more than priority class '" + taken
+							+ "' of limiter '" + definition.name() + "' can take at once (" + capacity + ")",
+					"Take fewer permits per call, or raise ratelimit.limiters." + definition.name() + ".capacity.");
+		}
+		if (!StringUtils.hasText(priority)) {
+			return null;
 		}
 		return priority;
 	}

@@ -150,7 +150,7 @@ public final class LimiterDefinitions {
 	public static LimiterDefinitions of(RateLimitProperties properties) {
 		RateLimitProperties.Limiter defaults = properties.getDefaults();
 		boolean headers = properties.getWeb().isHeaders();
-		if (defaults.getPriority() != null && !defaults.getPriority().getClasses().isEmpty()) {
+		if (hasPrioritySettings(defaults.getPriority())) {
 			throw new InvalidRateLimitConfigurationException("ratelimit.defaults.priority.classes",
 					defaults.getPriority().getClasses(),
 					"priority classes divide one token bucket of a declared limiter, not the defaults of every limiter",
@@ -169,6 +169,12 @@ public final class LimiterDefinitions {
 							"Declare ratelimit.limiters." + tier + " or use the name of a declared limiter.");
 				}
 				Definition declared = definitions.get(tier);
+				if (declared.priority() != null && definition.tiers().get(i).perKey()) {
+					throw new InvalidRateLimitConfigurationException(
+							PREFIX + definition.name() + ".tiers[" + i + "].per-key", true,
+							"'" + tier + "' is divided among priority classes and has no per-key limiters",
+							"Make the tier shared (per-key: false), or name a limiter without priority classes.");
+				}
 				if (declared.limit() != null && declared.limit().algorithm() == Algorithm.CONCURRENCY) {
 					throw new InvalidRateLimitConfigurationException(
 							PREFIX + definition.name() + ".tiers[" + i + "].name", tier,
@@ -219,6 +225,9 @@ public final class LimiterDefinitions {
 		if (definition == null) {
 			return Long.MAX_VALUE;
 		}
+		if (definition.priority() != null) {
+			return capacityOf(name, definition.priority().defaultClass());
+		}
 		if (definition.limit() != null) {
 			return definition.limit().capacity();
 		}
@@ -230,6 +239,26 @@ public final class LimiterDefinitions {
 			}
 		}
 		return smallest;
+	}
+
+	/**
+	 * Returns the most permits one call of a priority class of a limiter can take: the most any
+	 * one of the class's sources holds for it.
+	 * @param name the name of a limiter with priority classes
+	 * @param priorityClass one of its classes
+	 * @return the capacity
+	 * @throws IllegalArgumentException for a limiter without classes, or an unknown class
+	 */
+	public long capacityOf(String name, String priorityClass) {
+		Definition definition = find(name);
+		if (definition == null || definition.priority() == null) {
+			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes");
+		}
+		// a limiter of the same division, never used: what its class's view says
+		return PriorityRateLimiter.of(name, definition.limit(), definition.priority().priorities())
+			.forClass(priorityClass)
+			.snapshot()
+			.capacity();
 	}
 
 	/**
@@ -268,8 +297,7 @@ public final class LimiterDefinitions {
 		Boolean headers = pick(limiter, defaults, RateLimitProperties.Limiter::getHeaders);
 		boolean withHeaders = (headers != null) ? headers : headersByDefault;
 
-		if (limiter.getPriority() != null && !limiter.getPriority().getClasses().isEmpty()
-				&& (!limiter.getTiers().isEmpty() || limiter == defaults)) {
+		if (hasPrioritySettings(limiter.getPriority()) && (!limiter.getTiers().isEmpty() || limiter == defaults)) {
 			throw new InvalidRateLimitConfigurationException(prefix + "priority.classes", limiter.getPriority().getClasses(),
 					"priority classes divide one token bucket of a declared limiter, and this is "
 							+ ((limiter == defaults) ? "the defaults of every limiter" : "a composite"),
@@ -296,7 +324,7 @@ public final class LimiterDefinitions {
 						"a composite is not shared itself; its tiers are", "Remove " + prefix
 								+ "scope and set scope: global on the tiers that should be shared.");
 			}
-			if (adaptive(prefix, limiter, defaults, null) != null) {
+			if (adaptive(prefix, limiter, defaults, null, false) != null) {
 				throw new InvalidRateLimitConfigurationException(prefix + "adaptive.enabled", true,
 						"a composite has no rate of its own to adapt", "Enable adaptive control on a tier instead.");
 			}
@@ -318,7 +346,7 @@ public final class LimiterDefinitions {
 					"Make it a plain token bucket (rate and capacity), or keep it local and combine it with a global "
 							+ "token bucket in a composite (tiers).");
 		}
-		AdaptiveSpec adaptive = adaptive(prefix, limiter, defaults, algorithm);
+		AdaptiveSpec adaptive = adaptive(prefix, limiter, defaults, algorithm, global);
 		PrioritySpec priority = priority(name, prefix, limiter, limit, global);
 		return new Definition(name, limit, List.of(), keys, waitTimeout, withHeaders, global, adaptive, priority);
 	}
@@ -404,7 +432,7 @@ public final class LimiterDefinitions {
 	}
 
 	private static AdaptiveSpec adaptive(String prefix, RateLimitProperties.Limiter limiter,
-			RateLimitProperties.Limiter defaults, Algorithm algorithm) {
+			RateLimitProperties.Limiter defaults, Algorithm algorithm, boolean global) {
 		RateLimitProperties.Adaptive adaptive = (limiter.getAdaptive() != null) ? limiter.getAdaptive()
 				: defaults.getAdaptive();
 		if (adaptive == null || !Boolean.TRUE.equals(adaptive.getEnabled())) {
@@ -431,6 +459,15 @@ public final class LimiterDefinitions {
 		set(at + "low-utilization", adaptive.getLowUtilization(), config::lowUtilization);
 		set(at + "utilization-decrease-factor", adaptive.getUtilizationDecreaseFactor(),
 				config::utilizationDecreaseFactor);
+		if (global && !adaptive.getLoad().isEmpty()) {
+			String first = adaptive.getLoad().keySet().iterator().next();
+			throw new InvalidRateLimitConfigurationException(at + "load." + first, null,
+					"a load signal is this instance's own, and a global limit's rate is shared by every instance: an "
+							+ "instance under load would lower it for all, and a calm one raise it again, so the rate "
+							+ "would swing between them",
+					"Put the load signals on a local limiter (for example one that paces this instance's own work), "
+							+ "or remove " + at + "load.");
+		}
 		List<LoadSpec> loads = new ArrayList<>();
 		adaptive.getLoad().forEach((signal, load) -> loads.add(load(at + "load." + signal + ".", signal, load, config)));
 		AdaptiveConfig built;
@@ -453,14 +490,24 @@ public final class LimiterDefinitions {
 				adaptive.getLagSource(), List.copyOf(loads));
 	}
 
+	private static boolean hasPrioritySettings(RateLimitProperties.Priority priority) {
+		return priority != null && (!priority.getClasses().isEmpty() || !priority.getMinimumShares().isEmpty()
+				|| priority.getHeadroom() != null || priority.getDefaultClass() != null);
+	}
+
 	private static PrioritySpec priority(String name, String prefix, RateLimitProperties.Limiter limiter,
 			RateLimit limit, boolean global) {
 		RateLimitProperties.Priority priority = limiter.getPriority();
-		if (priority == null || (priority.getClasses().isEmpty() && priority.getMinimumShares().isEmpty()
-				&& priority.getHeadroom() == null && priority.getDefaultClass() == null)) {
+		if (!hasPrioritySettings(priority)) {
 			return null;
 		}
 		String at = prefix + "priority.";
+		if (limiter.getMaxKeys() != null || limiter.getKeyIdleTimeout() != null) {
+			String property = prefix + ((limiter.getMaxKeys() != null) ? "max-keys" : "key-idle-timeout");
+			throw new InvalidRateLimitConfigurationException(property, null,
+					"a limiter divided among priority classes has no per-key limiters, so this setting would do nothing",
+					"Remove " + property + ", or the priority classes.");
+		}
 		if (priority.getClasses().isEmpty()) {
 			throw new InvalidRateLimitConfigurationException(at + "classes", null,
 					"priority settings need the classes they apply to",
@@ -528,8 +575,12 @@ public final class LimiterDefinitions {
 				case "warning", "critical", "emergency", "recovery" -> at + field;
 				default -> at.substring(0, at.length() - 1);
 			};
-			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
-					"Update " + property + " in your application's configuration.");
+			String action = "Update " + property + " in your application's configuration.";
+			if ("recovery".equals(field) && load.getRecovery() == null) {
+				action = "Set " + property + " below " + at + "warning: left out, it is " + recovery + " for "
+						+ signal + ".";
+			}
+			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(), action);
 		}
 		return new LoadSpec(signal, meter, tags);
 	}

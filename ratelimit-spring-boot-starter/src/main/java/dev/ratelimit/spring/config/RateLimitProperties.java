@@ -1077,9 +1077,20 @@ public class RateLimitProperties {
 			 */
 			private final long permitsPerRecord;
 
-			public Listener(String limiter, @DefaultValue("1") long permitsPerRecord) {
+			/**
+			 * Priority class of the records, for a limiter with priority classes. The limiter's
+			 * default class unless set.
+			 */
+			private final String priority;
+
+			public Listener(String limiter, @DefaultValue("1") long permitsPerRecord, String priority) {
 				this.limiter = limiter;
 				this.permitsPerRecord = permitsPerRecord;
+				this.priority = priority;
+			}
+
+			public String getPriority() {
+				return this.priority;
 			}
 
 			public String getLimiter() {

@@ -68,6 +68,10 @@ public final class HttpRule {
 
 	private final Map<String, Boolean> failed = new ConcurrentHashMap<>();
 
+	private final Set<String> prioritized;
+
+	private final @Nullable String priority;
+
 	/**
 	 * Creates a rule.
 	 * @param name the rule's name in logs and errors
@@ -85,6 +89,31 @@ public final class HttpRule {
 	public HttpRule(String name, List<PathPattern> patterns, Set<String> methods, List<String> limiters,
 			@Nullable Expression key, long permits, @Nullable Expression when, @Nullable Expression skip,
 			@Nullable Expression countWhen, boolean afterSecurity) {
+		this(name, patterns, methods, limiters, key, permits, when, skip, countWhen, afterSecurity, Set.of(), null);
+	}
+
+	/**
+	 * Creates a rule whose requests take some of its limiters at a priority class.
+	 * @param name the rule's name, for logs and errors
+	 * @param patterns the paths it matches
+	 * @param methods the HTTP methods it matches, empty for all
+	 * @param limiters the limiters it takes permits from
+	 * @param key the key expression, or {@code null} for one limiter per name
+	 * @param permits permits per request
+	 * @param when the condition for the rule to apply, or {@code null}
+	 * @param skip the condition for the rule not to apply, or {@code null}
+	 * @param countWhen the condition on the response for a request to be counted after it was
+	 * answered, or {@code null} to take permits before
+	 * @param afterSecurity whether the rule runs after Spring Security's filters
+	 * @param prioritized the limiters among {@code limiters} that have priority classes
+	 * @param priority the class the requests take them at, or {@code null} for their default
+	 */
+	public HttpRule(String name, List<PathPattern> patterns, Set<String> methods, List<String> limiters,
+			@Nullable Expression key, long permits, @Nullable Expression when, @Nullable Expression skip,
+			@Nullable Expression countWhen, boolean afterSecurity, Set<String> prioritized,
+			@Nullable String priority) {
+		this.prioritized = Set.copyOf(prioritized);
+		this.priority = priority;
 		this.name = Objects.requireNonNull(name, "name");
 		this.patterns = List.copyOf(patterns);
 		this.methods = Set.copyOf(methods);
@@ -103,6 +132,15 @@ public final class HttpRule {
 		this.afterSecurity = afterSecurity;
 		this.directKey = direct(key);
 		this.readsPrincipal = mentions("principal", key, when, skip, countWhen);
+	}
+
+	/**
+	 * Returns the priority class this rule's requests take a limiter at.
+	 * @param limiter one of the rule's limiters
+	 * @return the class, or {@code null} for the limiter's default (or a limiter without classes)
+	 */
+	public @Nullable String priorityOf(String limiter) {
+		return (this.priority != null && this.prioritized.contains(limiter)) ? this.priority : null;
 	}
 
 	/**

@@ -73,7 +73,9 @@ public final class HttpRulePlan {
 			plan.rules = (plan.rules == null) ? rule.name() : plan.rules + "," + rule.name();
 			String key = rule.key(view, maxKeyLength);
 			for (String name : rule.limiters()) {
-				RateLimiter limiter = (key != null) ? registry.limiter(name, key) : registry.limiter(name);
+				String priority = rule.priorityOf(name);
+				RateLimiter limiter = (key != null) ? registry.limiter(name, key)
+						: (priority != null) ? registry.priorities(name).forClass(priority) : registry.limiter(name);
 				if (rule.isCountedAfter()) {
 					plan.counted.add(new Counted(rule, name, limiter, variables));
 				}

@@ -175,12 +175,77 @@ class LoadSignalsTests {
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("ratelimit.limiters.partner.adaptive.load.process-cpu.recovery")
-				.hasMessageContaining("recovery (0.75) must be less than warning (0.7)"));
+				.hasMessageContaining("recovery (0.75) must be less than warning (0.7)")
+				.satisfies((failure) -> assertThat(((InvalidRateLimitConfigurationException) failure).getAction())
+					.isEqualTo("Set ratelimit.limiters.partner.adaptive.load.process-cpu.recovery below "
+							+ "ratelimit.limiters.partner.adaptive.load.process-cpu.warning: left out, it is 0.75 for "
+							+ "process-cpu.")));
 		this.contextRunner.withPropertyValues("ratelimit.limiters.partner.adaptive.load.process-cpu.critical=0.5")
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("ratelimit.limiters.partner.adaptive.load.process-cpu.critical")
 				.hasMessageContaining("critical (0.5) must be at least warning (0.85)"));
+	}
+
+	@Test
+	void aStepRegistrysTimerIsReadAsItsLastStepsMean() {
+		io.micrometer.core.instrument.step.StepRegistryConfig config = new io.micrometer.core.instrument.step.StepRegistryConfig() {
+			@Override
+			public String prefix() {
+				return "test";
+			}
+
+			@Override
+			public String get(String key) {
+				return null;
+			}
+
+			@Override
+			public Duration step() {
+				return Duration.ofMinutes(1);
+			}
+		};
+		io.micrometer.core.instrument.MockClock clock = new io.micrometer.core.instrument.MockClock();
+		io.micrometer.core.instrument.step.StepMeterRegistry steps = new io.micrometer.core.instrument.step.StepMeterRegistry(
+				config, clock) {
+			@Override
+			protected void publish() {
+			}
+
+			@Override
+			protected java.util.concurrent.TimeUnit getBaseTimeUnit() {
+				return java.util.concurrent.TimeUnit.SECONDS;
+			}
+		};
+		Timer timer = Timer.builder("http.client.requests").register(steps);
+		MeterLoadReadings readings = new MeterLoadReadings(() -> steps);
+		dev.ratelimit.spring.config.LimiterDefinitions.LoadSpec latency = new dev.ratelimit.spring.config.LimiterDefinitions.LoadSpec(
+				"latency", "http.client.requests", java.util.Map.of());
+		record(timer, 2, Duration.ofMillis(100));
+		record(timer, 2, Duration.ofMillis(300));
+		// within the step: the last completed one had no calls
+		assertThat(readings.read("partner", latency)).isNaN();
+		clock.add(Duration.ofMinutes(1));
+		assertThat(readings.read("partner", latency)).isCloseTo(0.2, org.assertj.core.data.Offset.offset(1e-9));
+		record(timer, 1, Duration.ofSeconds(3));
+		clock.add(Duration.ofMinutes(1));
+		// a running difference across steps would say (3 - 0.8) / (1 - 4): the step's own mean is 3
+		assertThat(readings.read("partner", latency)).isCloseTo(3.0, org.assertj.core.data.Offset.offset(1e-9));
+	}
+
+	@Test
+	void aLoadSignalOnAGlobalLimiterFailsStartUp() {
+		new ApplicationContextRunner()
+			.withConfiguration(
+					AutoConfigurations.of(RateLimitAutoConfiguration.class, RateLimitAdaptiveAutoConfiguration.class))
+			.withPropertyValues("ratelimit.limiters.drain.scope=global", "ratelimit.limiters.drain.rate=100/1s",
+					"ratelimit.limiters.drain.adaptive.enabled=true",
+					"ratelimit.limiters.drain.adaptive.load.process-cpu.warning=0.9")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.isInstanceOf(InvalidRateLimitConfigurationException.class)
+				.hasMessageContaining("ratelimit.limiters.drain.adaptive.load.process-cpu")
+				.hasMessageContaining("a load signal is this instance's own"));
 	}
 
 	private static AdaptiveState state(AdaptiveRateLimiters adaptive) {

@@ -102,6 +102,34 @@ class RateLimitedPriorityTests {
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("ratelimit.defaults.priority.classes"));
+		this.contextRunner.withUserConfiguration(TooManyPermitsConfiguration.class)
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("a call takes 7 permits, more than priority class 'batch' of limiter 'api' can "
+						+ "take at once (6)"));
+		this.contextRunner.withPropertyValues("ratelimit.limiters.api.max-keys=10")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("ratelimit.limiters.api.max-keys")
+				.hasMessageContaining("has no per-key limiters"));
+		this.contextRunner
+			.withPropertyValues("ratelimit.limiters.both.tiers[0].name=api", "ratelimit.limiters.both.tiers[0].per-key=true",
+					"ratelimit.limiters.both.tiers[1].name=plain")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("ratelimit.limiters.both.tiers[0].per-key")
+				.hasMessageContaining("'api' is divided among priority classes"));
+		this.contextRunner
+			.withPropertyValues("ratelimit.limiters.both.tiers[0].name=plain",
+					"ratelimit.limiters.both.priority.headroom=0.1")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("ratelimit.limiters.both.priority.classes")
+				.hasMessageContaining("a composite"));
+		this.contextRunner.withPropertyValues("ratelimit.defaults.priority.headroom=0.1")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("ratelimit.defaults.priority.classes"));
 		this.contextRunner.withPropertyValues("ratelimit.limiters.api.scope=global")
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
@@ -179,6 +207,24 @@ class RateLimitedPriorityTests {
 	public static class NoClasses {
 
 		@RateLimited(value = "plain", priority = "critical")
+		public void call() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class TooManyPermitsConfiguration {
+
+		@Bean
+		TooManyPermits service() {
+			return new TooManyPermits();
+		}
+
+	}
+
+	public static class TooManyPermits {
+
+		@RateLimited(value = "api", permits = 7)
 		public void call() {
 		}
 

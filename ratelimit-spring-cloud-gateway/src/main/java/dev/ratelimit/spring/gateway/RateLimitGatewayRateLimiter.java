@@ -166,6 +166,11 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 					+ "', a concurrency limit, which the gateway cannot give back when a request ends: use a rate "
 					+ "limit (token-bucket or a window) for the route");
 		}
+		if (definition.priority() != null) {
+			return new IllegalArgumentException("Route '" + routeId + "' limits with '" + name
+					+ "', which is divided among priority classes and has no per-key limiters, while every gateway "
+					+ "request takes a key: name a limiter without priority classes for the route");
+		}
 		long capacity = this.definitions.capacityOf(name);
 		if (config.getPermits() > capacity) {
 			return new IllegalArgumentException("Route '" + routeId + "' takes " + config.getPermits()

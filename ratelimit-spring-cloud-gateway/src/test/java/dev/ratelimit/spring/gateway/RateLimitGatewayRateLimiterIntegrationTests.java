@@ -69,7 +69,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"spring.cloud.gateway.server.webflux.routes[4].predicates[0]=Path=/observed",
 				"spring.cloud.gateway.server.webflux.routes[4].filters[0].name=RequestRateLimiter",
 				"spring.cloud.gateway.server.webflux.routes[4].filters[0].args.key-resolver=#{@clientKeyResolver}",
-				"spring.cloud.gateway.server.webflux.routes[4].filters[0].args.ratelimit.limiter=observed" })
+				"spring.cloud.gateway.server.webflux.routes[4].filters[0].args.ratelimit.limiter=observed",
+				"ratelimit.limiters.prio.rate=1/1h", "ratelimit.limiters.prio.priority.classes=high,low",
+				"spring.cloud.gateway.server.webflux.routes[5].id=prio",
+				"spring.cloud.gateway.server.webflux.routes[5].uri=forward:/backend/hello",
+				"spring.cloud.gateway.server.webflux.routes[5].predicates[0]=Path=/prio",
+				"spring.cloud.gateway.server.webflux.routes[5].filters[0].name=RequestRateLimiter",
+				"spring.cloud.gateway.server.webflux.routes[5].filters[0].args.key-resolver=#{@clientKeyResolver}" })
 @AutoConfigureWebTestClient
 class RateLimitGatewayRateLimiterIntegrationTests {
 
@@ -123,6 +129,12 @@ class RateLimitGatewayRateLimiterIntegrationTests {
 	void aRouteOnAConcurrencyLimitFailsRatherThanLeakingItsPermits() {
 		assertThat(get("/inflight", "e").getStatus().is5xxServerError()).isTrue();
 		assertThat(this.registry.find("inflight", "e")).isEmpty();
+	}
+
+	@Test
+	void aRouteOnALimiterWithPriorityClassesFailsRatherThanCreatingKeysItCannotHave() {
+		assertThat(get("/prio", "g").getStatus().is5xxServerError()).isTrue();
+		assertThat(this.registry.keyedNames()).doesNotContain("prio");
 	}
 
 	@Test

@@ -140,8 +140,26 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 					"Remove phase (a rule that reads the principal runs after security), or set it to after-security.");
 		}
 		boolean afterSecurity = (rule.getPhase() != null) ? rule.getPhase() == Phase.AFTER_SECURITY : readsPrincipal;
+		Set<String> prioritized = new LinkedHashSet<>();
+		for (String limiter : rule.getLimiters()) {
+			Definition definition = limiters.find(limiter);
+			if (definition != null && definition.priority() != null) {
+				prioritized.add(limiter);
+				if (rule.getPriority() != null && !definition.priority().priorities().classes().contains(rule.getPriority())) {
+					throw new InvalidRateLimitConfigurationException(prefix + ".priority", rule.getPriority(),
+							"limiter '" + limiter + "' has no priority class '" + rule.getPriority() + "'",
+							"Use one of " + definition.priority().priorities().classes() + ".");
+				}
+			}
+		}
+		if (rule.getPriority() != null && prioritized.isEmpty()) {
+			throw new InvalidRateLimitConfigurationException(prefix + ".priority", rule.getPriority(),
+					"none of the rule's limiters has priority classes",
+					"Declare them, for example ratelimit.limiters." + rule.getLimiters().get(0)
+							+ ".priority.classes=critical,normal,batch, or remove " + prefix + ".priority.");
+		}
 		return new HttpRule(name, patterns, methods, rule.getLimiters(), key, rule.getPermits(), when, skip,
-				countWhen, afterSecurity);
+				countWhen, afterSecurity, prioritized, rule.getPriority());
 	}
 
 	private static void checkLimiter(RateLimitHttpProperties.Rule rule, String name, String property, boolean keyed,
@@ -153,16 +171,28 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 					"Declare it, for example ratelimit.limiters." + name + ".rate=100/1s, or set "
 							+ "ratelimit.defaults.rate to give undeclared names a default limit.");
 		}
+		if (keyed && definition.priority() != null) {
+			throw new InvalidRateLimitConfigurationException(property, name,
+					"limiter '" + name + "' is divided among priority classes and has no per-key limiters, so a rule "
+							+ "with a key cannot use it",
+					"Remove the rule's key, or name a limiter without priority classes.");
+		}
 		if (!keyed && definition.tiers().stream().anyMatch((tier) -> tier.perKey())) {
 			throw new InvalidRateLimitConfigurationException(property, name,
 					"limiter '" + name + "' has per-key tiers, so the rule needs a key",
 					"Add a key to the rule, for example key: ip.");
 		}
-		long capacity = limiters.capacityOf(name);
+		// a limiter with priority classes: what one call of the class the rule takes can take
+		String priority = (definition.priority() == null) ? null
+				: (rule.getPriority() != null && definition.priority().priorities().classes().contains(rule.getPriority()))
+						? rule.getPriority() : definition.priority().defaultClass();
+		long capacity = (priority != null) ? limiters.capacityOf(name, priority) : limiters.capacityOf(name);
 		if (rule.getPermits() > capacity) {
 			throw new InvalidRateLimitConfigurationException(property, name,
-					"the rule takes " + rule.getPermits() + " permits, more than limiter '" + name
-							+ "' can ever hold (" + capacity + "), so every request would be refused",
+					"the rule takes " + rule.getPermits() + " permits, more than "
+							+ ((priority != null) ? "priority class '" + priority + "' of limiter '" + name
+									+ "' can take at once (" : "limiter '" + name + "' can ever hold (")
+							+ capacity + "), so every request would be refused",
 					"Lower the rule's permits, or raise the capacity of ratelimit.limiters." + name
 							+ " (of its smallest tier for a composite).");
 		}

@@ -135,8 +135,16 @@ public class RateLimitHttpProperties {
 		 */
 		private final Phase phase;
 
+		/**
+		 * Priority class of the rule's requests, for its limiters with priority classes. Their
+		 * default class unless set.
+		 */
+		private final String priority;
+
 		public Rule(String name, List<String> paths, List<String> methods, List<String> limiters, String key,
-				@DefaultValue("1") long permits, String when, String skip, String countWhen, Phase phase) {
+				@DefaultValue("1") long permits, String when, String skip, String countWhen, Phase phase,
+				String priority) {
+			this.priority = priority;
 			this.name = name;
 			this.paths = (paths != null) ? List.copyOf(paths) : List.of();
 			this.methods = (methods != null) ? List.copyOf(methods) : List.of();
@@ -151,6 +159,10 @@ public class RateLimitHttpProperties {
 
 		public String getName() {
 			return this.name;
+		}
+
+		public String getPriority() {
+			return this.priority;
 		}
 
 		public List<String> getPaths() {

@@ -135,19 +135,38 @@ public final class RateLimitKafkaAutoConfiguration {
 							+ ".rate=100/1s, or set ratelimit.defaults.rate to give undeclared names a default limit.");
 		}
 		RateLimiter limiter = registry.limiter(name);
+		if (listener.getPriority() != null) {
+			limiter = priorityClass(prefix + "priority", name, listener.getPriority(), registry);
+		}
+		String holds = registry.hasPriorities(name) ? "priority class '"
+				+ ((listener.getPriority() != null) ? listener.getPriority() : "(default)") + "' of limiter '" + name
+				+ "' can take at once" : "limiter '" + name + "' holds";
 		if (limiter instanceof ConcurrencyLimiter) {
 			throw new InvalidRateLimitConfigurationException(prefix + "limiter", name,
 					"limiter '" + name + "' is a concurrency limit, which has no rate to pace records with",
 					"Name a limiter with a rate, for example a token bucket.");
 		}
-		long capacity = limiter.limit().capacity();
+		// a priority class's calls can take at most what one of its sources holds for it
+		long capacity = registry.hasPriorities(name) ? limiter.snapshot().capacity() : limiter.limit().capacity();
 		if (permits > capacity) {
 			throw new InvalidRateLimitConfigurationException(prefix + "permits-per-record", permits,
-					"a record would take more permits than limiter '" + name + "' holds (" + capacity + ")",
+					"a record would take more permits than " + holds + " (" + capacity + ")",
 					"Take at most " + capacity + " permits per record, or raise ratelimit.limiters." + name
 							+ ".capacity.");
 		}
 		return new ListenerLimit(limiter, permits);
+	}
+
+	/** The view of one priority class of a limiter, or a start-up failure naming the property. */
+	static RateLimiter priorityClass(String property, String name, String priority, RateLimiterRegistry registry) {
+		try {
+			return registry.priorities(name).forClass(priority);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidRateLimitConfigurationException(property, priority, ex.getMessage(),
+					"Name one of the classes under ratelimit.limiters." + name + ".priority.classes, or remove " + property
+							+ ".");
+		}
 	}
 
 	@Configuration(proxyBeanMethods = false)

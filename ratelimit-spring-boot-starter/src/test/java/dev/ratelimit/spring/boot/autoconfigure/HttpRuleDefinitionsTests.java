@@ -36,7 +36,34 @@ class HttpRuleDefinitionsTests {
 	private static final Map<String, String> LIMITERS = Map.of("ratelimit.limiters.api.rate", "10/1s",
 			"ratelimit.limiters.tenants.tiers[0].name", "per-tenant", "ratelimit.limiters.tenants.tiers[0].per-key",
 			"true", "ratelimit.limiters.per-tenant.rate", "5/1s", "ratelimit.limiters.inflight.max-concurrent", "4",
-			"ratelimit.limiters.inflight.algorithm", "concurrency");
+			"ratelimit.limiters.inflight.algorithm", "concurrency", "ratelimit.limiters.prio.rate", "10/1s",
+			"ratelimit.limiters.prio.priority.classes", "critical,batch");
+
+	@Test
+	void aRulesPriorityMustBeAClassOfItsLimitersWithoutAKeyAndWithinTheClasssCapacity() {
+		assertThat(failure("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].priority=urgent"))
+			.returns("ratelimit.http.rules[0].priority", InvalidRateLimitConfigurationException::getProperty)
+			.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo("limiter 'prio' has no priority class 'urgent'"));
+		assertThat(failure("ratelimit.http.rules[0].limiters=api", "ratelimit.http.rules[0].priority=critical"))
+			.returns("ratelimit.http.rules[0].priority", InvalidRateLimitConfigurationException::getProperty)
+			.satisfies((ex) -> assertThat(ex.getReason()).isEqualTo("none of the rule's limiters has priority classes"));
+		assertThat(failure("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].key=ip"))
+			.returns("ratelimit.http.rules[0].limiters[0]", InvalidRateLimitConfigurationException::getProperty)
+			.satisfies((ex) -> assertThat(ex.getReason()).contains("has no per-key limiters"));
+		// batch leaves 2 of the 10 to critical: 9 permits at once are more than it can take
+		assertThat(failure("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].priority=batch",
+				"ratelimit.http.rules[0].permits=9"))
+			.returns("ratelimit.http.rules[0].limiters[0]", InvalidRateLimitConfigurationException::getProperty)
+			.satisfies((ex) -> assertThat(ex.getReason()).contains("more than priority class 'batch' of limiter "
+					+ "'prio' can take at once (8)"));
+		// critical takes 9 at once: the default class's smaller capacity does not count
+		definitions("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].priority=critical",
+				"ratelimit.http.rules[0].permits=9");
+		HttpRuleDefinitions rules = definitions("ratelimit.http.rules[0].limiters=prio,api",
+				"ratelimit.http.rules[0].priority=critical");
+		assertThat(rules.rules().get(0).priorityOf("prio")).isEqualTo("critical");
+		assertThat(rules.rules().get(0).priorityOf("api")).isNull();
+	}
 
 	@Test
 	void rulesAreMadeWithTheirPhase() {

@@ -164,6 +164,27 @@ class RateLimitKafkaAutoConfigurationTests {
 	}
 
 	@Test
+	void recordsTakeTheirListenersPriorityClass() {
+		this.contextRunner
+			.withPropertyValues("ratelimit.limiters.orders-drain.priority.classes=live,replay",
+					"ratelimit.kafka.listeners.orders.priority=urgent")
+			.run((context) -> assertThat(failure(context)).hasMessageStartingWith(
+					"ratelimit.kafka.listeners.orders.priority = 'urgent': no priority class named 'urgent'"));
+		// replay leaves 40 of the 200 to live
+		this.contextRunner
+			.withPropertyValues("ratelimit.limiters.orders-drain.priority.classes=live,replay",
+					"ratelimit.kafka.listeners.orders.permits-per-record=161")
+			.run((context) -> assertThat(failure(context))
+				.hasMessage("ratelimit.kafka.listeners.orders.permits-per-record = '161': a record would take more "
+						+ "permits than priority class '(default)' of limiter 'orders-drain' can take at once (160)"));
+		this.contextRunner
+			.withPropertyValues("ratelimit.limiters.orders-drain.priority.classes=live,replay",
+					"ratelimit.kafka.listeners.orders.priority=live",
+					"ratelimit.kafka.listeners.orders.permits-per-record=161")
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	@Test
 	void lagIntervalMustBePositive() {
 		this.contextRunner.withPropertyValues("ratelimit.kafka.backpressure.lag-interval=0s")
 			.run((context) -> assertThat(failure(context)).hasMessage("ratelimit.kafka.backpressure.lag-interval = "

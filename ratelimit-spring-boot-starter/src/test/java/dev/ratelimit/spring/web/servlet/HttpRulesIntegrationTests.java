@@ -69,7 +69,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"ratelimit.http.rules[11].paths=/five/**", "ratelimit.http.rules[11].limiters=five",
 				"ratelimit.http.rules[11].count-when=status >= 500",
 				"ratelimit.limiters.observed.rate=1/1h", "ratelimit.http.rules[12].name=observed-rule",
-				"ratelimit.http.rules[12].paths=/observed/**", "ratelimit.http.rules[12].limiters=observed" })
+				"ratelimit.http.rules[12].paths=/observed/**", "ratelimit.http.rules[12].limiters=observed",
+				"ratelimit.limiters.prio.rate=10/1h", "ratelimit.limiters.prio.priority.classes=critical,batch",
+				"ratelimit.http.rules[13].paths=/bulk/**", "ratelimit.http.rules[13].limiters=prio",
+				"ratelimit.http.rules[13].priority=batch", "ratelimit.http.rules[14].paths=/admin/**",
+				"ratelimit.http.rules[14].limiters=prio", "ratelimit.http.rules[14].priority=critical" })
 @AutoConfigureRestTestClient
 class HttpRulesIntegrationTests {
 
@@ -228,6 +232,18 @@ class HttpRulesIntegrationTests {
 			.containsExactly(RateLimitObservationContext.Outcome.PERMITTED, RateLimitObservationContext.Outcome.REJECTED);
 	}
 
+	@Test
+	void aRuleTakesItsLimitersAtItsPriorityClass() {
+		// 10 an hour between critical and batch: batch leaves 2 permits to critical
+		for (int i = 0; i < 8; i++) {
+			assertThat(get("/bulk/" + i, Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		}
+		assertThat(get("/bulk/8", Map.of()).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(get("/admin/0", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/admin/1", Map.of()).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/admin/2", Map.of()).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+	}
+
 	private EntityExchangeResult<String> get(String path, Map<String, String> headers) {
 		return this.client.get()
 			.uri(path)
@@ -244,7 +260,7 @@ class HttpRulesIntegrationTests {
 	static class AnyController {
 
 		@GetMapping({ "/ip/{x}", "/skip/{x}", "/keys/{x}", "/all/{x}", "/plans/{x}", "/broken/{x}", "/methods/{x}",
-				"/head/{x}", "/dec/{x}", "/five/{x}", "/observed/{x}" })
+				"/head/{x}", "/dec/{x}", "/five/{x}", "/observed/{x}", "/bulk/{x}", "/admin/{x}" })
 		String any(@PathVariable String x) {
 			return x;
 		}
