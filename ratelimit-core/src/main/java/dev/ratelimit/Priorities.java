@@ -67,7 +67,7 @@ public final class Priorities {
 
 	/**
 	 * Classes from the most to the least important, with no minimum shares and the default
-	 * headroom of 0.2.
+	 * headroom: 0.2, or 0.9 / (classes - 1) for more than five classes.
 	 * @param classes two or more distinct names, as for {@link #of(String...)}
 	 * @return the priorities
 	 * @throws IllegalArgumentException for a bad, repeated or missing name, or too many

@@ -62,7 +62,7 @@ public interface PriorityRateLimiter {
 	void updateRate(Rate rate);
 
 	/**
-	 * Returns every bucket to full.
+	 * Returns every bucket to its start: full, or its share of the limit's initial permits.
 	 */
 	void reset();
 

@@ -3,6 +3,7 @@ package dev.ratelimit.adaptive;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 import dev.ratelimit.Rate;
 
@@ -36,7 +37,7 @@ public record AdaptiveState(String name, Rate rate, Rate ceiling, Rate floor, Se
 	 * Copies the load signals.
 	 */
 	public AdaptiveState {
-		loads = Collections.unmodifiableMap(new LinkedHashMap<>(loads));
+		loads = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(loads, "loads")));
 	}
 
 	/**

@@ -17,8 +17,10 @@ import dev.ratelimit.Ticker;
 /**
  * A token bucket divided for {@link Priorities}: one bucket per class with a reserved minimum
  * share, of that share of the rate and the capacity, and one shared bucket of the rest. The
- * buckets' rates add up exactly to the limit's (each is an exact fraction of it, in millionths) and
- * their capacities to its capacity, so the limit's bound holds for every mix of classes.
+ * buckets' capacities add up to the limit's capacity, and their rates to its rate: each is an exact
+ * fraction of it, in millionths, unless that fraction's period would overflow (periods of hours
+ * with uneven shares), when {@link Rate#scaled(double)} rounds it to a millionth of a permit per
+ * second. So the limit's bound holds for every mix of classes, to that rounding.
  *
  * <p>A class takes, in order: from its own reserved bucket; from the shared bucket while that
  * keeps its floor (the headroom of each class above it, in whole permits); from another class's
@@ -93,7 +95,11 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 			}
 		}
 		long sharedCapacity = capacity - reservedCapacity;
-		if (sharedCapacity < 1 || reservedTotal >= MILLIONTHS) {
+		if (reservedTotal >= MILLIONTHS) {
+			throw new IllegalArgumentException("the minimum shares of limiter '" + name + "' round to the whole rate "
+					+ "(each is kept to a millionth): some of the rate has to be shared; lower them");
+		}
+		if (sharedCapacity < 1) {
 			throw new IllegalArgumentException("limiter '" + name + "' has a capacity of " + capacity
 					+ ", too small to give each reserved minimum share at least one permit and keep one to share: "
 					+ "raise the capacity or lower the minimum shares");
@@ -125,7 +131,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		return limit;
 	}
 
-	/** An exact share of a rate: a fraction in millionths, as a rational, never rounded up. */
+	/** A share of a rate: a fraction in millionths, as an exact rational where its period fits a long. */
 	private static Rate share(Rate rate, long millionths) {
 		return (millionths >= MILLIONTHS) ? rate : rate.scaled(millionths / (double) MILLIONTHS);
 	}
