@@ -109,6 +109,7 @@ class PriorityRateLimiterTest {
 		limiter.forClass("batch").updateRate(Rate.perSecond(100));
 		assertThat(limiter.limit().rate()).isEqualTo(Rate.perSecond(100));
 		assertThat(limiter.forClass("critical").limit().rate()).isEqualTo(Rate.perSecond(100));
+		assertThat(limiter.forClass("batch").limit().capacity()).as("the class's capacity stays").isEqualTo(720);
 		drain(limiter.forClass("critical"));
 		drain(limiter.forClass("batch"));
 		this.clock.advance(Duration.ofSeconds(1));
@@ -156,8 +157,12 @@ class PriorityRateLimiterTest {
 			.withMessageContaining("for 3 classes, at most 0.495");
 		PriorityRateLimiter limiter = limiter(Priorities.of("a", "b"));
 		assertThatIllegalArgumentException().isThrownBy(() -> limiter.forClass("c"));
-		// a call of b can take at most what b may take from the shared bucket: 800
+		// a call of b can take at most what b may take from the shared bucket: 800; its limit says so,
+		// so that whatever sizes calls by limit().capacity() asks for what b can have
 		assertThat(limiter.forClass("b").snapshot().capacity()).isEqualTo(800);
+		assertThat(limiter.forClass("b").limit()).isEqualTo(RateLimit.tokenBucket(Rate.perSecond(1000)).capacity(800).build());
+		assertThat(limiter.forClass("a").limit().capacity()).isEqualTo(1000);
+		assertThat(limiter.limit()).isEqualTo(LIMIT);
 		assertThatIllegalArgumentException().isThrownBy(() -> limiter.forClass("b").tryAcquire(801));
 	}
 

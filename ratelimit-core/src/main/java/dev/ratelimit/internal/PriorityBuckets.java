@@ -343,7 +343,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 			this.shared.updateRate(share(rate, MILLIONTHS - reservedTotal));
 			this.limit = next;
 			for (PriorityClassLimiter view : this.views) {
-				view.adoptLimitQuietly(next);
+				view.adoptWhole(next);
 			}
 		}
 		finally {

@@ -10,8 +10,10 @@ import dev.ratelimit.Ticker;
 /**
  * One priority class of a {@link PriorityBuckets}: a limiter that takes permits at that class's
  * priority. It cannot reserve permits ahead, so a wait polls at the time the class's sources say
- * ({@link AbstractRateLimiter#acquire}). Its capacity is the most one call of the class can take;
- * its available permits are what the class could take now.
+ * ({@link AbstractRateLimiter#acquire}). Its limit is the whole's rate with, as capacity, the most
+ * one call of the class can take, so that whatever sizes its calls by {@code limit().capacity()}
+ * (batches of a listener or a buffer, a composite, the rate limit headers) asks for what the class
+ * can have; its available permits are what the class could take now.
  */
 final class PriorityClassLimiter extends AbstractRateLimiter {
 
@@ -19,11 +21,30 @@ final class PriorityClassLimiter extends AbstractRateLimiter {
 
 	private final int index;
 
+	/** The whole's rate with this class's capacity; replaced when the whole changes. */
+	private volatile RateLimit classLimit;
+
 	PriorityClassLimiter(PriorityBuckets buckets, int index, String name, RateLimit limit, Ticker ticker,
 			Scheduler scheduler, RateLimiterListener listener) {
 		super(name, limit, ticker, scheduler, listener);
 		this.buckets = buckets;
 		this.index = index;
+		this.classLimit = classLimit(limit);
+	}
+
+	private RateLimit classLimit(RateLimit whole) {
+		return RateLimit.tokenBucket(whole.rate()).capacity(this.buckets.capacity(this.index)).build();
+	}
+
+	@Override
+	public RateLimit limit() {
+		return this.classLimit;
+	}
+
+	/** Takes the whole's new limit on, quietly: the buckets tell the listener once. */
+	void adoptWhole(RateLimit whole) {
+		adoptLimitQuietly(whole);
+		this.classLimit = classLimit(whole);
 	}
 
 	@Override

@@ -279,6 +279,21 @@ public class RateLimitsEndpoint {
 		if (this.adaptive == null) {
 			return descriptor;
 		}
+		java.util.Optional<dev.ratelimit.adaptive.ConcurrencyControl> concurrency = this.adaptive
+			.concurrencyControl(name);
+		if (concurrency.isPresent()) {
+			Map<String, Object> adaptive = new java.util.LinkedHashMap<>();
+			adaptive.put("algorithm", concurrency.get().algorithm().name());
+			adaptive.put("limit", concurrency.get().limit());
+			adaptive.put("samples", concurrency.get().samples());
+			adaptive.put("drops", concurrency.get().drops());
+			Map<String, Object> details = new java.util.LinkedHashMap<>(descriptor.details());
+			details.put("adaptive", adaptive);
+			return new RateLimiterDescriptor(descriptor.name(), descriptor.key(), descriptor.created(),
+					descriptor.algorithm(), descriptor.rate(), descriptor.permitsPerSecond(), descriptor.capacity(),
+					descriptor.available(), descriptor.utilization(), descriptor.backend(), descriptor.distributed(),
+					descriptor.persistent(), details, descriptor.keys());
+		}
 		return this.adaptive.controller(name).map((controller) -> {
 			AdaptiveState state = controller.state();
 			Map<String, Object> adaptive = new java.util.LinkedHashMap<>();

@@ -3,6 +3,7 @@ package dev.ratelimit.spring.adaptive;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -11,6 +12,7 @@ import org.springframework.boot.task.SimpleAsyncTaskSchedulerBuilder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 
+import dev.ratelimit.ConcurrencyLimiter;
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
@@ -18,8 +20,10 @@ import dev.ratelimit.adaptive.AdaptiveController;
 import dev.ratelimit.adaptive.AdaptiveListener;
 import dev.ratelimit.adaptive.AdaptiveState;
 import dev.ratelimit.adaptive.ChangeReason;
+import dev.ratelimit.adaptive.ConcurrencyControl;
 import dev.ratelimit.adaptive.Severity;
 import dev.ratelimit.spring.aop.RateLimitedFailureListener;
+import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.config.LimiterDefinitions.AdaptiveSpec;
 import dev.ratelimit.spring.config.LimiterDefinitions.LoadSpec;
 import dev.ratelimit.spring.scheduling.PeriodicTask;
@@ -42,6 +46,9 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 	private final ApplicationEventPublisher events;
 
 	private final Map<String, AdaptiveController> controllers = new LinkedHashMap<>();
+
+	/** The concurrency limiters whose bound follows their calls' latency. */
+	private final Map<String, ConcurrencyControl> concurrency = new LinkedHashMap<>();
 
 	private final PeriodicTask ticking;
 
@@ -95,6 +102,12 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 		for (Map.Entry<String, AdaptiveSpec> entry : this.specs.entrySet()) {
 			String name = entry.getKey();
 			RateLimiter limiter = registry.limiter(name);
+			if (entry.getValue().concurrency() != null) {
+				this.concurrency.put(name, LimiterDefinitions
+					.concurrencyControl((ConcurrencyLimiter) limiter, entry.getValue().concurrency())
+					.build());
+				continue;
+			}
 			AdaptiveController controller = AdaptiveController.builder(limiter)
 				.config(entry.getValue().config())
 				.listener(new Publisher(name))
@@ -110,6 +123,15 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 	 */
 	public Optional<AdaptiveController> controller(String name) {
 		return Optional.ofNullable(this.controllers.get(name));
+	}
+
+	/**
+	 * Returns the control of a concurrency limiter whose bound follows its calls' latency.
+	 * @param name the limiter name
+	 * @return its control, if the limiter is an adaptive concurrency limiter
+	 */
+	public Optional<ConcurrencyControl> concurrencyControl(String name) {
+		return Optional.ofNullable(this.concurrency.get(name));
 	}
 
 	/**
@@ -154,8 +176,8 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 	@Override
 	public void onFailure(String limiterName, Throwable failure) {
 		AdaptiveSpec spec = this.specs.get(limiterName);
-		if (spec == null) {
-			return;
+		if (spec == null || spec.concurrency() != null) {
+			return; // a concurrency limit hears failures with the call's end, in onCompleted
 		}
 		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
 			for (Class<? extends Throwable> type : spec.reduceOn()) {
@@ -165,6 +187,35 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 				}
 			}
 		}
+	}
+
+	/**
+	 * A call through an adaptive concurrency limiter ended: its latency moves the bound, or, when
+	 * it failed with one of the limiter's {@code reduce-on} exceptions, a drop lowers it.
+	 */
+	@Override
+	public void onCompleted(String limiterName, long rttNanos, long inFlight, @Nullable Throwable failure) {
+		ConcurrencyControl control = this.concurrency.get(limiterName);
+		if (control == null) {
+			return;
+		}
+		if (failure != null && matches(this.specs.get(limiterName).reduceOn(), failure)) {
+			control.onDropped();
+		}
+		else {
+			control.onSample(Math.max(1, rttNanos), Math.max(1, inFlight));
+		}
+	}
+
+	private static boolean matches(List<Class<? extends Throwable>> types, Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			for (Class<? extends Throwable> type : types) {
+				if (type.isInstance(cause)) {
+					return true;
+				}
+			}
+		}
+		return false;
 	}
 
 	/** One evaluation pass: load readings, utilization samples and recovery steps. */

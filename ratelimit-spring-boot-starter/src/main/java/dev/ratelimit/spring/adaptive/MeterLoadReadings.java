@@ -32,11 +32,13 @@ import dev.ratelimit.spring.config.LimiterDefinitions.LoadSpec;
  * whose meter is missing, or has no new calls, has no reading, and its level stays; a missing meter
  * is logged once per signal.
  *
- * <p>Timers and summaries of a cumulative registry (Prometheus, the simple registry) are read as
- * the difference of their running totals since the last reading. Those of a step registry (OTLP,
- * Datadog and other push registries) already count one step at a time: the last completed step's
- * mean is the reading. A meter of another kind (a counter, a long task timer) has no reading, and
- * is logged once.
+ * <p>Timers and summaries of a cumulative registry (Prometheus, the simple registry, OTLP with its
+ * default cumulative temporality) are read as the difference of their running totals since the
+ * last reading. Those of Micrometer's step registries ({@code StepTimer}, {@code StepFunctionTimer},
+ * {@code StepDistributionSummary}) already count one step at a time: the last completed step's mean
+ * is the reading. With several registries, Boot's composite registry answers from the first of
+ * them: keep a cumulative one first, or read a gauge. A meter of another kind (a counter, a long
+ * task timer) has no reading, and is logged once.
  */
 public class MeterLoadReadings implements LoadReadings {
 

@@ -164,16 +164,38 @@ final class RateLimitedOperation {
 		if (denied != null) {
 			return fallbackOrThrow(invocation, denied);
 		}
+		long[] started = started(limiters);
+		Throwable failure = null;
 		try {
 			return invocation.proceed();
 		}
 		catch (Throwable ex) {
+			failure = ex;
 			failed(ex);
 			throw ex;
 		}
 		finally {
-			release(limiters);
+			release(limiters, started, failure);
 		}
+	}
+
+	/**
+	 * When a call starts and the permits in flight of each of its concurrency limiters then, for
+	 * the listeners that adapt a concurrency limit to the calls' latency; {@code null} when the call
+	 * has no concurrency limiter or nobody listens.
+	 */
+	long @Nullable [] started(List<RateLimiter> limiters) {
+		if (!hasConcurrency(limiters) || this.failures.get().isEmpty()) {
+			return null;
+		}
+		long[] started = new long[limiters.size() + 1];
+		started[0] = System.nanoTime();
+		for (int i = 0; i < limiters.size(); i++) {
+			if (limiters.get(i) instanceof ConcurrencyLimiter concurrency) {
+				started[i + 1] = concurrency.inFlight();
+			}
+		}
+		return started;
 	}
 
 	/** Tells the failure listeners (adaptive control) that a permitted call failed. */
@@ -341,10 +363,11 @@ final class RateLimitedOperation {
 
 	@SuppressWarnings("unchecked")
 	private CompletableFuture<Object> proceedFuture(MethodInvocation invocation, List<RateLimiter> limiters) {
+		long[] started = started(limiters);
 		try {
 			Object returned = invocation.proceed();
 			if (returned == null) {
-				release(limiters);
+				release(limiters, started, null);
 				return CompletableFuture.completedFuture(null);
 			}
 			CompletableFuture<Object> future = ((CompletionStage<Object>) returned).toCompletableFuture();
@@ -354,14 +377,14 @@ final class RateLimitedOperation {
 					failed(failure);
 				}
 				if (concurrency) {
-					release(limiters);
+					release(limiters, started, failure);
 				}
 			});
 			return future;
 		}
 		catch (Throwable ex) {
 			failed(ex);
-			release(limiters);
+			release(limiters, started, ex);
 			return CompletableFuture.failedFuture(ex);
 		}
 	}
@@ -526,6 +549,31 @@ final class RateLimitedOperation {
 	}
 
 	void release(List<RateLimiter> limiters) {
+		release(limiters, null, null);
+	}
+
+	/**
+	 * Tells the listeners how long the call took through each concurrency limiter, then gives its
+	 * permits back.
+	 */
+	void release(List<RateLimiter> limiters, long @Nullable [] started, @Nullable Throwable failure) {
+		if (started != null) {
+			long rtt = Math.max(1, System.nanoTime() - started[0]);
+			Throwable cause = (failure instanceof CompletionException && failure.getCause() != null)
+					? failure.getCause() : failure;
+			for (RateLimitedFailureListener listener : this.failures.get()) {
+				for (int i = 0; i < limiters.size(); i++) {
+					if (limiters.get(i) instanceof ConcurrencyLimiter) {
+						try {
+							listener.onCompleted(this.specs[i].name, rtt, started[i + 1], cause);
+						}
+						catch (RuntimeException ex) {
+							// a listener must not fail the call
+						}
+					}
+				}
+			}
+		}
 		for (int i = 0; i < limiters.size(); i++) {
 			if (limiters.get(i) instanceof ConcurrencyLimiter concurrency) {
 				concurrency.release(this.permits[i]);

@@ -158,25 +158,36 @@ final class ReactiveSupport {
 	private static Publisher<Object> proceed(RateLimitedOperation operation, MethodInvocation invocation,
 			List<RateLimiter> limiters, boolean flux) {
 		Publisher<Object> result;
+		long[] started = operation.started(limiters);
 		try {
 			result = (Publisher<Object>) invocation.proceed();
 		}
 		catch (Throwable ex) {
 			operation.failed(ex);
-			operation.release(limiters);
+			operation.release(limiters, started, ex);
 			return Mono.error(ex);
 		}
 		if (result == null) {
-			operation.release(limiters);
+			operation.release(limiters, started, null);
 			return Mono.empty();
 		}
 		boolean concurrency = RateLimitedOperation.hasConcurrency(limiters);
+		// the failure, if any, for the latency report at the end
+		java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
 		if (flux) {
-			Flux<Object> observed = Flux.from(result).doOnError(operation::failed);
-			return concurrency ? observed.doFinally((signal) -> operation.release(limiters)) : observed;
+			Flux<Object> observed = Flux.from(result).doOnError((ex) -> {
+				failure.set(ex);
+				operation.failed(ex);
+			});
+			return concurrency ? observed.doFinally((signal) -> operation.release(limiters, started, failure.get()))
+					: observed;
 		}
-		Mono<Object> observed = Mono.from(result).doOnError(operation::failed);
-		return concurrency ? observed.doFinally((signal) -> operation.release(limiters)) : observed;
+		Mono<Object> observed = Mono.from(result).doOnError((ex) -> {
+			failure.set(ex);
+			operation.failed(ex);
+		});
+		return concurrency ? observed.doFinally((signal) -> operation.release(limiters, started, failure.get()))
+				: observed;
 	}
 
 	@SuppressWarnings("unchecked")

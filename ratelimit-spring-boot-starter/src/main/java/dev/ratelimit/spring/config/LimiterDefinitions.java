@@ -104,7 +104,21 @@ public final class LimiterDefinitions {
 	 * are in the config
 	 */
 	public record AdaptiveSpec(AdaptiveConfig config, boolean utilization, List<Class<? extends Throwable>> reduceOn,
-			String lagSource, List<LoadSpec> loads) {
+			String lagSource, List<LoadSpec> loads, ConcurrencySpec concurrency) {
+
+		/**
+		 * A spec of a rate's control.
+		 * @param config the controller's parameters
+		 * @param utilization whether the limiter's utilization is sampled as a signal
+		 * @param reduceOn exceptions that mean "back off"
+		 * @param lagSource the consumer group or listener id whose lag sets the severity, or
+		 * {@code null}
+		 * @param loads the load signals
+		 */
+		public AdaptiveSpec(AdaptiveConfig config, boolean utilization, List<Class<? extends Throwable>> reduceOn,
+				String lagSource, List<LoadSpec> loads) {
+			this(config, utilization, reduceOn, lagSource, loads, null);
+		}
 
 		/**
 		 * A spec without load signals.
@@ -119,6 +133,18 @@ public final class LimiterDefinitions {
 			this(config, utilization, reduceOn, lagSource, List.of());
 		}
 
+	}
+
+	/**
+	 * How a concurrency limiter's bound follows the calls' latency.
+	 *
+	 * @param algorithm gradient or AIMD
+	 * @param minLimit the lowest bound, or {@code null} for the default
+	 * @param maxLimit the highest bound, or {@code null} for the default
+	 * @param timeout the latency above which an AIMD call counts as dropped, or {@code null}
+	 */
+	public record ConcurrencySpec(dev.ratelimit.adaptive.ConcurrencyControl.Algorithm algorithm, Long minLimit,
+			Long maxLimit, Duration timeout) {
 	}
 
 	/**
@@ -235,7 +261,8 @@ public final class LimiterDefinitions {
 		for (Tier tier : definition.tiers()) {
 			Definition declared = this.definitions.get(tier.name());
 			if (declared != null && declared.limit() != null) {
-				smallest = Math.min(smallest, declared.limit().capacity());
+				// a tier with priority classes takes its default class's share
+				smallest = Math.min(smallest, capacityOf(tier.name()));
 			}
 		}
 		return smallest;
@@ -440,8 +467,16 @@ public final class LimiterDefinitions {
 		}
 		String at = prefix + "adaptive.";
 		if (algorithm == Algorithm.CONCURRENCY) {
-			throw new InvalidRateLimitConfigurationException(at + "enabled", true,
-					"a concurrency limiter has no rate to adapt", "Remove " + at + "enabled.");
+			return concurrencySpec(at, adaptive);
+		}
+		for (Object[] only : new Object[][] { { "algorithm", adaptive.getAlgorithm() },
+				{ "min-limit", adaptive.getMinLimit() }, { "max-limit", adaptive.getMaxLimit() },
+				{ "timeout", adaptive.getTimeout() } }) {
+			if (only[1] != null) {
+				throw new InvalidRateLimitConfigurationException(at + only[0], only[1],
+						"it sets how a concurrency limit follows latency, and this limiter has a rate",
+						"Remove " + at + only[0] + ", or make the limiter algorithm: concurrency.");
+			}
 		}
 		AdaptiveConfig.Builder config = AdaptiveConfig.builder();
 		set(at + "floor-fraction", adaptive.getFloorFraction(), config::floorFraction);
@@ -537,6 +572,60 @@ public final class LimiterDefinitions {
 		// the division itself: the kind of limit, and a capacity that holds every reserved share
 		check(at + "classes", classes, () -> PriorityRateLimiter.of(name, limit, checked));
 		return new PrioritySpec(priorities, defaultClass);
+	}
+
+	private static AdaptiveSpec concurrencySpec(String at, RateLimitProperties.Adaptive adaptive) {
+		for (Object[] rateOnly : new Object[][] { { "lag-source", adaptive.getLagSource() },
+				{ "utilization", Boolean.TRUE.equals(adaptive.getUtilization()) ? true : null },
+				{ "load", adaptive.getLoad().isEmpty() ? null : adaptive.getLoad().keySet() } }) {
+			if (rateOnly[1] != null) {
+				throw new InvalidRateLimitConfigurationException(at + rateOnly[0], rateOnly[1],
+						"a concurrency limiter adapts its bound to the calls' latency, not to this signal",
+						"Remove " + at + rateOnly[0] + ", or put it on a limiter with a rate.");
+			}
+		}
+		dev.ratelimit.adaptive.ConcurrencyControl.Algorithm algorithm = (adaptive.getAlgorithm() != null)
+				? adaptive.getAlgorithm() : dev.ratelimit.adaptive.ConcurrencyControl.Algorithm.GRADIENT;
+		// checked by the control's own builder, on a limiter of the same bound
+		ConcurrencySpec spec = new ConcurrencySpec(algorithm, adaptive.getMinLimit(), adaptive.getMaxLimit(),
+				adaptive.getTimeout());
+		try {
+			concurrencyControl(dev.ratelimit.ConcurrencyLimiter.of("check", 1), spec).build();
+		}
+		catch (IllegalArgumentException ex) {
+			String field = ex.getMessage().split("[^A-Za-z]", 2)[0];
+			String property = at + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
+					"Update " + property + " in your application's configuration.");
+		}
+		List<Class<? extends Throwable>> reduceOn = new ArrayList<>();
+		for (int i = 0; i < adaptive.getReduceOn().size(); i++) {
+			reduceOn.add(throwable(at + "reduce-on[" + i + "]", adaptive.getReduceOn().get(i)));
+		}
+		return new AdaptiveSpec(AdaptiveConfig.defaults(), false, List.copyOf(reduceOn), null, List.of(), spec);
+	}
+
+	/**
+	 * A control builder for a concurrency limiter, with a spec's settings.
+	 * @param limiter the concurrency limiter
+	 * @param spec the settings
+	 * @return the builder
+	 */
+	public static dev.ratelimit.adaptive.ConcurrencyControl.Builder concurrencyControl(
+			dev.ratelimit.ConcurrencyLimiter limiter, ConcurrencySpec spec) {
+		dev.ratelimit.adaptive.ConcurrencyControl.Builder builder = dev.ratelimit.adaptive.ConcurrencyControl
+			.builder(limiter)
+			.algorithm(spec.algorithm());
+		if (spec.minLimit() != null) {
+			builder.minLimit(spec.minLimit());
+		}
+		if (spec.maxLimit() != null) {
+			builder.maxLimit(spec.maxLimit());
+		}
+		if (spec.timeout() != null) {
+			builder.timeout(spec.timeout());
+		}
+		return builder;
 	}
 
 	private static LoadSpec load(String at, String signal, RateLimitProperties.Load load,

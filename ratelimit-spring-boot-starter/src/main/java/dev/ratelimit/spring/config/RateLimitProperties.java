@@ -426,11 +426,37 @@ public class RateLimitProperties {
 		 */
 		private final Map<String, Load> load;
 
+		/**
+		 * For a concurrency limiter: how its bound follows the calls' latency, gradient or aimd.
+		 */
+		private final dev.ratelimit.adaptive.ConcurrencyControl.Algorithm algorithm;
+
+		/**
+		 * For a concurrency limiter: the lowest bound.
+		 */
+		private final Long minLimit;
+
+		/**
+		 * For a concurrency limiter: the highest bound.
+		 */
+		private final Long maxLimit;
+
+		/**
+		 * For a concurrency limiter with the aimd algorithm: a call slower than this counts as
+		 * dropped.
+		 */
+		private final Duration timeout;
+
 		public Adaptive(Boolean enabled, Double floorFraction, Double decreaseFactor, Duration decreaseCooldown,
 				Duration recoveryInterval, Double recoveryStep, Long warningLag, Long criticalLag, Long emergencyLag,
 				Long recoveryLag, Double warningFraction, Double criticalFraction, Double highUtilization,
 				Double lowUtilization, Double utilizationDecreaseFactor, Boolean utilization, List<String> reduceOn,
-				String lagSource, Map<String, Load> load) {
+				String lagSource, Map<String, Load> load, dev.ratelimit.adaptive.ConcurrencyControl.Algorithm algorithm,
+				Long minLimit, Long maxLimit, Duration timeout) {
+			this.algorithm = algorithm;
+			this.minLimit = minLimit;
+			this.maxLimit = maxLimit;
+			this.timeout = timeout;
 			this.enabled = enabled;
 			this.floorFraction = floorFraction;
 			this.decreaseFactor = decreaseFactor;
@@ -526,6 +552,22 @@ public class RateLimitProperties {
 
 		public Map<String, Load> getLoad() {
 			return this.load;
+		}
+
+		public dev.ratelimit.adaptive.ConcurrencyControl.Algorithm getAlgorithm() {
+			return this.algorithm;
+		}
+
+		public Long getMinLimit() {
+			return this.minLimit;
+		}
+
+		public Long getMaxLimit() {
+			return this.maxLimit;
+		}
+
+		public Duration getTimeout() {
+			return this.timeout;
 		}
 
 	}

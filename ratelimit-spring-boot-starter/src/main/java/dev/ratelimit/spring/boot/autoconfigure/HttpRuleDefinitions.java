@@ -182,10 +182,13 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 					"limiter '" + name + "' has per-key tiers, so the rule needs a key",
 					"Add a key to the rule, for example key: ip.");
 		}
+		if (definition.priority() != null && rule.getPriority() != null
+				&& !definition.priority().priorities().classes().contains(rule.getPriority())) {
+			return; // an unknown class: reported as such once every limiter of the rule is checked
+		}
 		// a limiter with priority classes: what one call of the class the rule takes can take
 		String priority = (definition.priority() == null) ? null
-				: (rule.getPriority() != null && definition.priority().priorities().classes().contains(rule.getPriority()))
-						? rule.getPriority() : definition.priority().defaultClass();
+				: (rule.getPriority() != null) ? rule.getPriority() : definition.priority().defaultClass();
 		long capacity = (priority != null) ? limiters.capacityOf(name, priority) : limiters.capacityOf(name);
 		if (rule.getPermits() > capacity) {
 			throw new InvalidRateLimitConfigurationException(property, name,

@@ -82,7 +82,8 @@ public final class RateLimitAdaptiveAutoConfiguration {
 			LimiterDefinitions definitions) {
 		return (name, key) -> {
 			LimiterDefinitions.Definition definition = definitions.declared().get(name);
-			if (key != null || definition == null || definition.adaptive() == null) {
+			if (key != null || definition == null || definition.adaptive() == null
+					|| definition.adaptive().concurrency() != null) {
 				return RateLimiterListener.NONE;
 			}
 			return new RateLimiterListener() {

@@ -139,8 +139,8 @@ public final class RateLimitKafkaAutoConfiguration {
 			limiter = priorityClass(prefix + "priority", name, listener.getPriority(), registry);
 		}
 		String holds = registry.hasPriorities(name) ? "priority class '"
-				+ ((listener.getPriority() != null) ? listener.getPriority() : "(default)") + "' of limiter '" + name
-				+ "' can take at once" : "limiter '" + name + "' holds";
+				+ limiter.snapshot().details().get("priority") + "' of limiter '" + name + "' can take at once"
+				: "limiter '" + name + "' holds";
 		if (limiter instanceof ConcurrencyLimiter) {
 			throw new InvalidRateLimitConfigurationException(prefix + "limiter", name,
 					"limiter '" + name + "' is a concurrency limit, which has no rate to pace records with",

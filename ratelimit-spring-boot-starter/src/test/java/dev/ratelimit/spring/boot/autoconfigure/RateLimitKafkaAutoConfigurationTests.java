@@ -176,7 +176,7 @@ class RateLimitKafkaAutoConfigurationTests {
 					"ratelimit.kafka.listeners.orders.permits-per-record=161")
 			.run((context) -> assertThat(failure(context))
 				.hasMessage("ratelimit.kafka.listeners.orders.permits-per-record = '161': a record would take more "
-						+ "permits than priority class '(default)' of limiter 'orders-drain' can take at once (160)"));
+						+ "permits than priority class 'replay' of limiter 'orders-drain' can take at once (160)"));
 		this.contextRunner
 			.withPropertyValues("ratelimit.limiters.orders-drain.priority.classes=live,replay",
 					"ratelimit.kafka.listeners.orders.priority=live",
