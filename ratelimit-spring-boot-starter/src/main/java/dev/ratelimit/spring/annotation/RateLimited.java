@@ -67,6 +67,16 @@ public @interface RateLimited {
 	String priority() default "";
 
 	/**
+	 * SpEL expression, over the same variables as {@link #key()}, that gives the priority class of
+	 * each call, for example {@code #order.express ? 'critical' : 'batch'} or
+	 * {@code #request.getHeader('X-Priority')}. A value that is not one of the limiter's classes
+	 * (a client's header is input like any other), {@code null} or a failing expression gives
+	 * {@link #priority()}, or the limiter's default class. Empty for a fixed class.
+	 * @return the expression
+	 */
+	String priorityExpression() default "";
+
+	/**
 	 * Permits each call takes.
 	 * @return the permits, at least 1
 	 */

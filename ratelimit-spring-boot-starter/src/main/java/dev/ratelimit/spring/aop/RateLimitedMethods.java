@@ -193,12 +193,47 @@ public final class RateLimitedMethods {
 			Expression key = key(annotation, definition, where);
 			checkPermits(annotation, definition, where);
 			waitNanos = Math.min(waitNanos, waitNanos(annotation, definition, where));
+			String priority = priority(annotation, definition, key, where);
+			Expression priorityExpression = priorityExpression(annotation, definition, where);
 			specs.add(new RateLimitedOperation.Spec(definition.name(), key, annotation.permits(),
-					definition.headers(), priority(annotation, definition, key, where)));
+					definition.headers(), priority, priorityExpression,
+					(priorityExpression != null) ? definition.priority().priorities().classes() : List.of()));
 		}
 		Method fallback = fallback(annotations, specific, targetClass, where);
 		return new RateLimitedOperation(specific, specs, waitNanos, kind, fallback, this.registry, this.beans,
 				this.executor, this.failures, this.observations);
+	}
+
+	private @Nullable Expression priorityExpression(RateLimited annotation, Definition definition, String where) {
+		if (!StringUtils.hasText(annotation.priorityExpression())) {
+			return null;
+		}
+		if (definition.priority() == null) {
+			throw new InvalidRateLimitConfigurationException(where + " (priorityExpression)",
+					annotation.priorityExpression(), "limiter '" + definition.name() + "' has no priority classes",
+					"Declare them under ratelimit.limiters." + definition.name()
+							+ ".priority.classes, or remove priorityExpression.");
+		}
+		// any class may come out: every one must hold a call's permits
+		for (String priorityClass : definition.priority().priorities().classes()) {
+			long capacity = this.definitions.capacityOf(definition.name(), priorityClass);
+			if (annotation.permits() > capacity) {
+				throw new InvalidRateLimitConfigurationException(where + " (permits)", annotation.permits(),
+						"a call takes " + annotation.permits() + " permits, more than priority class '" + priorityClass
+								+ "' of limiter '" + definition.name() + "' can take at once (" + capacity
+								+ "), and the expression may choose it",
+						"Take fewer permits per call, or raise ratelimit.limiters." + definition.name() + ".capacity.");
+			}
+		}
+		try {
+			return PARSER.parseExpression(annotation.priorityExpression());
+		}
+		catch (ParseException ex) {
+			throw new InvalidRateLimitConfigurationException(where + " (priorityExpression)",
+					annotation.priorityExpression(), "the priority expression does not parse: " + ex.getMessage(),
+					"Write a SpEL expression over the arguments that gives a class name, for example "
+							+ "#order.express ? 'critical' : 'batch'.");
+		}
 	}
 
 	private @Nullable String priority(RateLimited annotation, Definition definition, @Nullable Expression key,

@@ -65,6 +65,12 @@ final class RateLimitedOperation {
 		/** The priority class of the calls, or {@code null} for the limiter's default. */
 		final @Nullable String priority;
 
+		/** What gives each call's class, or {@code null} for the fixed one. */
+		final @Nullable Expression priorityExpression;
+
+		/** The limiter's classes, when a call's class is computed. */
+		final List<String> classes;
+
 		/** The shared limiter of an unkeyed spec, created on first use. */
 		private volatile RateLimiter shared;
 
@@ -73,11 +79,18 @@ final class RateLimitedOperation {
 		}
 
 		Spec(String name, Expression key, long permits, boolean headers, @Nullable String priority) {
+			this(name, key, permits, headers, priority, null, List.of());
+		}
+
+		Spec(String name, Expression key, long permits, boolean headers, @Nullable String priority,
+				@Nullable Expression priorityExpression, List<String> classes) {
 			this.name = name;
 			this.key = key;
 			this.permits = permits;
 			this.headers = headers;
 			this.priority = priority;
+			this.priorityExpression = priorityExpression;
+			this.classes = classes;
 		}
 
 	}
@@ -454,13 +467,13 @@ final class RateLimitedOperation {
 	 * those of the thread's servlet request, if any
 	 */
 	List<RateLimiter> limiters(MethodInvocation invocation, RequestVariables.@Nullable Exchange exchange) {
-		if (this.specs.length == 1 && this.specs[0].key == null) {
+		if (this.specs.length == 1 && this.specs[0].key == null && this.specs[0].priorityExpression == null) {
 			return List.of(shared(this.specs[0]));
 		}
 		List<RateLimiter> limiters = new ArrayList<>(this.specs.length);
 		MethodBasedEvaluationContext context = null;
 		for (Spec spec : this.specs) {
-			if (spec.key == null) {
+			if (spec.key == null && spec.priorityExpression == null) {
 				limiters.add(shared(spec));
 				continue;
 			}
@@ -478,10 +491,37 @@ final class RateLimitedOperation {
 					this.requestVariables.bind(context);
 				}
 			}
+			if (spec.priorityExpression != null) {
+				limiters.add(priorityClass(spec, context));
+				continue;
+			}
 			Object key = spec.key.getValue(context);
 			limiters.add(this.registry.limiter(spec.name, (key != null) ? key.toString() : NULL_KEY));
 		}
 		return limiters;
+	}
+
+	/**
+	 * The class a call's expression gives, when it is one of the limiter's; the fixed or default
+	 * class otherwise (a null, a value from a client that names no class, a failing expression).
+	 */
+	private RateLimiter priorityClass(Spec spec, MethodBasedEvaluationContext context) {
+		Object value;
+		try {
+			value = spec.priorityExpression.getValue(context);
+		}
+		catch (RuntimeException ex) {
+			value = null;
+		}
+		if (value != null) {
+			String named = value.toString();
+			for (String priorityClass : spec.classes) {
+				if (priorityClass.equals(named)) {
+					return this.registry.priorities(spec.name).forClass(priorityClass);
+				}
+			}
+		}
+		return shared(spec);
 	}
 
 	private RateLimiter shared(Spec spec) {

@@ -68,9 +68,11 @@ public final class HttpRule {
 
 	private final Map<String, Boolean> failed = new ConcurrentHashMap<>();
 
-	private final Set<String> prioritized;
+	private final Map<String, List<String>> prioritized;
 
 	private final @Nullable String priority;
+
+	private final @Nullable Expression priorityExpression;
 
 	/**
 	 * Creates a rule.
@@ -89,7 +91,8 @@ public final class HttpRule {
 	public HttpRule(String name, List<PathPattern> patterns, Set<String> methods, List<String> limiters,
 			@Nullable Expression key, long permits, @Nullable Expression when, @Nullable Expression skip,
 			@Nullable Expression countWhen, boolean afterSecurity) {
-		this(name, patterns, methods, limiters, key, permits, when, skip, countWhen, afterSecurity, Set.of(), null);
+		this(name, patterns, methods, limiters, key, permits, when, skip, countWhen, afterSecurity, Map.of(), null,
+				null);
 	}
 
 	/**
@@ -105,15 +108,17 @@ public final class HttpRule {
 	 * @param countWhen the condition on the response for a request to be counted after it was
 	 * answered, or {@code null} to take permits before
 	 * @param afterSecurity whether the rule runs after Spring Security's filters
-	 * @param prioritized the limiters among {@code limiters} that have priority classes
+	 * @param prioritized the classes of each limiter among {@code limiters} that has priority classes
 	 * @param priority the class the requests take them at, or {@code null} for their default
+	 * @param priorityExpression what gives each request's class, or {@code null} for the fixed one
 	 */
 	public HttpRule(String name, List<PathPattern> patterns, Set<String> methods, List<String> limiters,
 			@Nullable Expression key, long permits, @Nullable Expression when, @Nullable Expression skip,
-			@Nullable Expression countWhen, boolean afterSecurity, Set<String> prioritized,
-			@Nullable String priority) {
-		this.prioritized = Set.copyOf(prioritized);
+			@Nullable Expression countWhen, boolean afterSecurity, Map<String, List<String>> prioritized,
+			@Nullable String priority, @Nullable Expression priorityExpression) {
+		this.prioritized = Map.copyOf(prioritized);
 		this.priority = priority;
+		this.priorityExpression = priorityExpression;
 		this.name = Objects.requireNonNull(name, "name");
 		this.patterns = List.copyOf(patterns);
 		this.methods = Set.copyOf(methods);
@@ -140,7 +145,42 @@ public final class HttpRule {
 	 * @return the class, or {@code null} for the limiter's default (or a limiter without classes)
 	 */
 	public @Nullable String priorityOf(String limiter) {
-		return (this.priority != null && this.prioritized.contains(limiter)) ? this.priority : null;
+		return (this.priority != null && this.prioritized.containsKey(limiter)) ? this.priority : null;
+	}
+
+	/**
+	 * Returns the priority class a request takes a limiter at: the one its expression gives, when
+	 * that is one of the limiter's classes; otherwise the rule's fixed class, or {@code null} for the
+	 * limiter's default. A value from the client that names no class, or a failing expression, never
+	 * opens a class it did not name.
+	 * @param limiter one of the rule's limiters
+	 * @param view the request
+	 * @return the class, or {@code null} for the limiter's default (or a limiter without classes)
+	 */
+	public @Nullable String priorityOf(String limiter, HttpRequestView view) {
+		List<String> classes = this.prioritized.get(limiter);
+		if (classes == null) {
+			return null;
+		}
+		if (this.priorityExpression != null) {
+			Object value;
+			try {
+				value = this.priorityExpression.getValue(view.context());
+			}
+			catch (RuntimeException ex) {
+				failedOnce(this.priorityExpression, ex);
+				value = null;
+			}
+			if (value != null) {
+				String named = value.toString();
+				for (String priorityClass : classes) {
+					if (priorityClass.equals(named)) {
+						return priorityClass;
+					}
+				}
+			}
+		}
+		return this.priority;
 	}
 
 	/**

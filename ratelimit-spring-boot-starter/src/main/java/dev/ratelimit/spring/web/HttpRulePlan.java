@@ -73,7 +73,7 @@ public final class HttpRulePlan {
 			plan.rules = (plan.rules == null) ? rule.name() : plan.rules + "," + rule.name();
 			String key = rule.key(view, maxKeyLength);
 			for (String name : rule.limiters()) {
-				String priority = rule.priorityOf(name);
+				String priority = rule.priorityOf(name, view);
 				RateLimiter limiter = (key != null) ? registry.limiter(name, key)
 						: (priority != null) ? registry.priorities(name).forClass(priority) : registry.limiter(name);
 				if (rule.isCountedAfter()) {

@@ -53,6 +53,21 @@ class RateLimitedPriorityTests {
 	}
 
 	@Test
+	void eachCallsClassCanComeFromAnExpressionAndANameThatIsNoClassTakesTheFixedOne() {
+		this.contextRunner.withUserConfiguration(ServiceConfiguration.class).run((context) -> {
+			Service service = context.getBean(Service.class);
+			// "bogus" names no class: the annotation's fixed class, batch
+			int batch = 0;
+			while (call(() -> service.chosen("bogus"))) {
+				batch++;
+			}
+			assertThat(batch).isEqualTo(6);
+			assertThat(call(() -> service.chosen(null))).isFalse();
+			assertThat(call(() -> service.chosen("critical"))).isTrue();
+		});
+	}
+
+	@Test
 	void theDefaultClassCanBeSet() {
 		this.contextRunner.withUserConfiguration(ServiceConfiguration.class)
 			.withPropertyValues("ratelimit.limiters.api.priority.default-class=critical",
@@ -172,6 +187,10 @@ class RateLimitedPriorityTests {
 
 		@RateLimited("api")
 		public void unclassified() {
+		}
+
+		@RateLimited(value = "api", priority = "batch", priorityExpression = "#level")
+		public void chosen(String level) {
 		}
 
 	}

@@ -1,9 +1,11 @@
 package dev.ratelimit.spring.boot.autoconfigure;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
@@ -140,17 +142,38 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 					"Remove phase (a rule that reads the principal runs after security), or set it to after-security.");
 		}
 		boolean afterSecurity = (rule.getPhase() != null) ? rule.getPhase() == Phase.AFTER_SECURITY : readsPrincipal;
-		Set<String> prioritized = new LinkedHashSet<>();
+		Map<String, List<String>> prioritized = new LinkedHashMap<>();
+		Expression priorityExpression = expression(rule.getPriorityExpression(), prefix + ".priority-expression",
+				"for example header('X-Priority')");
 		for (String limiter : rule.getLimiters()) {
 			Definition definition = limiters.find(limiter);
 			if (definition != null && definition.priority() != null) {
-				prioritized.add(limiter);
+				prioritized.put(limiter, definition.priority().priorities().classes());
+				if (priorityExpression != null) {
+					// any class may come out: every one must hold a request's permits
+					for (String priorityClass : definition.priority().priorities().classes()) {
+						if (rule.getPermits() > limiters.capacityOf(limiter, priorityClass)) {
+							throw new InvalidRateLimitConfigurationException(prefix + ".permits", rule.getPermits(),
+									"the rule takes " + rule.getPermits() + " permits, more than priority class '"
+											+ priorityClass + "' of limiter '" + limiter + "' can take at once ("
+											+ limiters.capacityOf(limiter, priorityClass)
+											+ "), and the priority expression may choose it",
+									"Lower the rule's permits, or raise the capacity of ratelimit.limiters." + limiter + ".");
+						}
+					}
+				}
 				if (rule.getPriority() != null && !definition.priority().priorities().classes().contains(rule.getPriority())) {
 					throw new InvalidRateLimitConfigurationException(prefix + ".priority", rule.getPriority(),
 							"limiter '" + limiter + "' has no priority class '" + rule.getPriority() + "'",
 							"Use one of " + definition.priority().priorities().classes() + ".");
 				}
 			}
+		}
+		if (priorityExpression != null && prioritized.isEmpty()) {
+			throw new InvalidRateLimitConfigurationException(prefix + ".priority-expression",
+					rule.getPriorityExpression(), "none of the rule's limiters has priority classes",
+					"Declare them, for example ratelimit.limiters." + rule.getLimiters().get(0)
+							+ ".priority.classes=critical,normal,batch, or remove " + prefix + ".priority-expression.");
 		}
 		if (rule.getPriority() != null && prioritized.isEmpty()) {
 			throw new InvalidRateLimitConfigurationException(prefix + ".priority", rule.getPriority(),
@@ -159,7 +182,7 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 							+ ".priority.classes=critical,normal,batch, or remove " + prefix + ".priority.");
 		}
 		return new HttpRule(name, patterns, methods, rule.getLimiters(), key, rule.getPermits(), when, skip,
-				countWhen, afterSecurity, prioritized, rule.getPriority());
+				countWhen, afterSecurity, prioritized, rule.getPriority(), priorityExpression);
 	}
 
 	private static void checkLimiter(RateLimitHttpProperties.Rule rule, String name, String property, boolean keyed,

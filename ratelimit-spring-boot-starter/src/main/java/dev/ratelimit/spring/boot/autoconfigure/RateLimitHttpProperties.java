@@ -141,10 +141,18 @@ public class RateLimitHttpProperties {
 		 */
 		private final String priority;
 
+		/**
+		 * SpEL expression over the request that gives each request's priority class, for example
+		 * header('X-Priority'); a value that names no class of a limiter gives the rule's priority,
+		 * or the limiter's default class.
+		 */
+		private final String priorityExpression;
+
 		public Rule(String name, List<String> paths, List<String> methods, List<String> limiters, String key,
 				@DefaultValue("1") long permits, String when, String skip, String countWhen, Phase phase,
-				String priority) {
+				String priority, String priorityExpression) {
 			this.priority = priority;
+			this.priorityExpression = priorityExpression;
 			this.name = name;
 			this.paths = (paths != null) ? List.copyOf(paths) : List.of();
 			this.methods = (methods != null) ? List.copyOf(methods) : List.of();
@@ -163,6 +171,10 @@ public class RateLimitHttpProperties {
 
 		public String getPriority() {
 			return this.priority;
+		}
+
+		public String getPriorityExpression() {
+			return this.priorityExpression;
 		}
 
 		public List<String> getPaths() {

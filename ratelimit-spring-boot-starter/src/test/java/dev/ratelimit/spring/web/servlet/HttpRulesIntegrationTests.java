@@ -73,7 +73,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"ratelimit.limiters.prio.rate=10/1h", "ratelimit.limiters.prio.priority.classes=critical,batch",
 				"ratelimit.http.rules[13].paths=/bulk/**", "ratelimit.http.rules[13].limiters=prio",
 				"ratelimit.http.rules[13].priority=batch", "ratelimit.http.rules[14].paths=/admin/**",
-				"ratelimit.http.rules[14].limiters=prio", "ratelimit.http.rules[14].priority=critical" })
+				"ratelimit.http.rules[14].limiters=prio", "ratelimit.http.rules[14].priority=critical",
+				"ratelimit.limiters.prio2.rate=10/1h", "ratelimit.limiters.prio2.priority.classes=critical,batch",
+				"ratelimit.http.rules[15].paths=/chosen/**", "ratelimit.http.rules[15].limiters=prio2",
+				"ratelimit.http.rules[15].priority-expression=header('X-Priority')" })
 @AutoConfigureRestTestClient
 class HttpRulesIntegrationTests {
 
@@ -244,6 +247,21 @@ class HttpRulesIntegrationTests {
 		assertThat(get("/admin/2", Map.of()).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
 	}
 
+	@Test
+	void aRequestsPriorityComesFromItsHeaderAndAValueThatNamesNoClassTakesTheDefault() {
+		for (int i = 0; i < 8; i++) {
+			assertThat(get("/chosen/" + i, Map.of("X-Priority", "batch")).getStatus()).isEqualTo(HttpStatus.OK);
+		}
+		assertThat(get("/chosen/8", Map.of("X-Priority", "batch")).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		// a client naming no class, or none at all, gets the default class: batch, spent
+		assertThat(get("/chosen/9", Map.of("X-Priority", "root")).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(get("/chosen/10", Map.of()).getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(get("/chosen/11", Map.of("X-Priority", "critical")).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/chosen/12", Map.of("X-Priority", "critical")).getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/chosen/13", Map.of("X-Priority", "critical")).getStatus())
+			.isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+	}
+
 	private EntityExchangeResult<String> get(String path, Map<String, String> headers) {
 		return this.client.get()
 			.uri(path)
@@ -260,7 +278,7 @@ class HttpRulesIntegrationTests {
 	static class AnyController {
 
 		@GetMapping({ "/ip/{x}", "/skip/{x}", "/keys/{x}", "/all/{x}", "/plans/{x}", "/broken/{x}", "/methods/{x}",
-				"/head/{x}", "/dec/{x}", "/five/{x}", "/observed/{x}", "/bulk/{x}", "/admin/{x}" })
+				"/head/{x}", "/dec/{x}", "/five/{x}", "/observed/{x}", "/bulk/{x}", "/admin/{x}", "/chosen/{x}" })
 		String any(@PathVariable String x) {
 			return x;
 		}
