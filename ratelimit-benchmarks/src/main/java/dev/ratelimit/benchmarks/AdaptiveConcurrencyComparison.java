@@ -37,21 +37,32 @@ public final class AdaptiveConcurrencyComparison {
 	}
 
 	public static void main(String[] args) {
+		for (QueueModel.Service service : new QueueModel.Service[] { QueueModel.Service.UNIFORM,
+				QueueModel.Service.LOGNORMAL }) {
+			System.out.println("Service times: " + service);
+			table(service);
+		}
+	}
+
+	private static void table(QueueModel.Service service) {
 		List<Object[]> rows = new ArrayList<>();
-		rows.add(new Object[] { "ours, gradient", average(() -> ours(ConcurrencyControl.Algorithm.GRADIENT)) });
-		rows.add(new Object[] { "ours, AIMD (50 ms timeout)", average(() -> ours(ConcurrencyControl.Algorithm.AIMD)) });
-		rows.add(new Object[] { "Netflix Gradient2", average(() -> netflix(Gradient2Limit.newBuilder().initialLimit(10).build())) });
-		rows.add(new Object[] { "Netflix Vegas", average(() -> netflix(VegasLimit.newBuilder().initialLimit(10).build())) });
+		rows.add(new Object[] { "ours, gradient", average(() -> ours(ConcurrencyControl.Algorithm.GRADIENT), service) });
+		rows.add(new Object[] { "ours, AIMD (50 ms timeout)",
+				average(() -> ours(ConcurrencyControl.Algorithm.AIMD), service) });
+		rows.add(new Object[] { "Netflix Gradient2",
+				average(() -> netflix(Gradient2Limit.newBuilder().initialLimit(10).build()), service) });
+		rows.add(new Object[] { "Netflix Vegas",
+				average(() -> netflix(VegasLimit.newBuilder().initialLimit(10).build()), service) });
 		rows.add(new Object[] { "Netflix AIMD (50 ms timeout)", average(() -> netflix(
-				AIMDLimit.newBuilder().initialLimit(10).timeout(TIMEOUT, TimeUnit.NANOSECONDS).build())) });
-		rows.add(new Object[] { "fixed limit of 20 (the workers)", average(() -> fixed(20)) });
+				AIMDLimit.newBuilder().initialLimit(10).timeout(TIMEOUT, TimeUnit.NANOSECONDS).build()), service) });
+		rows.add(new Object[] { "fixed limit of 20 (the workers)", average(() -> fixed(20), service) });
 		System.out.print(QueueModel.table(rows));
 	}
 
-	private static QueueModel.Result average(Supplier<QueueModel.Admission> admissions) {
+	private static QueueModel.Result average(Supplier<QueueModel.Admission> admissions, QueueModel.Service service) {
 		List<QueueModel.Result> results = new ArrayList<>();
 		for (long seed : SEEDS) {
-			results.add(QueueModel.run(admissions.get(), TIMEOUT, seed));
+			results.add(QueueModel.run(admissions.get(), TIMEOUT, seed, service));
 		}
 		return new QueueModel.Result(mean(results.stream().map(QueueModel.Result::before).toList()),
 				mean(results.stream().map(QueueModel.Result::after).toList()));

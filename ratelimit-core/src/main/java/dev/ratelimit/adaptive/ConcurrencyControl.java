@@ -15,7 +15,8 @@ import dev.ratelimit.ConcurrencyLimiter;
  * <p>Two algorithms, chosen with {@link Builder#algorithm(Algorithm)}:
  * <ul>
  * <li>{@link Algorithm#GRADIENT} (default): compares the recent latency (a moving average of the
- * last few calls) with a baseline, the fastest call of the last one to two long windows. While the
+ * last few calls) with a baseline, the lowest that average was over the last one to two long
+ * windows. While the
  * recent latency is within the tolerance of the baseline, the limit grows by a queue allowance of
  * its square root; above it, the limit shrinks in proportion ({@code tolerance x baseline /
  * recent}, at most halving at once). Smoothed, and it grows only while at least half the limit is
@@ -124,8 +125,10 @@ public final class ConcurrencyControl {
 			onDropped();
 			return;
 		}
-		if (!this.lock.tryLock()) {
-			return; // another sample is being applied: this one is skipped
+		if (this.lock.isHeldByCurrentThread() || !this.lock.tryLock()) {
+			// another sample is being applied, or this thread's own (a waiter served inline while
+			// the bound moved): this one is skipped
+			return;
 		}
 		try {
 			this.samples++;
@@ -142,6 +145,9 @@ public final class ConcurrencyControl {
 	 * multiplied by the backoff ratio.
 	 */
 	public void onDropped() {
+		if (this.lock.isHeldByCurrentThread()) {
+			return; // within this thread's own change of the bound
+		}
 		this.lock.lock();
 		try {
 			this.drops++;
@@ -197,10 +203,12 @@ public final class ConcurrencyControl {
 			this.shortRtt = rtt;
 		}
 		this.shortRtt += (rtt - this.shortRtt) * this.shortFactor;
-		// the baseline: the fastest call of the last one to two windows, so it follows a service
-		// that becomes slower or faster within two windows, and queueing the limit lets build up
-		// does not raise it as long as some calls still find no queue
-		this.windowMin = Math.min(this.windowMin, rtt);
+		// the baseline: the lowest recent average of the last one to two windows. An average against
+		// an average, so a service whose calls vary widely (a few fast cache hits, a long tail) is
+		// not taken for a queue; it follows a service that becomes slower or faster within two
+		// windows, and the queueing the limit lets build up does not raise it as long as the queue
+		// drains now and then, which the limit's own cuts see to
+		this.windowMin = Math.min(this.windowMin, this.shortRtt);
 		if (this.samples % this.longWindow == 0) {
 			this.previousMin = this.windowMin;
 			this.windowMin = Double.MAX_VALUE;
@@ -216,7 +224,8 @@ public final class ConcurrencyControl {
 	}
 
 	private double aimd(long inFlight) {
-		return (inFlight >= this.limit) ? this.limit + 1 : this.limit;
+		// against the bound in force, a whole number: 8.1 lets no more than 8 in
+		return (inFlight >= this.applied) ? this.limit + 1 : this.limit;
 	}
 
 	private void apply(double next) {
@@ -250,13 +259,14 @@ public final class ConcurrencyControl {
 
 		private long minLimit = 1;
 
-		private long maxLimit = 1000;
+		/** Unset: 1000, or the initial limit when higher. */
+		private long maxLimit = -1;
 
 		private double smoothing = 0.05;
 
 		private double backoffRatio = 0.9;
 
-		private double tolerance = 1.5;
+		private double tolerance = 1.25;
 
 		private Duration timeout = Duration.ofSeconds(5);
 
@@ -300,7 +310,8 @@ public final class ConcurrencyControl {
 		}
 
 		/**
-		 * Sets the ceiling: the limit never goes above it. 1000 unless set.
+		 * Sets the ceiling: the limit never goes above it. 1000 unless set, or the initial limit
+		 * when that is higher.
 		 * @param maxLimit the ceiling, at least the floor
 		 * @return this builder
 		 */
@@ -332,7 +343,8 @@ public final class ConcurrencyControl {
 
 		/**
 		 * Sets how much slower than the long-run latency the recent latency may be before the
-		 * gradient lowers the limit. 1.5 unless set.
+		 * gradient lowers the limit. 1.25 unless set: lower keeps latency closer to the service's,
+		 * and leaves workers idle more often when its calls vary widely.
 		 * @param tolerance at least 1
 		 * @return this builder
 		 */
@@ -354,7 +366,7 @@ public final class ConcurrencyControl {
 
 		/**
 		 * Sets the samples the recent latency averages over, and the samples of each window the
-		 * baseline is the fastest call of. 50 and 600 unless set.
+		 * baseline is the lowest recent average of. 50 and 600 unless set.
 		 * @param shortWindow at least 1
 		 * @param longWindow greater than {@code shortWindow}
 		 * @return this builder
@@ -372,6 +384,9 @@ public final class ConcurrencyControl {
 		 * @throws IllegalArgumentException naming the first value out of its range
 		 */
 		public ConcurrencyControl build() {
+			if (this.maxLimit == -1) {
+				this.maxLimit = Math.max(1000, this.initialLimit);
+			}
 			check(this.minLimit >= 1, "minLimit", this.minLimit, "at least 1");
 			check(this.maxLimit >= this.minLimit, "maxLimit", this.maxLimit, "at least minLimit (" + this.minLimit + ")");
 			check(this.initialLimit >= 1, "initialLimit", this.initialLimit, "at least 1");

@@ -55,6 +55,34 @@ class ConcurrencyControlTest {
 	}
 
 	@Test
+	void aServiceWhoseCallsVaryWidelyIsNotTakenForAQueue() {
+		// lognormal and exponential service times: the average of a few calls against the lowest
+		// such average, never against the fastest single call, which a long tail would dwarf
+		for (QueueModel.Service service : new QueueModel.Service[] { QueueModel.Service.LOGNORMAL,
+				QueueModel.Service.EXPONENTIAL, QueueModel.Service.FAST_HITS }) {
+			ConcurrencyControl control = ConcurrencyControl.builder(ConcurrencyLimiter.of("service", 10)).build();
+			QueueModel.Result result = QueueModel.run(of(control), TIMEOUT, 42, service);
+			assertThat(result.before().meanLimit()).as(service.name()).isGreaterThan(15.0);
+			assertThat(result.before().throughput()).as(service.name()).isGreaterThan(1_600.0);
+			assertThat(result.before().meanLatencyMillis()).as(service.name()).isLessThan(25.0);
+		}
+	}
+
+	@Test
+	void aimdGrowsAgainAfterABackoffThatLeftAFraction() {
+		ConcurrencyLimiter limiter = ConcurrencyLimiter.of("service", 10);
+		ConcurrencyControl control = ConcurrencyControl.builder(limiter)
+			.algorithm(ConcurrencyControl.Algorithm.AIMD)
+			.build();
+		control.onDropped();
+		control.onDropped();
+		// 10 x 0.9 x 0.9 = 8.1: a bound of 8, which calls can fill
+		assertThat(control.limit()).isEqualTo(8);
+		control.onSample(Duration.ofMillis(10).toNanos(), 8);
+		assertThat(control.limit()).isEqualTo(9);
+	}
+
+	@Test
 	void aimdGrowsWhileInUseAndBacksOffOnTimeouts() {
 		ConcurrencyLimiter limiter = ConcurrencyLimiter.of("service", 10);
 		ConcurrencyControl control = ConcurrencyControl.builder(limiter)

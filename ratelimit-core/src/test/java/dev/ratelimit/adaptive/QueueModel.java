@@ -92,6 +92,35 @@ public final class QueueModel {
 	 * @return the figures
 	 */
 	public static Result run(Admission admission, long timeoutNanos, long seed) {
+		return run(admission, timeoutNanos, seed, Service.UNIFORM);
+	}
+
+	/** How service times vary around their mean. */
+	public enum Service {
+
+		/** ±20%, evenly. */
+		UNIFORM,
+
+		/** Lognormal, sigma 0.5: a long tail. */
+		LOGNORMAL,
+
+		/** Exponential: as varied as service times come. */
+		EXPONENTIAL,
+
+		/** ±20%, but one call in 500 a cache hit of a hundredth of the time. */
+		FAST_HITS
+
+	}
+
+	/**
+	 * Runs the model with service times of a given spread.
+	 * @param admission the admission control
+	 * @param timeoutNanos latency above which a call counts as dropped
+	 * @param seed the seed of arrivals and service times
+	 * @param service how service times vary
+	 * @return the figures
+	 */
+	public static Result run(Admission admission, long timeoutNanos, long seed, Service service) {
 		SplittableRandom random = new SplittableRandom(seed);
 		// events: arrivals and completions, by time; a completion carries its call
 		PriorityQueue<long[]> events = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0]));
@@ -128,7 +157,7 @@ public final class QueueModel {
 				long[] call = { now, inFlight };
 				if (busy < WORKERS) {
 					busy++;
-					events.add(new long[] { now + serviceTime(random, now), 1, call[0], call[1] });
+					events.add(new long[] { now + serviceTime(random, now, service), 1, call[0], call[1] });
 				}
 				else {
 					waiting.add(call);
@@ -144,7 +173,7 @@ public final class QueueModel {
 			}
 			long[] next = waiting.poll();
 			if (next != null) {
-				events.add(new long[] { now + serviceTime(random, now), 1, next[0], next[1] });
+				events.add(new long[] { now + serviceTime(random, now, service), 1, next[0], next[1] });
 			}
 			else {
 				busy--;
@@ -153,9 +182,23 @@ public final class QueueModel {
 		return new Result(before.half(SLOWDOWN_NANOS - SETTLE_NANOS), after.half(DURATION_NANOS - SLOWDOWN_NANOS - SETTLE_NANOS));
 	}
 
-	private static long serviceTime(SplittableRandom random, long now) {
+	private static long serviceTime(SplittableRandom random, long now, Service service) {
 		long mean = (now < SLOWDOWN_NANOS) ? SERVICE_NANOS : 2 * SERVICE_NANOS;
-		return (long) (mean * (0.8 + 0.4 * random.nextDouble()));
+		double factor = switch (service) {
+			case UNIFORM -> 0.8 + 0.4 * random.nextDouble();
+			// mean 1: exp(mu + sigma^2 / 2) = 1
+			case LOGNORMAL -> Math.exp(-0.125 + 0.5 * gaussian(random));
+			case EXPONENTIAL -> -Math.log(1 - random.nextDouble());
+			case FAST_HITS -> (random.nextInt(500) == 0) ? 0.01 : 0.8 + 0.4 * random.nextDouble();
+		};
+		return Math.max(1, (long) (mean * factor));
+	}
+
+	private static double gaussian(SplittableRandom random) {
+		// Box-Muller, from the seeded generator
+		double u = 1 - random.nextDouble();
+		double v = random.nextDouble();
+		return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 	}
 
 	/**

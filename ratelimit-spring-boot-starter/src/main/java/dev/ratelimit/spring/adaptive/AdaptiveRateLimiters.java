@@ -199,12 +199,13 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 		if (control == null) {
 			return;
 		}
-		if (failure != null && matches(this.specs.get(limiterName).reduceOn(), failure)) {
-			control.onDropped();
-		}
-		else {
+		if (failure == null) {
 			control.onSample(Math.max(1, rttNanos), Math.max(1, inFlight));
 		}
+		else if (matches(this.specs.get(limiterName).reduceOn(), failure)) {
+			control.onDropped();
+		}
+		// any other failure (a validation error, a cancel) says nothing of the service's load
 	}
 
 	private static boolean matches(List<Class<? extends Throwable>> types, Throwable failure) {
@@ -258,6 +259,7 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 
 	Duration tickInterval() {
 		return this.specs.values().stream()
+			.filter((spec) -> spec.concurrency() == null)
 			.map((spec) -> spec.config().recoveryInterval().dividedBy(5))
 			.min(Duration::compareTo)
 			.map((interval) -> (interval.compareTo(Duration.ofMillis(100)) < 0) ? Duration.ofMillis(100) : interval)

@@ -315,6 +315,19 @@ public final class RateLimitedMethods {
 			throw new InvalidRateLimitConfigurationException(where + " (permits)", annotation.permits(),
 					"permits must be at least 1", "Set permits to 1 or more.");
 		}
+		if (definition.adaptive() != null && definition.adaptive().concurrency() != null) {
+			Long min = definition.adaptive().concurrency().minLimit();
+			long floor = (min != null) ? min : 1;
+			if (annotation.permits() > floor) {
+				// the adaptive bound may fall to its floor, and a call that can never fit reports
+				// nothing that would raise it again
+				throw new InvalidRateLimitConfigurationException(where + " (permits)", annotation.permits(),
+						"limiter '" + definition.name() + "' adapts its bound down to min-limit " + floor
+								+ ", below the call's permits, where no call could pass again",
+						"Set ratelimit.limiters." + definition.name() + ".adaptive.min-limit to " + annotation.permits()
+								+ " or more, or take fewer permits per call.");
+			}
+		}
 		if (definition.limit() != null && annotation.permits() > definition.limit().capacity()) {
 			throw new InvalidRateLimitConfigurationException(where + " (permits)", annotation.permits(),
 					"more permits than limiter '" + definition.name() + "' can ever hold ("

@@ -177,9 +177,10 @@ final class RateLimitedOperation {
 		if (denied != null) {
 			return fallbackOrThrow(invocation, denied);
 		}
-		long[] started = started(limiters);
+		long[] started = null;
 		Throwable failure = null;
 		try {
+			started = started(limiters);
 			return invocation.proceed();
 		}
 		catch (Throwable ex) {
@@ -376,8 +377,9 @@ final class RateLimitedOperation {
 
 	@SuppressWarnings("unchecked")
 	private CompletableFuture<Object> proceedFuture(MethodInvocation invocation, List<RateLimiter> limiters) {
-		long[] started = started(limiters);
+		long[] started = null;
 		try {
+			started = started(limiters);
 			Object returned = invocation.proceed();
 			if (returned == null) {
 				release(limiters, started, null);
@@ -385,12 +387,13 @@ final class RateLimitedOperation {
 			}
 			CompletableFuture<Object> future = ((CompletionStage<Object>) returned).toCompletableFuture();
 			boolean concurrency = hasConcurrency(limiters);
+			long[] begun = started;
 			future.whenComplete((value, failure) -> {
 				if (failure != null) {
 					failed(failure);
 				}
 				if (concurrency) {
-					release(limiters, started, failure);
+					release(limiters, begun, failure);
 				}
 			});
 			return future;
@@ -603,7 +606,8 @@ final class RateLimitedOperation {
 					? failure.getCause() : failure;
 			for (RateLimitedFailureListener listener : this.failures.get()) {
 				for (int i = 0; i < limiters.size(); i++) {
-					if (limiters.get(i) instanceof ConcurrencyLimiter) {
+					// a keyed call's limiter is its key's, not the one a control adapts
+					if (limiters.get(i) instanceof ConcurrencyLimiter && this.specs[i].key == null) {
 						try {
 							listener.onCompleted(this.specs[i].name, rtt, started[i + 1], cause);
 						}

@@ -158,8 +158,9 @@ final class ReactiveSupport {
 	private static Publisher<Object> proceed(RateLimitedOperation operation, MethodInvocation invocation,
 			List<RateLimiter> limiters, boolean flux) {
 		Publisher<Object> result;
-		long[] started = operation.started(limiters);
+		long[] started = null;
 		try {
+			started = operation.started(limiters);
 			result = (Publisher<Object>) invocation.proceed();
 		}
 		catch (Throwable ex) {
@@ -172,6 +173,7 @@ final class ReactiveSupport {
 			return Mono.empty();
 		}
 		boolean concurrency = RateLimitedOperation.hasConcurrency(limiters);
+		long[] begun = started;
 		// the failure, if any, for the latency report at the end
 		java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
 		if (flux) {
@@ -179,15 +181,21 @@ final class ReactiveSupport {
 				failure.set(ex);
 				operation.failed(ex);
 			});
-			return concurrency ? observed.doFinally((signal) -> operation.release(limiters, started, failure.get()))
+			return concurrency ? observed.doFinally((signal) -> end(operation, limiters, begun, failure.get(), signal))
 					: observed;
 		}
 		Mono<Object> observed = Mono.from(result).doOnError((ex) -> {
 			failure.set(ex);
 			operation.failed(ex);
 		});
-		return concurrency ? observed.doFinally((signal) -> operation.release(limiters, started, failure.get()))
+		return concurrency ? observed.doFinally((signal) -> end(operation, limiters, begun, failure.get(), signal))
 				: observed;
+	}
+
+	/** Gives the permits back; a cancelled call's time says nothing of the service's load. */
+	private static void end(RateLimitedOperation operation, List<RateLimiter> limiters, long @Nullable [] started,
+			@Nullable Throwable failure, reactor.core.publisher.SignalType signal) {
+		operation.release(limiters, (signal == reactor.core.publisher.SignalType.CANCEL) ? null : started, failure);
 	}
 
 	@SuppressWarnings("unchecked")

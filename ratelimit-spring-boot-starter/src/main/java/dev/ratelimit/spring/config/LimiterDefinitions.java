@@ -460,14 +460,17 @@ public final class LimiterDefinitions {
 
 	private static AdaptiveSpec adaptive(String prefix, RateLimitProperties.Limiter limiter,
 			RateLimitProperties.Limiter defaults, Algorithm algorithm, boolean global) {
+		// a concurrency limiter adapts only when asked for itself: the defaults' adaptive settings
+		// are those of rates
 		RateLimitProperties.Adaptive adaptive = (limiter.getAdaptive() != null) ? limiter.getAdaptive()
-				: defaults.getAdaptive();
+				: (algorithm == Algorithm.CONCURRENCY) ? null : defaults.getAdaptive();
 		if (adaptive == null || !Boolean.TRUE.equals(adaptive.getEnabled())) {
 			return null;
 		}
 		String at = prefix + "adaptive.";
 		if (algorithm == Algorithm.CONCURRENCY) {
-			return concurrencySpec(at, adaptive);
+			Long maxConcurrent = pick(limiter, defaults, RateLimitProperties.Limiter::getMaxConcurrent);
+			return concurrencySpec(at, adaptive, (maxConcurrent != null) ? maxConcurrent : 1);
 		}
 		for (Object[] only : new Object[][] { { "algorithm", adaptive.getAlgorithm() },
 				{ "min-limit", adaptive.getMinLimit() }, { "max-limit", adaptive.getMaxLimit() },
@@ -574,7 +577,7 @@ public final class LimiterDefinitions {
 		return new PrioritySpec(priorities, defaultClass);
 	}
 
-	private static AdaptiveSpec concurrencySpec(String at, RateLimitProperties.Adaptive adaptive) {
+	private static AdaptiveSpec concurrencySpec(String at, RateLimitProperties.Adaptive adaptive, long maxConcurrent) {
 		for (Object[] rateOnly : new Object[][] { { "lag-source", adaptive.getLagSource() },
 				{ "utilization", Boolean.TRUE.equals(adaptive.getUtilization()) ? true : null },
 				{ "load", adaptive.getLoad().isEmpty() ? null : adaptive.getLoad().keySet() } }) {
@@ -590,13 +593,23 @@ public final class LimiterDefinitions {
 		ConcurrencySpec spec = new ConcurrencySpec(algorithm, adaptive.getMinLimit(), adaptive.getMaxLimit(),
 				adaptive.getTimeout());
 		try {
-			concurrencyControl(dev.ratelimit.ConcurrencyLimiter.of("check", 1), spec).build();
+			concurrencyControl(dev.ratelimit.ConcurrencyLimiter.of("check", maxConcurrent), spec).build();
 		}
 		catch (IllegalArgumentException ex) {
 			String field = ex.getMessage().split("[^A-Za-z]", 2)[0];
 			String property = at + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
 			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
 					"Update " + property + " in your application's configuration.");
+		}
+		// the control starts from max-concurrent: a range that leaves it out would move it silently
+		long min = (spec.minLimit() != null) ? spec.minLimit() : 1;
+		long max = (spec.maxLimit() != null) ? spec.maxLimit() : Math.max(1000, maxConcurrent);
+		if (maxConcurrent < min || maxConcurrent > max) {
+			String property = (maxConcurrent < min) ? at + "min-limit" : at + "max-limit";
+			throw new InvalidRateLimitConfigurationException(property, (maxConcurrent < min) ? min : max,
+					"max-concurrent (" + maxConcurrent + "), where the adaptive bound starts, is outside min-limit "
+							+ min + " .. max-limit " + max,
+					"Set " + property + " so that the range holds max-concurrent.");
 		}
 		List<Class<? extends Throwable>> reduceOn = new ArrayList<>();
 		for (int i = 0; i < adaptive.getReduceOn().size(); i++) {
@@ -619,9 +632,8 @@ public final class LimiterDefinitions {
 		if (spec.minLimit() != null) {
 			builder.minLimit(spec.minLimit());
 		}
-		if (spec.maxLimit() != null) {
-			builder.maxLimit(spec.maxLimit());
-		}
+		// a ceiling below the bound it starts from would move it at once: at least that
+		builder.maxLimit((spec.maxLimit() != null) ? spec.maxLimit() : Math.max(1000, limiter.limit().capacity()));
 		if (spec.timeout() != null) {
 			builder.timeout(spec.timeout());
 		}

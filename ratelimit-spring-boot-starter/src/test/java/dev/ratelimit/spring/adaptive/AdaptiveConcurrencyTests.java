@@ -52,6 +52,9 @@ class AdaptiveConcurrencyTests {
 			for (int i = 0; i < 2; i++) {
 				assertThatExceptionOfType(Overloaded.class).isThrownBy(client::overloaded);
 			}
+			// a failure that is no overload says nothing of the load: no sample, no drop
+			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(client::invalid);
+			assertThat(control.samples()).isEqualTo(6);
 			// 10 x 0.9 x 0.9 = 8.1
 			assertThat(control.drops()).isEqualTo(2);
 			assertThat(control.limit()).isEqualTo(8);
@@ -73,6 +76,15 @@ class AdaptiveConcurrencyTests {
 				.rootCause()
 				.hasMessageContaining("ratelimit.limiters.db.adaptive.max-limit")
 				.hasMessageContaining("maxLimit must be at least minLimit (2), but was 1"));
+		this.contextRunner.withPropertyValues("ratelimit.limiters.db.adaptive.max-limit=5")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("ratelimit.limiters.db.adaptive.max-limit")
+				.hasMessageContaining("max-concurrent (10), where the adaptive bound starts, is outside"));
+		this.contextRunner.withUserConfiguration(WideConfiguration.class)
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("adapts its bound down to min-limit 2, below the call's permits"));
 		this.contextRunner
 			.withPropertyValues("ratelimit.limiters.api.rate=10/1s", "ratelimit.limiters.api.adaptive.enabled=true",
 					"ratelimit.limiters.api.adaptive.algorithm=aimd")
@@ -106,6 +118,29 @@ class AdaptiveConcurrencyTests {
 		@RateLimited("db")
 		public void overloaded() {
 			throw new Overloaded();
+		}
+
+		@RateLimited("db")
+		public void invalid() {
+			throw new IllegalStateException("bad request");
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class WideConfiguration {
+
+		@Bean
+		Wide wide() {
+			return new Wide();
+		}
+
+	}
+
+	public static class Wide {
+
+		@RateLimited(value = "db", permits = 3)
+		public void call() {
 		}
 
 	}
