@@ -30,8 +30,9 @@ import dev.ratelimit.ConcurrencyLimiter;
  * {@link Builder#minLimit(long)} and {@link Builder#maxLimit(long)}.
  *
  * <p>Thread-safe and non-blocking: a sample that arrives while another is being applied is
- * skipped, never waited for (samples are many; the estimate needs only most of them). A drop is
- * never skipped.
+ * skipped, never waited for (samples are many; the estimate needs only most of them). A drop waits
+ * for the lock, and is skipped only when it comes from within this control's own change of the
+ * bound on the same thread (a waiter of the limiter served inline).
  */
 public final class ConcurrencyControl {
 
@@ -89,7 +90,7 @@ public final class ConcurrencyControl {
 		this.limiter = builder.limiter;
 		this.algorithm = builder.algorithm;
 		this.minLimit = builder.minLimit;
-		this.maxLimit = builder.maxLimit;
+		this.maxLimit = builder.ceiling();
 		this.smoothing = builder.smoothing;
 		this.backoffRatio = builder.backoffRatio;
 		this.tolerance = builder.tolerance;
@@ -259,8 +260,10 @@ public final class ConcurrencyControl {
 
 		private long minLimit = 1;
 
+		private static final long UNSET = Long.MIN_VALUE;
+
 		/** Unset: 1000, or the initial limit when higher. */
-		private long maxLimit = -1;
+		private long maxLimit = UNSET;
 
 		private double smoothing = 0.05;
 
@@ -342,8 +345,8 @@ public final class ConcurrencyControl {
 		}
 
 		/**
-		 * Sets how much slower than the long-run latency the recent latency may be before the
-		 * gradient lowers the limit. 1.25 unless set: lower keeps latency closer to the service's,
+		 * Sets how much slower than the baseline (the lowest recent average) the recent latency may
+		 * be before the gradient lowers the limit. 1.25 unless set: lower keeps latency closer to the service's,
 		 * and leaves workers idle more often when its calls vary widely.
 		 * @param tolerance at least 1
 		 * @return this builder
@@ -384,11 +387,9 @@ public final class ConcurrencyControl {
 		 * @throws IllegalArgumentException naming the first value out of its range
 		 */
 		public ConcurrencyControl build() {
-			if (this.maxLimit == -1) {
-				this.maxLimit = Math.max(1000, this.initialLimit);
-			}
 			check(this.minLimit >= 1, "minLimit", this.minLimit, "at least 1");
-			check(this.maxLimit >= this.minLimit, "maxLimit", this.maxLimit, "at least minLimit (" + this.minLimit + ")");
+			check(this.maxLimit == UNSET || this.maxLimit >= 1, "maxLimit", this.maxLimit, "at least 1");
+			check(ceiling() >= this.minLimit, "maxLimit", ceiling(), "at least minLimit (" + this.minLimit + ")");
 			check(this.initialLimit >= 1, "initialLimit", this.initialLimit, "at least 1");
 			check(this.smoothing > 0 && this.smoothing <= 1, "smoothing", this.smoothing, "greater than 0, at most 1");
 			check(this.backoffRatio > 0 && this.backoffRatio < 1, "backoffRatio", this.backoffRatio,
@@ -398,6 +399,10 @@ public final class ConcurrencyControl {
 			check(this.shortWindow >= 1 && this.longWindow > this.shortWindow, "windows",
 					this.shortWindow + "/" + this.longWindow, "a short window of 1 or more and a longer long one");
 			return new ConcurrencyControl(this);
+		}
+
+		private long ceiling() {
+			return (this.maxLimit == UNSET) ? Math.max(1000, this.initialLimit) : this.maxLimit;
 		}
 
 		private static void check(boolean ok, String field, Object value, String range) {

@@ -315,7 +315,9 @@ public final class RateLimitedMethods {
 			throw new InvalidRateLimitConfigurationException(where + " (permits)", annotation.permits(),
 					"permits must be at least 1", "Set permits to 1 or more.");
 		}
-		if (definition.adaptive() != null && definition.adaptive().concurrency() != null) {
+		// a keyed call takes its key's limiter, which no control adapts
+		if (definition.adaptive() != null && definition.adaptive().concurrency() != null
+				&& !StringUtils.hasText(annotation.key())) {
 			Long min = definition.adaptive().concurrency().minLimit();
 			long floor = (min != null) ? min : 1;
 			if (annotation.permits() > floor) {

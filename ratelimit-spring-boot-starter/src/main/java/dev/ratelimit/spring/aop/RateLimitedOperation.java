@@ -40,6 +40,9 @@ import dev.ratelimit.spring.observation.RateLimitObservations;
  */
 final class RateLimitedOperation {
 
+	private static final org.apache.commons.logging.Log logger = org.apache.commons.logging.LogFactory
+		.getLog(RateLimitedOperation.class);
+
 	private static final ParameterNameDiscoverer PARAMETER_NAMES = new DefaultParameterNameDiscoverer();
 
 	/** The key under which calls whose key expression gives {@code null} share a limiter. */
@@ -70,6 +73,9 @@ final class RateLimitedOperation {
 
 		/** The limiter's classes, when a call's class is computed. */
 		final List<String> classes;
+
+		/** Whether the priority expression's failure was logged. */
+		final java.util.concurrent.atomic.AtomicBoolean expressionFailed = new java.util.concurrent.atomic.AtomicBoolean();
 
 		/** The shared limiter of an unkeyed spec, created on first use. */
 		private volatile RateLimiter shared;
@@ -152,6 +158,10 @@ final class RateLimitedOperation {
 		for (Spec spec : this.specs) {
 			if (spec.key != null) {
 				keys.append(spec.key.getExpressionString()).append('\n');
+			}
+			// a class chosen per call reads the request and the principal like a key does
+			if (spec.priorityExpression != null) {
+				keys.append(spec.priorityExpression.getExpressionString()).append('\n');
 			}
 		}
 		this.requestVariables = RequestVariables.of(method, PARAMETER_NAMES, keys.toString());
@@ -514,6 +524,11 @@ final class RateLimitedOperation {
 			value = spec.priorityExpression.getValue(context);
 		}
 		catch (RuntimeException ex) {
+			if (spec.expressionFailed.compareAndSet(false, true)) {
+				logger.warn("The priority expression '" + spec.priorityExpression.getExpressionString() + "' of "
+						+ this.method + " failed (" + ex + "); its calls take the fixed or default class until it "
+						+ "works (logged once)");
+			}
 			value = null;
 		}
 		if (value != null) {

@@ -44,7 +44,9 @@ final class ReactiveSupport {
 					true));
 		}
 		return Mono.deferContextual(
-				(context) -> Mono.from(start(operation, clone, withContext(listeners, context), context, false)));
+				// fromDirect: the publisher holds at most one value (a Mono's, possibly after a wait), and
+				// Mono.from would cancel it at that value, before its end is seen
+				(context) -> Mono.fromDirect(start(operation, clone, withContext(listeners, context), context, false)));
 	}
 
 	/**

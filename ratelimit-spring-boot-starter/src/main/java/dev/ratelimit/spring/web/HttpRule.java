@@ -136,7 +136,7 @@ public final class HttpRule {
 		this.countWhen = countWhen;
 		this.afterSecurity = afterSecurity;
 		this.directKey = direct(key);
-		this.readsPrincipal = mentions("principal", key, when, skip, countWhen);
+		this.readsPrincipal = mentions("principal", key, when, skip, countWhen, priorityExpression);
 	}
 
 	/**

@@ -134,7 +134,9 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 		}
 		Expression when = expression(rule.getWhen(), prefix + ".when", "for example header('X-Plan') == 'free'");
 		Expression skip = expression(rule.getSkip(), prefix + ".skip", "for example path.startsWith('/internal/')");
-		boolean readsPrincipal = HttpRule.mentions("principal", key, when, skip, countWhen);
+		Expression priorityExpression = expression(rule.getPriorityExpression(), prefix + ".priority-expression",
+				"for example header('X-Priority')");
+		boolean readsPrincipal = HttpRule.mentions("principal", key, when, skip, countWhen, priorityExpression);
 		if (rule.getPhase() == Phase.BEFORE_SECURITY && readsPrincipal) {
 			throw new InvalidRateLimitConfigurationException(prefix + ".phase", "before-security",
 					"the rule reads the principal, which is never there before Spring Security has run: every "
@@ -143,8 +145,6 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 		}
 		boolean afterSecurity = (rule.getPhase() != null) ? rule.getPhase() == Phase.AFTER_SECURITY : readsPrincipal;
 		Map<String, List<String>> prioritized = new LinkedHashMap<>();
-		Expression priorityExpression = expression(rule.getPriorityExpression(), prefix + ".priority-expression",
-				"for example header('X-Priority')");
 		for (String limiter : rule.getLimiters()) {
 			Definition definition = limiters.find(limiter);
 			if (definition != null && definition.priority() != null) {

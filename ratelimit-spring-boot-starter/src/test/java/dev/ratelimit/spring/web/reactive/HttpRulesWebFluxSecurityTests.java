@@ -43,7 +43,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"ratelimit.http.rules[0].paths=/users/**", "ratelimit.http.rules[0].limiters=per-user",
 				"ratelimit.http.rules[0].key=principal?.name",
 				"ratelimit.http.rules[1].paths=/flood/**", "ratelimit.http.rules[1].limiters=anonymous",
-				"ratelimit.http.rules[1].key=ip" })
+				"ratelimit.http.rules[1].key=ip", "ratelimit.limiters.ranked.rate=10/1h",
+				"ratelimit.limiters.ranked.priority.classes=vip,batch" })
 @AutoConfigureWebTestClient
 class HttpRulesWebFluxSecurityTests {
 
@@ -83,6 +84,18 @@ class HttpRulesWebFluxSecurityTests {
 		assertThat(this.registry.find("annotated", "bob:/annotated")).isPresent();
 	}
 
+	@Test
+	void aReactiveRateLimitedPriorityExpressionReadsThePrincipal() {
+		// batch leaves 2 of the 10 to vip: bob, batch, gets 8; alice, vip by her name, the last 2
+		for (int i = 0; i < 8; i++) {
+			assertThat(get("/ranked", "bob", "pw").getStatus()).isEqualTo(HttpStatus.OK);
+		}
+		assertThat(get("/ranked", "bob", "pw").getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(get("/ranked", "alice", "pw").getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/ranked", "alice", "pw").getStatus()).isEqualTo(HttpStatus.OK);
+		assertThat(get("/ranked", "alice", "pw").getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+	}
+
 	private EntityExchangeResult<String> get(String path, String user, String password) {
 		return this.client.get()
 			.uri(path)
@@ -98,6 +111,13 @@ class HttpRulesWebFluxSecurityTests {
 		@GetMapping({ "/users/me", "/flood/x" })
 		Mono<String> me(Mono<Principal> principal) {
 			return principal.map(Principal::getName);
+		}
+
+		@GetMapping("/ranked")
+		@RateLimited(name = "ranked", priority = "batch",
+				priorityExpression = "#principal?.name == 'alice' ? 'vip' : 'batch'")
+		Mono<String> ranked() {
+			return Mono.just("ranked");
 		}
 
 		@GetMapping("/annotated")
