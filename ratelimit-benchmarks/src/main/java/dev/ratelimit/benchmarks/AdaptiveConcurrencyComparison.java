@@ -77,28 +77,10 @@ public final class AdaptiveConcurrencyComparison {
 	}
 
 	private static QueueModel.Admission ours(ConcurrencyControl.Algorithm algorithm) {
-		ConcurrencyControl control = ConcurrencyControl.builder(ConcurrencyLimiter.of("service", 10))
+		return QueueModel.admission(ConcurrencyControl.builder(ConcurrencyLimiter.of("service", 10))
 			.algorithm(algorithm)
 			.timeout(Duration.ofNanos(TIMEOUT))
-			.build();
-		return new QueueModel.Admission() {
-
-			@Override
-			public long limit() {
-				return control.limit();
-			}
-
-			@Override
-			public void onSample(long startNanos, long rttNanos, long inFlight, boolean dropped) {
-				if (dropped) {
-					control.onDropped();
-				}
-				else {
-					control.onSample(rttNanos, inFlight);
-				}
-			}
-
-		};
+			.build());
 	}
 
 	private static QueueModel.Admission netflix(Limit limit) {

@@ -612,7 +612,8 @@ public final class AdaptiveController {
 		return (scaled.perSecond() > ceiling.perSecond()) ? ceiling : scaled;
 	}
 
-	private static long nanos(Duration duration) {
+	/** A duration in nanoseconds; longer than about 292 years, as good as forever. */
+	static long nanos(Duration duration) {
 		try {
 			return duration.toNanos();
 		}

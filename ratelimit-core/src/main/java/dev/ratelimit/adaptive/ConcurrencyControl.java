@@ -94,7 +94,7 @@ public final class ConcurrencyControl {
 		this.smoothing = builder.smoothing;
 		this.backoffRatio = builder.backoffRatio;
 		this.tolerance = builder.tolerance;
-		this.timeoutNanos = nanos(builder.timeout);
+		this.timeoutNanos = AdaptiveController.nanos(builder.timeout);
 		this.shortFactor = 2.0 / (builder.shortWindow + 1);
 		this.longWindow = builder.longWindow;
 		this.limit = Math.max(this.minLimit, Math.min(this.maxLimit, builder.initialLimit));
@@ -235,15 +235,6 @@ public final class ConcurrencyControl {
 		if (bound != this.applied) {
 			this.limiter.updateMaxConcurrent(bound);
 			this.applied = bound;
-		}
-	}
-
-	private static long nanos(Duration duration) {
-		try {
-			return duration.toNanos();
-		}
-		catch (ArithmeticException ex) {
-			return Long.MAX_VALUE;
 		}
 	}
 

@@ -44,6 +44,9 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	/** Per class: its reserved share, in millionths of the rate. */
 	private final long[] reservedShares;
 
+	/** The shared bucket's share, in millionths of the rate: what the reserved shares leave. */
+	private final long sharedShare;
+
 	/** Per class: what it leaves in the shared bucket for the classes above it. */
 	private final long[] floors;
 
@@ -82,6 +85,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		this.floors = new long[count];
 		this.halves = new long[count];
 		long capacity = limit.capacity();
+		long[] owns = new long[count];
 		long reservedCapacity = 0;
 		long reservedTotal = 0;
 		for (int i = 0; i < count; i++) {
@@ -89,13 +93,14 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 			if (share > 0) {
 				this.reservedShares[i] = Math.max(1, Math.round(share * MILLIONTHS));
 				reservedTotal += this.reservedShares[i];
-				long own = Math.max(1, (long) Math.floor(share * capacity));
-				this.halves[i] = (own + 1) / 2;
-				reservedCapacity += own;
+				owns[i] = Math.max(1, (long) Math.floor(share * capacity));
+				this.halves[i] = (owns[i] + 1) / 2;
+				reservedCapacity += owns[i];
 			}
 		}
+		this.sharedShare = MILLIONTHS - reservedTotal;
 		long sharedCapacity = capacity - reservedCapacity;
-		if (reservedTotal >= MILLIONTHS) {
+		if (this.sharedShare <= 0) {
 			throw new IllegalArgumentException("the minimum shares of limiter '" + name + "' round to the whole rate "
 					+ "(each is kept to a millionth): some of the rate has to be shared; lower them");
 		}
@@ -107,14 +112,13 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		Rate rate = limit.rate();
 		for (int i = 0; i < count; i++) {
 			if (this.reservedShares[i] > 0) {
-				long own = Math.max(1, (long) Math.floor(priorities.minimumShare(classes.get(i)) * capacity));
-				this.reserved[i] = bucket(name + "[" + classes.get(i) + "]",
-						share(rate, this.reservedShares[i]), own, limit, ticker, scheduler);
+				this.reserved[i] = bucket(name + "[" + classes.get(i) + "]", share(rate, this.reservedShares[i]),
+						owns[i], limit, ticker, scheduler);
 			}
 			// whole permits, and always one left for the class itself
 			this.floors[i] = Math.min(sharedCapacity - 1, (long) Math.floor(i * priorities.headroom() * sharedCapacity));
 		}
-		this.shared = bucket(name, share(rate, MILLIONTHS - reservedTotal), sharedCapacity, limit, ticker, scheduler);
+		this.shared = bucket(name, share(rate, this.sharedShare), sharedCapacity, limit, ticker, scheduler);
 		this.views = new PriorityClassLimiter[count];
 		for (int i = 0; i < count; i++) {
 			this.views[i] = new PriorityClassLimiter(this, i, name, limit, ticker, scheduler, listener);
@@ -333,14 +337,12 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 						+ "rate only, or create a new limiter");
 			}
 			Rate rate = checked(this.name, next).rate();
-			long reservedTotal = 0;
 			for (int i = 0; i < this.reserved.length; i++) {
 				if (this.reserved[i] != null) {
 					this.reserved[i].updateRate(share(rate, this.reservedShares[i]));
-					reservedTotal += this.reservedShares[i];
 				}
 			}
-			this.shared.updateRate(share(rate, MILLIONTHS - reservedTotal));
+			this.shared.updateRate(share(rate, this.sharedShare));
 			this.limit = next;
 			for (PriorityClassLimiter view : this.views) {
 				view.adoptWhole(next);

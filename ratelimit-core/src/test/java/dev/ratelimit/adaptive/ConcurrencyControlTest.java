@@ -19,32 +19,11 @@ class ConcurrencyControlTest {
 
 	private static final long TIMEOUT = Duration.ofMillis(100).toNanos();
 
-	private static QueueModel.Admission of(ConcurrencyControl control) {
-		return new QueueModel.Admission() {
-
-			@Override
-			public long limit() {
-				return control.limit();
-			}
-
-			@Override
-			public void onSample(long startNanos, long rttNanos, long inFlight, boolean dropped) {
-				if (dropped) {
-					control.onDropped();
-				}
-				else {
-					control.onSample(rttNanos, inFlight);
-				}
-			}
-
-		};
-	}
-
 	@Test
 	void theGradientFindsTheServicesConcurrencyAndKeepsItsLatency() {
 		ConcurrencyLimiter limiter = ConcurrencyLimiter.of("service", 10);
 		ConcurrencyControl control = ConcurrencyControl.builder(limiter).build();
-		QueueModel.Result result = QueueModel.run(of(control), TIMEOUT, 42);
+		QueueModel.Result result = QueueModel.run(QueueModel.admission(control), TIMEOUT, 42);
 		System.out.print(QueueModel.table(java.util.List.<Object[]>of(new Object[] { "gradient", result })));
 		assertThat(result.before().meanLimit()).isBetween(15.0, 45.0);
 		assertThat(result.before().meanLatencyMillis()).isLessThan(25.0);
@@ -61,7 +40,7 @@ class ConcurrencyControlTest {
 		for (QueueModel.Service service : new QueueModel.Service[] { QueueModel.Service.LOGNORMAL,
 				QueueModel.Service.EXPONENTIAL, QueueModel.Service.FAST_HITS }) {
 			ConcurrencyControl control = ConcurrencyControl.builder(ConcurrencyLimiter.of("service", 10)).build();
-			QueueModel.Result result = QueueModel.run(of(control), TIMEOUT, 42, service);
+			QueueModel.Result result = QueueModel.run(QueueModel.admission(control), TIMEOUT, 42, service);
 			assertThat(result.before().meanLimit()).as(service.name()).isGreaterThan(15.0);
 			assertThat(result.before().throughput()).as(service.name()).isGreaterThan(1_600.0);
 			assertThat(result.before().meanLatencyMillis()).as(service.name()).isLessThan(25.0);
@@ -89,7 +68,7 @@ class ConcurrencyControlTest {
 			.algorithm(ConcurrencyControl.Algorithm.AIMD)
 			.timeout(Duration.ofMillis(50))
 			.build();
-		QueueModel.Result result = QueueModel.run(of(control), Duration.ofMillis(50).toNanos(), 42);
+		QueueModel.Result result = QueueModel.run(QueueModel.admission(control), Duration.ofMillis(50).toNanos(), 42);
 		assertThat(result.before().throughput()).isGreaterThan(1_800.0);
 		assertThat(result.before().p99LatencyMillis()).isLessThan(80.0);
 		assertThat(control.drops()).isPositive();

@@ -85,6 +85,33 @@ public final class QueueModel {
 	}
 
 	/**
+	 * Admission by a {@link ConcurrencyControl}: its limit; completed calls are its samples,
+	 * dropped ones its drops.
+	 * @param control the control
+	 * @return the admission
+	 */
+	public static Admission admission(ConcurrencyControl control) {
+		return new Admission() {
+
+			@Override
+			public long limit() {
+				return control.limit();
+			}
+
+			@Override
+			public void onSample(long startNanos, long rttNanos, long inFlight, boolean dropped) {
+				if (dropped) {
+					control.onDropped();
+				}
+				else {
+					control.onSample(rttNanos, inFlight);
+				}
+			}
+
+		};
+	}
+
+	/**
 	 * Runs the model.
 	 * @param admission the admission control
 	 * @param timeoutNanos latency above which a call counts as dropped

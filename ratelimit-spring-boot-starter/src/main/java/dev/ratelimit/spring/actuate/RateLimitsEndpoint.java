@@ -287,12 +287,7 @@ public class RateLimitsEndpoint {
 			adaptive.put("limit", concurrency.get().limit());
 			adaptive.put("samples", concurrency.get().samples());
 			adaptive.put("drops", concurrency.get().drops());
-			Map<String, Object> details = new java.util.LinkedHashMap<>(descriptor.details());
-			details.put("adaptive", adaptive);
-			return new RateLimiterDescriptor(descriptor.name(), descriptor.key(), descriptor.created(),
-					descriptor.algorithm(), descriptor.rate(), descriptor.permitsPerSecond(), descriptor.capacity(),
-					descriptor.available(), descriptor.utilization(), descriptor.backend(), descriptor.distributed(),
-					descriptor.persistent(), details, descriptor.keys());
+			return withAdaptive(descriptor, adaptive);
 		}
 		return this.adaptive.controller(name).map((controller) -> {
 			AdaptiveState state = controller.state();
@@ -312,13 +307,17 @@ public class RateLimitsEndpoint {
 			adaptive.put("lastDetail", String.valueOf(state.lastDetail()));
 			adaptive.put("decreases", state.decreases());
 			adaptive.put("increases", state.increases());
-			Map<String, Object> details = new java.util.LinkedHashMap<>(descriptor.details());
-			details.put("adaptive", adaptive);
-			return new RateLimiterDescriptor(descriptor.name(), descriptor.key(), descriptor.created(),
-					descriptor.algorithm(), descriptor.rate(), descriptor.permitsPerSecond(), descriptor.capacity(),
-					descriptor.available(), descriptor.utilization(), descriptor.backend(), descriptor.distributed(),
-					descriptor.persistent(), details, descriptor.keys());
+			return withAdaptive(descriptor, adaptive);
 		}).orElse(descriptor);
+	}
+
+	private static RateLimiterDescriptor withAdaptive(RateLimiterDescriptor descriptor, Map<String, Object> adaptive) {
+		Map<String, Object> details = new java.util.LinkedHashMap<>(descriptor.details());
+		details.put("adaptive", adaptive);
+		return new RateLimiterDescriptor(descriptor.name(), descriptor.key(), descriptor.created(),
+				descriptor.algorithm(), descriptor.rate(), descriptor.permitsPerSecond(), descriptor.capacity(),
+				descriptor.available(), descriptor.utilization(), descriptor.backend(), descriptor.distributed(),
+				descriptor.persistent(), details, descriptor.keys());
 	}
 
 	private static RateLimiterDescriptor describe(String name, @Nullable String key, RateLimiterSnapshot snapshot,

@@ -179,13 +179,9 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 		if (spec == null || spec.concurrency() != null) {
 			return; // a concurrency limit hears failures with the call's end, in onCompleted
 		}
-		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
-			for (Class<? extends Throwable> type : spec.reduceOn()) {
-				if (type.isInstance(cause)) {
-					this.controllers.get(limiterName).reduce(type.getSimpleName());
-					return;
-				}
-			}
+		Class<? extends Throwable> type = backOffType(spec.reduceOn(), failure);
+		if (type != null) {
+			this.controllers.get(limiterName).reduce(type.getSimpleName());
 		}
 	}
 
@@ -202,21 +198,23 @@ public class AdaptiveRateLimiters implements SmartLifecycle, RateLimitedFailureL
 		if (failure == null) {
 			control.onSample(Math.max(1, rttNanos), Math.max(1, inFlight));
 		}
-		else if (matches(this.specs.get(limiterName).reduceOn(), failure)) {
+		else if (backOffType(this.specs.get(limiterName).reduceOn(), failure) != null) {
 			control.onDropped();
 		}
 		// any other failure (a validation error, a cancel) says nothing of the service's load
 	}
 
-	private static boolean matches(List<Class<? extends Throwable>> types, Throwable failure) {
+	/** The {@code reduce-on} type a failure, or one of its causes, is, or {@code null}. */
+	private static @Nullable Class<? extends Throwable> backOffType(List<Class<? extends Throwable>> types,
+			Throwable failure) {
 		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
 			for (Class<? extends Throwable> type : types) {
 				if (type.isInstance(cause)) {
-					return true;
+					return type;
 				}
 			}
 		}
-		return false;
+		return null;
 	}
 
 	/** One evaluation pass: load readings, utilization samples and recovery steps. */

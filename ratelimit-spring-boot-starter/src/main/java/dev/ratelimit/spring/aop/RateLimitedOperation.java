@@ -228,8 +228,7 @@ final class RateLimitedOperation {
 		if (listeners.isEmpty()) {
 			return;
 		}
-		Throwable cause = (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause()
-				: failure;
+		Throwable cause = unwrapped(failure);
 		for (RateLimitedFailureListener listener : listeners) {
 			for (Spec spec : this.specs) {
 				try {
@@ -240,6 +239,11 @@ final class RateLimitedOperation {
 				}
 			}
 		}
+	}
+
+	/** What a call threw: for a future's, the cause its completion wraps. */
+	private static Throwable unwrapped(Throwable failure) {
+		return (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause() : failure;
 	}
 
 	/** Whether its acquisitions are observed. */
@@ -617,8 +621,7 @@ final class RateLimitedOperation {
 	void release(List<RateLimiter> limiters, long @Nullable [] started, @Nullable Throwable failure) {
 		if (started != null) {
 			long rtt = Math.max(1, System.nanoTime() - started[0]);
-			Throwable cause = (failure instanceof CompletionException && failure.getCause() != null)
-					? failure.getCause() : failure;
+			Throwable cause = (failure != null) ? unwrapped(failure) : null;
 			for (RateLimitedFailureListener listener : this.failures.get()) {
 				for (int i = 0; i < limiters.size(); i++) {
 					// a keyed call's limiter is its key's, not the one a control adapts

@@ -178,18 +178,16 @@ final class ReactiveSupport {
 		long[] begun = started;
 		// the failure, if any, for the latency report at the end
 		java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+		java.util.function.Consumer<Throwable> onError = (ex) -> {
+			failure.set(ex);
+			operation.failed(ex);
+		};
 		if (flux) {
-			Flux<Object> observed = Flux.from(result).doOnError((ex) -> {
-				failure.set(ex);
-				operation.failed(ex);
-			});
+			Flux<Object> observed = Flux.from(result).doOnError(onError);
 			return concurrency ? observed.doFinally((signal) -> end(operation, limiters, begun, failure.get(), signal))
 					: observed;
 		}
-		Mono<Object> observed = Mono.from(result).doOnError((ex) -> {
-			failure.set(ex);
-			operation.failed(ex);
-		});
+		Mono<Object> observed = Mono.from(result).doOnError(onError);
 		return concurrency ? observed.doFinally((signal) -> end(operation, limiters, begun, failure.get(), signal))
 				: observed;
 	}

@@ -89,8 +89,9 @@ public final class LimiterDefinitions {
 	 *
 	 * @param priorities the classes, their reserved shares and headroom
 	 * @param defaultClass the class of calls that declare none
+	 * @param capacities the most permits one call of each class can take, by class
 	 */
-	public record PrioritySpec(Priorities priorities, String defaultClass) {
+	public record PrioritySpec(Priorities priorities, String defaultClass, Map<String, Long> capacities) {
 	}
 
 	/**
@@ -281,11 +282,11 @@ public final class LimiterDefinitions {
 		if (definition == null || definition.priority() == null) {
 			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes");
 		}
-		// a limiter of the same division, never used: what its class's view says
-		return PriorityRateLimiter.of(name, definition.limit(), definition.priority().priorities())
-			.forClass(priorityClass)
-			.snapshot()
-			.capacity();
+		Long capacity = definition.priority().capacities().get(priorityClass);
+		if (capacity == null) {
+			throw new IllegalArgumentException("limiter '" + name + "' has no priority class '" + priorityClass + "'");
+		}
+		return capacity;
 	}
 
 	/**
@@ -513,11 +514,7 @@ public final class LimiterDefinitions {
 			built = config.build();
 		}
 		catch (IllegalArgumentException ex) {
-			// the message starts with the parameter's name: name the property it came from
-			String field = ex.getMessage().split("[^A-Za-z]", 2)[0];
-			String property = at + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
-			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
-					"Update " + property + " in your application's configuration.");
+			throw namedAfterItsField(at, ex);
 		}
 		List<Class<? extends Throwable>> reduceOn = new ArrayList<>();
 		for (int i = 0; i < adaptive.getReduceOn().size(); i++) {
@@ -572,9 +569,13 @@ public final class LimiterDefinitions {
 				: classes.get(classes.size() - 1);
 		Priorities checked = priorities;
 		check(at + "default-class", defaultClass, () -> checked.index(defaultClass));
-		// the division itself: the kind of limit, and a capacity that holds every reserved share
-		check(at + "classes", classes, () -> PriorityRateLimiter.of(name, limit, checked));
-		return new PrioritySpec(priorities, defaultClass);
+		// the division itself: the kind of limit, and a capacity that holds every reserved share; what
+		// it gives each class is kept for the checks of the calls' permits
+		PriorityRateLimiter division = check(at + "classes", classes, () -> PriorityRateLimiter.of(name, limit, checked));
+		Map<String, Long> capacities = new LinkedHashMap<>();
+		classes.forEach((priorityClass) -> capacities.put(priorityClass,
+				division.forClass(priorityClass).limit().capacity()));
+		return new PrioritySpec(priorities, defaultClass, Map.copyOf(capacities));
 	}
 
 	private static AdaptiveSpec concurrencySpec(String at, RateLimitProperties.Adaptive adaptive, long maxConcurrent) {
@@ -596,10 +597,7 @@ public final class LimiterDefinitions {
 			concurrencyControl(dev.ratelimit.ConcurrencyLimiter.of("check", maxConcurrent), spec).build();
 		}
 		catch (IllegalArgumentException ex) {
-			String field = ex.getMessage().split("[^A-Za-z]", 2)[0];
-			String property = at + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
-			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
-					"Update " + property + " in your application's configuration.");
+			throw namedAfterItsField(at, ex);
 		}
 		// the control starts from max-concurrent: a range that leaves it out would move it silently
 		long min = (spec.minLimit() != null) ? spec.minLimit() : 1;
@@ -684,6 +682,17 @@ public final class LimiterDefinitions {
 			throw new InvalidRateLimitConfigurationException(property, null, ex.getMessage(), action);
 		}
 		return new LoadSpec(signal, meter, tags);
+	}
+
+	/**
+	 * A core builder's refusal, whose message starts with the parameter's name ({@code maxLimit
+	 * must be ...}), as a failure of the property under {@code at} it came from ({@code max-limit}).
+	 */
+	private static InvalidRateLimitConfigurationException namedAfterItsField(String at, IllegalArgumentException ex) {
+		String field = ex.getMessage().split("[^A-Za-z]", 2)[0];
+		String property = at + field.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+		return new InvalidRateLimitConfigurationException(property, null, ex.getMessage(),
+				"Update " + property + " in your application's configuration.");
 	}
 
 	private static <T> void set(String property, T value, java.util.function.Consumer<T> setter) {
