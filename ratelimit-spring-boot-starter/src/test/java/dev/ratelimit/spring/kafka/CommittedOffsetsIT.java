@@ -11,7 +11,6 @@ import java.util.stream.LongStream;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +19,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -30,23 +28,15 @@ import static org.awaitility.Awaitility.await;
  * not processed; stopped mid-way, what it committed is exactly what it processed; restarted, it
  * goes on from there and every record ends up processed, none skipped.
  */
-class CommittedOffsetsIT {
+class CommittedOffsetsIT extends BrokerPerClass {
 
 	static final String TOPIC = "offsets-orders";
 
 	static final int RECORDS = 200;
 
-	static EmbeddedKafkaBroker broker;
-
 	@BeforeAll
-	static void startBroker() throws Exception {
-		broker = KafkaTestSupport.startBroker();
+	static void createTopics() throws Exception {
 		KafkaTestSupport.createTopic(broker, TOPIC, 2);
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
 	}
 
 	@Test

@@ -10,7 +10,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +20,6 @@ import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.S
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.KafkaListener;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -32,24 +30,16 @@ import static org.awaitility.Awaitility.await;
  * nothing; the watched group {@code billing} (docs/kafka-lag.yml) committed five records of one
  * partition and none of the other.
  */
-class ConsumerLagIT {
+class ConsumerLagIT extends BrokerPerClass {
 
 	static final String ORDERS = "lag-orders";
 
 	static final String INVOICES = "invoices";
 
-	static EmbeddedKafkaBroker broker;
-
 	@BeforeAll
-	static void startBroker() throws Exception {
-		broker = KafkaTestSupport.startBroker();
+	static void createTopics() throws Exception {
 		KafkaTestSupport.createTopic(broker, ORDERS, 2);
 		KafkaTestSupport.createTopic(broker, INVOICES, 2);
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
 	}
 
 	@Test

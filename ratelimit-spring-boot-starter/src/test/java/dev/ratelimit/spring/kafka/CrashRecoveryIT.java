@@ -8,10 +8,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -21,23 +19,15 @@ import static org.awaitility.Awaitility.await;
  * restart every record is processed and none is skipped. At-least-once: records processed but not
  * yet committed when the process died are processed again, and counted.
  */
-class CrashRecoveryIT {
+class CrashRecoveryIT extends BrokerPerClass {
 
 	static final String TOPIC = "crash-orders";
 
 	static final int RECORDS = 400;
 
-	static EmbeddedKafkaBroker broker;
-
 	@BeforeAll
-	static void startBroker() throws Exception {
-		broker = KafkaTestSupport.startBroker();
+	static void createTopics() throws Exception {
 		KafkaTestSupport.createTopic(broker, TOPIC, 2);
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
 	}
 
 	private static Process consumer(Path output) throws Exception {

@@ -8,14 +8,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.adaptive.Severity;
@@ -31,21 +29,13 @@ import static org.awaitility.Awaitility.await;
  * The thresholds are scaled down (warning above 50, critical above 100, emergency above 200,
  * recovery below 10) so the test needs hundreds of records rather than tens of thousands.
  */
-class LagBackpressureIT {
+class LagBackpressureIT extends BrokerPerClass {
 
 	static final String EVENTS = "events"; // as in docs/kafka-adaptive.yml
 
-	static EmbeddedKafkaBroker broker;
-
 	@BeforeAll
-	static void startBroker() throws Exception {
-		broker = KafkaTestSupport.startBroker();
+	static void createTopics() throws Exception {
 		KafkaTestSupport.createTopic(broker, EVENTS, 1);
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
 	}
 
 	@Test

@@ -12,7 +12,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +21,6 @@ import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
 import org.springframework.kafka.listener.MessageListenerContainer;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -33,23 +31,15 @@ import static org.awaitility.Awaitility.await;
  * within seconds. Throttling pauses the partition instead, so the consumer keeps polling: the group
  * is joined once and never rebalances, and every record is processed, once, in order.
  */
-class NoRebalanceIT {
+class NoRebalanceIT extends BrokerPerClass {
 
 	static final String TOPIC = "slow-orders";
 
 	static final int RECORDS = 30;
 
-	static EmbeddedKafkaBroker broker;
-
 	@BeforeAll
-	static void startBroker() throws Exception {
-		broker = KafkaTestSupport.startBroker();
+	static void createTopics() throws Exception {
 		KafkaTestSupport.createTopic(broker, TOPIC, 2);
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
 	}
 
 	@Test

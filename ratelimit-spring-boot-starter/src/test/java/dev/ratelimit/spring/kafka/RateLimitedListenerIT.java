@@ -6,8 +6,6 @@ import java.util.Map;
 import java.util.stream.LongStream;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -16,7 +14,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.listener.CommonErrorHandler;
 import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.spring.annotation.RateLimited;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitedAnnotationAutoConfiguration;
@@ -31,19 +28,7 @@ import static org.awaitility.Awaitility.await;
  * in order, and the limit holds: with capacity C and rate R, at most C + R records in any second,
  * and C / 100 more from the pooled token bucket once C reaches 100.
  */
-class RateLimitedListenerIT {
-
-	static EmbeddedKafkaBroker broker;
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
+class RateLimitedListenerIT extends BrokerPerClass {
 
 	@Test
 	void rateLimitedListenerMethodIsThrottledNotFailed() throws Exception {

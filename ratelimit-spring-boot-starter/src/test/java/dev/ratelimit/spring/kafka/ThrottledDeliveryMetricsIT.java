@@ -14,12 +14,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.support.micrometer.KafkaRecordReceiverContext;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.spring.observation.RateLimitObservationContext;
 import dev.ratelimit.spring.web.ObservationRecorder;
@@ -36,23 +33,11 @@ import static org.awaitility.Awaitility.await;
  * (and measured) once. Before the records took their permits ahead, refusals showed as failures
  * here, a few per run (their number depends on how the fetches fall).
  */
-class ThrottledDeliveryMetricsIT {
+class ThrottledDeliveryMetricsIT extends BrokerPerClass {
 
 	static final int RECORDS = 600;
 
 	static final Duration THROTTLED = Duration.ofMillis((RECORDS - 200) * 1000 / 200);
-
-	static EmbeddedKafkaBroker broker;
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
 
 	@Test
 	void listenerTimerCountsEachRecordOnceAndNoThrottleAsAFailure() throws Exception {

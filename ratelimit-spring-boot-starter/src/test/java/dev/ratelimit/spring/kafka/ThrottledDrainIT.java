@@ -6,14 +6,11 @@ import java.util.Map;
 import java.util.stream.LongStream;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.annotation.KafkaListener;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -33,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * before the window. So no 1-second window may hold more than 200 + 200 + 2 + one per consumer
  * records.
  */
-class ThrottledDrainIT {
+class ThrottledDrainIT extends BrokerPerClass {
 
 	static final int RECORDS = 2000;
 
@@ -47,18 +44,6 @@ class ThrottledDrainIT {
 
 	static int maxPerSecond(int consumers) {
 		return MAX_PER_SECOND + consumers;
-	}
-
-	static EmbeddedKafkaBroker broker;
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
 	}
 
 	@Test

@@ -5,13 +5,10 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -24,21 +21,9 @@ import static org.awaitility.Awaitility.await;
  * ended in the middle of a rebalance could bring that about. The first instance must keep running,
  * and every record must be processed.
  */
-class ThrottledRebalanceIT {
+class ThrottledRebalanceIT extends BrokerPerClass {
 
 	static final int RECORDS = 1200;
-
-	static EmbeddedKafkaBroker broker;
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
 
 	@Test
 	void instancesJoiningAndLeavingDuringHoldsStopNoContainerAndLoseNoRecord() throws Exception {

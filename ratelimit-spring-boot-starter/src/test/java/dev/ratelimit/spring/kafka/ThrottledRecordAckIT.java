@@ -5,11 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -23,21 +20,9 @@ import static org.awaitility.Awaitility.await;
  * record, processed already, was delivered a second time. Releases now resume the container on
  * the consumer's own thread.
  */
-class ThrottledRecordAckIT {
+class ThrottledRecordAckIT extends BrokerPerClass {
 
 	static final int RECORDS = 1000;
-
-	static EmbeddedKafkaBroker broker;
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
 
 	@Test
 	void everyRecordIsProcessedOnceThroughAHoldBeforeEachRecord() throws Exception {

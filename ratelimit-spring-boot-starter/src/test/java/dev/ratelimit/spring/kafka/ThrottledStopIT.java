@@ -2,13 +2,10 @@ package dev.ratelimit.spring.kafka;
 
 import java.time.Duration;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.MessageListenerContainer;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
@@ -20,19 +17,7 @@ import static org.awaitility.Awaitility.await;
  * A throttled consumer that stops gives back the permits it took for a next record that will not
  * come. On a broker of its own, so that the drains of {@link ThrottledDrainIT} run as before.
  */
-class ThrottledStopIT {
-
-	static EmbeddedKafkaBroker broker;
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
+class ThrottledStopIT extends BrokerPerClass {
 
 	/**
 	 * After each record a consumer takes the permits of its next one; a consumer that stops gives
