@@ -206,6 +206,35 @@ public final class RateLimit {
 		return new RateLimit(this.algorithm, updated, this.initialPermits, this.warmup, this.slices);
 	}
 
+	/**
+	 * Returns a copy with the capacity of the primary bandwidth replaced: a token bucket's burst, a
+	 * leaky bucket's most permits per request, a concurrency limit's permits in flight. Initial
+	 * permits above the new capacity are lowered to it. A window's capacity is its limit, which its
+	 * rate sets: change the rate instead.
+	 * @param capacity the new capacity, positive
+	 * @return the new limit
+	 * @throws IllegalArgumentException for a window, or a capacity that is not positive
+	 */
+	public RateLimit withCapacity(long capacity) {
+		if (capacity <= 0) {
+			throw Errors.notPositive("capacity", capacity);
+		}
+		if (this.algorithm == Algorithm.FIXED_WINDOW || this.algorithm == Algorithm.SLIDING_WINDOW) {
+			throw new IllegalArgumentException("a " + this.algorithm.id() + "'s capacity is its limit per window, "
+					+ "which its rate sets: change the rate instead (for example "
+					+ Rate.of(capacity, Duration.ofNanos(this.bandwidths.get(0).rate().periodNanos())) + ")");
+		}
+		if (this.algorithm == Algorithm.CONCURRENCY) {
+			return concurrency(capacity);
+		}
+		List<Bandwidth> updated = new ArrayList<>(this.bandwidths);
+		Bandwidth primary = updated.get(0);
+		updated.set(0, new Bandwidth(capacity, primary.rate(), primary.intervally()));
+		long smallest = updated.stream().mapToLong(Bandwidth::capacity).min().getAsLong();
+		long initial = (this.initialPermits >= 0) ? Math.min(this.initialPermits, smallest) : this.initialPermits;
+		return new RateLimit(this.algorithm, updated, initial, this.warmup, this.slices);
+	}
+
 	@Override
 	public boolean equals(Object other) {
 		return (other instanceof RateLimit that) && that.algorithm == this.algorithm

@@ -281,6 +281,74 @@ public final class RateLimiterRegistry {
 		return this;
 	}
 
+	/**
+	 * Changes the limit of a declared name everywhere at once: limiters created from now on (new
+	 * keys, the shared limiter if not created yet) start from it, and every live one (the shared
+	 * limiter, each key, the classes of a priority limiter) takes it on, keeping the permits it has
+	 * up to the new capacity. A composite that has the name as a tier sees the change through it.
+	 * This is how a runtime rule ({@code dev.ratelimit.rules}) reaches a whole name; to return to
+	 * the declared limit, update it with that limit again.
+	 * @param name a declared name with a limit of its own (not a composite)
+	 * @param limit the new limit, of the same algorithm
+	 * @throws IllegalArgumentException if the name is not declared, is a composite, or the limit
+	 * uses another algorithm or, for a priority limiter, another capacity
+	 */
+	public void updateLimit(String name, RateLimit limit) {
+		Objects.requireNonNull(name, "name");
+		Objects.requireNonNull(limit, "limit");
+		Definition definition = this.definitions.get(name);
+		if (definition == null) {
+			throw new IllegalArgumentException("no limiter named '" + name + "' is declared: declare it "
+					+ "(ratelimit.limiters." + name + ", or registry.define) before changing its limit");
+		}
+		if (definition.limit() == null) {
+			throw new IllegalArgumentException("limiter '" + name + "' is a composite and has no limit of its own: "
+					+ "change the limit of one of its tiers instead");
+		}
+		if (definition.limit().algorithm() != limit.algorithm()) {
+			throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
+					+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
+		}
+		PriorityRateLimiter divided = this.prioritized.get(name);
+		if (divided != null || definition.priorities() != null) {
+			if (limit.capacity() != definition.limit().capacity()) {
+				throw new IllegalArgumentException("limiter '" + name + "' divides a capacity of "
+						+ definition.limit().capacity() + " among its priority classes, which a change cannot move: "
+						+ "change the rate only");
+			}
+			PriorityRateLimiter.of(name, limit, definition.priorities()); // fails early on a bad division
+		}
+		this.definitions.put(name, new Definition(limit, definition.backend(), definition.tiers(), definition.keys(),
+				definition.priorities(), definition.defaultClass()));
+		if (divided != null) {
+			divided.updateRate(limit.rate());
+		}
+		else {
+			RateLimiter shared = this.named.get(name);
+			if (shared != null) {
+				update(shared, limit);
+			}
+		}
+		KeyedLimiters keys = this.keyed.get(name);
+		if (keys != null) {
+			for (Map.Entry<String, RateLimiter> entry : keys.page(0, Integer.MAX_VALUE)) {
+				update(entry.getValue(), limit);
+			}
+		}
+	}
+
+	private static void update(RateLimiter limiter, RateLimit limit) {
+		if (limiter instanceof dev.ratelimit.internal.AbstractRateLimiter own) {
+			own.updateLimit(limit);
+		}
+		else if (limiter.snapshot().capacity() == limit.capacity()) {
+			limiter.updateRate(limit.rate());
+		}
+		else {
+			throw new IllegalArgumentException("limiter '" + limiter + "' cannot take a new capacity: change its rate");
+		}
+	}
+
 	private void putDefinition(String name, Definition definition) {
 		Objects.requireNonNull(name, "name");
 		if (this.named.containsKey(name) || this.keyed.containsKey(name) || this.prioritized.containsKey(name)) {

@@ -284,4 +284,66 @@ class RateLimiterRegistryTest {
 			.withMessage("keyIdleTimeout must be a positive duration, but was PT0S");
 	}
 
+	@Test
+	void updatingANamesLimitReachesTheSharedLimiterEveryLiveKeyAndKeysCreatedLater() {
+		RateLimit configured = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build();
+		RateLimiterRegistry registry = registry().build().define("api", configured);
+		RateLimiter shared = registry.limiter("api");
+		RateLimiter acme = registry.limiter("api", "acme");
+		RateLimit ruled = configured.withRate(Rate.parse("10/1s")).withCapacity(5);
+
+		registry.updateLimit("api", ruled);
+
+		assertThat(shared.limit()).isEqualTo(ruled);
+		assertThat(acme.limit()).isEqualTo(ruled);
+		assertThat(registry.limiter("api", "globex").limit()).isEqualTo(ruled);
+		assertThat(registry.definedLimit("api")).contains(ruled);
+		assertThat(shared.snapshot().available()).as("permits kept up to the new capacity").isEqualTo(5);
+		registry.updateLimit("api", configured);
+		assertThat(acme.limit()).isEqualTo(configured);
+		assertThat(registry.limiter("api", "initech").limit()).isEqualTo(configured);
+	}
+
+	@Test
+	void updatingANamesLimitIsRefusedWhereItCannotApply() {
+		RateLimiterRegistry registry = registry().build()
+			.define("api", RateLimit.perSecond(100))
+			.define("jobs", RateLimit.concurrency(10))
+			.defineComposite("both", List.of(Tier.shared("api")))
+			.definePriorities("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build(),
+					Priorities.of("critical", "batch"), "batch");
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.updateLimit("nope", RateLimit.perSecond(1)))
+			.withMessageContaining("no limiter named 'nope' is declared");
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.updateLimit("both", RateLimit.perSecond(1)))
+			.withMessageContaining("is a composite");
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.updateLimit("api", RateLimit.concurrency(1)))
+			.withMessageContaining("cannot switch to concurrency");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.updateLimit("tiered",
+					RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(50).build()))
+			.withMessageContaining("change the rate only");
+		RateLimiter jobs = registry.limiter("jobs");
+		registry.updateLimit("jobs", RateLimit.concurrency(3));
+		assertThat(jobs.snapshot().capacity()).isEqualTo(3);
+		RateLimiter batch = registry.priorities("tiered").forClass("batch");
+		registry.updateLimit("tiered", RateLimit.tokenBucket(Rate.parse("10/1s")).capacity(100).build());
+		assertThat(registry.priorities("tiered").limit().rate()).isEqualTo(Rate.parse("10/1s"));
+		assertThat(batch.limit().rate()).isEqualTo(Rate.parse("10/1s"));
+	}
+
+	@Test
+	void aCapacityReplacesThePrimaryBandwidthsAndAWindowIsToldToChangeItsRate() {
+		RateLimit bucket = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).initialPermits(80).build();
+		assertThat(bucket.withCapacity(50).capacity()).isEqualTo(50);
+		assertThat(bucket.withCapacity(50).initialPermits()).hasValue(50);
+		assertThat(bucket.withCapacity(500).initialPermits()).hasValue(80);
+		assertThat(RateLimit.concurrency(10).withCapacity(4)).isEqualTo(RateLimit.concurrency(4));
+		assertThat(RateLimit.leakyBucket(Rate.parse("10/1s")).build().withCapacity(3).capacity()).isEqualTo(3);
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> RateLimit.fixedWindow(100, Duration.ofMinutes(1)).build().withCapacity(50))
+			.withMessageContaining("change the rate instead (for example 50/m)");
+		assertThatIllegalArgumentException().isThrownBy(() -> bucket.withCapacity(0))
+			.withMessageContaining("capacity");
+	}
+
 }

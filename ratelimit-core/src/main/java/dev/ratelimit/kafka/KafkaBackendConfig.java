@@ -365,6 +365,15 @@ public final class KafkaBackendConfig {
 
 
 	/**
+	 * Returns the name of the compacted topic that holds the runtime rules of the application's
+	 * limiters ({@link KafkaRuleBook}).
+	 * @return {@code ratelimit-<clusterId>-rules}
+	 */
+	public String rulesTopic() {
+		return prefix() + "-rules";
+	}
+
+	/**
 	 * Returns the authority's Kafka Streams application id.
 	 * @return {@code ratelimit-<clusterId>-authority}
 	 */

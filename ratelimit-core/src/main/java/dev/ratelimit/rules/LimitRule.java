@@ -1,0 +1,164 @@
+package dev.ratelimit.rules;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+import dev.ratelimit.Rate;
+
+/**
+ * A runtime rule for one limiter name, in force on every instance that reads the same
+ * {@link RuleBook}: it replaces the rate, the capacity or both of the configured limit, until it is
+ * cleared. A cleared rule ({@link #isCleared()}: neither rate nor capacity) returns the limiter to
+ * its configured limit.
+ *
+ * <p>Rules are changes made by people: each says who made it, when and why, and what the one who
+ * made it had configured, so that an audit shows what was overridden and a redeploy with another
+ * configured value can be told apart.
+ *
+ * @param limiter the limiter name, as declared ({@code ratelimit.limiters.<name>})
+ * @param version the rule's place in the rule book: higher is newer, unique within the book (for
+ * a Kafka rule book, the record's offset plus one); 0 for a draft not yet published
+ * @param rate the rate in force, or {@code null} to keep the configured one
+ * @param capacity the capacity in force (burst, or permits in flight), or {@code null} to keep the
+ * configured one
+ * @param author who made the change (a user name), never blank
+ * @param reason why, as its author wrote it (may be empty)
+ * @param at when the change was made, by the clock of the instance that made it
+ * @param origin the instance that made it
+ * @param configured the configured limit on that instance when the change was made, as text
+ * (for example {@code token-bucket[100/1s capacity=100]}), for the audit
+ */
+public record LimitRule(String limiter, long version, Rate rate, Long capacity, String author, String reason,
+		Instant at, String origin, String configured) {
+
+	/** Longest limiter name a rule may carry. */
+	public static final int MAX_NAME_LENGTH = 200;
+
+	/** Longest author, origin or configured text a rule may carry. */
+	public static final int MAX_TEXT_LENGTH = 200;
+
+	/** Longest reason a rule may carry. */
+	public static final int MAX_REASON_LENGTH = 1000;
+
+	/**
+	 * Checks the rule.
+	 * @throws IllegalArgumentException naming the field out of its bounds
+	 */
+	public LimitRule {
+		checkText("limiter", limiter, MAX_NAME_LENGTH, false);
+		if (version < 0) {
+			throw new IllegalArgumentException("version must be zero or more, but was " + version);
+		}
+		if (capacity != null && capacity <= 0) {
+			throw new IllegalArgumentException("capacity must be positive, but was " + capacity
+					+ ": give the most permits the limiter may hold, or leave it out to keep the configured one");
+		}
+		checkText("author", author, MAX_TEXT_LENGTH, false);
+		checkText("reason", reason, MAX_REASON_LENGTH, true);
+		Objects.requireNonNull(at, "at");
+		checkText("origin", origin, MAX_TEXT_LENGTH, false);
+		checkText("configured", configured, MAX_TEXT_LENGTH, true);
+	}
+
+	/**
+	 * A rule that sets the rate, the capacity or both, not yet published (version 0).
+	 * @param limiter the limiter name
+	 * @param rate the rate, or {@code null} to keep the configured one
+	 * @param capacity the capacity, or {@code null} to keep the configured one
+	 * @param author who makes the change
+	 * @param reason why
+	 * @return the draft
+	 * @throws IllegalArgumentException if neither rate nor capacity is given, or a field is out of
+	 * its bounds
+	 */
+	public static LimitRule change(String limiter, Rate rate, Long capacity, String author, String reason) {
+		if (rate == null && capacity == null) {
+			throw new IllegalArgumentException("a rule for limiter '" + limiter + "' changes nothing: give a rate, "
+					+ "a capacity or both, or clear the rule to return to the configured limit");
+		}
+		return new LimitRule(limiter, 0, rate, capacity, author, reason, Instant.EPOCH, "-", "");
+	}
+
+	/**
+	 * A rule that clears the one in force: the limiter returns to its configured limit.
+	 * @param limiter the limiter name
+	 * @param author who makes the change
+	 * @param reason why
+	 * @return the draft
+	 */
+	public static LimitRule clear(String limiter, String author, String reason) {
+		return new LimitRule(limiter, 0, null, null, author, reason, Instant.EPOCH, "-", "");
+	}
+
+	/**
+	 * Whether this rule returns the limiter to its configured limit.
+	 * @return {@code true} when it sets neither rate nor capacity
+	 */
+	public boolean isCleared() {
+		return this.rate == null && this.capacity == null;
+	}
+
+	/**
+	 * The rate, if the rule sets one.
+	 * @return the rate
+	 */
+	public Optional<Rate> rateOverride() {
+		return Optional.ofNullable(this.rate);
+	}
+
+	/**
+	 * The capacity, if the rule sets one.
+	 * @return the capacity
+	 */
+	public Optional<Long> capacityOverride() {
+		return Optional.ofNullable(this.capacity);
+	}
+
+	/**
+	 * The same rule as published: its version, time, origin and the configured limit it overrides.
+	 * @param version its place in the book
+	 * @param at when it was made
+	 * @param origin the instance that made it
+	 * @param configured the configured limit there, as text
+	 * @return the published rule
+	 */
+	public LimitRule published(long version, Instant at, String origin, String configured) {
+		return new LimitRule(this.limiter, version, this.rate, this.capacity, this.author, this.reason, at, origin,
+				configured);
+	}
+
+	/** What the rule does, for logs: {@code rate 50/1s, capacity 50} or {@code cleared}. */
+	public String describeChange() {
+		if (isCleared()) {
+			return "cleared";
+		}
+		StringBuilder text = new StringBuilder();
+		if (this.rate != null) {
+			text.append("rate ").append(this.rate);
+		}
+		if (this.capacity != null) {
+			text.append((text.length() > 0) ? ", " : "").append("capacity ").append(this.capacity);
+		}
+		return text.toString();
+	}
+
+	private static void checkText(String field, String value, int max, boolean mayBeEmpty) {
+		Objects.requireNonNull(value, field);
+		if (!mayBeEmpty && value.isBlank()) {
+			throw new IllegalArgumentException(field + " must not be blank");
+		}
+		if (value.length() > max) {
+			throw new IllegalArgumentException(field + " of " + value.length() + " characters is longer than the "
+					+ max + " allowed: shorten it");
+		}
+		for (int i = 0; i < value.length(); i++) {
+			char c = value.charAt(i);
+			if (Character.isISOControl(c)) {
+				throw new IllegalArgumentException(field + " holds a control character (code " + (int) c
+						+ ") at index " + i + ": write it on one line of printable text");
+			}
+		}
+	}
+
+}

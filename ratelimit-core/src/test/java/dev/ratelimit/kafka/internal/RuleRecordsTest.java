@@ -1,0 +1,83 @@
+package dev.ratelimit.kafka.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.rules.LimitRule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * The rules topic's record format: what is written reads back the same, and every hostile record
+ * is refused whole with what is wrong named.
+ */
+class RuleRecordsTest {
+
+	private static final LimitRule RULE = LimitRule
+		.change("orders", Rate.parse("50/1s"), 60L, "alice", "incident 42: the payment provider is slow")
+		.published(0, Instant.parse("2026-12-04T23:00:00Z"), "instance-1", "token-bucket[100/1s capacity=100]");
+
+	@Test
+	void aRuleReadsBackAsWrittenWithTheOffsetAsItsVersion() {
+		LimitRule read = RuleRecords.decode("orders", RuleRecords.encode(RULE), 18);
+
+		assertThat(read).isEqualTo(RULE.published(18, RULE.at(), RULE.origin(), RULE.configured()));
+		assertThat(new String(RuleRecords.encode(RULE), StandardCharsets.UTF_8)).startsWith("ratelimit-rule=1\n")
+			.contains("rate=50/s\n", "capacity=60\n", "author=alice\n");
+	}
+
+	@Test
+	void aClearingRuleHasNeitherRateNorCapacity() {
+		LimitRule clear = LimitRule.clear("orders", "bob", "")
+			.published(0, Instant.parse("2026-12-04T23:00:00Z"), "instance-2", "");
+
+		LimitRule read = RuleRecords.decode("orders", RuleRecords.encode(clear), 3);
+
+		assertThat(read.isCleared()).isTrue();
+		assertThat(read.author()).isEqualTo("bob");
+	}
+
+	@Test
+	void fieldsOfALaterFormatVersionAreIgnored() {
+		String text = new String(RuleRecords.encode(RULE), StandardCharsets.UTF_8) + "enabled=false\n";
+
+		assertThat(RuleRecords.decode("orders", text.getBytes(StandardCharsets.UTF_8), 1).rate())
+			.isEqualTo(Rate.parse("50/1s"));
+	}
+
+	@Test
+	void hostileRecordsAreRefusedWithWhatIsWrong() {
+		String valid = new String(RuleRecords.encode(RULE), StandardCharsets.UTF_8);
+		assertRefused("orders", "not a rule at all", "field=value");
+		assertRefused("orders", "limiter=orders\nauthor=a\n", "format 1");
+		assertRefused("payments", valid, "the key must be the limiter's name");
+		assertRefused("orders", valid + "rate=1/1s\n", "field 'rate' twice");
+		assertRefused("orders", valid.replace("rate=50/s", "rate=lots"), "is not valid");
+		assertRefused("orders", valid.replace("capacity=60", "capacity=-5"), "capacity must be positive");
+		assertRefused("orders", valid.replace("capacity=60", "capacity=99999999999999999999"), "is not valid");
+		assertRefused("orders", valid.replace("author=alice", "author=al\rice"), "control character");
+		assertRefused("orders", valid.replace("at=2026-12-04T23:00:00Z", "at=yesterday"), "is not valid");
+		assertRefused("orders", valid.replace("author=alice\n", ""), "without author");
+		assertRefused("orders", valid.replace("reason=", "reason=" + "x".repeat(LimitRule.MAX_REASON_LENGTH + 1)),
+				"longer than");
+		byte[] tooLong = new byte[RuleRecords.MAX_BYTES + 1];
+		assertThatExceptionOfType(MalformedRecordException.class)
+			.isThrownBy(() -> RuleRecords.decode("orders", tooLong, 1))
+			.withMessageContaining("bytes, more than");
+		byte[] notUtf8 = { (byte) 0xC3, (byte) 0x28 };
+		assertThatExceptionOfType(MalformedRecordException.class)
+			.isThrownBy(() -> RuleRecords.decode("orders", notUtf8, 1))
+			.withMessageContaining("not UTF-8");
+	}
+
+	private static void assertRefused(String key, String text, String problem) {
+		assertThatExceptionOfType(MalformedRecordException.class)
+			.isThrownBy(() -> RuleRecords.decode(key, text.getBytes(StandardCharsets.UTF_8), 1))
+			.withMessageContaining(problem);
+	}
+
+}
