@@ -1,5 +1,6 @@
 package dev.ratelimit.spring.actuate;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -14,6 +15,8 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -26,7 +29,9 @@ import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.RateLimiterSnapshot;
 import dev.ratelimit.adaptive.AdaptiveState;
+import dev.ratelimit.rules.LimitRule;
 import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
+import dev.ratelimit.spring.rules.RateLimitRules;
 
 /**
  * {@link Endpoint @Endpoint} that shows the limiters of a {@link RateLimiterRegistry} and changes
@@ -35,8 +40,10 @@ import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
  * <p>Reads never create a limiter: a declared name whose shared limiter has not been used yet is
  * described from its declaration, with {@code created} false and no live state, and the per-key
  * limiters of a name are counted and paged without being touched (so reading them does not keep
- * idle keys from being evicted). Writes change only live limiters: declarations are immutable,
- * and a change to a limiter that does not exist yet would be silently lost.
+ * idle keys from being evicted). Writes on one instance change only live limiters: a change to a
+ * limiter that does not exist yet would be silently lost. With runtime rules on
+ * ({@code ratelimit.rules.enabled}), a write with {@code fleet=true} changes a limiter's rate or
+ * capacity on every instance, keys created later included, until a delete clears the rule.
  *
  * <p>Spring Boot exposes the endpoint over HTTP only when it is included in
  * {@code management.endpoints.web.exposure.include}. Thread-safe.
@@ -54,6 +61,10 @@ public class RateLimitsEndpoint {
 
 	private final @Nullable AdaptiveRateLimiters adaptive;
 
+	private final @Nullable RateLimitRules rules;
+
+	private final Duration publishTimeout;
+
 	/**
 	 * Creates the endpoint.
 	 * @param registry the registry whose limiters are shown
@@ -68,8 +79,22 @@ public class RateLimitsEndpoint {
 	 * @param adaptive the adaptive controllers, or {@code null}
 	 */
 	public RateLimitsEndpoint(RateLimiterRegistry registry, @Nullable AdaptiveRateLimiters adaptive) {
+		this(registry, adaptive, null, Duration.ofSeconds(10));
+	}
+
+	/**
+	 * Creates the endpoint, also changing limits on every instance through runtime rules.
+	 * @param registry the registry whose limiters are shown
+	 * @param adaptive the adaptive controllers, or {@code null}
+	 * @param rules the runtime rules shared by the instances, or {@code null} when they are off
+	 * @param publishTimeout how long a change waits for the rules to confirm it
+	 */
+	public RateLimitsEndpoint(RateLimiterRegistry registry, @Nullable AdaptiveRateLimiters adaptive,
+			@Nullable RateLimitRules rules, Duration publishTimeout) {
 		this.registry = Objects.requireNonNull(registry, "registry");
 		this.adaptive = adaptive;
+		this.rules = rules;
+		this.publishTimeout = Objects.requireNonNull(publishTimeout, "publishTimeout");
 	}
 
 	/**
@@ -128,21 +153,34 @@ public class RateLimitsEndpoint {
 
 	/**
 	 * Changes the rate of a live limiter, resets it, or both (the rate first, so a reset fills the
-	 * limiter to its new capacity). Without {@code key}, applies to the shared limiter of the
-	 * name; with it, to that key's limiter. Per-key limiters are changed one key at a time, and
-	 * keys created later start from the declared limit: change the configuration to change them
-	 * all.
+	 * limiter to its new capacity), on this instance; or, with {@code fleet=true}, publishes a
+	 * runtime rule that changes the rate, the capacity or both on every instance until it is
+	 * cleared ({@code ratelimit.rules.enabled}). Without {@code key}, applies to the shared limiter
+	 * of the name; with it, to that key's limiter. Per-key limiters are changed one key at a time on
+	 * one instance; a fleet rule changes every key of the name, and keys created later.
 	 * @param name the limiter name
 	 * @param rate the new rate as permits/period, for example {@code 500/1s}, or {@code null} to
 	 * keep it
-	 * @param reset whether to return the limiter to its initial state (full)
+	 * @param capacity the new capacity (burst, or calls in flight), only with {@code fleet=true}
+	 * @param reset whether to return the limiter to its initial state (full), on this instance only
 	 * @param key the key whose limiter to change, or {@code null} for the shared limiter
+	 * @param fleet whether to change the limiter on every instance through a runtime rule
+	 * @param reason why, recorded with a fleet rule and in its event
+	 * @param security who asks, recorded as the rule's author
 	 * @return the limiter after the change
 	 */
 	@WriteOperation
 	public RateLimiterDescriptor updateRateLimiter(@Selector String name, @Nullable String rate,
-			@Nullable Boolean reset, @Nullable String key) {
+			@Nullable Long capacity, @Nullable Boolean reset, @Nullable String key, @Nullable Boolean fleet,
+			@Nullable String reason, @Nullable SecurityContext security) {
 		boolean resetting = Boolean.TRUE.equals(reset);
+		if (Boolean.TRUE.equals(fleet)) {
+			return publishRule(name, rate, capacity, resetting, key, reason, security);
+		}
+		if (capacity != null) {
+			throw invalid("capacity of limiter '" + name + "' is changed on every instance at once: add fleet=true "
+					+ "(with ratelimit.rules.enabled=true), or change ratelimit.limiters." + name + ".capacity");
+		}
 		if (rate == null && !resetting) {
 			throw invalid("nothing to change for limiter '" + name + "': give rate as permits/period (for example "
 					+ "500/1s) to change its rate, reset=true to return it to its initial state, or both");
@@ -165,6 +203,88 @@ public class RateLimitsEndpoint {
 			target.reset();
 		}
 		return (key != null) ? describe(name, key, target.snapshot(), null) : describe(name, summary(name));
+	}
+
+	/**
+	 * Clears the runtime rule of a limiter: every instance returns to its configured limit
+	 * ({@code ratelimit.rules.enabled}).
+	 * @param name the limiter name
+	 * @param reason why, recorded with the change and in its event
+	 * @param security who asks, recorded as the change's author
+	 * @return the limiter after the change
+	 */
+	@DeleteOperation
+	public RateLimiterDescriptor clearRule(@Selector String name, @Nullable String reason,
+			@Nullable SecurityContext security) {
+		RateLimitRules fleetRules = fleetRules(name);
+		try {
+			fleetRules.clear(name, author(security), text("reason", reason), this.publishTimeout);
+		}
+		catch (IllegalArgumentException ex) {
+			throw invalid(ex.getMessage());
+		}
+		return describe(name, summary(name));
+	}
+
+	private RateLimiterDescriptor publishRule(String name, @Nullable String rate, @Nullable Long capacity,
+			boolean resetting, @Nullable String key, @Nullable String reason, @Nullable SecurityContext security) {
+		RateLimitRules fleetRules = fleetRules(name);
+		if (key != null || resetting) {
+			throw invalid("a fleet rule changes limiter '" + name + "' as a whole on every instance: leave out "
+					+ ((key != null) ? "key" : "reset") + ", or leave out fleet to change this instance only");
+		}
+		if (rate == null && capacity == null) {
+			throw invalid("nothing to change for limiter '" + name + "': give rate as permits/period (for example "
+					+ "500/1s), capacity, or both; to return to the configured limit, send DELETE to this address");
+		}
+		Rate parsed = (rate != null) ? parse(rate) : null;
+		if (capacity != null && capacity <= 0) {
+			throw invalid("capacity must be positive, but was " + capacity + ": give the most permits limiter '" + name
+					+ "' may hold");
+		}
+		try {
+			fleetRules.publish(name, parsed, capacity, author(security), text("reason", reason), this.publishTimeout);
+		}
+		catch (IllegalArgumentException ex) {
+			throw invalid(ex.getMessage());
+		}
+		return describe(name, summary(name));
+	}
+
+	private RateLimitRules fleetRules(String name) {
+		if (this.rules == null) {
+			throw invalid("runtime rules are off, so limiter '" + name + "' cannot be changed on every instance: set "
+					+ "ratelimit.rules.enabled=true (rules are kept in Kafka), or leave out fleet to change this "
+					+ "instance only");
+		}
+		return this.rules;
+	}
+
+	private static String author(@Nullable SecurityContext security) {
+		java.security.Principal principal = (security != null) ? security.getPrincipal() : null;
+		String author = (principal != null) ? principal.getName() : null;
+		if (author == null || author.isBlank()) {
+			return "anonymous";
+		}
+		return text("author", author);
+	}
+
+	/** A value from a request for a rule: on one line, within the rule's bounds. */
+	private static String text(String field, @Nullable String value) {
+		if (value == null) {
+			return "";
+		}
+		int max = field.equals("reason") ? LimitRule.MAX_REASON_LENGTH : LimitRule.MAX_TEXT_LENGTH;
+		if (value.length() > max) {
+			throw invalid(field + " of " + value.length() + " characters is longer than the " + max + " allowed: "
+					+ "shorten it");
+		}
+		for (int i = 0; i < value.length(); i++) {
+			if (Character.isISOControl(value.charAt(i))) {
+				throw invalid(field + " holds a control character at index " + i + ": write it on one line");
+			}
+		}
+		return value;
 	}
 
 	private boolean isKnown(String name) {
@@ -241,7 +361,7 @@ public class RateLimitsEndpoint {
 		Optional<RateLimiter> shared = this.registry.find(name);
 		if (shared.isPresent()) {
 			RateLimiterDescriptor descriptor = describe(name, null, shared.get().snapshot(), keys);
-			return withAdaptiveState(name, descriptor);
+			return withRule(name, withAdaptiveState(name, descriptor));
 		}
 		// Not created: describe the declaration, with backend facts from a live key if there is
 		// one, rather than create a limiter (and its meters, and maybe a remote lease) on a read.
@@ -261,11 +381,43 @@ public class RateLimitsEndpoint {
 			rate = keySnapshot.rate();
 			capacity = keySnapshot.capacity();
 		}
-		return new RateLimiterDescriptor(name, null, false, algorithm, (rate != null) ? rate.toString() : null,
-				(rate != null) ? rate.perSecond() : null, capacity, null, null,
+		return withRule(name, new RateLimiterDescriptor(name, null, false, algorithm,
+				(rate != null) ? rate.toString() : null, (rate != null) ? rate.perSecond() : null, capacity, null, null,
 				(keySnapshot != null) ? keySnapshot.backend() : null,
 				(keySnapshot != null) ? keySnapshot.distributed() : null,
-				(keySnapshot != null) ? keySnapshot.persistent() : null, keyedDetails(name), keys);
+				(keySnapshot != null) ? keySnapshot.persistent() : null, keyedDetails(name), keys));
+	}
+
+	/** Adds the runtime rule last read for the name, and what it did here, to the details. */
+	private RateLimiterDescriptor withRule(String name, RateLimiterDescriptor descriptor) {
+		if (this.rules == null) {
+			return descriptor;
+		}
+		Optional<RateLimitRules.Applied> applied = this.rules.applied(name);
+		if (applied.isEmpty()) {
+			return descriptor;
+		}
+		LimitRule rule = applied.get().rule();
+		Map<String, Object> details = new java.util.LinkedHashMap<>();
+		details.put("version", rule.version());
+		details.put("inForce", !rule.isCleared() && applied.get().refusal() == null);
+		if (rule.rate() != null) {
+			details.put("rate", rule.rate().toString());
+		}
+		if (rule.capacity() != null) {
+			details.put("capacity", rule.capacity());
+		}
+		details.put("author", rule.author());
+		details.put("reason", rule.reason());
+		details.put("at", rule.at().toString());
+		details.put("origin", rule.origin());
+		if (applied.get().configured() != null) {
+			details.put("configured", applied.get().configured().toString());
+		}
+		if (applied.get().refusal() != null) {
+			details.put("refusal", applied.get().refusal());
+		}
+		return withDetail(descriptor, "rule", details);
 	}
 
 	/** What the backend knows of a name's keys as a whole (a global per-key limit's regimes, debt, records). */
@@ -312,8 +464,13 @@ public class RateLimitsEndpoint {
 	}
 
 	private static RateLimiterDescriptor withAdaptive(RateLimiterDescriptor descriptor, Map<String, Object> adaptive) {
+		return withDetail(descriptor, "adaptive", adaptive);
+	}
+
+	private static RateLimiterDescriptor withDetail(RateLimiterDescriptor descriptor, String detail,
+			Map<String, Object> value) {
 		Map<String, Object> details = new java.util.LinkedHashMap<>(descriptor.details());
-		details.put("adaptive", adaptive);
+		details.put(detail, value);
 		return new RateLimiterDescriptor(descriptor.name(), descriptor.key(), descriptor.created(),
 				descriptor.algorithm(), descriptor.rate(), descriptor.permitsPerSecond(), descriptor.capacity(),
 				descriptor.available(), descriptor.utilization(), descriptor.backend(), descriptor.distributed(),

@@ -161,7 +161,7 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeChangesTheRateOfTheSharedLimiter() {
 		RateLimiter orders = this.registry.limiter("orders");
-		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("orders", "500/1s", null, null);
+		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("orders", "500/1s", null, null, null, null, null, null);
 		assertThat(orders.limit().rate()).isEqualTo(Rate.perSecond(500));
 		assertThat(orders.limit().capacity()).as("capacity unchanged").isEqualTo(20);
 		assertThat(updated.rate()).isEqualTo("500/s");
@@ -173,7 +173,7 @@ class RateLimitsEndpointTests {
 	void writeResetsTheSharedLimiter() {
 		RateLimiter orders = this.registry.limiter("orders");
 		assertThat(orders.tryAcquire(20)).isTrue();
-		RateLimiterDescriptor reset = this.endpoint.updateRateLimiter("orders", null, true, null);
+		RateLimiterDescriptor reset = this.endpoint.updateRateLimiter("orders", null, null, true, null, null, null, null);
 		assertThat(reset.available()).isEqualTo(20);
 		assertThat(orders.tryAcquire(20)).isTrue();
 	}
@@ -182,7 +182,7 @@ class RateLimitsEndpointTests {
 	void writeChangesTheRateThenResets() {
 		RateLimiter search = this.registry.limiter("search");
 		assertThat(search.tryAcquire(600)).isTrue();
-		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("search", "1200/1m", true, null);
+		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("search", "1200/1m", null, true, null, null, null, null);
 		assertThat(updated.capacity()).isEqualTo(1200);
 		assertThat(updated.available()).isEqualTo(1200);
 	}
@@ -192,7 +192,7 @@ class RateLimitsEndpointTests {
 		RateLimiter a = this.registry.limiter("tenant", "a");
 		RateLimiter b = this.registry.limiter("tenant", "b");
 		a.tryAcquire(5);
-		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("tenant", "60/1m", true, "a");
+		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("tenant", "60/1m", null, true, "a", null, null, null);
 		assertThat(a.limit().rate()).isEqualTo(Rate.perMinute(60));
 		assertThat(b.limit().rate()).isEqualTo(Rate.perMinute(5));
 		assertThat(updated.name()).isEqualTo("tenant");
@@ -205,7 +205,7 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeRejectsRequestsThatChangeNothing() {
 		this.registry.limiter("orders");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", null, false, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", null, null, false, null, null, null, null)))
 			.isEqualTo("nothing to change for limiter 'orders': give rate as permits/period (for example 500/1s) "
 					+ "to change its rate, reset=true to return it to its initial state, or both");
 	}
@@ -213,10 +213,10 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeRejectsABadRateNamingTheFormat() {
 		this.registry.limiter("orders");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "fast", null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "fast", null, null, null, null, null, null)))
 			.isEqualTo("rate 'fast' is not understood: write permits/period, for example 100/s, 100/1s, 5000/1m, "
 					+ "0.5/s or 10000/1d");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "0/1s", null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "0/1s", null, null, null, null, null, null)))
 			.startsWith("rate '0/1s' is not valid (permits must be positive")
 			.endsWith("): write permits/period, for example 500/1s");
 		assertThat(this.registry.limiter("orders").limit().rate()).isEqualTo(Rate.perSecond(10));
@@ -224,16 +224,16 @@ class RateLimitsEndpointTests {
 
 	@Test
 	void writeRejectsLimitersThatAreNotLive() {
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("nope", "1/s", null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("nope", "1/s", null, null, null, null, null, null)))
 			.isEqualTo("no limiter named 'nope' is declared or in use: use a name listed by the ratelimits endpoint");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null, null, null, null, null)))
 			.isEqualTo("limiter 'orders' has not been used yet, so there is nothing to change: change "
 					+ "ratelimit.limiters.orders to change its declared limit");
 		this.registry.limiter("tenant", "a");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, null, null, null, null, null)))
 			.isEqualTo("limiter 'tenant' is used per key (1 live keys) and has no shared limiter: give key to "
 					+ "change one key's limiter, or change ratelimit.limiters.tenant to change every key");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, "zz")))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, null, "zz", null, null, null)))
 			.isEqualTo("key 'zz' of limiter 'tenant' is not live (never used, or evicted after being idle at full "
 					+ "capacity), so there is nothing to change: a new key starts from the declared limit");
 		assertThat(this.registry.limiters()).as("writes create nothing").isEmpty();
@@ -243,17 +243,17 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeRejectsARateForAConcurrencyLimiterButResetsIt() {
 		this.registry.limiter("db").tryAcquire(3);
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("db", "10/s", null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("db", "10/s", null, null, null, null, null, null)))
 			.isEqualTo("limiter 'db' is a concurrency limiter and has no rate to change: reset it with reset=true, "
 					+ "or change ratelimit.limiters.db.max-concurrent");
 		// a reset keeps what is in flight: those permits are released by their holders
-		assertThat(this.endpoint.updateRateLimiter("db", null, true, null).available()).isOne();
+		assertThat(this.endpoint.updateRateLimiter("db", null, null, true, null, null, null, null).available()).isOne();
 	}
 
 	@Test
 	void writeRejectsARateThatCannotBeApplied() {
 		this.registry.limiter("orders");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "9000000000000000000/1s", null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "9000000000000000000/1s", null, null, null, null, null, null)))
 			.startsWith("rate 9000000000000000000/1s cannot be applied to limiter 'orders': rate must be at most");
 	}
 

@@ -22,7 +22,8 @@ import dev.ratelimit.spring.actuate.RateLimitsEndpoint;
  * only looked at once the class condition has found the actuator: its condition class lives in
  * the actuator module.
  */
-@AutoConfiguration(after = { RateLimitAutoConfiguration.class, RateLimitAdaptiveAutoConfiguration.class })
+@AutoConfiguration(after = { RateLimitAutoConfiguration.class, RateLimitAdaptiveAutoConfiguration.class,
+		RateLimitRulesAutoConfiguration.class })
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })
 @ConditionalOnBooleanProperty(name = "ratelimit.enabled", matchIfMissing = true)
 public final class RateLimitEndpointAutoConfiguration {
@@ -32,8 +33,12 @@ public final class RateLimitEndpointAutoConfiguration {
 	@ConditionalOnBean(RateLimiterRegistry.class)
 	@ConditionalOnAvailableEndpoint
 	RateLimitsEndpoint rateLimitsEndpoint(RateLimiterRegistry registry,
-			org.springframework.beans.factory.ObjectProvider<dev.ratelimit.spring.adaptive.AdaptiveRateLimiters> adaptive) {
-		return new RateLimitsEndpoint(registry, adaptive.getIfAvailable());
+			org.springframework.beans.factory.ObjectProvider<dev.ratelimit.spring.adaptive.AdaptiveRateLimiters> adaptive,
+			org.springframework.beans.factory.ObjectProvider<dev.ratelimit.spring.rules.RateLimitRules> rules,
+			org.springframework.beans.factory.ObjectProvider<RateLimitRulesProperties> rulesProperties) {
+		RateLimitRulesProperties settings = rulesProperties.getIfAvailable();
+		return new RateLimitsEndpoint(registry, adaptive.getIfAvailable(), rules.getIfAvailable(),
+				(settings != null) ? settings.getPublishTimeout() : java.time.Duration.ofSeconds(10));
 	}
 
 }

@@ -1,0 +1,276 @@
+package dev.ratelimit.spring.rules;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.ApplicationEventPublisher;
+
+import dev.ratelimit.Algorithm;
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterRegistry;
+import dev.ratelimit.adaptive.AdaptiveController;
+import dev.ratelimit.rules.LimitRule;
+import dev.ratelimit.rules.RuleBook;
+import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
+
+/**
+ * Applies the runtime rules of a {@link RuleBook} to the application's limiters, on every instance:
+ * a rule's rate and capacity replace the configured ones of its limiter (the shared limiter, every
+ * key, keys created later, each priority class, and for an adaptive limiter its ceiling) until the
+ * rule is cleared, which returns the limiter to its configured limit.
+ *
+ * <p><b>Precedence.</b> A rule in force wins over {@code application.yml}, also after a redeploy
+ * with another configured value: the rule names the configured limit it was made over, and an
+ * instance configured otherwise logs a warning at start naming both, and keeps the rule until
+ * somebody clears it. Clearing returns each instance to its own configured limit.
+ *
+ * <p>Every rule read is logged and published as a {@link RateLimitRuleEvent} with who made it,
+ * when and why. A rule an instance cannot apply (a limiter it does not declare, a capacity its
+ * algorithm cannot take) is logged and leaves that limiter as it was; {@link #publish} checks the
+ * same on the publishing instance first, so such rules are refused before they are written.
+ * Thread-safe.
+ */
+public class RateLimitRules {
+
+	private static final Log logger = LogFactory.getLog(RateLimitRules.class);
+
+	private final RateLimiterRegistry registry;
+
+	private final RuleBook book;
+
+	private final Supplier<@Nullable AdaptiveRateLimiters> adaptive;
+
+	private final ApplicationEventPublisher events;
+
+	/** The configured limit of each declared name with a limit of its own, as it was before any rule. */
+	private final Map<String, RateLimit> configured = new ConcurrentHashMap<>();
+
+	private final Map<String, Applied> applied = new ConcurrentHashMap<>();
+
+	private volatile boolean replaying;
+
+	/**
+	 * Creates the rules and applies those in force now; each later one is applied as it is read.
+	 * @param registry the limiters
+	 * @param book the rules
+	 * @param adaptive the adaptive controllers, looked up when a rule is applied
+	 * @param events where {@link RateLimitRuleEvent}s go
+	 */
+	public RateLimitRules(RateLimiterRegistry registry, RuleBook book, Supplier<@Nullable AdaptiveRateLimiters> adaptive,
+			ApplicationEventPublisher events) {
+		this.registry = Objects.requireNonNull(registry, "registry");
+		this.book = Objects.requireNonNull(book, "book");
+		this.adaptive = Objects.requireNonNull(adaptive, "adaptive");
+		this.events = Objects.requireNonNull(events, "events");
+		for (String name : registry.definedNames()) {
+			registry.definedLimit(name).ifPresent((limit) -> this.configured.put(name, limit));
+		}
+		this.replaying = true;
+		try {
+			book.addListener(this::onRule);
+		}
+		finally {
+			this.replaying = false;
+		}
+	}
+
+	/**
+	 * Publishes a rule for a limiter to every instance, and waits until this instance has applied
+	 * it.
+	 * @param name the limiter name
+	 * @param rate the rate, or {@code null} to keep the configured one
+	 * @param capacity the capacity, or {@code null} to keep the configured one
+	 * @param author who makes the change
+	 * @param reason why
+	 * @param timeout how long to wait for Kafka
+	 * @return the rule as published, with its version
+	 * @throws IllegalArgumentException if the rule cannot apply to the limiter; nothing is written
+	 * @throws IllegalStateException if the rule could not be written or read back in time
+	 */
+	public LimitRule publish(String name, @Nullable Rate rate, @Nullable Long capacity, String author, String reason,
+			Duration timeout) {
+		LimitRule draft = LimitRule.change(name, rate, capacity, author, reason);
+		RateLimit configured = configured(name);
+		String refusal = refusal(draft, configured);
+		if (refusal != null) {
+			throw new IllegalArgumentException(refusal);
+		}
+		return await(this.book.publish(draft, configured.toString()), name, timeout);
+	}
+
+	/**
+	 * Clears the rule of a limiter on every instance, each returning to its configured limit, and
+	 * waits until this instance has.
+	 * @param name the limiter name
+	 * @param author who makes the change
+	 * @param reason why
+	 * @param timeout how long to wait for Kafka
+	 * @return the clearing rule as published
+	 * @throws IllegalArgumentException if the limiter has no rule in force
+	 */
+	public LimitRule clear(String name, String author, String reason, Duration timeout) {
+		if (this.book.rule(name).isEmpty()) {
+			throw new IllegalArgumentException("limiter '" + name + "' has no runtime rule in force, so there is "
+					+ "nothing to clear: it runs on its configured limit");
+		}
+		return await(this.book.publish(LimitRule.clear(name, author, reason), configured(name).toString()), name,
+				timeout);
+	}
+
+	/**
+	 * What the last rule read for a limiter did on this instance.
+	 * @param name the limiter name
+	 * @return the rule and its outcome, empty if no rule was read for the limiter since start
+	 */
+	public Optional<Applied> applied(String name) {
+		return Optional.ofNullable(this.applied.get(name));
+	}
+
+	/**
+	 * Whether every rule in force at start has been read.
+	 * @return the rule book's state
+	 */
+	public boolean isLoaded() {
+		return this.book.isLoaded();
+	}
+
+	private RateLimit configured(String name) {
+		RateLimit limit = this.configured.get(name);
+		if (limit == null) {
+			throw new IllegalArgumentException("no limiter named '" + name + "' with a limit of its own is declared "
+					+ "here (a composite's rules go to its tiers): use a name listed by the ratelimits endpoint");
+		}
+		return limit;
+	}
+
+	private static LimitRule await(java.util.concurrent.CompletableFuture<LimitRule> published, String name,
+			Duration timeout) {
+		try {
+			return published.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("interrupted while publishing the rule for limiter '" + name + "'", ex);
+		}
+		catch (ExecutionException ex) {
+			throw new IllegalStateException(ex.getCause().getMessage(), ex.getCause());
+		}
+		catch (TimeoutException ex) {
+			throw new IllegalStateException("the rule for limiter '" + name + "' was not confirmed by Kafka within "
+					+ timeout + ": it may still reach every instance; read the limiter again to see", ex);
+		}
+	}
+
+	/** Why a rule cannot apply to this instance's limiter, or {@code null}. */
+	private @Nullable String refusal(LimitRule rule, @Nullable RateLimit configured) {
+		if (configured == null) {
+			return "no limiter named '" + rule.limiter() + "' with a limit of its own is declared here";
+		}
+		AdaptiveRateLimiters controls = this.adaptive.get();
+		if (!rule.isCleared() && controls != null && controls.concurrencyControl(rule.limiter()).isPresent()) {
+			return "limiter '" + rule.limiter() + "' is an adaptive concurrency limiter whose limit follows latency: "
+					+ "change ratelimit.limiters." + rule.limiter() + ".adaptive.min-limit and max-limit instead";
+		}
+		if (rule.rate() != null && configured.algorithm() == Algorithm.CONCURRENCY) {
+			return "limiter '" + rule.limiter() + "' is a concurrency limiter and has no rate: give a capacity "
+					+ "(the most calls in flight) instead";
+		}
+		if (rule.capacity() != null && this.registry.hasPriorities(rule.limiter())) {
+			return "limiter '" + rule.limiter() + "' divides its capacity among priority classes, which a rule cannot "
+					+ "move: give a rate only";
+		}
+		try {
+			effective(rule, configured);
+			return null;
+		}
+		catch (IllegalArgumentException ex) {
+			return "the rule cannot apply to limiter '" + rule.limiter() + "': " + ex.getMessage();
+		}
+	}
+
+	private static RateLimit effective(LimitRule rule, RateLimit configured) {
+		RateLimit limit = configured;
+		if (rule.rate() != null) {
+			limit = limit.withRate(rule.rate());
+		}
+		if (rule.capacity() != null) {
+			limit = limit.withCapacity(rule.capacity());
+		}
+		return limit;
+	}
+
+	private void onRule(LimitRule rule, @Nullable LimitRule previous) {
+		RateLimit configured = this.configured.get(rule.limiter());
+		String refusal = refusal(rule, configured);
+		RateLimit limit = null;
+		if (refusal == null && configured != null) {
+			limit = effective(rule, configured);
+			try {
+				apply(rule.limiter(), limit);
+			}
+			catch (RuntimeException ex) {
+				refusal = "limiter '" + rule.limiter() + "' could not take the rule: " + ex.getMessage();
+				limit = null;
+			}
+		}
+		this.applied.put(rule.limiter(), new Applied(rule, configured, limit, refusal));
+		if (refusal != null) {
+			logger.warn("Runtime rule version " + rule.version() + " for limiter '" + rule.limiter() + "' ("
+					+ rule.describeChange() + ", by " + rule.author() + " at " + rule.at() + ") is not applied on this "
+					+ "instance: " + refusal);
+		}
+		else {
+			logger.info("Limiter '" + rule.limiter() + "': runtime rule version " + rule.version() + " ("
+					+ rule.describeChange() + ") by " + rule.author() + " at " + rule.at() + " from " + rule.origin()
+					+ (rule.reason().isEmpty() ? "" : ", reason: " + rule.reason()) + "; limit now " + limit);
+			if (this.replaying && !rule.isCleared() && configured != null && !rule.configured().isEmpty()
+					&& !rule.configured().equals(configured.toString())) {
+				logger.warn("Limiter '" + rule.limiter() + "' is configured here as " + configured
+						+ " but runtime rule version " + rule.version() + " was made over " + rule.configured()
+						+ "; the rule stays in force until it is cleared (DELETE /actuator/ratelimits/"
+						+ rule.limiter() + "), which returns every instance to its configured limit");
+			}
+		}
+		this.events.publishEvent(new RateLimitRuleEvent(this, rule, previous, limit, refusal));
+	}
+
+	private void apply(String name, RateLimit limit) {
+		AdaptiveRateLimiters controls = this.adaptive.get();
+		Optional<AdaptiveController> controller = (controls != null) ? controls.controller(name) : Optional.empty();
+		if (controller.isPresent()) {
+			// the controller owns the rate: the rule moves its ceiling, and a reduction in force stays
+			Rate current = controller.get().state().rate();
+			this.registry.updateLimit(name, limit.withRate(current));
+			controller.get().ceiling(limit.rate());
+		}
+		else {
+			this.registry.updateLimit(name, limit);
+		}
+	}
+
+	/**
+	 * The last rule read for a limiter and what it did on this instance.
+	 *
+	 * @param rule the rule
+	 * @param configured the limiter's configured limit here, or {@code null} if it is not declared
+	 * @param limit the limit the rule put in force, or {@code null} if it was refused
+	 * @param refusal why it was refused, or {@code null}
+	 */
+	public record Applied(LimitRule rule, @Nullable RateLimit configured, @Nullable RateLimit limit,
+			@Nullable String refusal) {
+
+	}
+
+}
