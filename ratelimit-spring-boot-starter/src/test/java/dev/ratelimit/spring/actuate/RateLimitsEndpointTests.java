@@ -6,6 +6,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
@@ -15,6 +16,8 @@ import dev.ratelimit.RateLimiterRegistry.KeyPolicy;
 import dev.ratelimit.RateLimiterRegistry.Tier;
 import dev.ratelimit.spring.actuate.RateLimitsEndpoint.KeyDescriptor;
 import dev.ratelimit.spring.actuate.RateLimitsEndpoint.RateLimiterDescriptor;
+import dev.ratelimit.spring.rules.InMemoryRuleBook;
+import dev.ratelimit.spring.rules.RateLimitRules;
 import dev.ratelimit.test.ManualClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -255,6 +258,83 @@ class RateLimitsEndpointTests {
 		this.registry.limiter("orders");
 		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "9000000000000000000/1s", null, null, null, null, null, null)))
 			.startsWith("rate 9000000000000000000/1s cannot be applied to limiter 'orders': rate must be at most");
+	}
+
+	@Test
+	void aFleetChangeIsPublishedAsARuleWithItsAuthorAndReasonAndADeleteClearsIt() {
+		InMemoryRuleBook book = new InMemoryRuleBook();
+		RateLimitRules rules = new RateLimitRules(this.registry, book, () -> null, (event) -> {
+		});
+		RateLimitsEndpoint fleet = new RateLimitsEndpoint(this.registry, null, rules, Duration.ofSeconds(5));
+		this.registry.limiter("tenant", "a");
+
+		RateLimiterDescriptor orders = fleet.updateRateLimiter("orders", "50/1s", 5L, null, null, true,
+				"incident 42", security("alice"));
+
+		assertThat(orders.rate()).isEqualTo("50/s");
+		assertThat(orders.capacity()).isEqualTo(5);
+		assertThat(orders.details().get("rule")).isEqualTo(java.util.Map.of("version", 1L, "inForce", true, "rate",
+				"50/s", "capacity", 5L, "author", "alice", "reason", "incident 42", "at", "2026-12-04T12:00:00Z",
+				"origin", "this-instance", "configured", "token-bucket[10/s capacity=20]"));
+		assertThat(book.rule("orders")).hasValueSatisfying((rule) -> assertThat(rule.author()).isEqualTo("alice"));
+		fleet.updateRateLimiter("tenant", "1/1s", null, null, null, true, null, null);
+		assertThat(book.rule("tenant")).hasValueSatisfying((rule) -> {
+			assertThat(rule.author()).as("no principal").isEqualTo("anonymous");
+			assertThat(rule.reason()).isEmpty();
+		});
+		assertThat(this.registry.limiter("tenant", "a").limit().rate()).isEqualTo(Rate.parse("1/1s"));
+
+		RateLimiterDescriptor cleared = fleet.clearRule("orders", "over", security("bob"));
+		assertThat(cleared.rate()).isEqualTo("10/s");
+		assertThat(cleared.capacity()).isEqualTo(20);
+		assertThat(cleared.details().get("rule")).isInstanceOfSatisfying(java.util.Map.class,
+				(rule) -> assertThat(rule).containsEntry("inForce", false).containsEntry("author", "bob"));
+		assertThat(reason(() -> fleet.clearRule("orders", null, null))).contains("has no runtime rule in force");
+	}
+
+	@Test
+	void fleetChangesThatCannotBeMadeAreRefusedWithTheFix() {
+		RateLimitRules rules = new RateLimitRules(this.registry, new InMemoryRuleBook(), () -> null, (event) -> {
+		});
+		RateLimitsEndpoint fleet = new RateLimitsEndpoint(this.registry, null, rules, Duration.ofSeconds(5));
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null, null, true, null, null)))
+			.contains("runtime rules are off", "ratelimit.rules.enabled=true");
+		assertThat(reason(() -> this.endpoint.clearRule("orders", null, null))).contains("runtime rules are off");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, 5L, null, null, null, null, null)))
+			.contains("is changed on every instance at once: add fleet=true");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, null, null, true, null, null)))
+			.contains("nothing to change");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, true, null, true, null, null)))
+			.contains("leave out reset");
+		assertThat(reason(() -> fleet.updateRateLimiter("tenant", "1/s", null, null, "a", true, null, null)))
+			.contains("leave out key");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, 0L, null, null, true, null, null)))
+			.contains("capacity must be positive");
+		assertThat(reason(() -> fleet.updateRateLimiter("search", null, 10L, null, null, true, null, null)))
+			.contains("change the rate instead");
+		assertThat(reason(() -> fleet.updateRateLimiter("checkout", "1/s", null, null, null, true, null, null)))
+			.contains("no limiter named 'checkout' with a limit of its own");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, null, true, "a\nb", null)))
+			.contains("reason holds a control character");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, null, true,
+				"x".repeat(1001), null)))
+			.contains("reason of 1001 characters is longer than the 1000 allowed");
+	}
+
+	private static SecurityContext security(String user) {
+		return new SecurityContext() {
+
+			@Override
+			public java.security.Principal getPrincipal() {
+				return () -> user;
+			}
+
+			@Override
+			public boolean isUserInRole(String role) {
+				return false;
+			}
+
+		};
 	}
 
 	private static String reason(Runnable call) {
