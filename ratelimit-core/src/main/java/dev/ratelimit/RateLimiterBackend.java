@@ -25,6 +25,24 @@ public interface RateLimiterBackend {
 	RateLimiter create(String name, String key, RateLimit limit, RateLimiterListener listener);
 
 	/**
+	 * Creates a limiter of a name divided among priority classes, for a backend that shares
+	 * limits: each class takes permits from the shared limit under the classes' policy. The
+	 * registry calls it for {@link RateLimiterRegistry#definePriorities} with a backend; the
+	 * in-memory registry divides a limit on its own.
+	 * @param name the name
+	 * @param limit the whole limit
+	 * @param priorities the classes
+	 * @param listener told of every class's calls
+	 * @return the divided limiter
+	 * @throws IllegalArgumentException if this backend cannot divide a limit among classes
+	 */
+	default PriorityRateLimiter createPriorities(String name, RateLimit limit, Priorities priorities,
+			RateLimiterListener listener) {
+		throw new IllegalArgumentException("the " + id() + " backend cannot divide limiter '" + name
+				+ "' among priority classes");
+	}
+
+	/**
 	 * Called when a registry forgets a per-key limiter this backend created (its key was idle and at
 	 * rest, {@link RateLimiter#snapshot()} full): a backend that keeps limiters of its own can forget
 	 * it too. The registry creates a new one if the key comes back. Does nothing by default.

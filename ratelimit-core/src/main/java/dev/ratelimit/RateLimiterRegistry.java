@@ -210,6 +210,28 @@ public final class RateLimiterRegistry {
 	}
 
 	/**
+	 * Declares a limit divided among priority classes in a backend that shares it (the Kafka
+	 * backend's global limit): on each instance the classes' policy orders the calls within the
+	 * instance's share of the rate, and the backend gives higher classes their share across the
+	 * fleet first ({@link RateLimiterBackend#createPriorities}).
+	 * @param name the name
+	 * @param limit a token bucket of one bandwidth, without warm-up
+	 * @param priorities the classes
+	 * @param defaultClass the class of calls that declare none
+	 * @param backend the backend that shares the limit
+	 * @return this registry
+	 * @throws IllegalArgumentException for a default class that is not one of the classes
+	 */
+	public RateLimiterRegistry definePriorities(String name, RateLimit limit, Priorities priorities,
+			String defaultClass, RateLimiterBackend backend) {
+		Objects.requireNonNull(backend, "backend");
+		definePriorities(name, limit, priorities, defaultClass);
+		this.definitions.put(name, new Definition(limit, backend, List.of(), this.defaultKeys, priorities,
+				defaultClass));
+		return this;
+	}
+
+	/**
 	 * Returns whether a name was declared with {@link #definePriorities}.
 	 * @param name the name
 	 * @return whether its limit is divided among priority classes
@@ -237,12 +259,14 @@ public final class RateLimiterRegistry {
 			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes: declare them "
 					+ "(ratelimit.limiters." + name + ".priority.classes, or registry.definePriorities)");
 		}
-		PriorityRateLimiter created = this.prioritized.computeIfAbsent(name, (n) -> PriorityRateLimiter
-			.builder(n, definition.limit(), definition.priorities())
-			.ticker(this.ticker)
-			.scheduler(this.scheduler)
-			.listener(this.listeners.create(n, null))
-			.build());
+		PriorityRateLimiter created = this.prioritized.computeIfAbsent(name, (n) -> (definition.backend() != null)
+				? definition.backend().createPriorities(n, definition.limit(), definition.priorities(),
+						this.listeners.create(n, null))
+				: PriorityRateLimiter.builder(n, definition.limit(), definition.priorities())
+					.ticker(this.ticker)
+					.scheduler(this.scheduler)
+					.listener(this.listeners.create(n, null))
+					.build());
 		// the name's limiter is its default class, whichever was asked for first: find and reports see it
 		this.named.putIfAbsent(name, created.forClass(definition.defaultClass()));
 		return created;

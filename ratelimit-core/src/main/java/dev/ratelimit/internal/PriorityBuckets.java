@@ -203,7 +203,29 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	// ---- the classes' decisions ---------------------------------------------------------------
 
 	/** Takes {@code permits} for a class now, if any of its sources has them. */
+	/** Permits each class tried, once {@link #countAttempts()} was called; {@code null} before. */
+	private volatile java.util.concurrent.atomic.LongAdder[] attempts;
+
+	/** Counts from now on the permits each class tries, for {@link #attempts(int)}. */
+	void countAttempts() {
+		java.util.concurrent.atomic.LongAdder[] counters = new java.util.concurrent.atomic.LongAdder[this.views.length];
+		for (int i = 0; i < counters.length; i++) {
+			counters[i] = new java.util.concurrent.atomic.LongAdder();
+		}
+		this.attempts = counters;
+	}
+
+	/** Permits class {@code index} tried since {@link #countAttempts()}, denied ones included. */
+	long attempts(int index) {
+		java.util.concurrent.atomic.LongAdder[] counters = this.attempts;
+		return (counters != null) ? counters[index].sum() : 0;
+	}
+
 	boolean take(int index, long permits) {
+		java.util.concurrent.atomic.LongAdder[] counters = this.attempts;
+		if (counters != null) {
+			counters[index].add(permits);
+		}
 		AbstractRateLimiter own = this.reserved[index];
 		if (own != null && permits <= own.capacity() && own.tryTake(permits)) {
 			return true;

@@ -75,6 +75,46 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	}
 
 	/**
+	 * Divides a global limit among priority classes. On each instance a class's calls go through
+	 * the classes' policy (strict priority with reserved minimums) over this instance's share of
+	 * the rate, then through the global limit; each lease request carries every class's demand, and
+	 * the authority fills the instances' shares class by class, so a higher class anywhere in the
+	 * fleet is served before a lower one.
+	 */
+	@Override
+	public dev.ratelimit.PriorityRateLimiter createPriorities(String name, RateLimit limit,
+			dev.ratelimit.Priorities priorities, RateLimiterListener listener) {
+		dev.ratelimit.kafka.internal.KafkaRateLimiter global = this.runtime.create(name, limit,
+				RateLimiterListener.NONE);
+		dev.ratelimit.internal.SharedPriorities divided = new dev.ratelimit.internal.SharedPriorities(name, global,
+				priorities, global.ticker(), dev.ratelimit.Scheduler.system(), listener);
+		global.divide(new dev.ratelimit.kafka.internal.KafkaRateLimiter.Classes() {
+
+			@Override
+			public int count() {
+				return divided.classCount();
+			}
+
+			@Override
+			public long attempts(int index) {
+				return divided.attempts(index);
+			}
+
+			@Override
+			public double minimumShare(int index) {
+				return divided.minimumShare(index);
+			}
+
+			@Override
+			public void shareChanged(double share) {
+				divided.shareChanged(share);
+			}
+
+		});
+		return divided;
+	}
+
+	/**
 	 * Forgets a per-key limiter whose key its registry evicted at rest: nothing is kept for a key at
 	 * rest, here or at the authority.
 	 */

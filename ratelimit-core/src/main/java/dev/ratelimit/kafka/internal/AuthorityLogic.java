@@ -234,6 +234,7 @@ public final class AuthorityLogic {
 			instance.outstanding -= returned;
 		}
 		instance.demand = request.demand();
+		instance.classes = request.classes();
 		instance.horizonMillis = request.horizonMillis();
 		refillShares(state, nowMillis);
 		long available = state.available(nowMillis);
@@ -331,6 +332,7 @@ public final class AuthorityLogic {
 		instance.shareAtMillis = nowMillis;
 		instance.horizonMillis = request.horizonMillis();
 		instance.demand = request.demand();
+		instance.classes = request.classes();
 		state.instances.put(id, instance);
 		// a newcomer starts with its share of the capacity, so the bucket's burst is shared too
 		double[] shares = shares(state);
@@ -389,6 +391,13 @@ public final class AuthorityLogic {
 	 * Max-min fair shares of the rate over the instances' demands, in their map order: the small
 	 * demands are served whole, the rest is split evenly, and what no one asks for is spread evenly
 	 * so that the shares always add up to the rate.
+	 *
+	 * <p>For a limit divided among priority classes (instances report each class's demand), the
+	 * rate is filled class by class: first each class's guaranteed minimum share (the largest any
+	 * instance declares), over the instances' demands of that class; then each class in order, the
+	 * highest first, over what its demands still want. So the fleet's critical calls are served
+	 * before any instance's batch calls, wherever they arrive, and a class with a minimum is never
+	 * starved. An instance that reports no classes counts as the lowest class.
 	 */
 	static double[] shares(BucketState state) {
 		List<Instance> instances = new ArrayList<>(state.instances.values());
@@ -397,23 +406,63 @@ public final class AuthorityLogic {
 		if (count == 0) {
 			return shares;
 		}
-		double rate = state.inForce.perSecond();
-		Integer[] order = new Integer[count];
-		for (int i = 0; i < count; i++) {
-			order[i] = i;
+		int levels = 1;
+		for (Instance instance : instances) {
+			if (instance.classes != null) {
+				levels = Math.max(levels, instance.classes.demands().length);
+			}
 		}
-		java.util.Arrays.sort(order, Comparator.comparingDouble((Integer i) -> instances.get(i).demand));
+		double[][] demands = new double[levels][count];
+		double[] minimums = new double[levels];
+		for (int i = 0; i < count; i++) {
+			Messages.Classes classes = instances.get(i).classes;
+			if (classes == null) {
+				demands[levels - 1][i] = instances.get(i).demand;
+				continue;
+			}
+			for (int c = 0; c < classes.demands().length; c++) {
+				demands[c][i] = classes.demands()[c];
+				minimums[c] = Math.max(minimums[c], classes.minimums()[c]);
+			}
+		}
+		double rate = state.inForce.perSecond();
 		double left = rate;
-		for (int k = 0; k < count; k++) {
-			int i = order[k];
-			double fair = left / (count - k);
-			shares[i] = Math.min(instances.get(i).demand, fair);
-			left -= shares[i];
+		for (int c = 0; c < levels; c++) {
+			// what a class's demand does not take of its minimum stays for the classes in order
+			double reserve = Math.min(minimums[c] * rate, left);
+			if (reserve > 0) {
+				left -= fill(reserve, demands[c], shares);
+			}
+		}
+		for (int c = 0; c < levels && left > 0; c++) {
+			left -= fill(left, demands[c], shares);
 		}
 		for (int i = 0; i < count; i++) {
 			shares[i] += left / count;
 		}
 		return shares;
+	}
+
+	/**
+	 * Max-min fair fill of an amount over demands: the small ones are served whole, the rest split
+	 * evenly. Adds each part to {@code shares}, takes it from {@code demands}, returns the sum given.
+	 */
+	private static double fill(double amount, double[] demands, double[] shares) {
+		int count = demands.length;
+		Integer[] order = new Integer[count];
+		for (int i = 0; i < count; i++) {
+			order[i] = i;
+		}
+		java.util.Arrays.sort(order, Comparator.comparingDouble((Integer i) -> demands[i]));
+		double left = amount;
+		for (int k = 0; k < count; k++) {
+			int i = order[k];
+			double part = Math.max(0, Math.min(demands[i], left / (count - k)));
+			shares[i] += part;
+			demands[i] -= part;
+			left -= part;
+		}
+		return amount - left;
 	}
 
 	private static Grant grant(String key, BucketState state, Instance instance, long granted, Request request,

@@ -91,6 +91,9 @@ public final class BucketState {
 		/** How much of the instance's running total of permits admitted on its own was debited. */
 		long debitedTotal;
 
+		/** The demand of each priority class, for a limit divided among classes, or {@code null}. */
+		Messages.Classes classes;
+
 		Instance(String id, long incarnation) {
 			this.id = id;
 			this.incarnation = incarnation;
@@ -209,6 +212,15 @@ public final class BucketState {
 				this.superseded.write(out);
 			}
 			out.writeLong(this.configuredSeenMillis);
+			boolean classes = this.instances.values().stream().anyMatch((instance) -> instance.classes != null);
+			if (classes) {
+				for (Instance instance : this.instances.values()) {
+					out.writeBoolean(instance.classes != null); // in the order of the instances above
+					if (instance.classes != null) {
+						instance.classes.write(out);
+					}
+				}
+			}
 		});
 	}
 
@@ -263,6 +275,11 @@ public final class BucketState {
 			if (in.available() > 0) {
 				state.superseded = in.readBoolean() ? Spec.read(in) : null;
 				state.configuredSeenMillis = in.readLong();
+			}
+			if (in.available() > 0) {
+				for (Instance instance : state.instances.values()) {
+					instance.classes = in.readBoolean() ? Messages.Classes.read(in) : null;
+				}
 			}
 			return state;
 		});

@@ -202,8 +202,16 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	private volatile boolean nudged;
 
+	/** The classes of a limit divided among priority classes, or {@code null}. */
+	private volatile Classes classes;
+
 	// owned by the keeper thread
 	double demand;
+
+	/** Each priority class's demand, permits per second, highest class first (keeper thread). */
+	private double[] classDemands;
+
+	private long[] lastClassAttempts;
 
 	private long lastConsumed;
 
@@ -618,6 +626,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			// exponential moving average over about a quarter of a second
 			double weight = Math.min(1.0, elapsed / 250_000_000.0);
 			this.demand += weight * (attempts * 1e9 / elapsed - this.demand);
+			Classes divided = this.classes;
+			if (divided != null) {
+				// what each class tried, denied at its class's gate or here alike: the demand the
+				// authority divides the rate by, so it is the sum of the classes'
+				attempts += measureClasses(divided, weight, elapsed);
+			}
 		}
 		if (attempts > 0) {
 			this.lastActivityNanos = now;
@@ -682,6 +696,75 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 	}
 
+	/**
+	 * What a limit divided among priority classes tells its global limiter: how many permits each
+	 * class has tried so far (a running count), the share of the rate each class is guaranteed, and
+	 * who hears of this instance's share of the rate as the authority sets it.
+	 */
+	public interface Classes {
+
+		/** The number of classes, highest first. */
+		int count();
+
+		/** Permits class {@code index} has tried since it was made, denied attempts included. */
+		long attempts(int index);
+
+		/** The share of the rate class {@code index} is guaranteed, 0 to 1. */
+		double minimumShare(int index);
+
+		/** This instance's share of the rate changed, permits per second (on the receiver thread). */
+		void shareChanged(double share);
+
+	}
+
+	/**
+	 * Divides this limit among priority classes: from now on each lease request carries every
+	 * class's demand, and the authority fills the instances' shares class by class.
+	 * @param classes the classes
+	 */
+	public void divide(Classes classes) {
+		this.classes = classes;
+	}
+
+	/** Updates each class's demand; the attempts since the last pass, over all classes. */
+	private long measureClasses(Classes divided, double weight, long elapsed) {
+		int count = divided.count();
+		if (this.classDemands == null || this.classDemands.length != count) {
+			this.classDemands = new double[count];
+			this.lastClassAttempts = new long[count];
+			for (int c = 0; c < count; c++) {
+				this.lastClassAttempts[c] = divided.attempts(c);
+			}
+			return 0;
+		}
+		long all = 0;
+		double sum = 0;
+		for (int c = 0; c < count; c++) {
+			long now = divided.attempts(c);
+			long tried = Math.max(0, now - this.lastClassAttempts[c]);
+			this.lastClassAttempts[c] = now;
+			all += tried;
+			this.classDemands[c] += weight * (tried * 1e9 / elapsed - this.classDemands[c]);
+			sum += this.classDemands[c];
+		}
+		this.demand = sum;
+		return all;
+	}
+
+	/** The classes' demands and minimums for a request, or {@code null} for an undivided limit. */
+	private Messages.Classes classesForRequest() {
+		Classes divided = this.classes;
+		double[] demands = this.classDemands;
+		if (divided == null || demands == null || demands.length != divided.count()) {
+			return null;
+		}
+		double[] minimums = new double[demands.length];
+		for (int c = 0; c < minimums.length; c++) {
+			minimums[c] = divided.minimumShare(c);
+		}
+		return new Messages.Classes(demands.clone(), minimums);
+	}
+
 	/** Whether permits admitted on this instance's own wait to be reported or acknowledged. */
 	private boolean owes() {
 		return this.spending.owes();
@@ -727,7 +810,8 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		long total = this.spending.takeForRequest(ticker().read());
 		Messages.Request request = new Messages.Request(type, this.link.instanceId(), this.incarnation, seq, want,
-				returned, this.demand, horizonNanos() / 1_000_000L, total, Math.min(total, this.spending.acked()), 0, spec);
+				returned, this.demand, horizonNanos() / 1_000_000L, total, Math.min(total, this.spending.acked()), 0, spec,
+				classesForRequest());
 		this.link.send(this, request, this.spending.sinceNanos());
 	}
 
@@ -877,7 +961,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			}
 			this.inFlightSeq = 0;
 		}
+		double previousShare = this.share;
 		this.share = grant.share();
+		Classes divided = this.classes;
+		if (divided != null && grant.share() > 0 && grant.share() != previousShare) {
+			divided.shareChanged(grant.share());
+		}
 		this.instances = grant.instances();
 		this.lastAvailable = Math.max(0, grant.available());
 		this.lastDebt = Math.max(0, -grant.available());

@@ -141,14 +141,25 @@ public final class Messages {
 	 * @param spentOverMillis how long before the request the permits not yet acknowledged began to
 	 * be spent, so the authority debits them as of then rather than after the bucket refilled
 	 * @param spec the limit the instance is configured with (a lease) or wants (an update)
+	 * @param classes the demand of each priority class, for a limit divided among classes, or
+	 * {@code null}
 	 */
 	public record Request(byte type, String instance, long incarnation, long seq, long want, long returned,
-			double demand, long horizonMillis, long spentTotal, long spentAcked, long spentOverMillis, Spec spec) {
+			double demand, long horizonMillis, long spentTotal, long spentAcked, long spentOverMillis, Spec spec,
+			Classes classes) {
+
+		/** A request of a limit without priority classes. */
+		public Request(byte type, String instance, long incarnation, long seq, long want, long returned,
+				double demand, long horizonMillis, long spentTotal, long spentAcked, long spentOverMillis, Spec spec) {
+			this(type, instance, incarnation, seq, want, returned, demand, horizonMillis, spentTotal, spentAcked,
+					spentOverMillis, spec, null);
+		}
 
 		/** This request with the time its locally spent permits span, measured as it is sent. */
 		public Request withSpentOver(long millis) {
 			return new Request(this.type, this.instance, this.incarnation, this.seq, this.want, this.returned,
-					this.demand, this.horizonMillis, this.spentTotal, this.spentAcked, Math.max(0, millis), this.spec);
+					this.demand, this.horizonMillis, this.spentTotal, this.spentAcked, Math.max(0, millis), this.spec,
+					this.classes);
 		}
 
 		public byte[] encode() {
@@ -165,6 +176,9 @@ public final class Messages {
 				out.writeLong(this.spentAcked);
 				out.writeLong(this.spentOverMillis);
 				this.spec.write(out);
+				if (this.classes != null) {
+					this.classes.write(out); // a trailer: readers of older versions stop before it
+				}
 			});
 		}
 
@@ -176,7 +190,7 @@ public final class Messages {
 				}
 				Request request = new Request(type, in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
 						in.readLong(), in.readDouble(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-						Spec.read(in));
+						Spec.read(in), (in.available() > 0) ? Classes.read(in) : null);
 				checkInstance(request.instance);
 				if (request.want < 0 || request.returned < 0 || !(request.demand >= 0)
 						|| !Double.isFinite(request.demand) || request.horizonMillis < 0
@@ -186,6 +200,77 @@ public final class Messages {
 				}
 				return request;
 			});
+		}
+
+	}
+
+	/**
+	 * What an instance asks of a limit divided among priority classes: each class's demand (highest
+	 * class first) and the share of the rate each class is guaranteed. The authority fills the
+	 * instances' shares class by class: guaranteed minimums first, then each class in order, so a
+	 * higher class anywhere in the fleet is served before a lower one.
+	 *
+	 * @param demands permits per second each class tried, denied attempts included
+	 * @param minimums each class's guaranteed share of the rate, 0 to 1
+	 */
+	public record Classes(double[] demands, double[] minimums) {
+
+		public Classes {
+			if (demands.length != minimums.length || demands.length < 1
+					|| demands.length > dev.ratelimit.Priorities.MAX_CLASSES) {
+				throw new MalformedRecordException("priority classes of " + demands.length + " demands and "
+						+ minimums.length + " minimums");
+			}
+			double reserved = 0;
+			for (int i = 0; i < demands.length; i++) {
+				if (!(demands[i] >= 0) || !Double.isFinite(demands[i]) || !(minimums[i] >= 0) || !(minimums[i] <= 1)) {
+					throw new MalformedRecordException("priority class " + i + " with demand " + demands[i]
+							+ " and minimum share " + minimums[i]);
+				}
+				reserved += minimums[i];
+			}
+			if (reserved > 1 + 1e-9) {
+				throw new MalformedRecordException("priority classes reserve " + reserved + " of the rate");
+			}
+		}
+
+		void write(java.io.DataOutputStream out) throws java.io.IOException {
+			out.writeByte(this.demands.length);
+			for (int i = 0; i < this.demands.length; i++) {
+				out.writeDouble(this.demands[i]);
+				out.writeDouble(this.minimums[i]);
+			}
+		}
+
+		static Classes read(java.io.DataInputStream in) throws java.io.IOException {
+			int count = in.readUnsignedByte();
+			if (count < 1 || count > dev.ratelimit.Priorities.MAX_CLASSES) {
+				throw new MalformedRecordException("priority classes: " + count);
+			}
+			double[] demands = new double[count];
+			double[] minimums = new double[count];
+			for (int i = 0; i < count; i++) {
+				demands[i] = in.readDouble();
+				minimums[i] = in.readDouble();
+			}
+			return new Classes(demands, minimums);
+		}
+
+		@Override
+		public boolean equals(Object other) {
+			return other instanceof Classes that && java.util.Arrays.equals(this.demands, that.demands)
+					&& java.util.Arrays.equals(this.minimums, that.minimums);
+		}
+
+		@Override
+		public int hashCode() {
+			return java.util.Arrays.hashCode(this.demands) * 31 + java.util.Arrays.hashCode(this.minimums);
+		}
+
+		@Override
+		public String toString() {
+			return "Classes[demands=" + java.util.Arrays.toString(this.demands) + ", minimums="
+					+ java.util.Arrays.toString(this.minimums) + "]";
 		}
 
 	}

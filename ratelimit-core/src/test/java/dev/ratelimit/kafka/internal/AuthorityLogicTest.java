@@ -126,6 +126,42 @@ class AuthorityLogicTest {
 				within(1e-9));
 	}
 
+	@Test
+	void aDividedLimitFillsSharesClassByClassSoHigherClassesAnywhereComeFirst() {
+		// rate 100: a has critical 30 and batch 200, b and c batch 200 each
+		double[] shares = classedShares(new double[][] { { 30, 200 }, { 0, 200 }, { 0, 200 } }, new double[] { 0, 0 });
+		assertThat(shares).containsExactly(new double[] { 30 + 70 / 3.0, 70 / 3.0, 70 / 3.0 }, within(1e-9));
+		// critical beyond the rate: batch gets nothing, unless it has a minimum share
+		shares = classedShares(new double[][] { { 150, 200 }, { 0, 200 }, { 0, 200 } }, new double[] { 0, 0 });
+		assertThat(shares).containsExactly(new double[] { 100, 0, 0 }, within(1e-9));
+		shares = classedShares(new double[][] { { 150, 200 }, { 0, 200 }, { 0, 200 } }, new double[] { 0, 0.06 });
+		assertThat(shares).containsExactly(new double[] { 94 + 2, 2, 2 }, within(1e-9));
+		// a minimum its class does not use goes to the classes in order
+		shares = classedShares(new double[][] { { 150, 0 }, { 0, 0 } }, new double[] { 0, 0.5 });
+		assertThat(shares).containsExactly(new double[] { 100, 0 }, within(1e-9));
+		// an instance that reports no classes counts as the lowest class
+		BucketState state = BucketState.create(SPEC, this.now);
+		BucketState.Instance classed = new BucketState.Instance("classed", 1);
+		classed.classes = new Messages.Classes(new double[] { 60, 0 }, new double[] { 0, 0 });
+		classed.demand = 60;
+		BucketState.Instance plain = new BucketState.Instance("plain", 1);
+		plain.demand = 500;
+		state.instances.put(classed.key(), classed);
+		state.instances.put(plain.key(), plain);
+		assertThat(AuthorityLogic.shares(state)).containsExactly(new double[] { 60, 40 }, within(1e-9));
+	}
+
+	private double[] classedShares(double[][] demands, double[] minimums) {
+		BucketState state = BucketState.create(SPEC, this.now);
+		for (int i = 0; i < demands.length; i++) {
+			BucketState.Instance instance = new BucketState.Instance("i" + i, 1);
+			instance.classes = new Messages.Classes(demands[i].clone(), minimums.clone());
+			instance.demand = java.util.Arrays.stream(demands[i]).sum();
+			state.instances.put(instance.key(), instance);
+		}
+		return AuthorityLogic.shares(state);
+	}
+
 	private double[] shares(double... demands) {
 		BucketState state = BucketState.create(SPEC, this.now);
 		for (int i = 0; i < demands.length; i++) {

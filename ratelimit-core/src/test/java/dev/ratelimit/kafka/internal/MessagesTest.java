@@ -24,6 +24,48 @@ class MessagesTest {
 	}
 
 	@Test
+	void aRequestOfADividedLimitCarriesEachClasssDemandAndMinimumAndOlderRequestsHaveNone() {
+		Request plain = lease("instance-0", 12.5);
+		Request divided = new Request(Messages.LEASE, "instance-0", 1, 1, 10, 0, 12.5, 500, 0, 0, 0, SPEC,
+				new Messages.Classes(new double[] { 2.5, 10 }, new double[] { 0, 0.05 }));
+
+		assertThat(Request.decode(divided.encode())).isEqualTo(divided);
+		assertThat(Request.decode(plain.encode()).classes()).isNull();
+		assertThat(divided.encode()).startsWith(plain.encode()).hasSize(plain.encode().length + 1 + 2 * 16);
+		assertThat(divided.withSpentOver(5).classes()).isEqualTo(divided.classes());
+	}
+
+	@Test
+	void classesThatCannotBeAreMalformed() {
+		for (double[][] classes : new double[][][] { { { -1, 2 }, { 0, 0 } }, { { Double.NaN }, { 0 } },
+				{ { 1, 1 }, { 0.6, 0.6 } }, { { 1 }, { 1.5 } }, { { 1, 2 }, { 0 } }, { {}, {} } }) {
+			assertThatThrownBy(() -> new Messages.Classes(classes[0], classes[1]))
+				.isInstanceOf(MalformedRecordException.class);
+		}
+		byte[] tooMany = new Request(Messages.LEASE, "i", 1, 1, 10, 0, 1, 500, 0, 0, 0, SPEC,
+				new Messages.Classes(new double[] { 1 }, new double[] { 0 })).encode();
+		tooMany[tooMany.length - 17] = 17; // the class count
+		assertThatThrownBy(() -> Request.decode(tooMany)).isInstanceOf(MalformedRecordException.class);
+	}
+
+	@Test
+	void aBucketStateKeepsEachInstancesClassesAndReadsStatesWrittenWithout() {
+		BucketState state = BucketState.create(SPEC, 1_000);
+		BucketState.Instance classed = new BucketState.Instance("classed", 1);
+		classed.classes = new Messages.Classes(new double[] { 3, 4 }, new double[] { 0.1, 0 });
+		BucketState.Instance plain = new BucketState.Instance("plain", 2);
+		state.instances.put(classed.key(), classed);
+		state.instances.put(plain.key(), plain);
+
+		BucketState read = BucketState.decode(state.encode());
+
+		assertThat(read.instances.get(classed.key()).classes).isEqualTo(classed.classes);
+		assertThat(read.instances.get(plain.key()).classes).isNull();
+		classed.classes = null;
+		assertThat(BucketState.decode(state.encode()).instances.get(classed.key()).classes).isNull();
+	}
+
+	@Test
 	void anInstanceIdLongerThanTheBoundOrEmptyIsMalformed() {
 		assertThat(Request.decode(lease("i".repeat(Messages.MAX_INSTANCE_ID_LENGTH), 1).encode()).instance())
 			.hasSize(Messages.MAX_INSTANCE_ID_LENGTH);
@@ -56,7 +98,13 @@ class MessagesTest {
 		byte[] truncated = java.util.Arrays.copyOf(bytes, bytes.length - 3);
 		byte[] trailing = java.util.Arrays.copyOf(bytes, bytes.length + 2);
 		assertThatThrownBy(() -> Request.decode(truncated)).isInstanceOf(MalformedRecordException.class);
+		// bytes after the spec are read as a priority classes trailer: these are none
 		assertThatThrownBy(() -> Request.decode(trailing)).isInstanceOf(MalformedRecordException.class)
+			.hasMessageContaining("priority classes: 0");
+		byte[] divided = new Request(Messages.LEASE, "instance-0", 1, 1, 10, 0, 1, 500, 0, 0, 0, SPEC,
+				new Messages.Classes(new double[] { 1 }, new double[] { 0 })).encode();
+		byte[] afterClasses = java.util.Arrays.copyOf(divided, divided.length + 2);
+		assertThatThrownBy(() -> Request.decode(afterClasses)).isInstanceOf(MalformedRecordException.class)
 			.hasMessageContaining("trailing");
 	}
 

@@ -1,0 +1,162 @@
+package dev.ratelimit.internal;
+
+import java.util.Map;
+
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.Ticker;
+
+/**
+ * One priority class of a {@link SharedPriorities}: a permit from the class's gate and one from
+ * the shared limiter, or neither. It reports the shared limit's rate with the class's capacity,
+ * and a change of rate goes to the shared limiter.
+ */
+final class SharedClassLimiter extends AbstractRateLimiter {
+
+	private final AbstractRateLimiter gate;
+
+	private final AbstractRateLimiter shared;
+
+	/** The shared limit the class limit below was made from. */
+	private volatile RateLimit sharedLimit;
+
+	private volatile RateLimit classLimit;
+
+	SharedClassLimiter(String name, AbstractRateLimiter gate, AbstractRateLimiter shared, Ticker ticker,
+			Scheduler scheduler, RateLimiterListener listener) {
+		super(name, classLimit(shared.limit(), gate.capacity()), ticker, scheduler, listener);
+		this.gate = gate;
+		this.shared = shared;
+		this.sharedLimit = shared.limit();
+		this.classLimit = classLimit(this.sharedLimit, gate.capacity());
+	}
+
+	private static RateLimit classLimit(RateLimit whole, long capacity) {
+		return RateLimit.tokenBucket(whole.rate()).capacity(Math.min(capacity, whole.capacity())).build();
+	}
+
+	@Override
+	public RateLimit limit() {
+		RateLimit whole = this.shared.limit();
+		if (whole != this.sharedLimit) {
+			this.classLimit = classLimit(whole, this.gate.capacity());
+			this.sharedLimit = whole;
+		}
+		return this.classLimit;
+	}
+
+	@Override
+	public long capacity() {
+		return Math.min(this.gate.capacity(), this.shared.capacity());
+	}
+
+	@Override
+	protected boolean tryTake(long permits) {
+		if (!this.gate.tryTake(permits)) {
+			return false;
+		}
+		if (this.shared.tryTake(permits)) {
+			return true;
+		}
+		this.gate.refundTaken(permits);
+		return false;
+	}
+
+	@Override
+	protected long reserve(long permits, long maxWaitNanos, long now) {
+		long atGate = this.gate.reserve(permits, maxWaitNanos, this.gate.preciseNow());
+		if (atGate < 0) {
+			return atGate;
+		}
+		long atShared = this.shared.reserve(permits, maxWaitNanos, this.shared.preciseNow());
+		if (atShared < 0) {
+			this.gate.refundTaken(permits);
+			return atShared;
+		}
+		return Math.max(atGate, atShared);
+	}
+
+	@Override
+	protected long available(long now) {
+		return Math.min(this.gate.available(this.gate.ticker().read()),
+				this.shared.available(this.shared.ticker().read()));
+	}
+
+	@Override
+	protected long retryAfter(long permits, long now) {
+		long wait = 0;
+		long gateNow = this.gate.ticker().read();
+		if (this.gate.available(gateNow) < permits) {
+			wait = this.gate.retryAfter(permits, gateNow);
+		}
+		long sharedNow = this.shared.ticker().read();
+		if (this.shared.available(sharedNow) < permits) {
+			wait = Math.max(wait, this.shared.retryAfter(permits, sharedNow));
+		}
+		return wait;
+	}
+
+	@Override
+	protected long resetNanos(long now) {
+		return Math.max(this.gate.resetNanos(this.gate.ticker().read()),
+				this.shared.resetNanos(this.shared.ticker().read()));
+	}
+
+	@Override
+	protected void refundTaken(long permits) {
+		this.gate.refundTaken(permits);
+		this.shared.refundTaken(permits);
+	}
+
+	@Override
+	public void updateRate(Rate rate) {
+		this.shared.updateRate(rate);
+	}
+
+	/** Changes the shared limit (its rate; the gate's capacity stays). */
+	@Override
+	public void updateLimit(RateLimit next) {
+		this.shared.updateLimit(next);
+	}
+
+	@Override
+	protected void applyLimit(RateLimit previous, RateLimit next, long now) {
+		// never called: limit changes go to the shared limiter
+	}
+
+	@Override
+	public void reset() {
+		this.gate.reset();
+		this.shared.reset();
+	}
+
+	@Override
+	protected void applyReset(long now) {
+		// never called: a reset goes to both parts
+	}
+
+	@Override
+	protected String backendId() {
+		return this.shared.backendId();
+	}
+
+	@Override
+	protected boolean isDistributed() {
+		return this.shared.isDistributed();
+	}
+
+	@Override
+	protected boolean isPersistent() {
+		return this.shared.isPersistent();
+	}
+
+	@Override
+	protected Map<String, Object> details() {
+		Map<String, Object> details = new java.util.LinkedHashMap<>(this.shared.snapshot().details());
+		details.put("classShare", this.gate.limit().rate().toString());
+		return details;
+	}
+
+}

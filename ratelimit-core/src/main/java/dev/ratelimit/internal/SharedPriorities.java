@@ -1,0 +1,153 @@
+package dev.ratelimit.internal;
+
+import java.util.List;
+import java.util.Objects;
+
+import dev.ratelimit.Priorities;
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
+import dev.ratelimit.RateLimiterListener;
+import dev.ratelimit.Scheduler;
+import dev.ratelimit.Ticker;
+
+/**
+ * A limit shared by many instances (a global limiter), divided among priority classes on each of
+ * them. Two parts decide a call of a class:
+ * <ul>
+ * <li>a <em>gate</em>, the local policy ({@link PriorityBuckets}: strict priority with reserved
+ * minimums) over this instance's share of the rate, which the shared limit's authority sets and
+ * {@link #shareChanged(double)} passes on. It keeps lower classes from spending what higher ones
+ * on this instance need;</li>
+ * <li>the shared limiter itself, which bounds the fleet as a whole.</li>
+ * </ul>
+ * A call takes a permit from both or from neither. The gate counts what each class tries, denied
+ * attempts included: the instance reports these demands, and the authority fills the instances'
+ * shares class by class, so a higher class anywhere in the fleet is served before a lower one
+ * anywhere.
+ */
+public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter {
+
+	/** A share change smaller than this fraction is not applied to the gate (grants come often). */
+	private static final double SHARE_CHANGE = 0.01;
+
+	private final String name;
+
+	private final AbstractRateLimiter shared;
+
+	private final Priorities priorities;
+
+	private final PriorityBuckets gate;
+
+	private final SharedClassLimiter[] views;
+
+	/**
+	 * Divides a shared limiter among classes.
+	 * @param name the name
+	 * @param shared the shared limiter: its limit is the whole's
+	 * @param priorities the classes
+	 * @param ticker the gate's clock
+	 * @param scheduler what waits
+	 * @param listener told of every class's calls
+	 */
+	public SharedPriorities(String name, AbstractRateLimiter shared, Priorities priorities, Ticker ticker,
+			Scheduler scheduler, RateLimiterListener listener) {
+		this.name = Objects.requireNonNull(name, "name");
+		this.shared = Objects.requireNonNull(shared, "shared");
+		this.priorities = Objects.requireNonNull(priorities, "priorities");
+		// until the authority says what this instance's share is, the gate lets the whole rate through
+		this.gate = new PriorityBuckets(name, gateLimit(shared.limit(), shared.limit().rate()), priorities, ticker,
+				scheduler, RateLimiterListener.NONE);
+		this.gate.countAttempts();
+		List<String> classes = priorities.classes();
+		this.views = new SharedClassLimiter[classes.size()];
+		for (int i = 0; i < this.views.length; i++) {
+			this.views[i] = new SharedClassLimiter(name, (AbstractRateLimiter) this.gate.forClass(classes.get(i)),
+					shared, ticker, scheduler, listener);
+		}
+	}
+
+	/** The gate's limit: the share as its rate, the whole's capacity, starting empty. */
+	private static RateLimit gateLimit(RateLimit whole, Rate share) {
+		return RateLimit.tokenBucket(share).capacity(whole.capacity()).initialPermits(0).build();
+	}
+
+	@Override
+	public String name() {
+		return this.name;
+	}
+
+	@Override
+	public RateLimit limit() {
+		return this.shared.limit();
+	}
+
+	@Override
+	public Priorities priorities() {
+		return this.priorities;
+	}
+
+	@Override
+	public RateLimiter forClass(String priorityClass) {
+		return this.views[this.priorities.index(priorityClass)];
+	}
+
+	/** Changes the shared limit's rate; the gate follows the share the authority then sets. */
+	@Override
+	public void updateRate(Rate rate) {
+		this.shared.updateRate(rate);
+	}
+
+	@Override
+	public void reset() {
+		this.shared.reset();
+		this.gate.reset();
+	}
+
+	/**
+	 * The number of classes.
+	 * @return the count, highest class first
+	 */
+	public int classCount() {
+		return this.views.length;
+	}
+
+	/**
+	 * Permits class {@code index} has tried so far, denied attempts included.
+	 * @param index the class, 0 for the highest
+	 * @return a running count
+	 */
+	public long attempts(int index) {
+		return this.gate.attempts(index);
+	}
+
+	/**
+	 * The share of the rate class {@code index} is guaranteed.
+	 * @param index the class
+	 * @return 0 to 1
+	 */
+	public double minimumShare(int index) {
+		return this.priorities.minimumShare(this.priorities.classes().get(index));
+	}
+
+	/**
+	 * This instance's share of the shared rate changed: the gate takes it as its rate.
+	 * @param share permits per second
+	 */
+	public void shareChanged(double share) {
+		if (!(share > 0) || !Double.isFinite(share)) {
+			return;
+		}
+		double current = this.gate.limit().rate().perSecond();
+		if (Math.abs(share - current) <= current * SHARE_CHANGE) {
+			return;
+		}
+		this.gate.updateRate(Rate.perSecond(Math.min(share, this.shared.limit().rate().perSecond())));
+	}
+
+	@Override
+	public String toString() {
+		return "SharedPriorities[" + this.name + ", " + this.shared.limit() + ", " + this.priorities + "]";
+	}
+
+}

@@ -1,0 +1,85 @@
+package dev.ratelimit.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+
+import dev.ratelimit.Priorities;
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterRegistry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A global limit divided among priority classes, three backends on a real in-process broker: with
+ * every instance saturating the limit with batch calls, critical calls at 20% of the rate, all on
+ * one instance, are admitted (the authority gives that instance the share its critical calls
+ * need); batch gets the rest, and the fleet stays within the bound. The figures across instance
+ * processes come from the multi-process harness ({@code priority-3x300}).
+ */
+class SharedPrioritiesIT {
+
+	private static EmbeddedKafkaBroker broker;
+
+	private final List<KafkaRateLimiterBackend> backends = new ArrayList<>();
+
+	@BeforeAll
+	static void startBroker() {
+		broker = KafkaTestSupport.startBroker();
+	}
+
+	@AfterAll
+	static void stopBroker() {
+		broker.destroy();
+	}
+
+	@AfterEach
+	void closeBackends() {
+		KafkaTestSupport.closeAll(this.backends);
+	}
+
+	@Test
+	void criticalCallsOnOneInstanceKeepTheirShareWhileEveryInstanceSaturatesWithBatch() throws Exception {
+		RateLimit limit = RateLimit.tokenBucket(Rate.parse("300/1s")).capacity(300).build();
+		Priorities priorities = Priorities.of("critical", "batch");
+		List<RateLimiterRegistry> registries = new ArrayList<>();
+		for (int i = 0; i < 3; i++) {
+			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
+				.start(KafkaTestSupport.config(broker.getBrokersAsString(), "priorities", "instance-" + i).build());
+			this.backends.add(backend);
+			registries.add(RateLimiterRegistry.builder().build().definePriorities("api", limit, priorities, "batch",
+					backend));
+		}
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		List<KafkaTestSupport.Load> warmUp = new ArrayList<>();
+		List<KafkaTestSupport.Load> loads = new ArrayList<>();
+		for (RateLimiterRegistry registry : registries) {
+			warmUp.add(new KafkaTestSupport.Load(registry.priorities("api").forClass("batch"), 400));
+			loads.add(new KafkaTestSupport.Load(registry.priorities("api").forClass("batch"), 400));
+		}
+		KafkaTestSupport.runAll(warmUp, Duration.ofSeconds(3));
+		KafkaTestSupport.Load critical = new KafkaTestSupport.Load(registries.get(0).priorities("api")
+			.forClass("critical"), 60);
+		loads.add(critical);
+		Duration duration = Duration.ofSeconds(10);
+
+		long[] admitted = KafkaTestSupport.runAll(loads, duration);
+
+		long batch = admitted[0] + admitted[1] + admitted[2];
+		long total = batch + admitted[3];
+		System.out.printf("critical %d of %d, batch %d (%d, %d, %d), total %d%n", admitted[3],
+				critical.attempts.get(), batch, admitted[0], admitted[1], admitted[2], total);
+		assertThat((double) admitted[3]).as("critical admitted").isGreaterThanOrEqualTo(0.99 * critical.attempts.get());
+		// the bound over the measured window, with the burst and the warm-up's leases in hand
+		assertThat(total).isLessThanOrEqualTo(300 + 300 * duration.toSeconds() + 300);
+		assertThat(batch).as("batch gets what is left").isGreaterThan((long) (0.7 * 300 * duration.toSeconds()));
+	}
+
+}
