@@ -320,30 +320,59 @@ public final class RateLimiterRegistry {
 	public void updateLimit(String name, RateLimit limit) {
 		Objects.requireNonNull(name, "name");
 		Objects.requireNonNull(limit, "limit");
-		Definition definition = this.definitions.get(name);
-		if (definition == null) {
-			throw new IllegalArgumentException("no limiter named '" + name + "' is declared: declare it "
-					+ "(ratelimit.limiters." + name + ", or registry.define) before changing its limit");
-		}
-		if (definition.limit() == null) {
-			throw new IllegalArgumentException("limiter '" + name + "' is a composite and has no limit of its own: "
-					+ "change the limit of one of its tiers instead");
-		}
-		if (definition.limit().algorithm() != limit.algorithm()) {
-			throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
-					+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
-		}
-		PriorityRateLimiter divided = this.prioritized.get(name);
-		if (divided != null || definition.priorities() != null) {
-			if (limit.capacity() != definition.limit().capacity()) {
-				throw new IllegalArgumentException("limiter '" + name + "' divides a capacity of "
-						+ definition.limit().capacity() + " among its priority classes, which a change cannot move: "
-						+ "change the rate only");
+		this.updates.lock();
+		try {
+			Definition definition = this.definitions.get(name);
+			if (definition == null) {
+				throw new IllegalArgumentException("no limiter named '" + name + "' is declared: declare it "
+						+ "(ratelimit.limiters." + name + ", or registry.define) before changing its limit");
 			}
-			PriorityRateLimiter.of(name, limit, definition.priorities()); // fails early on a bad division
+			if (definition.limit() == null) {
+				throw new IllegalArgumentException("limiter '" + name + "' is a composite and has no limit of its "
+						+ "own: change the limit of one of its tiers instead");
+			}
+			if (definition.limit().algorithm() != limit.algorithm()) {
+				throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
+						+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
+			}
+			if (definition.priorities() != null) {
+				if (limit.capacity() != definition.limit().capacity()) {
+					throw new IllegalArgumentException("limiter '" + name + "' divides a capacity of "
+							+ definition.limit().capacity() + " among its priority classes, which a change cannot "
+							+ "move: change the rate only");
+				}
+				PriorityRateLimiter.of(name, limit, definition.priorities()); // fails early on a bad division
+			}
+			// the declaration first, then what is live: a limiter made meanwhile from the old
+			// declaration is brought up to date once it is in place (see reconcile)
+			Definition updated = new Definition(limit, definition.backend(), definition.tiers(), definition.keys(),
+					definition.priorities(), definition.defaultClass());
+			this.definitions.put(name, updated);
+			try {
+				applyToLive(name, limit);
+			}
+			catch (RuntimeException ex) {
+				// all or nothing: the declaration and what took the new limit go back
+				this.definitions.put(name, definition);
+				try {
+					applyToLive(name, definition.limit());
+				}
+				catch (RuntimeException again) {
+					ex.addSuppressed(again);
+				}
+				throw ex;
+			}
 		}
-		this.definitions.put(name, new Definition(limit, definition.backend(), definition.tiers(), definition.keys(),
-				definition.priorities(), definition.defaultClass()));
+		finally {
+			this.updates.unlock();
+		}
+	}
+
+	/** Serializes {@link #updateLimit}: two changes at once must not leave live limiters on different limits. */
+	private final java.util.concurrent.locks.ReentrantLock updates = new java.util.concurrent.locks.ReentrantLock();
+
+	private void applyToLive(String name, RateLimit limit) {
+		PriorityRateLimiter divided = this.prioritized.get(name);
 		if (divided != null) {
 			divided.updateRate(limit.rate());
 		}
@@ -355,8 +384,31 @@ public final class RateLimiterRegistry {
 		}
 		KeyedLimiters keys = this.keyed.get(name);
 		if (keys != null) {
-			for (Map.Entry<String, RateLimiter> entry : keys.page(0, Integer.MAX_VALUE)) {
-				update(entry.getValue(), limit);
+			for (RateLimiter limiter : keys.live()) {
+				update(limiter, limit);
+			}
+		}
+	}
+
+	/**
+	 * Brings a limiter just put in place up to date with its name's declaration, which an
+	 * {@link #updateLimit} may have changed after the limiter was made from the one before.
+	 */
+	private void reconcile(String name, RateLimiter limiter) {
+		Definition definition = this.definitions.get(name);
+		if (definition == null || definition.limit() == null || definition.priorities() != null) {
+			return;
+		}
+		if (!limiter.limit().equals(definition.limit())) {
+			this.updates.lock();
+			try {
+				Definition current = this.definitions.get(name);
+				if (current != null && current.limit() != null && !limiter.limit().equals(current.limit())) {
+					update(limiter, current.limit());
+				}
+			}
+			finally {
+				this.updates.unlock();
 			}
 		}
 	}
@@ -397,7 +449,11 @@ public final class RateLimiterRegistry {
 		// not computeIfAbsent: a composite creates its tiers in this same map
 		RateLimiter created = create(name, null);
 		RateLimiter raced = this.named.putIfAbsent(name, created);
-		return (raced != null) ? raced : created;
+		if (raced != null) {
+			return raced;
+		}
+		reconcile(name, created);
+		return created;
 	}
 
 	/**
@@ -422,9 +478,12 @@ public final class RateLimiterRegistry {
 						+ "has no per-key limiters: ask for it without a key");
 			}
 			KeyPolicy policy = definition.keys();
-			keys = this.keyed.computeIfAbsent(name, (n) -> new KeyedLimiters(policy.maxKeys(),
-					policy.idleTimeout().toNanos(), this.ticker, this.scheduler, (k) -> create(n, k),
-					(limiter) -> released(n, limiter)));
+			keys = this.keyed.computeIfAbsent(name, (n) -> {
+				KeyedLimiters created = new KeyedLimiters(policy.maxKeys(), policy.idleTimeout().toNanos(),
+						this.ticker, this.scheduler, (k) -> create(n, k), (limiter) -> released(n, limiter));
+				created.onInserted((limiter) -> reconcile(n, limiter));
+				return created;
+			});
 		}
 		return keys.get(key);
 	}

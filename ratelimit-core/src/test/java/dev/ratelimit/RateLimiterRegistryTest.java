@@ -305,6 +305,18 @@ class RateLimiterRegistryTest {
 	}
 
 	@Test
+	void updatingANamesLimitReachesTheOverflowLimiterOfKeysBeyondTheBound() {
+		RateLimiterRegistry registry = registry().maxKeys(1).build().define("api", RateLimit.perSecond(10));
+		registry.limiter("api", "acme").tryAcquire(); // in use: a second key overflows
+		RateLimiter overflow = registry.limiter("api", "globex");
+		assertThat(overflow).isNotSameAs(registry.limiter("api", "acme"));
+
+		registry.updateLimit("api", RateLimit.perSecond(1));
+
+		assertThat(overflow.limit()).isEqualTo(RateLimit.perSecond(1));
+	}
+
+	@Test
 	void updatingANamesLimitIsRefusedWhereItCannotApply() {
 		RateLimiterRegistry registry = registry().build()
 			.define("api", RateLimit.perSecond(100))

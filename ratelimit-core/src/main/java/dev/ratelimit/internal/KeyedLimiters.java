@@ -45,6 +45,10 @@ public final class KeyedLimiters {
 
 	private volatile RateLimiter overflow;
 
+	/** Told of each limiter once it is in place (a key's, or the overflow's). */
+	private volatile Consumer<RateLimiter> inserted = (limiter) -> {
+	};
+
 	private volatile long nextSweepAt;
 
 	public KeyedLimiters(int maxKeys, long idleNanos, Ticker ticker, Function<String, RateLimiter> factory) {
@@ -124,7 +128,31 @@ public final class KeyedLimiters {
 			return raced.limiter;
 		}
 		scheduleSweep();
+		this.inserted.accept(created.limiter);
 		return created.limiter;
+	}
+
+	/**
+	 * Tells {@code inserted} of each limiter once it is in place, after it was made and stored (the
+	 * registry brings a limiter made from a declaration changed meanwhile up to date).
+	 * @param inserted the hook
+	 */
+	public void onInserted(Consumer<RateLimiter> inserted) {
+		this.inserted = inserted;
+	}
+
+	/**
+	 * Every live limiter: each key's and the overflow limiter, if it was made.
+	 * @return a snapshot, in no particular order
+	 */
+	public java.util.List<RateLimiter> live() {
+		java.util.List<RateLimiter> live = new java.util.ArrayList<>(this.entries.size() + 1);
+		this.entries.values().forEach((entry) -> live.add(entry.limiter));
+		RateLimiter overflowing = this.overflow;
+		if (overflowing != null) {
+			live.add(overflowing);
+		}
+		return live;
 	}
 
 	/**
@@ -158,6 +186,7 @@ public final class KeyedLimiters {
 		if (limiter == null) {
 			limiter = this.factory.apply(OVERFLOW_KEY);
 			this.overflow = limiter;
+			this.inserted.accept(limiter);
 		}
 		return limiter;
 	}

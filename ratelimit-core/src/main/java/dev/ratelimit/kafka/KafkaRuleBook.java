@@ -109,6 +109,20 @@ public final class KafkaRuleBook implements RuleBook {
 
 	private volatile boolean closed;
 
+	/** Whether the topic was set up (and checked); the reader sets it up otherwise. */
+	private volatile boolean topicReady;
+
+	/** Set when the reader stopped for good: publications fail at once. */
+	private volatile String stopped;
+
+	/** What became of recently read records, by partition and offset, for publications not yet waiting. */
+	private final Map<String, Optional<LimitRule>> outcomes = new ConcurrentHashMap<>();
+
+	private final java.util.Queue<String> outcomeOrder = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+	/** Outcomes kept for publications whose callback comes after the record was read. */
+	private static final int KEPT_OUTCOMES = 1000;
+
 	private KafkaRuleBook(KafkaBackendConfig config, Clock clock) {
 		this.config = config;
 		this.clock = clock;
@@ -123,14 +137,13 @@ public final class KafkaRuleBook implements RuleBook {
 	/**
 	 * Sets up the rules topic (created compacted if missing and creation is allowed, refused if it
 	 * exists but is not compacted), starts reading it, and waits until every rule it held has been
-	 * read or the load timeout has passed. After a timeout the book goes on reading: rules take
-	 * effect when they arrive, and {@link #isLoaded()} says when.
+	 * read or the load timeout has passed. After a timeout (Kafka unreachable, or slow) the book goes
+	 * on trying and reading: rules take effect when they arrive, and {@link #isLoaded()} says when.
 	 * @param config the backend's configuration: its servers, client settings, cluster id and
 	 * instance id
 	 * @param loadTimeout how long to wait for the rules in force
 	 * @return the started book
 	 * @throws KafkaTopicConfigurationException if the topic cannot be used as it is
-	 * @throws IllegalStateException if Kafka cannot be reached to set the topic up
 	 */
 	public static KafkaRuleBook start(KafkaBackendConfig config, Duration loadTimeout) {
 		return start(config, loadTimeout, Clock.systemUTC());
@@ -147,8 +160,21 @@ public final class KafkaRuleBook implements RuleBook {
 		Objects.requireNonNull(config, "config");
 		Objects.requireNonNull(loadTimeout, "loadTimeout");
 		Objects.requireNonNull(clock, "clock");
-		setUpTopic(config, Math.max(10_000, config.requestTimeout().toMillis() * 5));
 		KafkaRuleBook book = new KafkaRuleBook(config, clock);
+		try {
+			// start-up waits for Kafka no longer than for the rules themselves
+			setUpTopic(config, Math.max(1000, Math.min(book.setupTimeoutMillis(), loadTimeout.toMillis())));
+			book.topicReady = true;
+		}
+		catch (KafkaTopicConfigurationException ex) {
+			book.closeClients();
+			throw ex;
+		}
+		catch (IllegalStateException ex) {
+			// Kafka not there yet: limiters start from their configured limits, the reader keeps trying
+			logger.log(System.Logger.Level.WARNING, "The rules of limiters cannot be read yet ({0}); limiters "
+					+ "start from their configured limits and take rules on once Kafka is reached", ex.getMessage());
+		}
 		book.reader.start();
 		try {
 			if (!book.loaded.await(loadTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -187,6 +213,14 @@ public final class KafkaRuleBook implements RuleBook {
 		if (this.closed) {
 			return CompletableFuture.failedFuture(new IllegalStateException("the rule book is closed"));
 		}
+		if (this.stopped != null) {
+			return CompletableFuture.failedFuture(new IllegalStateException(this.stopped));
+		}
+		if (!draft.isCleared() && !this.rules.containsKey(draft.limiter()) && this.rules.size() >= MAX_RULES) {
+			return CompletableFuture.failedFuture(new IllegalArgumentException("the rule book keeps rules for at "
+					+ "most " + MAX_RULES + " limiters: clear some before setting one for limiter '" + draft.limiter()
+					+ "'"));
+		}
 		LimitRule stamped = draft.published(0, this.clock.instant(), this.config.instanceId(),
 				(configured.length() > LimitRule.MAX_TEXT_LENGTH) ? configured.substring(0, LimitRule.MAX_TEXT_LENGTH)
 						: configured);
@@ -206,7 +240,7 @@ public final class KafkaRuleBook implements RuleBook {
 						}
 					});
 		}
-		catch (KafkaException ex) {
+		catch (RuntimeException ex) {
 			done.completeExceptionally(new IllegalStateException("the rule for limiter '" + stamped.limiter()
 					+ "' could not be written to '" + this.topic + "': " + ex.getMessage(), ex));
 		}
@@ -221,7 +255,17 @@ public final class KafkaRuleBook implements RuleBook {
 		AtomicLong read = this.readUpTo.get(partition);
 		// read before it was waited for: whichever of the reader and this removes it completes it
 		if (read != null && read.get() > offset && waiting.remove(offset) != null) {
-			done.complete(published);
+			Optional<LimitRule> outcome = this.outcomes.get(partition + "@" + offset);
+			if (outcome == null) {
+				done.complete(published); // read long ago (more than a thousand records since): it was valid
+			}
+			else if (outcome.isPresent()) {
+				done.complete(outcome.get());
+			}
+			else {
+				done.completeExceptionally(new IllegalStateException("the rule was written at offset " + offset
+						+ " of '" + this.topic + "' but was not taken on (see the log)"));
+			}
 		}
 	}
 
@@ -285,20 +329,37 @@ public final class KafkaRuleBook implements RuleBook {
 			Thread.currentThread().interrupt();
 		}
 		this.producer.close(Duration.ofSeconds(5));
-		this.pending.values().forEach((waiting) -> waiting.values()
-			.forEach((done) -> done.completeExceptionally(new IllegalStateException("the rule book was closed"))));
+		stop("the rule book is closed");
+	}
+
+	/** Closes the clients of a book whose reader never started. */
+	private void closeClients() {
+		this.closed = true;
+		this.producer.close(Duration.ZERO);
+		this.consumer.close(Duration.ZERO);
 	}
 
 	private void read() {
+		List<TopicPartition> partitions = null;
+		Map<TopicPartition, Long> end = null;
+		String lastProblem = null;
 		try {
-			List<TopicPartition> partitions = partitions();
-			this.consumer.assign(partitions);
-			this.consumer.seekToBeginning(partitions);
-			Map<TopicPartition, Long> end = this.consumer.endOffsets(partitions);
-			partitions.forEach((partition) -> this.readUpTo.put(partition, new AtomicLong()));
-			checkLoaded(end);
 			while (!this.closed) {
 				try {
+					if (!this.topicReady) {
+						setUpTopic(this.config, setupTimeoutMillis());
+						this.topicReady = true;
+					}
+					if (partitions == null) {
+						List<TopicPartition> found = partitions();
+						Duration timeout = Duration.ofMillis(setupTimeoutMillis());
+						this.consumer.assign(found);
+						this.consumer.seekToBeginning(found);
+						end = this.consumer.endOffsets(found, timeout);
+						found.forEach((partition) -> this.readUpTo.put(partition, new AtomicLong()));
+						partitions = found;
+						checkLoaded(end);
+					}
 					for (ConsumerRecord<String, byte[]> record : this.consumer.poll(Duration.ofMillis(POLL_MILLIS))) {
 						take(record);
 					}
@@ -306,16 +367,25 @@ public final class KafkaRuleBook implements RuleBook {
 						this.readUpTo.get(partition).set(this.consumer.position(partition));
 					}
 					checkLoaded(end);
+					lastProblem = null;
 				}
 				catch (WakeupException ex) {
 					return;
 				}
-				catch (KafkaException ex) {
+				catch (KafkaTopicConfigurationException ex) {
+					logger.log(System.Logger.Level.ERROR, "The rules of limiters cannot be read: " + ex.getMessage());
+					stop(ex.getMessage());
+					return;
+				}
+				catch (KafkaException | IllegalStateException ex) {
 					if (this.closed) {
 						return;
 					}
-					logger.log(System.Logger.Level.WARNING, "Reading the rules of limiters from ''{0}'' failed ({1}); "
-							+ "trying again in a second", this.topic, ex.getMessage());
+					if (!String.valueOf(ex.getMessage()).equals(lastProblem)) {
+						logger.log(System.Logger.Level.WARNING, "Reading the rules of limiters from ''{0}'' failed "
+								+ "({1}); trying again every second", this.topic, ex.getMessage());
+						lastProblem = String.valueOf(ex.getMessage());
+					}
 					TimeUnit.SECONDS.sleep(1);
 				}
 			}
@@ -331,17 +401,40 @@ public final class KafkaRuleBook implements RuleBook {
 				logger.log(System.Logger.Level.ERROR, "The rules of limiters in ''" + this.topic
 						+ "'' are no longer read: runtime rule changes will not reach this instance", ex);
 			}
+			stop("the rules of limiters are no longer read (" + ex + "): see the log");
 		}
 		finally {
+			stop("the rule book is closed");
 			this.consumer.close(Duration.ofSeconds(5));
 		}
 	}
 
+	/** The reader stopped: every publication waiting, and every later one, fails. */
+	private void stop(String why) {
+		if (this.stopped == null) {
+			this.stopped = why;
+		}
+		this.pending.values().forEach((waiting) -> waiting.keySet().forEach((offset) -> {
+			CompletableFuture<LimitRule> done = waiting.remove(offset);
+			if (done != null) {
+				done.completeExceptionally(new IllegalStateException(why));
+			}
+		}));
+	}
+
+	private long setupTimeoutMillis() {
+		return Math.max(10_000, this.config.requestTimeout().toMillis() * 5);
+	}
+
+	/** The topic's partitions; none yet (metadata not spread after creation) is a problem to retry. */
 	private List<TopicPartition> partitions() {
 		List<TopicPartition> partitions = new ArrayList<>();
-		List<PartitionInfo> infos = this.consumer.partitionsFor(this.topic, Duration.ofMinutes(1));
+		List<PartitionInfo> infos = this.consumer.partitionsFor(this.topic, Duration.ofMillis(setupTimeoutMillis()));
 		for (PartitionInfo info : infos) {
 			partitions.add(new TopicPartition(this.topic, info.partition()));
+		}
+		if (partitions.isEmpty()) {
+			throw new IllegalStateException("topic '" + this.topic + "' has no partitions yet");
 		}
 		return partitions;
 	}
@@ -370,6 +463,15 @@ public final class KafkaRuleBook implements RuleBook {
 			this.malformed.incrementAndGet();
 			logger.log(System.Logger.Level.WARNING, "Skipped record {0} of ''{1}'' partition {2}: {3}; the rule in "
 					+ "force before it stays", record.offset(), this.topic, record.partition(), ex.getMessage());
+		}
+		String at = partition + "@" + record.offset();
+		this.outcomes.put(at, Optional.ofNullable(rule));
+		this.outcomeOrder.add(at);
+		while (this.outcomeOrder.size() > KEPT_OUTCOMES) {
+			String oldest = this.outcomeOrder.poll();
+			if (oldest != null) {
+				this.outcomes.remove(oldest);
+			}
 		}
 		this.readUpTo.get(partition).set(record.offset() + 1);
 		settle(partition, record.offset(), rule);
@@ -461,8 +563,11 @@ public final class KafkaRuleBook implements RuleBook {
 		own.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId("rules-in"));
 		own.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
 		own.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500);
-		own.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+		// rules are written without transactions: an open transaction of another writer must not hold them up
+		own.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
 		own.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+		// the topic is created compacted by the book, never by a broker's default
+		own.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
 		own.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1024 * 1024);
 		return clientProperties(own);
 	}
@@ -470,9 +575,12 @@ public final class KafkaRuleBook implements RuleBook {
 	/** Creates the topic if it is missing (compacted), and refuses one that is not compacted. */
 	private static void setUpTopic(KafkaBackendConfig config, long timeoutMillis) {
 		String topic = config.rulesTopic();
-		try (Admin admin = Admin.create(clientProperties(config,
-				Map.of(AdminClientConfig.CLIENT_ID_CONFIG, "ratelimit-" + config.clusterId() + "-"
-						+ config.instanceId() + "-rules-admin")))) {
+		Admin admin = Admin.create(clientProperties(config,
+				Map.of(AdminClientConfig.CLIENT_ID_CONFIG,
+						"ratelimit-" + config.clusterId() + "-" + config.instanceId() + "-rules-admin",
+						AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMillis,
+						AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeoutMillis, 30_000))));
+		try {
 			Set<String> existing = admin.listTopics().names().get(timeoutMillis, TimeUnit.MILLISECONDS);
 			if (!existing.contains(topic)) {
 				if (!config.createTopics()) {
@@ -515,6 +623,9 @@ public final class KafkaRuleBook implements RuleBook {
 					+ ((ex.getCause() != null) ? ex.getCause().getMessage() : ex.getMessage())
 					+ "; check ratelimit.kafka.bootstrap-servers (or spring.kafka.bootstrap-servers) and the client's "
 					+ "permissions to describe and create topics", ex);
+		}
+		finally {
+			admin.close(Duration.ofSeconds(1)); // calls still pending are given up, not waited for
 		}
 	}
 

@@ -129,6 +129,23 @@ class KafkaRuleBookIT {
 	}
 
 	@Test
+	void aBookStartedBeforeKafkaIsReachableStartsEmptyAndCatchesUpOnceItIs() throws Exception {
+		try (StandaloneBroker later = new StandaloneBroker()) {
+			KafkaRuleBook early = KafkaRuleBook.start(
+					KafkaTestSupport.config(later.bootstrap(), "late", "instance-1").build(), Duration.ofSeconds(1));
+			this.books.add(early);
+			assertThat(early.isLoaded()).isFalse();
+			assertThat(early.rules()).isEmpty();
+
+			later.start();
+			await().atMost(Duration.ofSeconds(90)).until(early::isLoaded);
+			LimitRule published = early.publish(LimitRule.change("orders", Rate.parse("5/1s"), null, "alice", ""), "")
+				.get(30, TimeUnit.SECONDS);
+			assertThat(early.rule("orders")).contains(published);
+		}
+	}
+
+	@Test
 	void aRulesTopicThatIsNotCompactedIsRefusedWithTheFix() throws Exception {
 		KafkaBackendConfig config = KafkaTestSupport.config(broker.getBrokersAsString(), "deleting", "instance-1")
 			.build();

@@ -266,7 +266,13 @@ public class RateLimitsEndpoint {
 		if (author == null || author.isBlank()) {
 			return "anonymous";
 		}
-		return text("author", author);
+		// a principal's name is not the caller's to shorten: kept to what a rule carries, on one line
+		StringBuilder kept = new StringBuilder();
+		for (int i = 0; i < author.length() && kept.length() < LimitRule.MAX_TEXT_LENGTH; i++) {
+			char c = author.charAt(i);
+			kept.append(Character.isISOControl(c) ? '?' : c);
+		}
+		return kept.toString();
 	}
 
 	/** A value from a request for a rule: on one line, within the rule's bounds. */

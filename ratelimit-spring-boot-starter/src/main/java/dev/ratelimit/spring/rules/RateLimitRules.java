@@ -14,6 +14,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.context.ApplicationEventPublisher;
 
 import dev.ratelimit.Algorithm;
@@ -42,7 +43,7 @@ import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
  * same on the publishing instance first, so such rules are refused before they are written.
  * Thread-safe.
  */
-public class RateLimitRules {
+public class RateLimitRules implements SmartInitializingSingleton {
 
 	private static final Log logger = LogFactory.getLog(RateLimitRules.class);
 
@@ -59,10 +60,10 @@ public class RateLimitRules {
 
 	private final Map<String, Applied> applied = new ConcurrentHashMap<>();
 
-	private volatile boolean replaying;
+	private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
 
 	/**
-	 * Creates the rules and applies those in force now; each later one is applied as it is read.
+	 * Creates the rules; {@link #start()} applies those in force and each later one as it is read.
 	 * @param registry the limiters
 	 * @param book the rules
 	 * @param adaptive the adaptive controllers, looked up when a rule is applied
@@ -77,13 +78,22 @@ public class RateLimitRules {
 		for (String name : registry.definedNames()) {
 			registry.definedLimit(name).ifPresent((limit) -> this.configured.put(name, limit));
 		}
-		this.replaying = true;
-		try {
-			book.addListener(this::onRule);
+	}
+
+	/**
+	 * Applies the rules in force, then each rule as it is read. In an application context this
+	 * runs once every singleton is made, before the web server and the listener containers start:
+	 * the rules are in force before traffic, and every event listener hears of them.
+	 */
+	public void start() {
+		if (this.started.compareAndSet(false, true)) {
+			this.book.addListener(this::onRule);
 		}
-		finally {
-			this.replaying = false;
-		}
+	}
+
+	@Override
+	public void afterSingletonsInstantiated() {
+		start();
 	}
 
 	/**
@@ -125,8 +135,10 @@ public class RateLimitRules {
 			throw new IllegalArgumentException("limiter '" + name + "' has no runtime rule in force, so there is "
 					+ "nothing to clear: it runs on its configured limit");
 		}
-		return await(this.book.publish(LimitRule.clear(name, author, reason), configured(name).toString()), name,
-				timeout);
+		// a rule for a name no longer declared here can be cleared too, so it does not stay for ever
+		RateLimit configured = this.configured.get(name);
+		return await(this.book.publish(LimitRule.clear(name, author, reason),
+				(configured != null) ? configured.toString() : ""), name, timeout);
 	}
 
 	/**
@@ -225,7 +237,10 @@ public class RateLimitRules {
 				limit = null;
 			}
 		}
-		this.applied.put(rule.limiter(), new Applied(rule, configured, limit, refusal));
+		if (configured != null) {
+			// only declared names: rules for others must not grow this map
+			this.applied.put(rule.limiter(), new Applied(rule, configured, limit, refusal));
+		}
 		if (refusal != null) {
 			logger.warn("Runtime rule version " + rule.version() + " for limiter '" + rule.limiter() + "' ("
 					+ rule.describeChange() + ", by " + rule.author() + " at " + rule.at() + ") is not applied on this "
@@ -235,8 +250,8 @@ public class RateLimitRules {
 			logger.info("Limiter '" + rule.limiter() + "': runtime rule version " + rule.version() + " ("
 					+ rule.describeChange() + ") by " + rule.author() + " at " + rule.at() + " from " + rule.origin()
 					+ (rule.reason().isEmpty() ? "" : ", reason: " + rule.reason()) + "; limit now " + limit);
-			if (this.replaying && !rule.isCleared() && configured != null && !rule.configured().isEmpty()
-					&& !rule.configured().equals(configured.toString())) {
+			if (!rule.isCleared() && configured != null && !rule.configured().isEmpty()
+					&& !rule.configured().equals(cut(configured.toString()))) {
 				logger.warn("Limiter '" + rule.limiter() + "' is configured here as " + configured
 						+ " but runtime rule version " + rule.version() + " was made over " + rule.configured()
 						+ "; the rule stays in force until it is cleared (DELETE /actuator/ratelimits/"
@@ -246,14 +261,21 @@ public class RateLimitRules {
 		this.events.publishEvent(new RateLimitRuleEvent(this, rule, previous, limit, refusal));
 	}
 
+	/** A configured limit as a rule records it (cut to the length a rule may carry). */
+	private static String cut(String configured) {
+		return (configured.length() > LimitRule.MAX_TEXT_LENGTH) ? configured.substring(0, LimitRule.MAX_TEXT_LENGTH)
+				: configured;
+	}
+
 	private void apply(String name, RateLimit limit) {
 		AdaptiveRateLimiters controls = this.adaptive.get();
 		Optional<AdaptiveController> controller = (controls != null) ? controls.controller(name) : Optional.empty();
 		if (controller.isPresent()) {
-			// the controller owns the rate: the rule moves its ceiling, and a reduction in force stays
-			Rate current = controller.get().state().rate();
-			this.registry.updateLimit(name, limit.withRate(current));
+			// the controller owns the rate: the rule moves its ceiling (a reduction in force stays),
+			// then the capacity changes at whatever rate the controller has set
 			controller.get().ceiling(limit.rate());
+			Rate current = this.registry.limiter(name).limit().rate();
+			this.registry.updateLimit(name, limit.withRate(current));
 		}
 		else {
 			this.registry.updateLimit(name, limit);

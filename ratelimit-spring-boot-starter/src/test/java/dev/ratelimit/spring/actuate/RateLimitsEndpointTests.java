@@ -265,6 +265,7 @@ class RateLimitsEndpointTests {
 		InMemoryRuleBook book = new InMemoryRuleBook();
 		RateLimitRules rules = new RateLimitRules(this.registry, book, () -> null, (event) -> {
 		});
+		rules.start();
 		RateLimitsEndpoint fleet = new RateLimitsEndpoint(this.registry, null, rules, Duration.ofSeconds(5));
 		this.registry.limiter("tenant", "a");
 
@@ -296,6 +297,7 @@ class RateLimitsEndpointTests {
 	void fleetChangesThatCannotBeMadeAreRefusedWithTheFix() {
 		RateLimitRules rules = new RateLimitRules(this.registry, new InMemoryRuleBook(), () -> null, (event) -> {
 		});
+		rules.start();
 		RateLimitsEndpoint fleet = new RateLimitsEndpoint(this.registry, null, rules, Duration.ofSeconds(5));
 		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null, null, true, null, null)))
 			.contains("runtime rules are off", "ratelimit.rules.enabled=true");

@@ -178,7 +178,37 @@ class RateLimitRulesTests {
 			.withPropertyValues("ratelimit.rules.enabled=true", "ratelimit.limiters.orders.rate=100/1s")
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
-				.hasMessageContaining("runtime rules are kept in Kafka, and Kafka's clients are not on the classpath"));
+				.hasMessageContaining("runtime rules are kept in Kafka, and Kafka's clients or Spring Boot's Kafka "
+						+ "support are not on the classpath"));
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(RateLimitAutoConfiguration.class,
+					RateLimitRulesAutoConfiguration.class))
+			.withClassLoader(new FilteredClassLoader("org.springframework.boot.kafka"))
+			.withPropertyValues("ratelimit.rules.enabled=true", "ratelimit.limiters.orders.rate=100/1s")
+			.run((context) -> assertThat(context).getFailure()
+				.rootCause()
+				.hasMessageContaining("Spring Boot's Kafka support are not on the classpath"));
+	}
+
+	@Test
+	void eventListenerMethodsHearOfTheRulesInForceAtStart() {
+		InMemoryRuleBook book = new InMemoryRuleBook();
+		book.arrive(LimitRule.change("orders", Rate.parse("30/1s"), null, "alice", "")
+			.published(0, Instant.EPOCH, "elsewhere", ""));
+		this.withoutBook.withBean(RuleBook.class, () -> book)
+			.withBean(Annotated.class, Annotated::new)
+			.run((context) -> assertThat(context.getBean(Annotated.class).heard).hasSize(1));
+	}
+
+	static final class Annotated {
+
+		final List<RateLimitRuleEvent> heard = new CopyOnWriteArrayList<>();
+
+		@org.springframework.context.event.EventListener
+		void on(RateLimitRuleEvent event) {
+			this.heard.add(event);
+		}
+
 	}
 
 	@Test

@@ -2,6 +2,7 @@ package dev.ratelimit.spring.boot.autoconfigure;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -11,6 +12,7 @@ import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
@@ -75,16 +77,36 @@ public final class RateLimitRulesAutoConfiguration {
 
 	/** Rules asked for without Kafka: start-up fails with the fix rather than run without them. */
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnMissingClass("org.apache.kafka.clients.admin.Admin")
+	@Conditional(KafkaSupportMissing.class)
 	static class NoKafkaConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
 		RuleBook rateLimitRuleBook() {
 			throw new InvalidRateLimitConfigurationException("ratelimit.rules.enabled", "true",
-					"runtime rules are kept in Kafka, and Kafka's clients are not on the classpath",
+					"runtime rules are kept in Kafka, and Kafka's clients or Spring Boot's Kafka support are not on "
+							+ "the classpath",
 					"Add spring-kafka (or org.apache.kafka:kafka-clients with spring-boot-kafka), or set "
 							+ "ratelimit.rules.enabled=false.");
+		}
+
+	}
+
+	/** Kafka's clients or Spring Boot's Kafka support missing. */
+	static final class KafkaSupportMissing extends AnyNestedCondition {
+
+		KafkaSupportMissing() {
+			super(ConfigurationPhase.REGISTER_BEAN);
+		}
+
+		@ConditionalOnMissingClass("org.apache.kafka.clients.admin.Admin")
+		static final class NoClients {
+
+		}
+
+		@ConditionalOnMissingClass("org.springframework.boot.kafka.autoconfigure.KafkaProperties")
+		static final class NoBootKafka {
+
 		}
 
 	}
