@@ -548,12 +548,6 @@ public final class LimiterDefinitions {
 					"priority settings need the classes they apply to",
 					"Set " + at + "classes, from the most to the least important, for example [critical, normal, batch].");
 		}
-		if (global) {
-			throw new InvalidRateLimitConfigurationException(at + "classes", priority.getClasses(),
-					"priority classes divide a limit in this process's memory, and a global limit is shared by every "
-							+ "instance",
-					"Remove " + prefix + "scope (a local limit), or remove " + at + "classes.");
-		}
 		Priorities priorities = check(at + "classes", priority.getClasses(), () -> Priorities.of(priority.getClasses()));
 		for (Map.Entry<String, Double> share : priority.getMinimumShares().entrySet()) {
 			Priorities current = priorities;

@@ -145,10 +145,11 @@ class RateLimitedPriorityTests {
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
 				.hasMessageContaining("ratelimit.defaults.priority.classes"));
+		// a global limit divided among classes needs the Kafka backend, like any global limit
 		this.contextRunner.withPropertyValues("ratelimit.limiters.api.scope=global")
 			.run((context) -> assertThat(context).getFailure()
 				.rootCause()
-				.hasMessageContaining("a global limit is shared by every instance"));
+				.hasMessageContaining("a global limit needs a shared backend, but ratelimit.backend is in-memory"));
 	}
 
 	private static boolean call(Runnable call) {

@@ -73,6 +73,25 @@ class KafkaBackendAutoConfigurationIT {
 	}
 
 	@Test
+	void aGlobalLimitDividedAmongPriorityClassesIsSharedClassByClass() {
+		ApplicationContextRunner tiered = instance("tiered").withPropertyValues("ratelimit.limiters.tiered.scope=global",
+				"ratelimit.limiters.tiered.rate=100/1s", "ratelimit.limiters.tiered.capacity=100",
+				"ratelimit.limiters.tiered.priority.classes=critical,batch",
+				"ratelimit.limiters.tiered.priority.minimum-shares.batch=0.1");
+		tiered.run((context) -> {
+			RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
+			dev.ratelimit.RateLimiter critical = registry.priorities("tiered").forClass("critical");
+			await().atMost(Duration.ofSeconds(60)).until(critical::tryAcquire);
+			RateLimiterSnapshot snapshot = critical.snapshot();
+			assertThat(snapshot.distributed()).isTrue();
+			assertThat(snapshot.backend()).isEqualTo("kafka");
+			assertThat(snapshot.rate()).isEqualTo(dev.ratelimit.Rate.parse("100/1s"));
+			assertThat(registry.limiter("tiered")).as("the default class: the last").isSameAs(
+					registry.priorities("tiered").forClass("batch"));
+		});
+	}
+
+	@Test
 	void globalLimitersAreSharedBetweenInstancesAndLocalOnesAreNot() {
 		instance("one").run((one) -> instance("two").run((two) -> {
 			RateLimiterRegistry first = one.getBean(RateLimiterRegistry.class);

@@ -13,7 +13,8 @@ class KafkaTopicConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<Kaf
 
 	@Override
 	protected FailureAnalysis analyze(Throwable rootFailure, KafkaTopicConfigurationException cause) {
-		String description = "A rate limit topic on Kafka cannot be used (ratelimit.backend=kafka):\n\n"
+		String setting = cause.getTopic().endsWith("-rules") ? "ratelimit.rules.enabled=true" : "ratelimit.backend=kafka";
+		String description = "A rate limit topic on Kafka cannot be used (" + setting + "):\n\n"
 				+ "    Topic: " + cause.getTopic() + "\n"
 				+ "    Reason: the topic " + cause.getProblem() + "\n";
 		String action = Character.toUpperCase(cause.getAction().charAt(0)) + cause.getAction().substring(1) + ".";

@@ -96,7 +96,14 @@ public final class RateLimitAutoConfiguration {
 									: "Set ratelimit.backend=kafka (with kafka-clients and kafka-streams on the classpath), "
 											+ "or make the limiter local.");
 				}
-				registry.define(definition.name(), definition.limit(), shared, definition.keys());
+				if (definition.priority() != null) {
+					// each instance orders its classes within its share; the authority fills the shares class by class
+					registry.definePriorities(definition.name(), definition.limit(), definition.priority().priorities(),
+							definition.priority().defaultClass(), shared);
+				}
+				else {
+					registry.define(definition.name(), definition.limit(), shared, definition.keys());
+				}
 			}
 			else if (definition.priority() != null) {
 				registry.definePriorities(definition.name(), definition.limit(), definition.priority().priorities(),

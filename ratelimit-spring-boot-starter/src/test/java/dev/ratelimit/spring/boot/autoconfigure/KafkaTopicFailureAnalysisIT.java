@@ -75,4 +75,20 @@ class KafkaTopicFailureAnalysisIT {
 					+ "ratelimit-pruned-authority-buckets-changelog --add-config cleanup.policy=compact).");
 	}
 
+	@Test
+	void rulesTopicNotCompacted(CapturedOutput output) throws Exception {
+		try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()))) {
+			admin.createTopics(List.of(new NewTopic("ratelimit-ruled-rules", Optional.of(1), Optional.empty())
+				.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE))))
+				.all()
+				.get();
+		}
+		String report = FailureAnalysisTests.report(output, FailureAnalysisTests.App.class, "ratelimit.rules.enabled=true",
+				"ratelimit.kafka.cluster-id=ruled", "spring.kafka.bootstrap-servers=" + broker.getBrokersAsString());
+		assertThat(report).contains("A rate limit topic on Kafka cannot be used (ratelimit.rules.enabled=true):")
+			.contains("Topic: ratelimit-ruled-rules")
+			.contains("Reason: the topic holds the runtime rules of limiters but has cleanup.policy=delete")
+			.contains("--add-config cleanup.policy=compact");
+	}
+
 }
