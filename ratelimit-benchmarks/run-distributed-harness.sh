@@ -11,7 +11,7 @@
 #   ratelimit-benchmarks/run-distributed-harness.sh                      # every scenario, once
 #   ratelimit-benchmarks/run-distributed-harness.sh --runs 3 owner-kill  # chosen ones, 3 runs each
 #
-# Scenarios: accuracy-3x200, accuracy-6x1000, accuracy-3x200-eos, owner-kill, owner-term,
+# Scenarios: accuracy-3x200, accuracy-6x1000, accuracy-3x200-eos, priority-3x300, owner-kill, owner-term,
 # outage-{10,60}s-c{100,1000}[-fail-closed], leader-kill, restart, restart-with-broker, all.
 # Logs of each instance, the brokers and the per-second table go to
 # <repository>/target/harness/<scenario>-<run>/. The exit status is 0 only when every target was

@@ -178,6 +178,23 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 	}
 
 	/** Takes {@code permits} from the pool if it holds them: no clock read. */
+	/**
+	 * Takes permits from the pool only if it keeps at least {@code floor} after them (for a lower
+	 * priority class, which leaves what higher classes need until the pool is refilled).
+	 * @return whether they were taken
+	 */
+	final boolean takePooledLeaving(long permits, long floor) {
+		long pool = (long) POOL.getVolatile(this);
+		while (pool - permits >= floor) {
+			long witness = (long) POOL.compareAndExchange(this, pool, pool - permits);
+			if (witness == pool) {
+				return true;
+			}
+			pool = witness;
+		}
+		return false;
+	}
+
 	private boolean takePooled(long permits) {
 		long pool = (long) POOL.getVolatile(this);
 		while (pool >= permits) {

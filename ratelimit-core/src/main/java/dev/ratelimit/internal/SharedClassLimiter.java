@@ -24,11 +24,17 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 
 	private volatile RateLimit classLimit;
 
-	SharedClassLimiter(String name, AbstractRateLimiter gate, AbstractRateLimiter shared, Ticker ticker,
-			Scheduler scheduler, RateLimiterListener listener) {
+	private final SharedPriorities whole;
+
+	private final int index;
+
+	SharedClassLimiter(String name, AbstractRateLimiter gate, AbstractRateLimiter shared, SharedPriorities whole,
+			int index, Ticker ticker, Scheduler scheduler, RateLimiterListener listener) {
 		super(name, classLimit(shared.limit(), gate.capacity()), ticker, scheduler, listener);
 		this.gate = gate;
 		this.shared = shared;
+		this.whole = whole;
+		this.index = index;
 		this.sharedLimit = shared.limit();
 		this.classLimit = classLimit(this.sharedLimit, gate.capacity());
 	}
@@ -57,11 +63,20 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 		if (!this.gate.tryTake(permits)) {
 			return false;
 		}
-		if (this.shared.tryTake(permits)) {
+		if (takeShared(permits)) {
 			return true;
 		}
 		this.gate.refundTaken(permits);
 		return false;
+	}
+
+	/** A permit of the shared limit, leaving in the lease what the classes above need. */
+	private boolean takeShared(long permits) {
+		long floor = this.whole.floor(this.index);
+		if (floor > 0 && this.shared instanceof PooledRateLimiter leased) {
+			return leased.takePooledLeaving(permits, floor);
+		}
+		return this.shared.tryTake(permits);
 	}
 
 	@Override
@@ -155,7 +170,8 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 	@Override
 	protected Map<String, Object> details() {
 		Map<String, Object> details = new java.util.LinkedHashMap<>(this.shared.snapshot().details());
-		details.put("classShare", this.gate.limit().rate().toString());
+		details.put("instanceShare", this.gate.limit().rate().toString());
+		details.put("leaseFloor", this.whole.floor(this.index));
 		return details;
 	}
 

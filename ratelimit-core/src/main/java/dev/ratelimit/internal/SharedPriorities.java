@@ -19,7 +19,10 @@ import dev.ratelimit.Ticker;
  * minimums) over this instance's share of the rate, which the shared limit's authority sets and
  * {@link #shareChanged(double)} passes on. It keeps lower classes from spending what higher ones
  * on this instance need;</li>
- * <li>the shared limiter itself, which bounds the fleet as a whole.</li>
+ * <li>the shared limiter itself, which bounds the fleet as a whole. Its permits arrive in leases,
+ * and a lower class takes from a lease only while it keeps what the classes above it need until
+ * the next one ({@link #floorsChanged(long[])}): the gate says who may have this instance's share,
+ * the floors that the lease is not spent by the lower classes first.</li>
  * </ul>
  * A call takes a permit from both or from neither. The gate counts what each class tries, denied
  * attempts included: the instance reports these demands, and the authority fills the instances'
@@ -41,6 +44,9 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 
 	private final SharedClassLimiter[] views;
 
+	/** Leased permits each class must leave for the classes above it; none until the backend says. */
+	private volatile long[] floors;
+
 	/**
 	 * Divides a shared limiter among classes.
 	 * @param name the name
@@ -61,9 +67,10 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 		this.gate.countAttempts();
 		List<String> classes = priorities.classes();
 		this.views = new SharedClassLimiter[classes.size()];
+		this.floors = new long[classes.size()];
 		for (int i = 0; i < this.views.length; i++) {
 			this.views[i] = new SharedClassLimiter(name, (AbstractRateLimiter) this.gate.forClass(classes.get(i)),
-					shared, ticker, scheduler, listener);
+					shared, this, i, ticker, scheduler, listener);
 		}
 	}
 
@@ -143,6 +150,23 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 			return;
 		}
 		this.gate.updateRate(Rate.perSecond(Math.min(share, this.shared.limit().rate().perSecond())));
+	}
+
+	/**
+	 * How many leased permits each class must leave in the lease for the classes above it: what
+	 * they are expected to take before the next lease arrives. Set by the backend as demands and
+	 * leases change; zeros while it does not lease (degraded, or a key at rest).
+	 * @param floors one per class, highest first (the first is 0)
+	 */
+	public void floorsChanged(long[] floors) {
+		if (floors.length == this.views.length && !java.util.Arrays.equals(floors, this.floors)) {
+			this.floors = floors.clone();
+		}
+	}
+
+	/** What class {@code index} must leave in the lease. */
+	long floor(int index) {
+		return this.floors[index];
 	}
 
 	@Override

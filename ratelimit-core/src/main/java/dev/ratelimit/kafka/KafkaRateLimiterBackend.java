@@ -110,6 +110,11 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 				divided.shareChanged(share);
 			}
 
+			@Override
+			public void floorsChanged(long[] floors) {
+				divided.floorsChanged(floors);
+			}
+
 		});
 		return divided;
 	}

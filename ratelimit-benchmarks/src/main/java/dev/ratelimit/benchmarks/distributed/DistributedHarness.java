@@ -413,6 +413,9 @@ public final class DistributedHarness {
 
 		final Map<Integer, long[]> ranked = new java.util.concurrent.ConcurrentHashMap<>();
 
+		/** Admitted and denied per priority class, over the run. */
+		final Map<String, long[]> classes = new java.util.concurrent.ConcurrentHashMap<>();
+
 		volatile long[] cold;
 
 		/** Live keys and heap used (after a GC) when the run ended. */
@@ -474,8 +477,12 @@ public final class DistributedHarness {
 			switch (line[0]) {
 				case "READY" -> this.ready = Long.parseLong(line[1]);
 				case "FIRST" -> this.first = Long.parseLong(line[1]);
-				case "T" -> this.slots.put(Long.parseLong(line[1]),
-						new long[] { Long.parseLong(line[2]), Long.parseLong(line[3]) });
+				// several classes of one instance may report the same slot: summed
+				case "T" -> this.slots.merge(Long.parseLong(line[1]),
+						new long[] { Long.parseLong(line[2]), Long.parseLong(line[3]) },
+						(a, b) -> new long[] { a[0] + b[0], a[1] + b[1] });
+				case "CLASS" -> this.classes.merge(line[1], new long[] { Long.parseLong(line[2]), Long.parseLong(line[3]) },
+						(a, b) -> new long[] { a[0] + b[0], a[1] + b[1] });
 				case "H" -> this.health.put(Long.parseLong(line[1]), new String[] { line[2], line[3] });
 				case "K" -> this.ranked.put(Integer.parseInt(line[1]), new long[] { Long.parseLong(line[2]),
 						Long.parseLong(line[3]), (line.length > 4) ? Long.parseLong(line[4]) : 0 });
@@ -663,8 +670,52 @@ public final class DistributedHarness {
 			ALL.put("leader-kill", new LeaderKill());
 			ALL.put("tenants-uniform", new TenantScenario(20_000, 0, 2, 2_000));
 			ALL.put("tenants-zipf", new TenantScenario(100_000, 1.1, 3, 2_000));
+			ALL.put("priority-3x300", new PriorityScenario());
 			ALL.put("restart", new Restart(false));
 			ALL.put("restart-with-broker", new Restart(true));
+		}
+
+	}
+
+	/**
+	 * A global limit divided among classes ({@code critical}, {@code batch}), every instance saturating
+	 * it with batch calls at 4/3 of the rate each, and critical calls at 20% of the rate, all on one
+	 * instance: critical gets at least 99% of its calls, batch the rest, and the fleet stays within
+	 * its bound.
+	 */
+	static final class PriorityScenario extends Scenario {
+
+		PriorityScenario() {
+			this.rate = 300;
+			this.capacity = 300;
+			this.demand = 400;
+			this.seconds = 30;
+			this.minRatio = 0.95;
+			this.options.add("classes=critical:60:i1,batch:400");
+		}
+
+		@Override
+		List<Check> extraChecks(DistributedHarness harness, long[] totals) {
+			long[] critical = new long[2];
+			long[] batch = new long[2];
+			for (Instance instance : harness.instances) {
+				long[] c = instance.classes.getOrDefault("critical", new long[2]);
+				long[] b = instance.classes.getOrDefault("batch", new long[2]);
+				critical[0] += c[0];
+				critical[1] += c[1];
+				batch[0] += b[0];
+				batch[1] += b[1];
+			}
+			double criticalRatio = critical[0] / (double) Math.max(1, critical[0] + critical[1]);
+			double bound = this.capacity + this.rate * (double) this.seconds;
+			return List.of(
+					new Check("critical admitted / tried (20% of the rate, one instance)",
+							String.format(Locale.ROOT, "%.4f (%d / %d)", criticalRatio, critical[0],
+									critical[0] + critical[1]),
+							">= 0.99", criticalRatio >= 0.99),
+					new Check("batch admitted (the rest)",
+							String.format(Locale.ROOT, "%d (%.2f of the bound)", batch[0], batch[0] / bound),
+							">= 0.70 of the bound", batch[0] >= 0.70 * bound));
 		}
 
 	}

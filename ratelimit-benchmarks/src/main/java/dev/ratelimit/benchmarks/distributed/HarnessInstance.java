@@ -5,7 +5,9 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -32,7 +34,9 @@ import dev.ratelimit.kafka.KafkaRateLimiterBackend;
  *
  * <p>Arguments are {@code name=value} pairs: {@code bootstrap}, {@code cluster}, {@code instance},
  * {@code key}, {@code rate}, {@code capacity}, {@code demand} (tries per second), {@code policy},
- * {@code guarantee}, {@code partitions}, {@code replication}, and in milliseconds
+ * {@code guarantee}, {@code partitions}, {@code replication}, {@code classes} (a limit divided among
+ * priority classes: {@code critical:60:i1,batch:400} tries each class at its demand, on the instance
+ * named third or on every one, and ends with {@code CLASS <name> <admitted> <denied>}), and in milliseconds
  * {@code session-timeout}, {@code commit-interval}, {@code report-interval}, {@code lease-horizon}, {@code lease-ttl},
  * {@code request-timeout}.
  */
@@ -72,8 +76,21 @@ public final class HarnessInstance {
 		}
 		long rate = Long.parseLong(options.get("rate"));
 		long capacity = Long.parseLong(options.getOrDefault("capacity", options.get("rate")));
-		RateLimiter limiter = backend.create(options.get("key"), null,
-				RateLimit.tokenBucket(Rate.perSecond(rate)).capacity(capacity).build(), RateLimiterListener.NONE);
+		RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(rate)).capacity(capacity).build();
+		// classes=critical:60:i1,batch:400: a limit divided among classes, each tried at its demand
+		// (on every instance, or only on the one named third)
+		List<String[]> classes = new ArrayList<>();
+		if (options.containsKey("classes")) {
+			for (String spec : options.get("classes").split(",")) {
+				classes.add(spec.split(":"));
+			}
+		}
+		dev.ratelimit.PriorityRateLimiter divided = classes.isEmpty() ? null
+				: backend.createPriorities(options.get("key"), limit,
+						dev.ratelimit.Priorities.of(classes.stream().map((spec) -> spec[0]).toList()),
+						RateLimiterListener.NONE);
+		RateLimiter limiter = (divided != null) ? divided.forClass(classes.get(classes.size() - 1)[0])
+				: backend.create(options.get("key"), null, limit, RateLimiterListener.NONE);
 		AtomicBoolean stopping = new AtomicBoolean();
 		Runtime.getRuntime().addShutdownHook(new Thread(() -> {
 			stopping.set(true);
@@ -92,7 +109,12 @@ public final class HarnessInstance {
 		String[] go = in.readLine().split(" ");
 		long start = Long.parseLong(go[1]);
 		long end = Long.parseLong(go[2]);
-		drive(limiter, Double.parseDouble(options.get("demand")), start, end, out, stopping);
+		if (divided == null) {
+			drive(limiter, Double.parseDouble(options.get("demand")), start, end, out, stopping, new AtomicBoolean());
+		}
+		else {
+			driveClasses(divided, classes, options.get("instance"), start, end, out, stopping);
+		}
 		long[] trips = backend.runtime().roundTripsSorted();
 		out.println("END " + backend.metrics() + " trips=" + trips.length + " p50="
 				+ ((trips.length > 0) ? trips[trips.length / 2] / 1e6 : -1) + " p99="
@@ -106,8 +128,33 @@ public final class HarnessInstance {
 		return java.util.Optional.ofNullable(options.get(name)).map((value) -> Duration.ofMillis(Long.parseLong(value)));
 	}
 
-	private static void drive(RateLimiter limiter, double demand, long startMillis, long endMillis, PrintStream out,
-			AtomicBoolean stopping) {
+	/** Each class at its demand in a thread of its own; {@code CLASS <name> <admitted> <denied>} at the end. */
+	private static void driveClasses(dev.ratelimit.PriorityRateLimiter divided, List<String[]> classes, String self,
+			long startMillis, long endMillis, PrintStream out, AtomicBoolean stopping) throws InterruptedException {
+		AtomicBoolean first = new AtomicBoolean();
+		List<Thread> threads = new ArrayList<>();
+		for (String[] spec : classes) {
+			double demand = Double.parseDouble(spec[1]);
+			if (demand <= 0 || (spec.length > 2 && !spec[2].equals(self))) {
+				continue;
+			}
+			Thread thread = new Thread(() -> {
+				long[] counts = drive(divided.forClass(spec[0]), demand, startMillis, endMillis, out, stopping, first);
+				out.println("CLASS " + spec[0] + " " + counts[0] + " " + counts[1]);
+			}, "harness-class-" + spec[0]);
+			thread.start();
+			threads.add(thread);
+		}
+		for (Thread thread : threads) {
+			thread.join();
+		}
+	}
+
+	/** Tries a limiter at a fixed rate; prints a T line per slot; returns the admitted and denied totals. */
+	private static long[] drive(RateLimiter limiter, double demand, long startMillis, long endMillis, PrintStream out,
+			AtomicBoolean stopping, AtomicBoolean firstSeen) {
+		long allAdmitted = 0;
+		long allDenied = 0;
 		long interval = (long) (1e9 / demand);
 		long offset = System.nanoTime() - System.currentTimeMillis() * 1_000_000L; // wall clock to nanoTime
 		long startNanos = startMillis * 1_000_000L + offset;
@@ -125,6 +172,8 @@ public final class HarnessInstance {
 			long nowSlot = (next - offset) / 1_000_000L / SLOT_MILLIS;
 			if (nowSlot != slot) {
 				out.println("T " + slot * SLOT_MILLIS + " " + admitted + " " + denied);
+				allAdmitted += admitted;
+				allDenied += denied;
 				admitted = 0;
 				denied = 0;
 				slot = nowSlot;
@@ -133,7 +182,9 @@ public final class HarnessInstance {
 				admitted++;
 				if (first) {
 					first = false;
-					out.println("FIRST " + System.currentTimeMillis());
+					if (firstSeen.compareAndSet(false, true)) {
+						out.println("FIRST " + System.currentTimeMillis());
+					}
 				}
 			}
 			else {
@@ -142,6 +193,7 @@ public final class HarnessInstance {
 			next += interval;
 		}
 		out.println("T " + slot * SLOT_MILLIS + " " + admitted + " " + denied);
+		return new long[] { allAdmitted + admitted, allDenied + denied };
 	}
 
 	private static void reportHealth(KafkaRateLimiterBackend backend, RateLimiter limiter, PrintStream out,

@@ -631,6 +631,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				// what each class tried, denied at its class's gate or here alike: the demand the
 				// authority divides the rate by, so it is the sum of the classes'
 				attempts += measureClasses(divided, weight, elapsed);
+				divided.floorsChanged(floors(divided));
 			}
 		}
 		if (attempts > 0) {
@@ -715,6 +716,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		/** This instance's share of the rate changed, permits per second (on the receiver thread). */
 		void shareChanged(double share);
 
+		/** What each class must leave in the lease for the classes above it (on the keeper thread). */
+		void floorsChanged(long[] floors);
+
 	}
 
 	/**
@@ -749,6 +753,38 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		}
 		this.demand = sum;
 		return all;
+	}
+
+	/**
+	 * What each class must leave in the lease: the demand of the classes above it over the time a
+	 * lease lasts at this instance's share (until the next one), plus a round trip; never more than
+	 * a lease, and less the part of a lease that the class's own minimum share (and those below)
+	 * guarantees. Zeros while this instance does not lease (cold, degraded, or no share yet).
+	 */
+	private long[] floors(Classes divided) {
+		int count = divided.count();
+		long[] floors = new long[count];
+		double share = this.share;
+		long granted = this.lastGranted;
+		Regime regime = this.regime;
+		if (this.classDemands == null || regime.cold || regime.degraded || share <= 0 || granted <= 0) {
+			return floors;
+		}
+		double seconds = granted / share + Math.max(0, this.lastRoundTripNanos) / 1e9;
+		double rate = limit().rate().perSecond();
+		double above = 0;
+		for (int c = 0; c < count; c++) {
+			if (c > 0) {
+				double reservedBelow = 0;
+				for (int k = c; k < count; k++) {
+					reservedBelow += divided.minimumShare(k) * rate;
+				}
+				double kept = granted * (1 - Math.min(1, reservedBelow / share));
+				floors[c] = (long) Math.ceil(Math.min(kept, above * seconds));
+			}
+			above += this.classDemands[c];
+		}
+		return floors;
 	}
 
 	/** The classes' demands and minimums for a request, or {@code null} for an undivided limit. */
