@@ -85,6 +85,15 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 		if (atGate < 0) {
 			return atGate;
 		}
+		long floor = this.whole.floor(this.index);
+		if (floor > 0 && this.shared instanceof PooledRateLimiter) {
+			// a lower class never reserves ahead: it takes from the lease above its floor, or waits
+			if (takeShared(permits)) {
+				return atGate;
+			}
+			this.gate.refundTaken(permits);
+			return denied(floorWait(permits, floor));
+		}
 		long atShared = this.shared.reserve(permits, maxWaitNanos, this.shared.preciseNow());
 		if (atShared < 0) {
 			this.gate.refundTaken(permits);
@@ -93,10 +102,20 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 		return Math.max(atGate, atShared);
 	}
 
+	/** How long a call held back by its floor waits before asking again: the next lease, at the share. */
+	private long floorWait(long permits, long floor) {
+		long sharedNow = this.shared.ticker().read();
+		long wait = this.shared.retryAfter(Math.min(this.shared.capacity(), permits + floor), sharedNow);
+		return Math.max(FLOOR_RECHECK_NANOS, wait);
+	}
+
+	/** The shortest wait of a call held back by its floor: it asks again once a lease may have come. */
+	private static final long FLOOR_RECHECK_NANOS = 1_000_000L;
+
 	@Override
 	protected long available(long now) {
-		return Math.min(this.gate.available(this.gate.ticker().read()),
-				this.shared.available(this.shared.ticker().read()));
+		long shared = this.shared.available(this.shared.ticker().read());
+		return Math.min(this.gate.available(this.gate.ticker().read()), shared - this.whole.floor(this.index));
 	}
 
 	@Override
@@ -106,9 +125,10 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 		if (this.gate.available(gateNow) < permits) {
 			wait = this.gate.retryAfter(permits, gateNow);
 		}
+		long floor = this.whole.floor(this.index);
 		long sharedNow = this.shared.ticker().read();
-		if (this.shared.available(sharedNow) < permits) {
-			wait = Math.max(wait, this.shared.retryAfter(permits, sharedNow));
+		if (this.shared.available(sharedNow) - floor < permits) {
+			wait = Math.max(wait, (floor > 0) ? floorWait(permits, floor) : this.shared.retryAfter(permits, sharedNow));
 		}
 		return wait;
 	}

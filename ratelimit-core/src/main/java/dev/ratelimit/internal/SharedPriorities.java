@@ -74,9 +74,12 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 		}
 	}
 
-	/** The gate's limit: the share as its rate, the whole's capacity, starting empty. */
+	/**
+	 * The gate's limit: the share as its rate, the whole's capacity, starting full (the shared limit
+	 * bounds what is admitted; a gate starting empty would hold every class back for a while).
+	 */
 	private static RateLimit gateLimit(RateLimit whole, Rate share) {
-		return RateLimit.tokenBucket(share).capacity(whole.capacity()).initialPermits(0).build();
+		return RateLimit.tokenBucket(share).capacity(whole.capacity()).build();
 	}
 
 	@Override
@@ -145,12 +148,22 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 		if (!(share > 0) || !Double.isFinite(share)) {
 			return;
 		}
+		// a share too small for a rate (a residue of the authority's division) keeps the gate at the smallest
+		double kept = Math.max(MIN_SHARE, Math.min(share, this.shared.limit().rate().perSecond()));
 		double current = this.gate.limit().rate().perSecond();
-		if (Math.abs(share - current) <= current * SHARE_CHANGE) {
+		if (Math.abs(kept - current) <= current * SHARE_CHANGE) {
 			return;
 		}
-		this.gate.updateRate(Rate.perSecond(Math.min(share, this.shared.limit().rate().perSecond())));
+		try {
+			this.gate.updateRate(Rate.perSecond(kept));
+		}
+		catch (IllegalArgumentException ex) {
+			// the gate keeps its rate; the shared limit still bounds the calls
+		}
 	}
+
+	/** The smallest rate the gate takes, permits per second. */
+	private static final double MIN_SHARE = 0.001;
 
 	/**
 	 * How many leased permits each class must leave in the lease for the classes above it: what

@@ -86,6 +86,10 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 			dev.ratelimit.Priorities priorities, RateLimiterListener listener) {
 		dev.ratelimit.kafka.internal.KafkaRateLimiter global = this.runtime.create(name, limit,
 				RateLimiterListener.NONE);
+		if (global.isDivided()) {
+			throw new IllegalArgumentException("limiter '" + name + "' is already divided among priority classes on "
+					+ "this backend: ask the registry that declared it for its classes");
+		}
 		dev.ratelimit.internal.SharedPriorities divided = new dev.ratelimit.internal.SharedPriorities(name, global,
 				priorities, global.ticker(), dev.ratelimit.Scheduler.system(), listener);
 		global.divide(new dev.ratelimit.kafka.internal.KafkaRateLimiter.Classes() {
@@ -103,6 +107,11 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 			@Override
 			public double minimumShare(int index) {
 				return divided.minimumShare(index);
+			}
+
+			@Override
+			public double headroom() {
+				return priorities.headroom();
 			}
 
 			@Override

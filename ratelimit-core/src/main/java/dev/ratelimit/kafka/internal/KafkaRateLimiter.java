@@ -208,10 +208,16 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 	// owned by the keeper thread
 	double demand;
 
+	/** Leased permits the lowest class must leave for those above it (keeper thread). */
+	private long reservedForClasses;
+
 	/** Each priority class's demand, permits per second, highest class first (keeper thread). */
 	private double[] classDemands;
 
 	private long[] lastClassAttempts;
+
+	/** Each class's demand rising faster than it falls, for the lease floors (keeper thread). */
+	private double[] classPeaks;
 
 	private long lastConsumed;
 
@@ -631,7 +637,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 				// what each class tried, denied at its class's gate or here alike: the demand the
 				// authority divides the rate by, so it is the sum of the classes'
 				attempts += measureClasses(divided, weight, elapsed);
-				divided.floorsChanged(floors(divided));
+				long[] floors = floors(divided);
+				this.reservedForClasses = floors[floors.length - 1];
+				divided.floorsChanged(floors);
 			}
 		}
 		if (attempts > 0) {
@@ -659,6 +667,7 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		facts.holdsAllowance = regime.allowance != null;
 		facts.nextReportNanos = this.link.nextReportNanos();
 		facts.demand = this.demand;
+		facts.reserved = this.reservedForClasses;
 		facts.lastGranted = this.lastGranted;
 		facts.lowWater = lowWater;
 		KeeperStep.Step step = KeeperStep.decide(facts);
@@ -713,6 +722,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		/** The share of the rate class {@code index} is guaranteed, 0 to 1. */
 		double minimumShare(int index);
 
+		/** The part of a lease each class leaves for each class above it, at the least (0 to 1). */
+		double headroom();
+
 		/** This instance's share of the rate changed, permits per second (on the receiver thread). */
 		void shareChanged(double share);
 
@@ -730,11 +742,23 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.classes = classes;
 	}
 
+	/**
+	 * Whether this limit is divided among priority classes.
+	 * @return {@code true} once {@link #divide(Classes)} was called
+	 */
+	public boolean isDivided() {
+		return this.classes != null;
+	}
+
+	/** A class demand below this, permits per second, is none. */
+	private static final double NO_DEMAND = 1e-3;
+
 	/** Updates each class's demand; the attempts since the last pass, over all classes. */
 	private long measureClasses(Classes divided, double weight, long elapsed) {
 		int count = divided.count();
 		if (this.classDemands == null || this.classDemands.length != count) {
 			this.classDemands = new double[count];
+			this.classPeaks = new double[count];
 			this.lastClassAttempts = new long[count];
 			for (int c = 0; c < count; c++) {
 				this.lastClassAttempts[c] = divided.attempts(c);
@@ -748,7 +772,19 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			long tried = Math.max(0, now - this.lastClassAttempts[c]);
 			this.lastClassAttempts[c] = now;
 			all += tried;
-			this.classDemands[c] += weight * (tried * 1e9 / elapsed - this.classDemands[c]);
+			double sample = tried * 1e9 / elapsed;
+			this.classDemands[c] += weight * (sample - this.classDemands[c]);
+			// for the lease floors, a demand that rises four times faster than it falls: calls of a class
+			// that starts have the lease kept for them within tens of milliseconds (the authority gets
+			// the plain average: shares follow what classes take, not their peaks)
+			double rising = (sample > this.classPeaks[c]) ? Math.min(1.0, 4 * weight) : weight;
+			this.classPeaks[c] += rising * (sample - this.classPeaks[c]);
+			if (this.classDemands[c] < NO_DEMAND) {
+				this.classDemands[c] = 0; // an average decaying to nothing reaches it, not a subnormal forever
+			}
+			if (this.classPeaks[c] < NO_DEMAND) {
+				this.classPeaks[c] = 0;
+			}
 			sum += this.classDemands[c];
 		}
 		this.demand = sum;
@@ -757,9 +793,9 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 
 	/**
 	 * What each class must leave in the lease: the demand of the classes above it over the time a
-	 * lease lasts at this instance's share (until the next one), plus a round trip; never more than
-	 * a lease, and less the part of a lease that the class's own minimum share (and those below)
-	 * guarantees. Zeros while this instance does not lease (cold, degraded, or no share yet).
+	 * lease lasts at this instance's share (until the next one), plus a round trip, and at the least
+	 * the headroom the local policy leaves for each class above; never more than a lease, and less
+	 * the part of a lease that the class's own minimum share (and those below) guarantees. Zeros while this instance does not lease (cold, degraded, or no share yet).
 	 */
 	private long[] floors(Classes divided) {
 		int count = divided.count();
@@ -771,18 +807,21 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 			return floors;
 		}
 		double seconds = granted / share + Math.max(0, this.lastRoundTripNanos) / 1e9;
-		double rate = limit().rate().perSecond();
 		double above = 0;
 		for (int c = 0; c < count; c++) {
 			if (c > 0) {
+				// the part of a lease this class and those below are guaranteed, as the gate divides the share
 				double reservedBelow = 0;
 				for (int k = c; k < count; k++) {
-					reservedBelow += divided.minimumShare(k) * rate;
+					reservedBelow += divided.minimumShare(k);
 				}
-				double kept = granted * (1 - Math.min(1, reservedBelow / share));
-				floors[c] = (long) Math.ceil(Math.min(kept, above * seconds));
+				double kept = granted * (1 - Math.min(1, reservedBelow));
+				// at the least the headroom, as the local policy leaves: calls of a class above that
+				// start now find permits before its demand has been measured
+				double needed = Math.max(above * seconds, c * divided.headroom() * granted);
+				floors[c] = (long) Math.ceil(Math.min(kept, needed) - 1e-9);
 			}
-			above += this.classDemands[c];
+			above += this.classPeaks[c];
 		}
 		return floors;
 	}
@@ -1001,7 +1040,12 @@ public final class KafkaRateLimiter extends PooledRateLimiter {
 		this.share = grant.share();
 		Classes divided = this.classes;
 		if (divided != null && grant.share() > 0 && grant.share() != previousShare) {
-			divided.shareChanged(grant.share());
+			try {
+				divided.shareChanged(grant.share());
+			}
+			catch (RuntimeException ex) {
+				// the grant is applied whatever the classes make of the share
+			}
 		}
 		this.instances = grant.instances();
 		this.lastAvailable = Math.max(0, grant.available());

@@ -80,6 +80,12 @@ final class KeeperStep {
 
 		double demand;
 
+		/**
+		 * Leased permits kept for higher priority classes (a divided limit): the lowest class cannot
+		 * spend them, so the pool counts as low once what is left above them is.
+		 */
+		long reserved;
+
 		long lastGranted;
 
 		/** The low-water mark, a fraction of the last grant. */
@@ -142,7 +148,8 @@ final class KeeperStep {
 		}
 		boolean idle = f.now - f.lastActivityNanos > f.idleReturnNanos;
 		boolean expiring = f.expiryNanos != 0 && pool > 0 && f.now >= f.expiryNanos - 2 * f.requestTimeoutNanos;
-		boolean wants = f.nudged || (f.demand > 0.5 && pool < Math.max(1, (long) (f.lowWater * f.lastGranted)))
+		boolean wants = f.nudged
+				|| (f.demand > 0.5 && pool - f.reserved < Math.max(1, (long) (f.lowWater * f.lastGranted)))
 				|| expiring;
 		if (f.leasedKey) {
 			if (f.now < f.nextReportNanos) {

@@ -177,7 +177,7 @@ public final class Messages {
 				out.writeLong(this.spentOverMillis);
 				this.spec.write(out);
 				if (this.classes != null) {
-					this.classes.write(out); // a trailer: readers of older versions stop before it
+					this.classes.write(out); // a trailer: readers of older versions refuse it as trailing bytes
 				}
 			});
 		}
