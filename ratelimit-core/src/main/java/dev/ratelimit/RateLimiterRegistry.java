@@ -269,6 +269,17 @@ public final class RateLimiterRegistry {
 					.build());
 		// the name's limiter is its default class, whichever was asked for first: find and reports see it
 		this.named.putIfAbsent(name, created.forClass(definition.defaultClass()));
+		if (this.switchedOff.contains(name)) {
+			this.updates.lock();
+			try {
+				for (String priorityClass : created.priorities().classes()) {
+					switchTo(created.forClass(priorityClass), isEnabled(name));
+				}
+			}
+			finally {
+				this.updates.unlock();
+			}
+		}
 		return created;
 	}
 
@@ -368,6 +379,83 @@ public final class RateLimiterRegistry {
 		}
 	}
 
+	/**
+	 * Switches every limiter of a declared name off (every call permitted, nothing taken) or back
+	 * on: the shared limiter, every key, keys created later, each priority class. For a runtime rule
+	 * that lifts a limit at once; switched on, each limiter goes on from the state it had.
+	 * @param name a declared name with a limit of its own
+	 * @param enabled {@code false} to switch its limiters off
+	 * @throws IllegalArgumentException if the name is not declared, is a composite, or is a
+	 * concurrency limit (which cannot be switched off: raise it instead)
+	 */
+	public void enabled(String name, boolean enabled) {
+		Objects.requireNonNull(name, "name");
+		this.updates.lock();
+		try {
+			Definition definition = this.definitions.get(name);
+			if (definition == null || definition.limit() == null) {
+				throw new IllegalArgumentException("no limiter named '" + name + "' with a limit of its own is "
+						+ "declared: declare it (ratelimit.limiters." + name + ", or registry.define) first");
+			}
+			if (definition.limit().algorithm() == Algorithm.CONCURRENCY && !enabled) {
+				throw new IllegalArgumentException("limiter '" + name + "' limits calls in flight and cannot be "
+						+ "switched off: raise its limit (max-concurrent) instead");
+			}
+			if (enabled) {
+				this.switchedOff.remove(name);
+			}
+			else {
+				this.switchedOff.add(name);
+			}
+			for (RateLimiter limiter : live(name)) {
+				switchTo(limiter, enabled);
+			}
+		}
+		finally {
+			this.updates.unlock();
+		}
+	}
+
+	/**
+	 * Whether the limiters of a name are switched on.
+	 * @param name the name
+	 * @return {@code false} while {@link #enabled(String, boolean)} has switched them off
+	 */
+	public boolean isEnabled(String name) {
+		return !this.switchedOff.contains(name);
+	}
+
+	/** Names whose limiters are switched off, kept for the limiters made later. */
+	private final java.util.Set<String> switchedOff = ConcurrentHashMap.newKeySet();
+
+	/** Every live limiter of a name: its shared limiter or classes, and its keys. */
+	private List<RateLimiter> live(String name) {
+		List<RateLimiter> live = new ArrayList<>();
+		PriorityRateLimiter divided = this.prioritized.get(name);
+		if (divided != null) {
+			for (String priorityClass : divided.priorities().classes()) {
+				live.add(divided.forClass(priorityClass));
+			}
+		}
+		else {
+			RateLimiter shared = this.named.get(name);
+			if (shared != null) {
+				live.add(shared);
+			}
+		}
+		KeyedLimiters keys = this.keyed.get(name);
+		if (keys != null) {
+			live.addAll(keys.live());
+		}
+		return live;
+	}
+
+	private static void switchTo(RateLimiter limiter, boolean enabled) {
+		if (limiter instanceof dev.ratelimit.internal.AbstractRateLimiter own) {
+			own.enabled(enabled);
+		}
+	}
+
 	/** Serializes {@link #updateLimit}: two changes at once must not leave live limiters on different limits. */
 	private final java.util.concurrent.locks.ReentrantLock updates = new java.util.concurrent.locks.ReentrantLock();
 
@@ -395,6 +483,15 @@ public final class RateLimiterRegistry {
 	 * {@link #updateLimit} may have changed after the limiter was made from the one before.
 	 */
 	private void reconcile(String name, RateLimiter limiter) {
+		if (this.switchedOff.contains(name)) {
+			this.updates.lock();
+			try {
+				switchTo(limiter, isEnabled(name));
+			}
+			finally {
+				this.updates.unlock();
+			}
+		}
 		Definition definition = this.definitions.get(name);
 		if (definition == null || definition.limit() == null || definition.priorities() != null) {
 			return;

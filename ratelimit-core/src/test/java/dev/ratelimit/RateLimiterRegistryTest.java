@@ -305,6 +305,47 @@ class RateLimiterRegistryTest {
 	}
 
 	@Test
+	void aNameSwitchedOffPermitsEveryCallOfEveryLimiterAndGoesOnFromItsStateWhenSwitchedOn() {
+		RateLimiterRegistry registry = registry().build()
+			.define("api", RateLimit.tokenBucket(Rate.parse("1/1s")).capacity(1).build())
+			.define("jobs", RateLimit.concurrency(1))
+			.defineComposite("both", List.of(Tier.shared("api"), Tier.shared("other")))
+			.define("other", RateLimit.perSecond(1000))
+			.definePriorities("tiered", RateLimit.tokenBucket(Rate.parse("1/1s")).capacity(10).build(),
+					Priorities.of("critical", "batch"), "batch");
+		RateLimiter shared = registry.limiter("api");
+		RateLimiter acme = registry.limiter("api", "acme");
+		assertThat(shared.tryAcquire()).isTrue();
+		assertThat(acme.tryAcquire()).isTrue();
+
+		registry.enabled("api", false);
+		registry.enabled("tiered", false);
+
+		assertThat(registry.isEnabled("api")).isFalse();
+		for (int i = 0; i < 100; i++) {
+			assertThat(shared.tryAcquire()).isTrue();
+			assertThat(acme.tryAcquire()).isTrue();
+			assertThat(registry.limiter("api", "later").tryAcquire()).as("a key made while off").isTrue();
+			assertThat(registry.limiter("both").tryAcquire()).as("a composite skips a tier that is off").isTrue();
+			assertThat(AllOrNothing.decide(List.of(shared, registry.limiter("other")), new long[] { 1, 1 }, false)
+				.permitted()).isTrue();
+			assertThat(registry.priorities("tiered").forClass("batch").tryAcquire()).isTrue();
+		}
+		assertThat(shared.snapshot().details()).containsEntry("enabled", false);
+		assertThat(shared.snapshot().available()).as("nothing was taken while off").isZero();
+
+		registry.enabled("api", true);
+		assertThat(shared.tryAcquire()).as("on again, from the state it had: still empty").isFalse();
+		this.clock.advance(Duration.ofSeconds(1));
+		assertThat(shared.tryAcquire()).isTrue();
+		assertThat(shared.snapshot().details()).doesNotContainKey("enabled");
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.enabled("jobs", false))
+			.withMessageContaining("cannot be switched off: raise its limit");
+		assertThatIllegalArgumentException().isThrownBy(() -> registry.enabled("both", false))
+			.withMessageContaining("no limiter named 'both' with a limit of its own");
+	}
+
+	@Test
 	void updatingANamesLimitReachesTheOverflowLimiterOfKeysBeyondTheBound() {
 		RateLimiterRegistry registry = registry().maxKeys(1).build().define("api", RateLimit.perSecond(10));
 		registry.limiter("api", "acme").tryAcquire(); // in use: a second key overflows

@@ -195,13 +195,51 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 	@Override
 	public final void refund(long permits) {
 		checkPermits(permits);
-		refundTaken(permits);
+		refundIfTaken(permits);
+	}
+
+	/** Whether this limiter is switched off: every call is permitted, nothing is taken. */
+	private volatile boolean off;
+
+	/**
+	 * Switches this limiter off (every call is permitted and nothing is taken, until it is switched
+	 * on again) or on. For a runtime rule that lifts a limit at once, on every instance, without
+	 * forgetting it: switched on, the limiter goes on from the state it had.
+	 * @param enabled {@code false} to switch it off
+	 */
+	public void enabled(boolean enabled) {
+		this.off = !enabled;
+	}
+
+	/**
+	 * Whether this limiter limits: {@code false} while it is switched off.
+	 * @return whether it is on
+	 */
+	public final boolean isEnabled() {
+		return !this.off;
+	}
+
+	/** Takes permits, or none while switched off (then every call passes). */
+	final boolean take(long permits) {
+		return this.off || tryTake(permits);
+	}
+
+	/** Reserves permits, or none while switched off. */
+	final long reserveOrPass(long permits, long maxWaitNanos, long now) {
+		return this.off ? 0 : reserve(permits, maxWaitNanos, now);
+	}
+
+	/** Gives permits back, unless switched off (then none were taken). */
+	final void refundIfTaken(long permits) {
+		if (!this.off) {
+			refundTaken(permits);
+		}
 	}
 
 	@Override
 	public boolean tryAcquire(long permits) {
 		checkPermits(permits);
-		if (tryTake(permits)) {
+		if (take(permits)) {
 			this.listener.onPermitted(permits);
 			return true;
 		}
@@ -212,7 +250,7 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 	@Override
 	public Decision decide(long permits) {
 		checkPermits(permits);
-		boolean permitted = tryTake(permits);
+		boolean permitted = take(permits);
 		long now = this.ticker.read();
 		long remaining = Math.max(0, available(now));
 		if (permitted) {
@@ -227,7 +265,7 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 	public boolean acquire(long permits, Duration timeout) throws InterruptedException {
 		checkPermits(permits);
 		long timeoutNanos = timeoutNanos(timeout);
-		if (tryTake(permits)) {
+		if (take(permits)) {
 			this.listener.onPermitted(permits);
 			return true;
 		}
@@ -264,7 +302,7 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 	public CompletableFuture<Boolean> acquireAsync(long permits, Duration timeout) {
 		checkPermits(permits);
 		long timeoutNanos = timeoutNanos(timeout);
-		if (tryTake(permits)) {
+		if (take(permits)) {
 			this.listener.onPermitted(permits);
 			return CompletableFuture.completedFuture(Boolean.TRUE);
 		}
@@ -336,8 +374,13 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 		long available = Math.max(0, available(now));
 		long capacity = capacity();
 		double utilization = Math.min(1.0, Math.max(0.0, 1.0 - (double) available / capacity));
+		Map<String, Object> details = details();
+		if (this.off) {
+			details = new java.util.LinkedHashMap<>(details);
+			details.put("enabled", false);
+		}
 		return new RateLimiterSnapshot(this.name, current.algorithm(), current.rate(), capacity, available,
-				utilization, backendId(), isDistributed(), isPersistent(), details());
+				utilization, backendId(), isDistributed(), isPersistent(), details);
 	}
 
 	/** Where the authoritative state lives, for snapshots. */

@@ -57,9 +57,9 @@ final class CompositeLimiter extends AbstractRateLimiter {
 	protected boolean tryTake(long permits) {
 		for (int i = 0; i < this.tiers.length; i++) {
 			AbstractRateLimiter tier = this.tiers[i];
-			if (!tier.tryTake(permits)) {
+			if (!tier.take(permits)) {
 				for (int j = i - 1; j >= 0; j--) {
-					this.tiers[j].refundTaken(permits);
+					this.tiers[j].refundIfTaken(permits);
 				}
 				tier.listener().onRejected(permits);
 				return false;
@@ -76,10 +76,10 @@ final class CompositeLimiter extends AbstractRateLimiter {
 		long wait = 0;
 		for (int i = 0; i < this.tiers.length; i++) {
 			AbstractRateLimiter tier = this.tiers[i];
-			long reservation = tier.reserve(permits, maxWaitNanos, tier.preciseNow());
+			long reservation = tier.reserveOrPass(permits, maxWaitNanos, tier.preciseNow());
 			if (reservation < 0) {
 				for (int j = i - 1; j >= 0; j--) {
-					this.tiers[j].refundTaken(permits);
+					this.tiers[j].refundIfTaken(permits);
 				}
 				return reservation;
 			}
@@ -130,7 +130,7 @@ final class CompositeLimiter extends AbstractRateLimiter {
 	@Override
 	protected void refundTaken(long permits) {
 		for (AbstractRateLimiter tier : this.tiers) {
-			tier.refundTaken(permits);
+			tier.refundIfTaken(permits);
 		}
 	}
 

@@ -117,6 +117,19 @@ final class DefaultConcurrencyLimiter extends AbstractRateLimiter implements Con
 		return waiter.future();
 	}
 
+	/**
+	 * A concurrency limiter cannot be switched off: a call that passed while it was off would give
+	 * back a permit it never took. Raise its limit instead.
+	 * @throws IllegalArgumentException when asked to switch it off
+	 */
+	@Override
+	public void enabled(boolean enabled) {
+		if (!enabled) {
+			throw new IllegalArgumentException("limiter '" + this.name + "' limits calls in flight and cannot be "
+					+ "switched off: raise its limit (max-concurrent) instead");
+		}
+	}
+
 	/** Wakes blocked waiters and serves asynchronous ones in order while permits last. */
 	private void serveWaiters() {
 		for (Object waiter : this.waiters) {

@@ -21,7 +21,7 @@ public final class Tiers {
 	public static Outcome decide(List<? extends RateLimiter> limiters, long[] permits, boolean withDecision) {
 		AbstractRateLimiter[] checked = check(limiters, permits);
 		for (int i = 0; i < checked.length; i++) {
-			if (!checked[i].tryTake(permits[i])) {
+			if (!checked[i].take(permits[i])) {
 				refund(checked, permits, i);
 				checked[i].listener().onRejected(permits[i]);
 				return new Outcome(denial(checked[i], permits[i]), i, null);
@@ -64,7 +64,7 @@ public final class Tiers {
 		AbstractRateLimiter[] checked = check(limiters, permits);
 		long wait = 0;
 		for (int i = 0; i < checked.length; i++) {
-			long reservation = checked[i].reserve(permits[i], maxWaitNanos, checked[i].preciseNow());
+			long reservation = checked[i].reserveOrPass(permits[i], maxWaitNanos, checked[i].preciseNow());
 			if (reservation < 0) {
 				refund(checked, permits, i);
 				checked[i].listener().onRejected(permits[i]);
@@ -89,7 +89,7 @@ public final class Tiers {
 
 	private static void refund(AbstractRateLimiter[] limiters, long[] permits, int before) {
 		for (int j = before - 1; j >= 0; j--) {
-			limiters[j].refundTaken(permits[j]);
+			limiters[j].refundIfTaken(permits[j]);
 		}
 	}
 

@@ -8,9 +8,9 @@ import dev.ratelimit.Rate;
 
 /**
  * A runtime rule for one limiter name, in force on every instance that reads the same
- * {@link RuleBook}: it replaces the rate, the capacity or both of the configured limit, until it is
- * cleared. A cleared rule ({@link #isCleared()}: neither rate nor capacity) returns the limiter to
- * its configured limit.
+ * {@link RuleBook}: it replaces the rate, the capacity or both of the configured limit, or switches
+ * the limiter off, until it is cleared. A cleared rule ({@link #isCleared()}: no rate, no capacity,
+ * not switched off) returns the limiter to its configured limit.
  *
  * <p>Rules are changes made by people: each says who made it, when and why, and what the one who
  * made it had configured, so that an audit shows what was overridden and a redeploy with another
@@ -22,6 +22,8 @@ import dev.ratelimit.Rate;
  * @param rate the rate in force, or {@code null} to keep the configured one
  * @param capacity the capacity in force (burst, or permits in flight), or {@code null} to keep the
  * configured one
+ * @param enabled {@code false} to switch the limiter off (every call permitted) while the rule is in
+ * force, {@code true} or {@code null} to keep it on
  * @param author who made the change (a user name), never blank
  * @param reason why, as its author wrote it (may be empty)
  * @param at when the change was made, by the clock of the instance that made it
@@ -29,8 +31,8 @@ import dev.ratelimit.Rate;
  * @param configured the configured limit on that instance when the change was made, as text
  * (for example {@code token-bucket[100/1s capacity=100]}), for the audit
  */
-public record LimitRule(String limiter, long version, Rate rate, Long capacity, String author, String reason,
-		Instant at, String origin, String configured) {
+public record LimitRule(String limiter, long version, Rate rate, Long capacity, Boolean enabled, String author,
+		String reason, Instant at, String origin, String configured) {
 
 	/** Longest limiter name a rule may carry. */
 	public static final int MAX_NAME_LENGTH = 200;
@@ -73,11 +75,30 @@ public record LimitRule(String limiter, long version, Rate rate, Long capacity, 
 	 * its bounds
 	 */
 	public static LimitRule change(String limiter, Rate rate, Long capacity, String author, String reason) {
-		if (rate == null && capacity == null) {
+		return change(limiter, rate, capacity, null, author, reason);
+	}
+
+	/**
+	 * A rule that sets the rate, the capacity, switches the limiter off, or a mix, not yet
+	 * published (version 0).
+	 * @param limiter the limiter name
+	 * @param rate the rate, or {@code null} to keep the configured one
+	 * @param capacity the capacity, or {@code null} to keep the configured one
+	 * @param enabled {@code false} to switch the limiter off, {@code null} (or {@code true}) to keep
+	 * it on
+	 * @param author who makes the change
+	 * @param reason why
+	 * @return the draft
+	 * @throws IllegalArgumentException if it changes nothing, or a field is out of its bounds
+	 */
+	public static LimitRule change(String limiter, Rate rate, Long capacity, Boolean enabled, String author,
+			String reason) {
+		if (rate == null && capacity == null && !Boolean.FALSE.equals(enabled)) {
 			throw new IllegalArgumentException("a rule for limiter '" + limiter + "' changes nothing: give a rate, "
-					+ "a capacity or both, or clear the rule to return to the configured limit");
+					+ "a capacity, enabled=false, or a mix, or clear the rule to return to the configured limit");
 		}
-		return new LimitRule(limiter, 0, rate, capacity, author, reason, Instant.EPOCH, "-", "");
+		return new LimitRule(limiter, 0, rate, capacity, Boolean.FALSE.equals(enabled) ? Boolean.FALSE : null, author,
+				reason, Instant.EPOCH, "-", "");
 	}
 
 	/**
@@ -88,7 +109,7 @@ public record LimitRule(String limiter, long version, Rate rate, Long capacity, 
 	 * @return the draft
 	 */
 	public static LimitRule clear(String limiter, String author, String reason) {
-		return new LimitRule(limiter, 0, null, null, author, reason, Instant.EPOCH, "-", "");
+		return new LimitRule(limiter, 0, null, null, null, author, reason, Instant.EPOCH, "-", "");
 	}
 
 	/**
@@ -96,7 +117,15 @@ public record LimitRule(String limiter, long version, Rate rate, Long capacity, 
 	 * @return {@code true} when it sets neither rate nor capacity
 	 */
 	public boolean isCleared() {
-		return this.rate == null && this.capacity == null;
+		return this.rate == null && this.capacity == null && !Boolean.FALSE.equals(this.enabled);
+	}
+
+	/**
+	 * Whether the rule switches the limiter off.
+	 * @return {@code true} when every call passes while the rule is in force
+	 */
+	public boolean switchesOff() {
+		return Boolean.FALSE.equals(this.enabled);
 	}
 
 	/**
@@ -124,11 +153,12 @@ public record LimitRule(String limiter, long version, Rate rate, Long capacity, 
 	 * @return the published rule
 	 */
 	public LimitRule published(long version, Instant at, String origin, String configured) {
-		return new LimitRule(this.limiter, version, this.rate, this.capacity, this.author, this.reason, at, origin,
+		return new LimitRule(this.limiter, version, this.rate, this.capacity, this.enabled, this.author, this.reason,
+				at, origin,
 				configured);
 	}
 
-	/** What the rule does, for logs: {@code rate 50/1s, capacity 50} or {@code cleared}. */
+	/** What the rule does, for logs: {@code rate 50/1s, capacity 50}, {@code switched off} or {@code cleared}. */
 	public String describeChange() {
 		if (isCleared()) {
 			return "cleared";
@@ -139,6 +169,9 @@ public record LimitRule(String limiter, long version, Rate rate, Long capacity, 
 		}
 		if (this.capacity != null) {
 			text.append((text.length() > 0) ? ", " : "").append("capacity ").append(this.capacity);
+		}
+		if (switchesOff()) {
+			text.append((text.length() > 0) ? ", " : "").append("switched off");
 		}
 		return text.toString();
 	}

@@ -20,11 +20,19 @@ class LimitRuleTest {
 		assertThat(clear.isCleared()).isTrue();
 		assertThat(clear.describeChange()).isEqualTo("cleared");
 		assertThat(clear.rateOverride()).isEmpty();
+		LimitRule off = LimitRule.change("orders", null, null, false, "alice", "INC-7");
+		assertThat(off.isCleared()).isFalse();
+		assertThat(off.switchesOff()).isTrue();
+		assertThat(off.describeChange()).isEqualTo("switched off");
+		assertThat(LimitRule.change("orders", Rate.parse("5/1s"), null, true, "alice", "").enabled())
+			.as("on is the default: not written").isNull();
 	}
 
 	@Test
 	void aRuleThatChangesNothingOrHasBadFieldsIsRefused() {
 		assertThatIllegalArgumentException().isThrownBy(() -> LimitRule.change("orders", null, null, "alice", ""))
+			.withMessageContaining("changes nothing");
+		assertThatIllegalArgumentException().isThrownBy(() -> LimitRule.change("orders", null, null, true, "alice", ""))
 			.withMessageContaining("changes nothing");
 		assertThatIllegalArgumentException().isThrownBy(() -> LimitRule.change("orders", null, 0L, "alice", ""))
 			.withMessageContaining("capacity must be positive");
@@ -39,7 +47,7 @@ class LimitRuleTest {
 			.isThrownBy(() -> LimitRule.change("o".repeat(LimitRule.MAX_NAME_LENGTH + 1), null, 1L, "alice", ""))
 			.withMessageContaining("longer than the 200 allowed");
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new LimitRule("orders", -1, null, 1L, "a", "", Instant.EPOCH, "i", ""))
+			.isThrownBy(() -> new LimitRule("orders", -1, null, 1L, null, "a", "", Instant.EPOCH, "i", ""))
 			.withMessageContaining("version must be zero or more");
 	}
 

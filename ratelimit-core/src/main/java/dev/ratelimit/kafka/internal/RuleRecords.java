@@ -39,6 +39,9 @@ public final class RuleRecords {
 		if (rule.capacity() != null) {
 			line(text, "capacity", rule.capacity().toString());
 		}
+		if (rule.enabled() != null) {
+			line(text, "enabled", rule.enabled().toString());
+		}
 		line(text, "author", rule.author());
 		line(text, "reason", rule.reason());
 		line(text, "at", rule.at().toString());
@@ -99,7 +102,8 @@ public final class RuleRecords {
 		try {
 			Rate rate = fields.containsKey("rate") ? Rate.parse(fields.get("rate")) : null;
 			Long capacity = fields.containsKey("capacity") ? Long.valueOf(fields.get("capacity")) : null;
-			return new LimitRule(limiter, version, rate, capacity, required(fields, "author"),
+			Boolean enabled = fields.containsKey("enabled") ? bool(fields.get("enabled")) : null;
+			return new LimitRule(limiter, version, rate, capacity, enabled, required(fields, "author"),
 					fields.getOrDefault("reason", ""), Instant.parse(required(fields, "at")), required(fields, "origin"),
 					fields.getOrDefault("configured", ""));
 		}
@@ -107,6 +111,14 @@ public final class RuleRecords {
 			throw new MalformedRecordException("rule record for limiter '" + printable(limiter) + "' is not valid: "
 					+ printable(ex.getMessage()));
 		}
+	}
+
+	private static Boolean bool(String value) {
+		return switch (value) {
+			case "true" -> Boolean.TRUE;
+			case "false" -> Boolean.FALSE;
+			default -> throw new IllegalArgumentException("enabled must be true or false, but was '" + value + "'");
+		};
 	}
 
 	private static String required(Map<String, String> fields, String field) {

@@ -42,8 +42,21 @@ class RuleRecordsTest {
 	}
 
 	@Test
+	void aRuleThatSwitchesTheLimiterOffSaysSo() {
+		LimitRule off = LimitRule.change("orders", null, null, false, "alice", "INC-7")
+			.published(0, Instant.parse("2026-12-04T23:00:00Z"), "instance-1", "");
+
+		LimitRule read = RuleRecords.decode("orders", RuleRecords.encode(off), 4);
+
+		assertThat(read.switchesOff()).isTrue();
+		assertThat(read.isCleared()).isFalse();
+		String text = new String(RuleRecords.encode(off), StandardCharsets.UTF_8);
+		assertRefused("orders", text.replace("enabled=false", "enabled=no"), "enabled must be true or false");
+	}
+
+	@Test
 	void fieldsOfALaterFormatVersionAreIgnored() {
-		String text = new String(RuleRecords.encode(RULE), StandardCharsets.UTF_8) + "enabled=false\n";
+		String text = new String(RuleRecords.encode(RULE), StandardCharsets.UTF_8) + "shares=batch:0.1\n";
 
 		assertThat(RuleRecords.decode("orders", text.getBytes(StandardCharsets.UTF_8), 1).rate())
 			.isEqualTo(Rate.parse("50/1s"));

@@ -162,6 +162,8 @@ public class RateLimitsEndpoint {
 	 * @param rate the new rate as permits/period, for example {@code 500/1s}, or {@code null} to
 	 * keep it
 	 * @param capacity the new capacity (burst, or calls in flight), only with {@code fleet=true}
+	 * @param enabled {@code false} to switch the limiter off on every instance (every call permitted
+	 * until the rule is cleared), only with {@code fleet=true}
 	 * @param reset whether to return the limiter to its initial state (full), on this instance only
 	 * @param key the key whose limiter to change, or {@code null} for the shared limiter
 	 * @param fleet whether to change the limiter on every instance through a runtime rule
@@ -171,15 +173,17 @@ public class RateLimitsEndpoint {
 	 */
 	@WriteOperation
 	public RateLimiterDescriptor updateRateLimiter(@Selector String name, @Nullable String rate,
-			@Nullable Long capacity, @Nullable Boolean reset, @Nullable String key, @Nullable Boolean fleet,
-			@Nullable String reason, @Nullable SecurityContext security) {
+			@Nullable Long capacity, @Nullable Boolean enabled, @Nullable Boolean reset, @Nullable String key,
+			@Nullable Boolean fleet, @Nullable String reason, @Nullable SecurityContext security) {
 		boolean resetting = Boolean.TRUE.equals(reset);
 		if (Boolean.TRUE.equals(fleet)) {
-			return publishRule(name, rate, capacity, resetting, key, reason, security);
+			return publishRule(name, rate, capacity, enabled, resetting, key, reason, security);
 		}
-		if (capacity != null) {
-			throw invalid("capacity of limiter '" + name + "' is changed on every instance at once: add fleet=true "
-					+ "(with ratelimit.rules.enabled=true), or change ratelimit.limiters." + name + ".capacity");
+		if (capacity != null || enabled != null) {
+			String what = (capacity != null) ? "capacity" : "enabled";
+			throw invalid(what + " of limiter '" + name + "' is changed on every instance at once: add fleet=true "
+					+ "(with ratelimit.rules.enabled=true), or change ratelimit.limiters." + name
+					+ ((capacity != null) ? ".capacity" : ""));
 		}
 		if (rate == null && !resetting) {
 			throw invalid("nothing to change for limiter '" + name + "': give rate as permits/period (for example "
@@ -227,15 +231,17 @@ public class RateLimitsEndpoint {
 	}
 
 	private RateLimiterDescriptor publishRule(String name, @Nullable String rate, @Nullable Long capacity,
-			boolean resetting, @Nullable String key, @Nullable String reason, @Nullable SecurityContext security) {
+			@Nullable Boolean enabled, boolean resetting, @Nullable String key, @Nullable String reason,
+			@Nullable SecurityContext security) {
 		RateLimitRules fleetRules = fleetRules(name);
 		if (key != null || resetting) {
 			throw invalid("a fleet rule changes limiter '" + name + "' as a whole on every instance: leave out "
 					+ ((key != null) ? "key" : "reset") + ", or leave out fleet to change this instance only");
 		}
-		if (rate == null && capacity == null) {
+		if (rate == null && capacity == null && !Boolean.FALSE.equals(enabled)) {
 			throw invalid("nothing to change for limiter '" + name + "': give rate as permits/period (for example "
-					+ "500/1s), capacity, or both; to return to the configured limit, send DELETE to this address");
+					+ "500/1s), capacity, enabled=false to switch it off, or a mix; to return to the configured limit, "
+					+ "send DELETE to this address");
 		}
 		Rate parsed = (rate != null) ? parse(rate) : null;
 		if (capacity != null && capacity <= 0) {
@@ -243,7 +249,8 @@ public class RateLimitsEndpoint {
 					+ "' may hold");
 		}
 		try {
-			fleetRules.publish(name, parsed, capacity, author(security), text("reason", reason), this.publishTimeout);
+			fleetRules.publish(name, parsed, capacity, enabled, author(security), text("reason", reason),
+					this.publishTimeout);
 		}
 		catch (IllegalArgumentException ex) {
 			throw invalid(ex.getMessage());
@@ -412,6 +419,9 @@ public class RateLimitsEndpoint {
 		}
 		if (rule.capacity() != null) {
 			details.put("capacity", rule.capacity());
+		}
+		if (rule.switchesOff()) {
+			details.put("enabled", false);
 		}
 		details.put("author", rule.author());
 		details.put("reason", rule.reason());

@@ -29,8 +29,9 @@ import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
 /**
  * Applies the runtime rules of a {@link RuleBook} to the application's limiters, on every instance:
  * a rule's rate and capacity replace the configured ones of its limiter (the shared limiter, every
- * key, keys created later, each priority class, and for an adaptive limiter its ceiling) until the
- * rule is cleared, which returns the limiter to its configured limit.
+ * key, keys created later, each priority class, and for an adaptive limiter its ceiling), or the
+ * rule switches the limiter off (every call permitted), until the rule is cleared, which returns
+ * the limiter to its configured limit, switched on.
  *
  * <p><b>Precedence.</b> A rule in force wins over {@code application.yml}, also after a redeploy
  * with another configured value: the rule names the configured limit it was made over, and an
@@ -111,7 +112,27 @@ public class RateLimitRules implements SmartInitializingSingleton {
 	 */
 	public LimitRule publish(String name, @Nullable Rate rate, @Nullable Long capacity, String author, String reason,
 			Duration timeout) {
-		LimitRule draft = LimitRule.change(name, rate, capacity, author, reason);
+		return publish(name, rate, capacity, null, author, reason, timeout);
+	}
+
+	/**
+	 * Publishes a rule for a limiter to every instance, which may also switch the limiter off
+	 * (every call permitted while the rule is in force), and waits until this instance has applied
+	 * it.
+	 * @param name the limiter name
+	 * @param rate the rate, or {@code null} to keep the configured one
+	 * @param capacity the capacity, or {@code null} to keep the configured one
+	 * @param enabled {@code false} to switch the limiter off, {@code null} or {@code true} to keep it on
+	 * @param author who makes the change
+	 * @param reason why
+	 * @param timeout how long to wait for Kafka
+	 * @return the rule as published, with its version
+	 * @throws IllegalArgumentException if the rule cannot apply to the limiter; nothing is written
+	 * @throws IllegalStateException if the rule could not be written or read back in time
+	 */
+	public LimitRule publish(String name, @Nullable Rate rate, @Nullable Long capacity, @Nullable Boolean enabled,
+			String author, String reason, Duration timeout) {
+		LimitRule draft = LimitRule.change(name, rate, capacity, enabled, author, reason);
 		RateLimit configured = configured(name);
 		String refusal = refusal(draft, configured);
 		if (refusal != null) {
@@ -195,6 +216,10 @@ public class RateLimitRules implements SmartInitializingSingleton {
 			return "limiter '" + rule.limiter() + "' is an adaptive concurrency limiter whose limit follows latency: "
 					+ "change ratelimit.limiters." + rule.limiter() + ".adaptive.min-limit and max-limit instead";
 		}
+		if (rule.switchesOff() && configured.algorithm() == Algorithm.CONCURRENCY) {
+			return "limiter '" + rule.limiter() + "' limits calls in flight and cannot be switched off: give a larger "
+					+ "capacity instead";
+		}
 		if (rule.rate() != null && configured.algorithm() == Algorithm.CONCURRENCY) {
 			return "limiter '" + rule.limiter() + "' is a concurrency limiter and has no rate: give a capacity "
 					+ "(the most calls in flight) instead";
@@ -230,7 +255,7 @@ public class RateLimitRules implements SmartInitializingSingleton {
 		if (refusal == null && configured != null) {
 			limit = effective(rule, configured);
 			try {
-				apply(rule.limiter(), limit);
+				apply(rule.limiter(), limit, rule);
 			}
 			catch (RuntimeException ex) {
 				refusal = "limiter '" + rule.limiter() + "' could not take the rule: " + ex.getMessage();
@@ -267,7 +292,7 @@ public class RateLimitRules implements SmartInitializingSingleton {
 				: configured;
 	}
 
-	private void apply(String name, RateLimit limit) {
+	private void apply(String name, RateLimit limit, LimitRule rule) {
 		AdaptiveRateLimiters controls = this.adaptive.get();
 		Optional<AdaptiveController> controller = (controls != null) ? controls.controller(name) : Optional.empty();
 		if (controller.isPresent()) {
@@ -280,6 +305,7 @@ public class RateLimitRules implements SmartInitializingSingleton {
 		else {
 			this.registry.updateLimit(name, limit);
 		}
+		this.registry.enabled(name, !rule.switchesOff());
 	}
 
 	/**

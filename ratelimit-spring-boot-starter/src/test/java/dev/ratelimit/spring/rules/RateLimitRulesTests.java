@@ -91,6 +91,31 @@ class RateLimitRulesTests {
 	}
 
 	@Test
+	void aRuleSwitchesALimiterOffOnEveryKeyUntilItIsCleared() {
+		this.contextRunner.withPropertyValues("ratelimit.limiters.tenant.capacity=1").run((context) -> {
+			RateLimitRules rules = context.getBean(RateLimitRules.class);
+			RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
+			assertThat(registry.limiter("tenant", "acme").tryAcquire()).isTrue();
+			assertThat(registry.limiter("tenant", "acme").tryAcquire()).isFalse();
+
+			LimitRule off = rules.publish("tenant", null, null, false, "alice", "INC-7: the limit is wrong", TIMEOUT);
+
+			assertThat(off.switchesOff()).isTrue();
+			assertThat(registry.limiter("tenant", "acme").tryAcquire()).isTrue();
+			assertThat(registry.limiter("tenant", "acme").tryAcquire()).isTrue();
+			assertThat(context.getBean(Events.class).received).last()
+				.satisfies((event) -> assertThat(event.getRule().describeChange()).isEqualTo("switched off"));
+			assertThatIllegalArgumentException()
+				.isThrownBy(() -> rules.publish("jobs", null, null, false, "alice", "", TIMEOUT))
+				.withMessageContaining("cannot be switched off");
+
+			rules.clear("tenant", "alice", "INC-7 resolved", TIMEOUT);
+			assertThat(registry.isEnabled("tenant")).isTrue();
+			assertThat(registry.limiter("tenant", "acme").tryAcquire()).isFalse();
+		});
+	}
+
+	@Test
 	void rulesThatCannotApplyAreRefusedBeforeTheyArePublished() {
 		this.contextRunner.run((context) -> {
 			RateLimitRules rules = context.getBean(RateLimitRules.class);
@@ -123,8 +148,8 @@ class RateLimitRulesTests {
 			RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
 			RateLimit before = registry.limiter("search").limit();
 
-			book.arrive(new LimitRule("search", 0, null, 5L, "mallory", "", Instant.EPOCH, "elsewhere", ""));
-			book.arrive(new LimitRule("unknown", 0, Rate.parse("1/1s"), null, "mallory", "", Instant.EPOCH,
+			book.arrive(new LimitRule("search", 0, null, 5L, null, "mallory", "", Instant.EPOCH, "elsewhere", ""));
+			book.arrive(new LimitRule("unknown", 0, Rate.parse("1/1s"), null, null, "mallory", "", Instant.EPOCH,
 					"elsewhere", ""));
 
 			assertThat(registry.limiter("search").limit()).isEqualTo(before);
