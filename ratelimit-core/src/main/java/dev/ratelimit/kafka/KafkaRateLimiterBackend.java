@@ -84,8 +84,17 @@ public final class KafkaRateLimiterBackend implements RateLimiterBackend, AutoCl
 	@Override
 	public dev.ratelimit.PriorityRateLimiter createPriorities(String name, RateLimit limit,
 			dev.ratelimit.Priorities priorities, RateLimiterListener listener) {
-		dev.ratelimit.kafka.internal.KafkaRateLimiter global = this.runtime.create(name, limit,
-				RateLimiterListener.NONE);
+		// the classes tell their calls to the listener; the shared limiter tells it of the limits the
+		// authority sets (another instance's update), which no class would otherwise hear of
+		RateLimiterListener limitChanges = new RateLimiterListener() {
+
+			@Override
+			public void onLimitChanged(RateLimit previous, RateLimit current) {
+				listener.onLimitChanged(previous, current);
+			}
+
+		};
+		dev.ratelimit.kafka.internal.KafkaRateLimiter global = this.runtime.create(name, limit, limitChanges);
 		if (global.isDivided()) {
 			throw new IllegalArgumentException("limiter '" + name + "' is already divided among priority classes on "
 					+ "this backend: ask the registry that declared it for its classes");

@@ -16,6 +16,7 @@ import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiterRegistry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A global limit divided among priority classes, three backends on a real in-process broker: with
@@ -80,6 +81,40 @@ class SharedPrioritiesIT {
 		// the bound over the measured window, with the burst and the warm-up's leases in hand
 		assertThat(total).isLessThanOrEqualTo(300 + 300 * duration.toSeconds() + 300);
 		assertThat(batch).as("batch gets what is left").isGreaterThan((long) (0.7 * 300 * duration.toSeconds()));
+	}
+
+	@Test
+	void aRateChangedOnOneInstanceReachesTheClassesOfTheOthersAndTheirListeners() throws Exception {
+		RateLimit limit = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build();
+		Priorities priorities = Priorities.of("critical", "batch");
+		List<RateLimit> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+		List<RateLimiterRegistry> registries = new ArrayList<>();
+		for (int i = 0; i < 2; i++) {
+			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
+				.start(KafkaTestSupport.config(broker.getBrokersAsString(), "changes", "instance-" + i).build());
+			this.backends.add(backend);
+			RateLimiterRegistry.Builder builder = RateLimiterRegistry.builder();
+			if (i == 0) {
+				builder.listeners((name, key) -> new dev.ratelimit.RateLimiterListener() {
+
+					@Override
+					public void onLimitChanged(RateLimit previous, RateLimit current) {
+						heard.add(current);
+					}
+
+				});
+			}
+			registries.add(builder.build().definePriorities("api", limit, priorities, "batch", backend));
+		}
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		dev.ratelimit.RateLimiter critical = registries.get(0).priorities("api").forClass("critical");
+		await().atMost(Duration.ofSeconds(60)).until(critical::tryAcquire);
+
+		registries.get(1).priorities("api").updateRate(Rate.parse("50/1s"));
+
+		await().atMost(Duration.ofSeconds(60))
+			.until(() -> critical.limit().rate().equals(Rate.parse("50/1s")) && !heard.isEmpty());
+		assertThat(heard).last().satisfies((current) -> assertThat(current.rate()).isEqualTo(Rate.parse("50/1s")));
 	}
 
 }
