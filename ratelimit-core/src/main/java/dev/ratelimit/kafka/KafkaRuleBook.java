@@ -44,8 +44,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import dev.ratelimit.kafka.internal.ClientSettings;
 import dev.ratelimit.kafka.internal.MalformedRecordException;
 import dev.ratelimit.kafka.internal.RuleRecords;
+import dev.ratelimit.kafka.internal.TopicSetup;
 import dev.ratelimit.rules.LimitRule;
 import dev.ratelimit.rules.RuleBook;
 import dev.ratelimit.rules.RuleListener;
@@ -423,7 +425,7 @@ public final class KafkaRuleBook implements RuleBook {
 	}
 
 	private long setupTimeoutMillis() {
-		return Math.max(10_000, this.config.requestTimeout().toMillis() * 5);
+		return ClientSettings.setupTimeoutMillis(this.config);
 	}
 
 	/** The topic's partitions; none yet (metadata not spread after creation) is a problem to retry. */
@@ -530,19 +532,11 @@ public final class KafkaRuleBook implements RuleBook {
 	}
 
 	private String clientId(String role) {
-		return "ratelimit-" + this.config.clusterId() + "-" + this.config.instanceId() + "-" + role;
+		return ClientSettings.clientId(this.config, role);
 	}
 
 	private Properties clientProperties(Map<String, Object> own) {
-		return clientProperties(this.config, own);
-	}
-
-	private static Properties clientProperties(KafkaBackendConfig config, Map<String, Object> own) {
-		Properties properties = new Properties();
-		properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-		properties.putAll(config.clientProperties());
-		properties.putAll(own);
-		return properties;
+		return ClientSettings.properties(this.config, own);
 	}
 
 	private Properties producerProperties() {
@@ -575,9 +569,8 @@ public final class KafkaRuleBook implements RuleBook {
 	/** Creates the topic if it is missing (compacted), and refuses one that is not compacted. */
 	private static void setUpTopic(KafkaBackendConfig config, long timeoutMillis) {
 		String topic = config.rulesTopic();
-		Admin admin = Admin.create(clientProperties(config,
-				Map.of(AdminClientConfig.CLIENT_ID_CONFIG,
-						"ratelimit-" + config.clusterId() + "-" + config.instanceId() + "-rules-admin",
+		Admin admin = Admin.create(ClientSettings.properties(config,
+				Map.of(AdminClientConfig.CLIENT_ID_CONFIG, ClientSettings.clientId(config, "rules-admin"),
 						AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMillis,
 						AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeoutMillis, 30_000))));
 		try {
@@ -632,22 +625,8 @@ public final class KafkaRuleBook implements RuleBook {
 	/** Describes a topic's configuration, again while a topic created a moment ago is not yet known. */
 	private static Config describe(Admin admin, ConfigResource resource, long timeoutMillis)
 			throws InterruptedException, ExecutionException, TimeoutException {
-		long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-		long backoff = 50;
-		while (true) {
-			try {
-				return admin.describeConfigs(List.of(resource)).all().get(timeoutMillis, TimeUnit.MILLISECONDS)
-					.get(resource);
-			}
-			catch (ExecutionException ex) {
-				if (!(ex.getCause() instanceof org.apache.kafka.common.errors.RetriableException)
-						|| System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) - deadline > 0) {
-					throw ex;
-				}
-				TimeUnit.MILLISECONDS.sleep(backoff);
-				backoff = Math.min(backoff * 2, 1000);
-			}
-		}
+		return TopicSetup.retryWhileNotVisible(timeoutMillis,
+				(left) -> admin.describeConfigs(List.of(resource)).all().get(left, TimeUnit.MILLISECONDS).get(resource));
 	}
 
 }

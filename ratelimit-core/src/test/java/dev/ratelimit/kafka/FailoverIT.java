@@ -11,11 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
@@ -32,23 +29,11 @@ import static org.awaitility.Awaitility.await;
  * the session timeout (6 s here), and what is admitted over the run stays within the limit plus
  * the leases outstanding when the owner died.
  */
-class FailoverIT {
+class FailoverIT extends BrokerPerClass {
 
 	private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
 
-	private static EmbeddedKafkaBroker broker;
-
 	private final List<KafkaRateLimiterBackend> backends = new ArrayList<>();
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
 
 	@AfterEach
 	void closeBackends() {

@@ -17,11 +17,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.rules.LimitRule;
@@ -35,21 +32,9 @@ import static org.awaitility.Awaitility.await;
  * others and instances started later, a clear returns to the configured limit, and hostile records
  * on the topic are skipped without stalling the rules after them.
  */
-class KafkaRuleBookIT {
-
-	private static EmbeddedKafkaBroker broker;
+class KafkaRuleBookIT extends BrokerPerClass {
 
 	private final List<KafkaRuleBook> books = new CopyOnWriteArrayList<>();
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
 
 	@AfterEach
 	void closeBooks() {

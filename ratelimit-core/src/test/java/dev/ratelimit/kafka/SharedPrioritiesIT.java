@@ -4,11 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.kafka.test.EmbeddedKafkaBroker;
 
 import dev.ratelimit.Priorities;
 import dev.ratelimit.Rate;
@@ -25,21 +22,9 @@ import static org.awaitility.Awaitility.await;
  * need); batch gets the rest, and the fleet stays within the bound. The figures across instance
  * processes come from the multi-process harness ({@code priority-3x300}).
  */
-class SharedPrioritiesIT {
-
-	private static EmbeddedKafkaBroker broker;
+class SharedPrioritiesIT extends BrokerPerClass {
 
 	private final List<KafkaRateLimiterBackend> backends = new ArrayList<>();
-
-	@BeforeAll
-	static void startBroker() {
-		broker = KafkaTestSupport.startBroker();
-	}
-
-	@AfterAll
-	static void stopBroker() {
-		broker.destroy();
-	}
 
 	@AfterEach
 	void closeBackends() {

@@ -212,7 +212,7 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 		tell((listener) -> listener.adminCreated(clientId("admin"), this.admin));
 		tell((listener) -> listener.producerCreated(clientId("requests"), this.producer));
 		tell((listener) -> listener.consumerCreated(clientId("grants"), this.consumer));
-		long setupTimeout = Math.max(config.requestTimeout().toMillis() * 5, 10_000);
+		long setupTimeout = ClientSettings.setupTimeoutMillis(config);
 		boolean connectLater = false;
 		try {
 			// failing fast, set-up may take its full time; otherwise start-up waits a request timeout or
@@ -341,15 +341,11 @@ public final class KafkaBackendRuntime implements KafkaRateLimiter.Link, AutoClo
 	}
 
 	private String clientId(String role) {
-		return "ratelimit-" + this.config.clusterId() + "-" + this.config.instanceId() + "-" + role;
+		return ClientSettings.clientId(this.config, role);
 	}
 
 	private Properties clientProperties(Map<String, Object> own) {
-		Properties properties = new Properties();
-		properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, this.config.bootstrapServers());
-		properties.putAll(this.config.clientProperties());
-		properties.putAll(own);
-		return properties;
+		return ClientSettings.properties(this.config, own);
 	}
 
 	private Properties producerProperties() {

@@ -85,20 +85,38 @@ public final class TopicSetup {
 		}
 	}
 
-	/**
-	 * Topics created a moment ago (here or by another instance) may not be in every broker's
-	 * metadata yet: the describe calls then fail with a retriable error, which is retried with a
-	 * short backoff until the time allowed for set-up has passed.
-	 */
 	private static void validateOnceVisible(Admin admin, KafkaBackendConfig config, Set<String> existing,
 			long timeoutMillis) throws InterruptedException, ExecutionException, TimeoutException {
+		retryWhileNotVisible(timeoutMillis, (left) -> {
+			validate(admin, config, existing, left);
+			return null;
+		});
+	}
+
+	/** An admin call, given the milliseconds left of the time it may take. */
+	@FunctionalInterface
+	public interface Attempt<T> {
+
+		T run(long millisLeft) throws InterruptedException, ExecutionException, TimeoutException;
+
+	}
+
+	/**
+	 * Runs an admin call about topics that may have been created a moment ago (here or by another
+	 * instance) and so may not be in every broker's metadata yet: a call that fails with a
+	 * retriable error is retried with a short backoff until the time allowed has passed. Each
+	 * attempt gets what is left of the time, so retries never stretch past it.
+	 * @param timeoutMillis the time allowed for every attempt together
+	 * @param attempt the call
+	 * @return what the call returned
+	 */
+	public static <T> T retryWhileNotVisible(long timeoutMillis, Attempt<T> attempt)
+			throws InterruptedException, ExecutionException, TimeoutException {
 		long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
 		long backoffMillis = 50;
 		while (true) {
 			try {
-				// each attempt gets what is left of the time, so retries never stretch set-up past it
-				validate(admin, config, existing, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-				return;
+				return attempt.run(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
 			}
 			catch (ExecutionException ex) {
 				if (!(ex.getCause() instanceof RetriableException)
