@@ -24,8 +24,8 @@ import dev.ratelimit.internal.PriorityBuckets;
  * }
  * </pre>
  *
- * <p>Thread-safe and lock-free on the decision path. Local to this process: a shared limit does
- * not take priorities yet.
+ * <p>Thread-safe and lock-free on the decision path. A limit shared by a fleet takes priorities
+ * through its backend ({@code RateLimiterBackend#createPriorities}).
  */
 public interface PriorityRateLimiter {
 
@@ -60,6 +60,19 @@ public interface PriorityRateLimiter {
 	 * @param rate the new rate
 	 */
 	void updateRate(Rate rate);
+
+	/**
+	 * Changes the limit as a whole and the classes' minimum shares together, for a runtime rule:
+	 * the classes stay the same, in the same order. The permits the limiter holds stay, divided
+	 * anew (a class's reserve keeps what it held, as far as it fits; the rest goes to the shared
+	 * part), so no change adds permits: the bound of the whole holds across it. Calls that take
+	 * more permits than their class can hold under the new division are refused from then on.
+	 * @param limit the new limit: a token bucket of one bandwidth without warm-up, of any capacity
+	 * @param priorities the same classes, with the minimum shares to keep from now on
+	 * @throws IllegalArgumentException if the classes differ, or the limit cannot be divided so
+	 * (a capacity too small for the shares); nothing changes then
+	 */
+	void update(RateLimit limit, Priorities priorities);
 
 	/**
 	 * Returns every bucket to its start: full, or its share of the limit's initial permits.

@@ -259,14 +259,31 @@ public final class RateLimiterRegistry {
 			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes: declare them "
 					+ "(ratelimit.limiters." + name + ".priority.classes, or registry.definePriorities)");
 		}
-		PriorityRateLimiter created = this.prioritized.computeIfAbsent(name, (n) -> (definition.backend() != null)
-				? definition.backend().createPriorities(n, definition.limit(), definition.priorities(),
-						this.listeners.create(n, null))
-				: PriorityRateLimiter.builder(n, definition.limit(), definition.priorities())
-					.ticker(this.ticker)
-					.scheduler(this.scheduler)
-					.listener(this.listeners.create(n, null))
-					.build());
+		boolean[] made = new boolean[1];
+		PriorityRateLimiter created = this.prioritized.computeIfAbsent(name, (n) -> {
+			made[0] = true;
+			return (definition.backend() != null)
+					? definition.backend().createPriorities(n, definition.limit(), definition.priorities(),
+							this.listeners.create(n, null))
+					: PriorityRateLimiter.builder(n, definition.limit(), definition.priorities())
+						.ticker(this.ticker)
+						.scheduler(this.scheduler)
+						.listener(this.listeners.create(n, null))
+						.build();
+		});
+		if (made[0] && this.definitions.get(name) != definition) {
+			// an update came between reading the declaration and putting the limiter in place
+			this.updates.lock();
+			try {
+				Definition current = this.definitions.get(name);
+				if (current != null && current.priorities() != null) {
+					created.update(current.limit(), current.priorities());
+				}
+			}
+			finally {
+				this.updates.unlock();
+			}
+		}
 		// the name's limiter is its default class, whichever was asked for first: find and reports see it
 		this.named.putIfAbsent(name, created.forClass(definition.defaultClass()));
 		if (this.switchedOff.contains(name)) {
@@ -325,8 +342,9 @@ public final class RateLimiterRegistry {
 	 * the declared limit, update it with that limit again.
 	 * @param name a declared name with a limit of its own (not a composite)
 	 * @param limit the new limit, of the same algorithm
-	 * @throws IllegalArgumentException if the name is not declared, is a composite, or the limit
-	 * uses another algorithm or, for a priority limiter, another capacity
+	 * @throws IllegalArgumentException if the name is not declared, is a composite, the limit uses
+	 * another algorithm, or a declared call ({@link #declarePermits}) would take more than the limit
+	 * (or, for a priority limiter, its class) could then hold; nothing changes then
 	 */
 	public void updateLimit(String name, RateLimit limit) {
 		Objects.requireNonNull(name, "name");
@@ -346,36 +364,173 @@ public final class RateLimiterRegistry {
 				throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
 						+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
 			}
-			if (definition.priorities() != null) {
-				if (limit.capacity() != definition.limit().capacity()) {
-					throw new IllegalArgumentException("limiter '" + name + "' divides a capacity of "
-							+ definition.limit().capacity() + " among its priority classes, which a change cannot "
-							+ "move: change the rate only");
-				}
-				PriorityRateLimiter.of(name, limit, definition.priorities()); // fails early on a bad division
-			}
-			// the declaration first, then what is live: a limiter made meanwhile from the old
-			// declaration is brought up to date once it is in place (see reconcile)
-			Definition updated = new Definition(limit, definition.backend(), definition.tiers(), definition.keys(),
-					definition.priorities(), definition.defaultClass());
-			this.definitions.put(name, updated);
-			try {
-				applyToLive(name, limit);
-			}
-			catch (RuntimeException ex) {
-				// all or nothing: the declaration and what took the new limit go back
-				this.definitions.put(name, definition);
-				try {
-					applyToLive(name, definition.limit());
-				}
-				catch (RuntimeException again) {
-					ex.addSuppressed(again);
-				}
-				throw ex;
-			}
+			update(name, definition, limit, definition.priorities());
 		}
 		finally {
 			this.updates.unlock();
+		}
+	}
+
+	/**
+	 * Changes the limit of a name divided among priority classes and its classes' minimum shares
+	 * together, everywhere at once, as {@link #updateLimit(String, RateLimit)} changes a limit:
+	 * the permits held stay, divided anew ({@link PriorityRateLimiter#update}). To return to the
+	 * declaration, update with the declared limit and priorities again
+	 * ({@link #definedPriorities(String)}).
+	 * @param name a name declared with {@link #definePriorities}
+	 * @param limit the new limit: a token bucket of one bandwidth without warm-up
+	 * @param priorities the same classes, in the same order, with the shares to keep from now on
+	 * @throws IllegalArgumentException if the name has no priority classes, the classes differ, the
+	 * limit cannot be divided so, or a declared call ({@link #declarePermits}) would take more than
+	 * its class could then hold; nothing changes then
+	 */
+	public void updateLimit(String name, RateLimit limit, Priorities priorities) {
+		Objects.requireNonNull(name, "name");
+		Objects.requireNonNull(limit, "limit");
+		Objects.requireNonNull(priorities, "priorities");
+		this.updates.lock();
+		try {
+			Definition definition = this.definitions.get(name);
+			if (definition == null || definition.priorities() == null) {
+				throw new IllegalArgumentException("limiter '" + name + "' is not declared with priority classes: "
+						+ "declare them (ratelimit.limiters." + name + ".priority.classes, or "
+						+ "registry.definePriorities), or change its limit alone");
+			}
+			if (!priorities.classes().equals(definition.priorities().classes())) {
+				throw new IllegalArgumentException("limiter '" + name + "' has the priority classes "
+						+ definition.priorities().classes() + ", and a change cannot make them " + priorities.classes()
+						+ ": give shares of the same classes");
+			}
+			if (definition.limit().algorithm() != limit.algorithm()) {
+				throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
+						+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
+			}
+			update(name, definition, limit, priorities);
+		}
+		finally {
+			this.updates.unlock();
+		}
+	}
+
+	/**
+	 * Checks a change as {@link #updateLimit(String, RateLimit, Priorities)} (or, for a name
+	 * without priority classes, {@link #updateLimit(String, RateLimit)}) would, without making it:
+	 * for a change to be refused before it is sent to other instances.
+	 * @param name a declared name with a limit of its own
+	 * @param limit the new limit
+	 * @param priorities the new classes and shares, or {@code null} to keep them
+	 * @throws IllegalArgumentException for a change the update would refuse
+	 */
+	public void checkUpdate(String name, RateLimit limit, Priorities priorities) {
+		Definition definition = this.definitions.get(name);
+		if (definition == null || definition.limit() == null) {
+			throw new IllegalArgumentException("no limiter named '" + name + "' with a limit of its own is declared");
+		}
+		if (priorities != null && definition.priorities() == null) {
+			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes, so it has no class "
+					+ "shares to change");
+		}
+		if (priorities != null && !priorities.classes().equals(definition.priorities().classes())) {
+			throw new IllegalArgumentException("limiter '" + name + "' has the priority classes "
+					+ definition.priorities().classes() + ", and a change cannot make them " + priorities.classes());
+		}
+		Priorities divided = (priorities != null) ? priorities : definition.priorities();
+		if (divided != null) {
+			dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, divided);
+		}
+		checkDeclaredPermits(name, limit, divided);
+	}
+
+	/**
+	 * Returns the priority classes and shares a name is declared with, as the last
+	 * {@link #updateLimit(String, RateLimit, Priorities)} left them.
+	 * @param name the name
+	 * @return its priorities, empty if it has no priority classes
+	 */
+	public Optional<Priorities> definedPriorities(String name) {
+		Definition definition = this.definitions.get(name);
+		return (definition != null) ? Optional.ofNullable(definition.priorities()) : Optional.empty();
+	}
+
+	/**
+	 * Records that a call declared in the application takes this many permits at once from a name
+	 * (a method's {@code permits}, a listener's permits per record), so that a later change of the
+	 * name's limit that no such call could fit is refused rather than failing those calls.
+	 * @param name the limiter name
+	 * @param priorityClass the class the call takes from, or {@code null} for every class of a
+	 * divided name (or a name without classes)
+	 * @param permits the permits one call takes
+	 */
+	public void declarePermits(String name, String priorityClass, long permits) {
+		Objects.requireNonNull(name, "name");
+		Definition definition = this.definitions.get(name);
+		if (definition != null && definition.limit() == null) {
+			// a composite's call takes the permits from each tier
+			for (Tier tier : definition.tiers()) {
+				declarePermits(tier.name(), null, permits);
+			}
+			return;
+		}
+		this.declaredPermits.computeIfAbsent(name, (n) -> new ConcurrentHashMap<>())
+			.merge((priorityClass != null) ? priorityClass : "", permits, Math::max);
+	}
+
+	/** Per name, per class ({@code ""} for every class): the most permits one declared call takes. */
+	private final Map<String, Map<String, Long>> declaredPermits = new ConcurrentHashMap<>();
+
+	/** Fails if a declared call would take more permits than the limit (or its class) could hold. */
+	private void checkDeclaredPermits(String name, RateLimit limit, Priorities priorities) {
+		Map<String, Long> declared = this.declaredPermits.get(name);
+		if (declared == null || declared.isEmpty()) {
+			return;
+		}
+		if (priorities == null) {
+			long most = declared.values().stream().mapToLong(Long::longValue).max().orElse(0);
+			if (most > limit.capacity()) {
+				throw new IllegalArgumentException("limiter '" + name + "' would hold " + limit.capacity()
+						+ " permits, fewer than the " + most + " a declared call takes at once, so every such call "
+						+ "would fail: keep the capacity at " + most + " or more");
+			}
+			return;
+		}
+		long[] capacities = dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, priorities);
+		List<String> classes = priorities.classes();
+		for (int i = 0; i < classes.size(); i++) {
+			long most = Math.max(declared.getOrDefault("", 0L), declared.getOrDefault(classes.get(i), 0L));
+			if (most > capacities[i]) {
+				throw new IllegalArgumentException("priority class '" + classes.get(i) + "' of limiter '" + name
+						+ "' could take at most " + capacities[i] + " permits at once under " + limit + " and "
+						+ priorities + ", fewer than the " + most + " a declared call takes, so every such call would "
+						+ "fail: raise the capacity, or lower the minimum shares of the other classes");
+			}
+		}
+	}
+
+	/** Puts a new limit (and shares) in the declaration, then in every live limiter; all or nothing. */
+	private void update(String name, Definition definition, RateLimit limit, Priorities priorities) {
+		if (priorities != null) {
+			// fails early on a division that cannot be made
+			dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, priorities);
+		}
+		checkDeclaredPermits(name, limit, priorities);
+		// the declaration first, then what is live: a limiter made meanwhile from the old
+		// declaration is brought up to date once it is in place (see reconcile)
+		Definition updated = new Definition(limit, definition.backend(), definition.tiers(), definition.keys(),
+				priorities, definition.defaultClass());
+		this.definitions.put(name, updated);
+		try {
+			applyToLive(name, limit, priorities);
+		}
+		catch (RuntimeException ex) {
+			// all or nothing: the declaration and what took the new limit go back
+			this.definitions.put(name, definition);
+			try {
+				applyToLive(name, definition.limit(), definition.priorities());
+			}
+			catch (RuntimeException again) {
+				ex.addSuppressed(again);
+			}
+			throw ex;
 		}
 	}
 
@@ -459,10 +614,10 @@ public final class RateLimiterRegistry {
 	/** Serializes {@link #updateLimit}: two changes at once must not leave live limiters on different limits. */
 	private final java.util.concurrent.locks.ReentrantLock updates = new java.util.concurrent.locks.ReentrantLock();
 
-	private void applyToLive(String name, RateLimit limit) {
+	private void applyToLive(String name, RateLimit limit, Priorities priorities) {
 		PriorityRateLimiter divided = this.prioritized.get(name);
 		if (divided != null) {
-			divided.updateRate(limit.rate());
+			divided.update(limit, priorities);
 		}
 		else {
 			RateLimiter shared = this.named.get(name);

@@ -20,7 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * minimum share of its own;
  * <li>without reserved shares, a class's call leaves the most important class at least that
  * class's headroom (its floor in the shared bucket);
- * <li>a refused call is granted once its retry time has passed, if no one took meanwhile.
+ * <li>a refused call is granted once its retry time has passed, if no one took meanwhile;
+ * <li>changes of capacity and shares at random moments never add permits: the whole grants no
+ * more than its first capacity + rate x elapsed, and a change keeps no more than the new capacity.
  * </ul>
  */
 class PriorityRateLimiterPropertyTest {
@@ -100,6 +102,73 @@ class PriorityRateLimiterPropertyTest {
 					.isLessThanOrEqualTo(capacity + Rate.perSecond(perSecond).permitsIn(elapsed));
 			}
 		});
+	}
+
+	@Test
+	void newDivisionsNeverAddPermits() {
+		PropertyCheck.forAll(300, (gen) -> {
+			int count = gen.ints(2, 4);
+			List<String> names = new ArrayList<>();
+			for (int i = 0; i < count; i++) {
+				names.add("c" + i);
+			}
+			long perSecond = gen.longs(1, 1_000_000);
+			Rate rate = Rate.perSecond(perSecond);
+			long firstCapacity = gen.longs(20, 5_000);
+			ManualClock clock = new ManualClock();
+			PriorityRateLimiter limiter = PriorityRateLimiter
+				.builder("p", RateLimit.tokenBucket(rate).capacity(firstCapacity).build(), shares(gen, names))
+				.ticker(clock)
+				.scheduler(clock)
+				.build();
+			long admitted = 0;
+			long nanosPerPermit = Math.max(1, 1_000_000_000L / perSecond);
+			StringBuilder changes = new StringBuilder();
+			for (int step = 0; step < 300; step++) {
+				int action = gen.ints(0, 9);
+				if (action == 0) {
+					long capacity = gen.longs(20, 5_000);
+					Priorities priorities = shares(gen, names);
+					limiter.update(RateLimit.tokenBucket(rate).capacity(capacity).build(), priorities);
+					changes.append(" @").append(clock.read()).append(':').append(capacity).append(' ').append(priorities);
+					long held = 0;
+					for (String name : names) {
+						held = Math.max(held, limiter.forClass(name).snapshot().available());
+					}
+					assertThat(held).as("a class's permits right after a change to capacity %d", capacity)
+						.isLessThanOrEqualTo(capacity);
+				}
+				else if (action <= 3) {
+					clock.advanceNanos(gen.longs(0, 3 * nanosPerPermit));
+				}
+				else {
+					RateLimiter view = limiter.forClass(names.get(gen.ints(0, count - 1)));
+					long permits = gen.longs(1, Math.min(view.snapshot().capacity(), 30));
+					if (view.tryAcquire(permits)) {
+						admitted += permits;
+					}
+				}
+				assertThat(admitted).as("rate %d/s, first capacity %d, changes%s: granted after %d ns", perSecond,
+						firstCapacity, changes, clock.read())
+					.isLessThanOrEqualTo(firstCapacity + rate.permitsIn(clock.read()));
+			}
+		});
+	}
+
+	/** Random minimum shares for some of the classes, adding up to at most 0.8. */
+	private static Priorities shares(Gen gen, List<String> names) {
+		Priorities priorities = Priorities.of(names);
+		double left = 0.8;
+		for (String name : names) {
+			if (gen.ints(0, 2) == 0) {
+				double share = gen.ints(1, 30) / 100.0;
+				if (share < left) {
+					priorities = priorities.minimumShare(name, share);
+					left -= share;
+				}
+			}
+		}
+		return priorities;
 	}
 
 }

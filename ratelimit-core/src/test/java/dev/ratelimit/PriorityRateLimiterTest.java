@@ -1,6 +1,7 @@
 package dev.ratelimit;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -117,6 +118,134 @@ class PriorityRateLimiterTest {
 		assertThat(drain(limiter.forClass("critical")) + drain(limiter.forClass("batch"))).isEqualTo(100);
 		limiter.reset();
 		assertThat(drain(limiter.forClass("critical")) + drain(limiter.forClass("batch"))).isEqualTo(1000);
+	}
+
+	@Test
+	void newSharesTakeEffectAtOnceAndAClassGivenAReserveIsNoLongerStarved() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch"));
+		RateLimiter critical = limiter.forClass("critical");
+		RateLimiter batch = limiter.forClass("batch");
+		long[] admitted = new long[1];
+		long[] batchAdmitted = new long[2];
+		long[] asked = new long[2];
+		// 10 s: critical asks 5 times a millisecond; batch once every 20 ms; after 5 s batch is given 5%
+		for (int ms = 0; ms < 10_000; ms++) {
+			if (ms == 5_000) {
+				limiter.update(LIMIT, Priorities.of("critical", "batch").minimumShare("batch", 0.05));
+				assertThat(limiter.priorities().minimumShare("batch")).isEqualTo(0.05);
+			}
+			for (int i = 0; i < 5; i++) {
+				admitted[0] += critical.tryAcquire() ? 1 : 0;
+			}
+			if (ms % 20 == 7) {
+				int half = (ms < 5_000) ? 0 : 1;
+				asked[half]++;
+				batchAdmitted[half] += batch.tryAcquire() ? 1 : 0;
+			}
+			this.clock.advance(Duration.ofMillis(1));
+		}
+		// before the change batch got only what critical left in saturation: next to nothing
+		assertThat(batchAdmitted[0]).as("batch admitted before the change, of %d", asked[0]).isLessThan(asked[0] / 10);
+		// after it, every call (its 5% of the rate) but the first, made before its reserve had a permit
+		assertThat(batchAdmitted[1]).as("batch admitted after the change, of %d", asked[1])
+			.isGreaterThanOrEqualTo(asked[1] - 1);
+		assertThat(admitted[0] + batchAdmitted[0] + batchAdmitted[1]).as("the bound of the whole across the change")
+			.isLessThanOrEqualTo(1000 + 1000 * 10);
+	}
+
+	@Test
+	void aNewDivisionKeepsThePermitsHeldAndCreatesNone() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "normal", "batch").minimumShare("batch", 0.1));
+		RateLimiter critical = limiter.forClass("critical");
+		RateLimiter batch = limiter.forClass("batch");
+		// critical takes 300 of the shared 900: 700 held in all (600 shared, batch's own 100)
+		assertThat(critical.tryAcquire(300)).isTrue();
+		limiter.update(LIMIT, Priorities.of("critical", "normal", "batch").minimumShare("normal", 0.2));
+		// batch's reserve is gone, normal's is new and starts from what the shared part held
+		assertThat(drain(critical) + drain(limiter.forClass("normal")) + drain(batch))
+			.as("permits after the change").isEqualTo(700);
+		// more capacity does not add permits either: they come at the rate
+		limiter.update(RateLimit.tokenBucket(Rate.perSecond(1000)).capacity(4000).build(),
+				Priorities.of("critical", "normal", "batch").minimumShare("normal", 0.2));
+		assertThat(limiter.limit().capacity()).isEqualTo(4000);
+		assertThat(critical.snapshot().available()).isZero();
+		this.clock.advance(Duration.ofSeconds(10));
+		assertThat(drain(critical) + drain(limiter.forClass("normal")) + drain(batch)).isEqualTo(4000);
+		// less capacity keeps what fits
+		limiter.reset();
+		limiter.update(RateLimit.tokenBucket(Rate.perSecond(1000)).capacity(500).build(),
+				Priorities.of("critical", "normal", "batch"));
+		assertThat(drain(critical)).isEqualTo(500);
+		assertThat(critical.limit().capacity()).isEqualTo(500);
+		assertThat(batch.limit().capacity()).as("batch leaves 40%% of the shared 500").isEqualTo(300);
+	}
+
+	@Test
+	void aDivisionThatCannotBeMadeIsRefusedAndChangesNothing() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch").minimumShare("batch", 0.1));
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> limiter.update(LIMIT, Priorities.of("critical", "normal")))
+			.withMessageContaining("has the priority classes [critical, batch], and a change cannot make them "
+					+ "[critical, normal]");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> limiter.update(RateLimit.tokenBucket(Rate.perSecond(10)).capacity(2).build(),
+					Priorities.of("critical", "batch").minimumShare("critical", 0.5).minimumShare("batch", 0.4)))
+			.withMessageContaining("too small to give each reserved minimum share at least one permit");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> limiter.update(RateLimit.slidingWindow(100, Duration.ofSeconds(1)).build(),
+					Priorities.of("critical", "batch")))
+			.withMessageContaining("cannot take priorities");
+		assertThat(limiter.limit()).isEqualTo(LIMIT);
+		assertThat(limiter.priorities().minimumShare("batch")).isEqualTo(0.1);
+		assertThat(drain(limiter.forClass("critical")) + drain(limiter.forClass("batch"))).isEqualTo(1000);
+	}
+
+	@Test
+	void repeatedChangesNeverAddPermits() {
+		PriorityRateLimiter limiter = limiter(Priorities.of("critical", "batch"));
+		RateLimiter critical = limiter.forClass("critical");
+		limiter.update(LIMIT, Priorities.of("critical", "batch").minimumShare("batch", 0.2));
+		limiter.update(LIMIT, Priorities.of("critical", "batch").minimumShare("batch", 0.1));
+		this.clock.advance(Duration.ofSeconds(1));
+		// two replacements, a second of refill: still no more than the capacity in all
+		assertThat(drain(critical) + drain(limiter.forClass("batch"))).isEqualTo(1000);
+		this.clock.advance(Duration.ofMillis(100));
+		assertThat(drain(critical) + drain(limiter.forClass("batch"))).isEqualTo(100);
+	}
+
+	@Test
+	void callsRacingChangesNeverGetMoreThanWasHeld() throws Exception {
+		Priorities classes = Priorities.of("critical", "normal", "batch");
+		PriorityRateLimiter limiter = limiter(classes.minimumShare("batch", 0.1));
+		java.util.concurrent.atomic.LongAdder admitted = new java.util.concurrent.atomic.LongAdder();
+		java.util.concurrent.atomic.AtomicBoolean changing = new java.util.concurrent.atomic.AtomicBoolean(true);
+		List<Thread> callers = new java.util.ArrayList<>();
+		for (int t = 0; t < 4; t++) {
+			RateLimiter view = limiter.forClass(classes.classes().get(t % 3));
+			callers.add(new Thread(() -> {
+				// the clock stands still: nothing refills, so all the calls together can have only
+				// the 1000 permits the limiter started with, however the changes divide them
+				while (changing.get()) {
+					if (view.tryAcquire()) {
+						admitted.increment();
+					}
+				}
+			}));
+		}
+		callers.forEach(Thread::start);
+		for (int change = 0; change < 300; change++) {
+			Priorities shares = switch (change % 3) {
+				case 0 -> classes.minimumShare("normal", 0.3);
+				case 1 -> classes;
+				default -> classes.minimumShare("batch", 0.2).minimumShare("critical", 0.1);
+			};
+			limiter.update(RateLimit.tokenBucket(Rate.perSecond(1000)).capacity(500 + 250 * (change % 4)).build(), shares);
+		}
+		changing.set(false);
+		for (Thread caller : callers) {
+			caller.join();
+		}
+		assertThat(admitted.sum()).isLessThanOrEqualTo(1000);
 	}
 
 	@Test

@@ -372,9 +372,15 @@ class RateLimiterRegistryTest {
 		assertThatIllegalArgumentException().isThrownBy(() -> registry.updateLimit("api", RateLimit.concurrency(1)))
 			.withMessageContaining("cannot switch to concurrency");
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> registry.updateLimit("tiered",
-					RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(50).build()))
-			.withMessageContaining("change the rate only");
+			.isThrownBy(() -> registry.updateLimit("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(1).build(),
+					Priorities.of("critical", "batch").minimumShare("batch", 0.5)))
+			.withMessageContaining("too small to give each reserved minimum share at least one permit");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.updateLimit("api", RateLimit.perSecond(1), Priorities.of("a", "b")))
+			.withMessageContaining("limiter 'api' is not declared with priority classes");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.updateLimit("tiered", RateLimit.perSecond(100), Priorities.of("critical", "x")))
+			.withMessageContaining("a change cannot make them [critical, x]");
 		RateLimiter jobs = registry.limiter("jobs");
 		registry.updateLimit("jobs", RateLimit.concurrency(3));
 		assertThat(jobs.snapshot().capacity()).isEqualTo(3);
@@ -382,6 +388,52 @@ class RateLimiterRegistryTest {
 		registry.updateLimit("tiered", RateLimit.tokenBucket(Rate.parse("10/1s")).capacity(100).build());
 		assertThat(registry.priorities("tiered").limit().rate()).isEqualTo(Rate.parse("10/1s"));
 		assertThat(batch.limit().rate()).isEqualTo(Rate.parse("10/1s"));
+	}
+
+	@Test
+	void aPriorityNameTakesNewSharesAndCapacityEverywhereAndReturnsToItsDeclaration() {
+		RateLimit declared = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build();
+		Priorities classes = Priorities.of("critical", "batch");
+		RateLimiterRegistry registry = registry().build().definePriorities("api", declared, classes, "batch");
+		RateLimiter batch = registry.priorities("api").forClass("batch");
+		RateLimit ruled = RateLimit.tokenBucket(Rate.parse("200/1s")).capacity(400).build();
+		registry.updateLimit("api", ruled, classes.minimumShare("batch", 0.25));
+		assertThat(registry.priorities("api").limit()).isEqualTo(ruled);
+		assertThat(registry.priorities("api").priorities().minimumShare("batch")).isEqualTo(0.25);
+		assertThat(registry.definedPriorities("api")).contains(classes.minimumShare("batch", 0.25));
+		assertThat(batch.limit().capacity()).as("batch's own 100 or the shared 300 less critical's headroom")
+			.isEqualTo(240);
+		// a rate alone keeps the shares in force
+		registry.updateLimit("api", ruled.withRate(Rate.parse("50/1s")));
+		assertThat(registry.priorities("api").priorities().minimumShare("batch")).isEqualTo(0.25);
+		registry.updateLimit("api", declared, classes);
+		assertThat(registry.priorities("api").limit()).isEqualTo(declared);
+		assertThat(registry.priorities("api").priorities()).isEqualTo(classes);
+		assertThat(registry.definedPriorities("plain")).isEmpty();
+	}
+
+	@Test
+	void aChangeThatADeclaredCallCouldNoLongerFitIsRefused() {
+		RateLimiterRegistry registry = registry().build()
+			.define("api", RateLimit.perSecond(100))
+			.definePriorities("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build(),
+					Priorities.of("critical", "batch"), "batch");
+		registry.declarePermits("api", null, 20);
+		registry.declarePermits("tiered", "batch", 50);
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.updateLimit("api", RateLimit.perSecond(100).withCapacity(19)))
+			.withMessage("limiter 'api' would hold 19 permits, fewer than the 20 a declared call takes at once, so "
+					+ "every such call would fail: keep the capacity at 20 or more");
+		registry.updateLimit("api", RateLimit.perSecond(100).withCapacity(20));
+		// batch leaves critical 20% of the shared part: 50 needs a shared part of 63 or more
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.updateLimit("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100)
+				.build(), Priorities.of("critical", "batch").minimumShare("critical", 0.5)))
+			.withMessageContaining("priority class 'batch' of limiter 'tiered' could take at most 40 permits at once")
+			.withMessageContaining("fewer than the 50 a declared call takes");
+		registry.updateLimit("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(200).build(),
+				Priorities.of("critical", "batch").minimumShare("critical", 0.5));
+		assertThat(registry.priorities("tiered").forClass("batch").limit().capacity()).isEqualTo(80);
 	}
 
 	@Test

@@ -2,6 +2,7 @@ package dev.ratelimit.internal;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.ratelimit.Algorithm;
@@ -32,26 +33,17 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	private static final long MILLIONTHS = 1_000_000L;
 
+	/** The rate a replaced bucket is left with, so a call that still holds it finds next to nothing. */
+	private static final Rate RETIRED = Rate.of(1, java.time.Duration.ofDays(3650));
+
 	private final String name;
 
-	private final Priorities priorities;
+	private final Ticker ticker;
 
-	private final AbstractRateLimiter shared;
+	private final Scheduler scheduler;
 
-	/** Per class: its reserved bucket, or null. */
-	private final AbstractRateLimiter[] reserved;
-
-	/** Per class: its reserved share, in millionths of the rate. */
-	private final long[] reservedShares;
-
-	/** The shared bucket's share, in millionths of the rate: what the reserved shares leave. */
-	private final long sharedShare;
-
-	/** Per class: what it leaves in the shared bucket for the classes above it. */
-	private final long[] floors;
-
-	/** Per class with a reserved bucket: what a borrowing class leaves in it. */
-	private final long[] halves;
+	/** The buckets and what each class leaves in them; replaced whole when the capacity or the shares change. */
+	private volatile Layout layout;
 
 	private final PriorityClassLimiter[] views;
 
@@ -75,54 +67,185 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	public PriorityBuckets(String name, RateLimit limit, Priorities priorities, Ticker ticker, Scheduler scheduler,
 			RateLimiterListener listener) {
 		this.name = Objects.requireNonNull(name, "name");
-		this.priorities = Objects.requireNonNull(priorities, "priorities");
 		this.listener = Objects.requireNonNull(listener, "listener");
+		this.ticker = Objects.requireNonNull(ticker, "ticker");
+		this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
 		this.limit = checked(name, Objects.requireNonNull(limit, "limit"));
-		List<String> classes = priorities.classes();
-		int count = classes.size();
-		this.reserved = new AbstractRateLimiter[count];
-		this.reservedShares = new long[count];
-		this.floors = new long[count];
-		this.halves = new long[count];
-		long capacity = limit.capacity();
-		long[] owns = new long[count];
-		long reservedCapacity = 0;
-		long reservedTotal = 0;
-		for (int i = 0; i < count; i++) {
-			double share = priorities.minimumShare(classes.get(i));
-			if (share > 0) {
-				this.reservedShares[i] = Math.max(1, Math.round(share * MILLIONTHS));
-				reservedTotal += this.reservedShares[i];
-				owns[i] = Math.max(1, (long) Math.floor(share * capacity));
-				this.halves[i] = (owns[i] + 1) / 2;
-				reservedCapacity += owns[i];
-			}
-		}
-		this.sharedShare = MILLIONTHS - reservedTotal;
-		long sharedCapacity = capacity - reservedCapacity;
-		if (this.sharedShare <= 0) {
-			throw new IllegalArgumentException("the minimum shares of limiter '" + name + "' round to the whole rate "
-					+ "(each is kept to a millionth): some of the rate has to be shared; lower them");
-		}
-		if (sharedCapacity < 1) {
-			throw new IllegalArgumentException("limiter '" + name + "' has a capacity of " + capacity
-					+ ", too small to give each reserved minimum share at least one permit and keep one to share: "
-					+ "raise the capacity or lower the minimum shares");
-		}
-		Rate rate = limit.rate();
-		for (int i = 0; i < count; i++) {
-			if (this.reservedShares[i] > 0) {
-				this.reserved[i] = bucket(name + "[" + classes.get(i) + "]", share(rate, this.reservedShares[i]),
-						owns[i], limit, ticker, scheduler);
-			}
-			// whole permits, and always one left for the class itself
-			this.floors[i] = Math.min(sharedCapacity - 1, (long) Math.floor(i * priorities.headroom() * sharedCapacity));
-		}
-		this.shared = bucket(name, share(rate, this.sharedShare), sharedCapacity, limit, ticker, scheduler);
+		this.layout = new Layout(name, limit, Objects.requireNonNull(priorities, "priorities"), ticker, scheduler);
+		int count = priorities.classes().size();
 		this.views = new PriorityClassLimiter[count];
 		for (int i = 0; i < count; i++) {
 			this.views[i] = new PriorityClassLimiter(this, i, name, limit, ticker, scheduler, listener);
 		}
+	}
+
+	/**
+	 * The buckets of one division: per class its reserved bucket (or none) and what it leaves in
+	 * the shared bucket and in the other classes' reserves. Immutable but for the buckets' permits.
+	 */
+	private static final class Layout {
+
+		final Priorities priorities;
+
+		final AbstractRateLimiter shared;
+
+		/** Per class: its reserved bucket, or null. */
+		final AbstractRateLimiter[] reserved;
+
+		/** Per class: its reserved share, in millionths of the rate. */
+		final long[] reservedShares;
+
+		/** The shared bucket's share, in millionths of the rate: what the reserved shares leave. */
+		final long sharedShare;
+
+		/** Per class: what it leaves in the shared bucket for the classes above it. */
+		final long[] floors;
+
+		/** Per class with a reserved bucket: what a borrowing class leaves in it. */
+		final long[] halves;
+
+		/** Builds the buckets of a division, each starting as the limit says (full, or its share of the start). */
+		Layout(String name, RateLimit limit, Priorities priorities, Ticker ticker, Scheduler scheduler) {
+			this.priorities = priorities;
+			List<String> classes = priorities.classes();
+			int count = classes.size();
+			this.reserved = new AbstractRateLimiter[count];
+			this.reservedShares = new long[count];
+			this.floors = new long[count];
+			this.halves = new long[count];
+			long capacity = limit.capacity();
+			long[] owns = new long[count];
+			long reservedCapacity = 0;
+			long reservedTotal = 0;
+			for (int i = 0; i < count; i++) {
+				double share = priorities.minimumShare(classes.get(i));
+				if (share > 0) {
+					this.reservedShares[i] = Math.max(1, Math.round(share * MILLIONTHS));
+					reservedTotal += this.reservedShares[i];
+					owns[i] = Math.max(1, (long) Math.floor(share * capacity));
+					this.halves[i] = (owns[i] + 1) / 2;
+					reservedCapacity += owns[i];
+				}
+			}
+			this.sharedShare = MILLIONTHS - reservedTotal;
+			long sharedCapacity = capacity - reservedCapacity;
+			if (this.sharedShare <= 0) {
+				throw new IllegalArgumentException("the minimum shares of limiter '" + name + "' round to the whole "
+						+ "rate (each is kept to a millionth): some of the rate has to be shared; lower them");
+			}
+			if (sharedCapacity < 1) {
+				throw new IllegalArgumentException("limiter '" + name + "' has a capacity of " + capacity
+						+ ", too small to give each reserved minimum share at least one permit and keep one to "
+						+ "share: raise the capacity or lower the minimum shares");
+			}
+			Rate rate = limit.rate();
+			for (int i = 0; i < count; i++) {
+				if (this.reservedShares[i] > 0) {
+					this.reserved[i] = bucket(name + "[" + classes.get(i) + "]", share(rate, this.reservedShares[i]),
+							owns[i], limit, ticker, scheduler);
+				}
+				// whole permits, and always one left for the class itself
+				this.floors[i] = Math.min(sharedCapacity - 1,
+						(long) Math.floor(i * priorities.headroom() * sharedCapacity));
+			}
+			this.shared = bucket(name, share(rate, this.sharedShare), sharedCapacity, limit, ticker, scheduler);
+		}
+
+		/** Each bucket takes its share of a new rate, keeping its permits. */
+		void updateRate(Rate rate) {
+			for (int i = 0; i < this.reserved.length; i++) {
+				if (this.reserved[i] != null) {
+					this.reserved[i].updateRate(share(rate, this.reservedShares[i]));
+				}
+			}
+			this.shared.updateRate(share(rate, this.sharedShare));
+		}
+
+		/**
+		 * Takes every permit out of these buckets, for the layout that replaces them, and leaves
+		 * them next to no rate: a call that read this layout just before it was replaced finds
+		 * them empty. Permits a racing call takes meanwhile are not moved, so none is counted twice.
+		 * @return per bucket, the permits taken out: the classes' reserves in order, then the shared bucket
+		 */
+		long[] retire() {
+			long[] drained = new long[this.reserved.length + 1];
+			for (int i = 0; i < this.reserved.length; i++) {
+				if (this.reserved[i] != null) {
+					this.reserved[i].updateRate(RETIRED);
+					drained[i] = drain(this.reserved[i]);
+				}
+			}
+			this.shared.updateRate(RETIRED);
+			drained[this.reserved.length] = drain(this.shared);
+			return drained;
+		}
+
+		/**
+		 * Fills these buckets, emptied first, with the permits a replaced layout held: each class's
+		 * reserve takes what its reserve held, the shared bucket what the shared one held, and what
+		 * does not fit goes where there is room. Never more than was drained, so the bound of the
+		 * whole holds across the change.
+		 */
+		void fill(long[] drained) {
+			// not yet in use: nothing races the emptying
+			for (AbstractRateLimiter own : this.reserved) {
+				if (own != null) {
+					drain(own);
+				}
+			}
+			drain(this.shared);
+			long rest = 0;
+			for (int i = 0; i < this.reserved.length; i++) {
+				long held = (i < drained.length - 1) ? drained[i] : 0;
+				rest += (this.reserved[i] != null) ? moveInto(this.reserved[i], held) : held;
+			}
+			rest = moveInto(this.shared, rest + drained[drained.length - 1]);
+			for (int i = 0; i < this.reserved.length && rest > 0; i++) {
+				if (this.reserved[i] != null) {
+					rest = moveInto(this.reserved[i], rest);
+				}
+			}
+		}
+
+		/**
+		 * Puts permits into an empty bucket's state itself, not its pool: the pool's permits are
+		 * not counted when the bucket refills, so permits moved there would be counted twice.
+		 */
+		private static long moveInto(AbstractRateLimiter bucket, long permits) {
+			if (permits <= 0) {
+				return 0;
+			}
+			long room = bucket.capacity() - Math.max(0, bucket.available(bucket.ticker.read()));
+			long moved = Math.min(permits, room);
+			if (moved > 0) {
+				if (bucket instanceof PooledRateLimiter pooled) {
+					pooled.giveBack(moved);
+				}
+				else {
+					bucket.refundTaken(moved);
+				}
+			}
+			return permits - moved;
+		}
+
+	}
+
+	/** Takes what a bucket holds, as far as racing calls leave it. */
+	private static long drain(AbstractRateLimiter bucket) {
+		long drained = 0;
+		for (int attempt = 0; attempt < 64; attempt++) {
+			long available = Math.min(bucket.available(bucket.ticker.read()), bucket.capacity());
+			if (available <= 0) {
+				break;
+			}
+			if (bucket.tryTake(available)) {
+				drained += available;
+			}
+			else if (available > 1 && bucket.tryTake(available / 2)) {
+				drained += available / 2;
+			}
+		}
+		return drained;
 	}
 
 	private static RateLimit checked(String name, RateLimit limit) {
@@ -162,12 +285,12 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	@Override
 	public Priorities priorities() {
-		return this.priorities;
+		return this.layout.priorities;
 	}
 
 	@Override
 	public RateLimiter forClass(String priorityClass) {
-		return this.views[this.priorities.index(priorityClass)];
+		return this.views[this.layout.priorities.index(priorityClass)];
 	}
 
 	@Override
@@ -176,13 +299,21 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		update(this.limit.withRate(rate));
 	}
 
+	@Override
+	public void update(RateLimit next, Priorities priorities) {
+		Objects.requireNonNull(next, "limit");
+		Objects.requireNonNull(priorities, "priorities");
+		update(next, priorities, true);
+	}
+
 	/** Returns every bucket to its start: full, or its share of the limit's initial permits. */
 	@Override
 	public void reset() {
 		this.updateLock.lock();
 		try {
-			this.shared.reset();
-			for (AbstractRateLimiter own : this.reserved) {
+			Layout current = this.layout;
+			current.shared.reset();
+			for (AbstractRateLimiter own : current.reserved) {
 				if (own != null) {
 					own.reset();
 				}
@@ -197,50 +328,53 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	@Override
 	public String toString() {
-		return "PriorityRateLimiter[" + this.name + ", " + this.limit + ", " + this.priorities + "]";
+		return "PriorityRateLimiter[" + this.name + ", " + this.limit + ", " + this.layout.priorities + "]";
 	}
 
 	// ---- the classes' decisions ---------------------------------------------------------------
 
-	/** Takes {@code permits} for a class now, if any of its sources has them. */
 	/** Permits each class tried, once {@link #countAttempts()} was called; {@code null} before. */
-	private volatile java.util.concurrent.atomic.LongAdder[] attempts;
+	private volatile LongAdder[] attempts;
 
 	/** Counts from now on the permits each class tries, for {@link #attempts(int)}. */
 	void countAttempts() {
-		java.util.concurrent.atomic.LongAdder[] counters = new java.util.concurrent.atomic.LongAdder[this.views.length];
+		LongAdder[] counters = new LongAdder[this.views.length];
 		for (int i = 0; i < counters.length; i++) {
-			counters[i] = new java.util.concurrent.atomic.LongAdder();
+			counters[i] = new LongAdder();
 		}
 		this.attempts = counters;
 	}
 
 	/** Permits class {@code index} tried since {@link #countAttempts()}, denied ones included. */
 	long attempts(int index) {
-		java.util.concurrent.atomic.LongAdder[] counters = this.attempts;
+		LongAdder[] counters = this.attempts;
 		return (counters != null) ? counters[index].sum() : 0;
 	}
 
+	/** Takes {@code permits} for a class now, if any of its sources has them. */
 	boolean take(int index, long permits) {
-		java.util.concurrent.atomic.LongAdder[] counters = this.attempts;
+		LongAdder[] counters = this.attempts;
 		if (counters != null) {
 			counters[index].add(permits);
 		}
-		AbstractRateLimiter own = this.reserved[index];
+		Layout layout = this.layout;
+		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null && permits <= own.capacity() && own.tryTake(permits)) {
 			return true;
 		}
-		long floor = this.floors[index];
-		AbstractRateLimiter shared = this.shared;
+		long floor = layout.floors[index];
+		AbstractRateLimiter shared = layout.shared;
 		if (permits <= shared.capacity() - floor
 				&& (floor == 0 || shared.available(shared.ticker.read()) - permits >= floor)
 				&& shared.tryTake(permits)) {
 			return true;
 		}
-		for (int j = 0; j < this.reserved.length; j++) {
-			AbstractRateLimiter other = this.reserved[j];
-			if (j != index && other != null && permits <= other.capacity() - this.halves[j]
-					&& other.available(other.ticker.read()) - permits >= this.halves[j] && other.tryTake(permits)) {
+		AbstractRateLimiter[] reserved = layout.reserved;
+		long[] halves = layout.halves;
+		for (int j = 0; j < reserved.length; j++) {
+			AbstractRateLimiter other = reserved[j];
+			if (j != index && other != null && permits <= other.capacity() - halves[j]
+					&& other.available(other.ticker.read()) - permits >= halves[j] && other.tryTake(permits)) {
 				return true;
 			}
 		}
@@ -249,16 +383,17 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	/** What a class could take now, from all its sources. */
 	long available(int index) {
+		Layout layout = this.layout;
 		long available = 0;
-		AbstractRateLimiter own = this.reserved[index];
+		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null) {
 			available += Math.max(0, own.available(own.ticker.read()));
 		}
-		available += Math.max(0, this.shared.available(this.shared.ticker.read()) - this.floors[index]);
-		for (int j = 0; j < this.reserved.length; j++) {
-			AbstractRateLimiter other = this.reserved[j];
+		available += Math.max(0, layout.shared.available(layout.shared.ticker.read()) - layout.floors[index]);
+		for (int j = 0; j < layout.reserved.length; j++) {
+			AbstractRateLimiter other = layout.reserved[j];
 			if (j != index && other != null) {
-				available += Math.max(0, other.available(other.ticker.read()) - this.halves[j]);
+				available += Math.max(0, other.available(other.ticker.read()) - layout.halves[j]);
 			}
 		}
 		return available;
@@ -266,34 +401,57 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	/** The most one call of a class can take: the most any one of its sources holds for it. */
 	long capacity(int index) {
-		long capacity = this.shared.capacity() - this.floors[index];
-		AbstractRateLimiter own = this.reserved[index];
+		return capacity(this.layout, index);
+	}
+
+	private static long capacity(Layout layout, int index) {
+		long capacity = layout.shared.capacity() - layout.floors[index];
+		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null) {
 			capacity = Math.max(capacity, own.capacity());
 		}
-		for (int j = 0; j < this.reserved.length; j++) {
-			if (j != index && this.reserved[j] != null) {
-				capacity = Math.max(capacity, this.reserved[j].capacity() - this.halves[j]);
+		for (int j = 0; j < layout.reserved.length; j++) {
+			if (j != index && layout.reserved[j] != null) {
+				capacity = Math.max(capacity, layout.reserved[j].capacity() - layout.halves[j]);
 			}
 		}
 		return capacity;
 	}
 
+	/**
+	 * The most one call of each class could take under another limit and other shares, for a
+	 * check before a change: a call sized for its class today may not fit its class then.
+	 * @param name the limiter's name, for errors
+	 * @param limit the limit as a whole
+	 * @param priorities the classes and their shares
+	 * @return per class, highest first
+	 * @throws IllegalArgumentException if the limit cannot be divided so
+	 */
+	public static long[] classCapacities(String name, RateLimit limit, Priorities priorities) {
+		Layout layout = new Layout(name, checked(name, limit), priorities, Ticker.system(), Scheduler.system());
+		long[] capacities = new long[priorities.classes().size()];
+		for (int i = 0; i < capacities.length; i++) {
+			capacities[i] = capacity(layout, i);
+		}
+		return capacities;
+	}
+
 	/** How long until one of a class's sources could give it {@code permits}, were no one else to take. */
 	long retryAfter(int index, long permits) {
+		Layout layout = this.layout;
 		long wait = Long.MAX_VALUE;
-		AbstractRateLimiter own = this.reserved[index];
+		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null && permits <= own.capacity()) {
 			wait = Math.min(wait, own.retryAfter(permits, own.ticker.read()));
 		}
-		long floor = this.floors[index];
-		if (permits <= this.shared.capacity() - floor) {
-			wait = Math.min(wait, this.shared.retryAfter(permits + floor, this.shared.ticker.read()));
+		long floor = layout.floors[index];
+		if (permits <= layout.shared.capacity() - floor) {
+			wait = Math.min(wait, layout.shared.retryAfter(permits + floor, layout.shared.ticker.read()));
 		}
-		for (int j = 0; j < this.reserved.length; j++) {
-			AbstractRateLimiter other = this.reserved[j];
-			if (j != index && other != null && permits <= other.capacity() - this.halves[j]) {
-				wait = Math.min(wait, other.retryAfter(permits + this.halves[j], other.ticker.read()));
+		for (int j = 0; j < layout.reserved.length; j++) {
+			AbstractRateLimiter other = layout.reserved[j];
+			if (j != index && other != null && permits <= other.capacity() - layout.halves[j]) {
+				wait = Math.min(wait, other.retryAfter(permits + layout.halves[j], other.ticker.read()));
 			}
 		}
 		return Math.max(0, wait);
@@ -301,8 +459,9 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	/** How long until every bucket is full. */
 	long resetNanos() {
-		long wait = this.shared.resetNanos(this.shared.ticker.read());
-		for (AbstractRateLimiter own : this.reserved) {
+		Layout layout = this.layout;
+		long wait = layout.shared.resetNanos(layout.shared.ticker.read());
+		for (AbstractRateLimiter own : layout.reserved) {
 			if (own != null) {
 				wait = Math.max(wait, own.resetNanos(own.ticker.read()));
 			}
@@ -318,15 +477,16 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	 * whole holds either way.
 	 */
 	void refund(int index, long permits) {
+		Layout layout = this.layout;
 		long rest = permits;
-		AbstractRateLimiter own = this.reserved[index];
+		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null) {
 			rest = refundInto(own, rest);
 		}
-		rest = refundInto(this.shared, rest);
-		for (int j = 0; j < this.reserved.length && rest > 0; j++) {
-			if (j != index && this.reserved[j] != null) {
-				rest = refundInto(this.reserved[j], rest);
+		rest = refundInto(layout.shared, rest);
+		for (int j = 0; j < layout.reserved.length && rest > 0; j++) {
+			if (j != index && layout.reserved[j] != null) {
+				rest = refundInto(layout.reserved[j], rest);
 			}
 		}
 	}
@@ -343,28 +503,40 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		return permits - back;
 	}
 
-	/**
-	 * Applies a new limit to every bucket and every class, then tells the listener once, with no
-	 * lock held: a listener that takes a lock of its own (an adaptive controller taking the new
-	 * rate on) cannot deadlock with a change coming from it.
-	 */
+	/** Applies a new limit, its rate only or its capacity too, keeping the classes' shares. */
 	void update(RateLimit next) {
+		update(next, null, false);
+	}
+
+	/**
+	 * Applies a new limit and, if given, new minimum shares to every bucket and every class, then
+	 * tells the listener once, with no lock held: a listener that takes a lock of its own (an
+	 * adaptive controller taking the new rate on) cannot deadlock with a change coming from it.
+	 * A change of rate alone keeps the buckets; a change of capacity or shares replaces them with
+	 * buckets of the new division, holding the permits the old ones held (none created).
+	 */
+	private void update(RateLimit next, Priorities shares, boolean explicit) {
 		RateLimit previous;
 		this.updateLock.lock();
 		try {
 			previous = this.limit;
-			if (next.capacity() != this.limit.capacity()) {
-				throw new IllegalArgumentException("limiter '" + this.name + "' divides a capacity of "
-						+ this.limit.capacity() + " among its priority classes, which a change cannot move: change the "
-						+ "rate only, or create a new limiter");
+			checked(this.name, next);
+			Layout current = this.layout;
+			Priorities priorities = (shares != null) ? shares : current.priorities;
+			if (!priorities.classes().equals(current.priorities.classes())) {
+				throw new IllegalArgumentException("limiter '" + this.name + "' has the priority classes "
+						+ current.priorities.classes() + ", and a change cannot make them " + priorities.classes()
+						+ ": give shares of the same classes, or create a new limiter");
 			}
-			Rate rate = checked(this.name, next).rate();
-			for (int i = 0; i < this.reserved.length; i++) {
-				if (this.reserved[i] != null) {
-					this.reserved[i].updateRate(share(rate, this.reservedShares[i]));
-				}
+			if (next.capacity() == previous.capacity() && priorities.equals(current.priorities)) {
+				current.updateRate(next.rate());
 			}
-			this.shared.updateRate(share(rate, this.sharedShare));
+			else {
+				// built first: a division that cannot be made fails before anything changes
+				Layout replacement = new Layout(this.name, next, priorities, this.ticker, this.scheduler);
+				replacement.fill(current.retire());
+				this.layout = replacement;
+			}
 			this.limit = next;
 			for (PriorityClassLimiter view : this.views) {
 				view.adoptWhole(next);
@@ -373,7 +545,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		finally {
 			this.updateLock.unlock();
 		}
-		if (!previous.equals(next)) {
+		if (!previous.equals(next) || explicit) {
 			this.listener.onLimitChanged(previous, next);
 		}
 	}

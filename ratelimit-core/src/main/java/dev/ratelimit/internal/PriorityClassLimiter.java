@@ -108,8 +108,21 @@ final class PriorityClassLimiter extends AbstractRateLimiter {
 
 	@Override
 	protected Map<String, Object> details() {
-		return Map.of("priority", this.buckets.priorities().classes().get(this.index), "priorities",
-				this.buckets.priorities().classes());
+		dev.ratelimit.Priorities priorities = this.buckets.priorities();
+		return Map.of("priority", priorities.classes().get(this.index), "priorities", priorities.classes(),
+				"minimumShares", minimumShares(priorities));
+	}
+
+	/** The classes that have a reserved minimum share, with it, in the classes' order. */
+	static Map<String, Double> minimumShares(dev.ratelimit.Priorities priorities) {
+		Map<String, Double> shares = new java.util.LinkedHashMap<>();
+		for (String priorityClass : priorities.classes()) {
+			double share = priorities.minimumShare(priorityClass);
+			if (share > 0) {
+				shares.put(priorityClass, share);
+			}
+		}
+		return shares;
 	}
 
 }

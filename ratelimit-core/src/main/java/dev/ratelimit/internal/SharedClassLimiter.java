@@ -46,11 +46,14 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 	@Override
 	public RateLimit limit() {
 		RateLimit whole = this.shared.limit();
-		if (whole != this.sharedLimit) {
-			this.classLimit = classLimit(whole, this.gate.capacity());
+		RateLimit current = this.classLimit;
+		long capacity = Math.min(this.gate.capacity(), whole.capacity());
+		if (whole != this.sharedLimit || current.capacity() != capacity) {
+			current = classLimit(whole, this.gate.capacity());
+			this.classLimit = current;
 			this.sharedLimit = whole;
 		}
-		return this.classLimit;
+		return current;
 	}
 
 	@Override
@@ -192,6 +195,7 @@ final class SharedClassLimiter extends AbstractRateLimiter {
 		Map<String, Object> details = new java.util.LinkedHashMap<>(this.shared.snapshot().details());
 		details.put("instanceShare", this.gate.limit().rate().toString());
 		details.put("leaseFloor", this.whole.floor(this.index));
+		details.put("minimumShares", PriorityClassLimiter.minimumShares(this.whole.priorities()));
 		return details;
 	}
 

@@ -38,7 +38,8 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 
 	private final AbstractRateLimiter shared;
 
-	private final Priorities priorities;
+	/** The classes and their minimum shares; replaced by {@link #update(RateLimit, Priorities)}. */
+	private volatile Priorities priorities;
 
 	private final PriorityBuckets gate;
 
@@ -106,6 +107,28 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 	@Override
 	public void updateRate(Rate rate) {
 		this.shared.updateRate(rate);
+	}
+
+	/**
+	 * Changes the shared limit and the classes' minimum shares: the shared limiter takes the limit
+	 * (the fleet's, through the authority), the gate the capacity and the shares, and the next
+	 * lease requests carry the new minimums.
+	 */
+	@Override
+	public void update(RateLimit limit, Priorities priorities) {
+		java.util.Objects.requireNonNull(limit, "limit");
+		java.util.Objects.requireNonNull(priorities, "priorities");
+		if (!priorities.classes().equals(this.priorities.classes())) {
+			throw new IllegalArgumentException("limiter '" + this.name + "' has the priority classes "
+					+ this.priorities.classes() + ", and a change cannot make them " + priorities.classes()
+					+ ": give shares of the same classes, or create a new limiter");
+		}
+		RateLimit gateLimit = gateLimit(limit, this.gate.limit().rate());
+		// fails before anything changes if the gate cannot be divided so
+		PriorityBuckets.classCapacities(this.name, gateLimit, priorities);
+		this.shared.updateLimit(limit);
+		this.gate.update(gateLimit, priorities);
+		this.priorities = priorities;
 	}
 
 	@Override

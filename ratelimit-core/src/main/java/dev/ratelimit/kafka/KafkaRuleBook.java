@@ -487,7 +487,7 @@ public final class KafkaRuleBook implements RuleBook {
 		if (record.value() == null) {
 			// a tombstone: whoever wrote it meant the rule to go
 			try {
-				return new LimitRule(record.key(), version, null, null, null, "(tombstone)", "the record was deleted",
+				return new LimitRule(record.key(), version, null, null, null, null, "(tombstone)", "the record was deleted",
 						Instant.ofEpochMilli(Math.max(0, record.timestamp())), "(unknown)", "");
 			}
 			catch (IllegalArgumentException ex) {

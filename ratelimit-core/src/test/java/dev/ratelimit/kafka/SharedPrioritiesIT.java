@@ -104,4 +104,42 @@ class SharedPrioritiesIT extends BrokerPerClass {
 		assertThat(heard).last().satisfies((current) -> assertThat(current.rate()).isEqualTo(Rate.parse("50/1s")));
 	}
 
+	@Test
+	void newCapacityAndSharesAppliedOnEveryInstanceReachTheAuthorityAndEachGate() throws Exception {
+		RateLimit limit = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build();
+		Priorities priorities = Priorities.of("critical", "batch");
+		List<RateLimiterRegistry> registries = new ArrayList<>();
+		for (int i = 0; i < 2; i++) {
+			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
+				.start(KafkaTestSupport.config(broker.getBrokersAsString(), "shares", "instance-" + i).build());
+			this.backends.add(backend);
+			registries.add(RateLimiterRegistry.builder().build().definePriorities("api", limit, priorities, "batch",
+					backend));
+		}
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		for (RateLimiterRegistry registry : registries) {
+			dev.ratelimit.RateLimiter batch = registry.priorities("api").forClass("batch");
+			await().atMost(Duration.ofSeconds(60)).until(batch::tryAcquire);
+		}
+		RateLimit ruled = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(400).build();
+		Priorities shares = priorities.minimumShare("batch", 0.25);
+
+		// as a runtime rule does: each instance applies it to its own registry
+		for (RateLimiterRegistry registry : registries) {
+			registry.updateLimit("api", ruled, shares);
+		}
+
+		for (RateLimiterRegistry registry : registries) {
+			dev.ratelimit.PriorityRateLimiter divided = registry.priorities("api");
+			await().atMost(Duration.ofSeconds(60)).until(() -> divided.limit().equals(ruled));
+			assertThat(divided.priorities().minimumShare("batch")).isEqualTo(0.25);
+			assertThat(divided.forClass("batch").snapshot().details()).containsEntry("minimumShares",
+					java.util.Map.of("batch", 0.25));
+			// batch's own reserve in the gate (a quarter of 400) or the shared 300 less critical's headroom
+			assertThat(divided.forClass("batch").snapshot().capacity()).isEqualTo(240);
+			dev.ratelimit.RateLimiter critical = divided.forClass("critical");
+			await().atMost(Duration.ofSeconds(60)).until(critical::tryAcquire);
+		}
+	}
+
 }

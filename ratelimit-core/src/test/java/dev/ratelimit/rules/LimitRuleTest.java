@@ -47,7 +47,7 @@ class LimitRuleTest {
 			.isThrownBy(() -> LimitRule.change("o".repeat(LimitRule.MAX_NAME_LENGTH + 1), null, 1L, "alice", ""))
 			.withMessageContaining("longer than the 200 allowed");
 		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new LimitRule("orders", -1, null, 1L, null, "a", "", Instant.EPOCH, "i", ""))
+			.isThrownBy(() -> new LimitRule("orders", -1, null, 1L, null, null, "a", "", Instant.EPOCH, "i", ""))
 			.withMessageContaining("version must be zero or more");
 	}
 

@@ -14,7 +14,8 @@ import dev.ratelimit.rules.LimitRule;
 
 /**
  * The wire format of a rule on the rules topic: UTF-8 text, one {@code field=value} per line, the
- * first line {@code ratelimit-rule=1}, so that an operator can read the topic with the console
+ * first line {@code ratelimit-rule=1} ({@code =2} for a rule that sets class shares, which a
+ * reader of format 1 must not take for a rule without them), so that an operator can read the topic with the console
  * consumer. The record's key is the limiter name; its version is its offset plus one and is not
  * written. Fields a later version adds are ignored; a record too long, not UTF-8, with a field
  * twice, a value out of its bounds or a limiter other than its key is refused whole.
@@ -31,7 +32,9 @@ public final class RuleRecords {
 
 	public static byte[] encode(LimitRule rule) {
 		StringBuilder text = new StringBuilder(256);
-		line(text, HEADER, "1");
+		// format 2 only for what format 1 cannot say: a reader of format 1 skips such a rule
+		// whole (and keeps the one before) rather than apply part of it
+		line(text, HEADER, (rule.shares() != null) ? "2" : "1");
 		line(text, "limiter", rule.limiter());
 		if (rule.rate() != null) {
 			line(text, "rate", rule.rate().toString());
@@ -41,6 +44,9 @@ public final class RuleRecords {
 		}
 		if (rule.enabled() != null) {
 			line(text, "enabled", rule.enabled().toString());
+		}
+		if (rule.shares() != null) {
+			line(text, "shares", LimitRule.describeShares(rule.shares()));
 		}
 		line(text, "author", rule.author());
 		line(text, "reason", rule.reason());
@@ -91,8 +97,9 @@ public final class RuleRecords {
 						+ "' twice");
 			}
 		}
-		if (!"1".equals(fields.get(HEADER))) {
-			throw new MalformedRecordException("not a rule record of format 1 (first line ratelimit-rule=1)");
+		String format = fields.get(HEADER);
+		if (!"1".equals(format) && !"2".equals(format)) {
+			throw new MalformedRecordException("not a rule record of format 1 or 2 (first line ratelimit-rule=1 or 2)");
 		}
 		String limiter = required(fields, "limiter");
 		if (!limiter.equals(key)) {
@@ -103,7 +110,9 @@ public final class RuleRecords {
 			Rate rate = fields.containsKey("rate") ? Rate.parse(fields.get("rate")) : null;
 			Long capacity = fields.containsKey("capacity") ? Long.valueOf(fields.get("capacity")) : null;
 			Boolean enabled = fields.containsKey("enabled") ? bool(fields.get("enabled")) : null;
-			return new LimitRule(limiter, version, rate, capacity, enabled, required(fields, "author"),
+			java.util.Map<String, Double> shares = ("2".equals(format) && fields.containsKey("shares"))
+					? LimitRule.parseShares(fields.get("shares")) : null;
+			return new LimitRule(limiter, version, rate, capacity, enabled, shares, required(fields, "author"),
 					fields.getOrDefault("reason", ""), Instant.parse(required(fields, "at")), required(fields, "origin"),
 					fields.getOrDefault("configured", ""));
 		}

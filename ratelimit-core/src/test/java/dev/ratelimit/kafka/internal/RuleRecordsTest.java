@@ -63,10 +63,36 @@ class RuleRecordsTest {
 	}
 
 	@Test
+	void classSharesAreWrittenInFormat2WhichAReaderOfFormat1Refuses() {
+		LimitRule shares = LimitRule
+			.change("api", null, 400L, null, java.util.Map.of("batch", 0.25), "alice", "batch backlog")
+			.published(0, Instant.parse("2026-12-05T01:00:00Z"), "instance-1", "token-bucket[100/1s capacity=100]");
+		String text = new String(RuleRecords.encode(shares), StandardCharsets.UTF_8);
+
+		assertThat(text).startsWith("ratelimit-rule=2\n").contains("shares=batch:0.25\n");
+		LimitRule read = RuleRecords.decode("api", RuleRecords.encode(shares), 7);
+		assertThat(read.shares()).containsExactly(java.util.Map.entry("batch", 0.25));
+		assertThat(read.isCleared()).isFalse();
+		assertThat(read.describeChange()).isEqualTo("capacity 400, minimum shares batch:0.25");
+		// none: every class loses its reserve
+		LimitRule none = RuleRecords.decode("api", text.replace("shares=batch:0.25", "shares=none")
+			.getBytes(StandardCharsets.UTF_8), 8);
+		assertThat(none.shares()).isEmpty();
+		assertRefused("api", text.replace("shares=batch:0.25", "shares=batch:1.5"), "greater than 0 and less than 1");
+		assertRefused("api", text.replace("shares=batch:0.25", "shares=batch:0.6,critical:0.5"), "add up to");
+		assertRefused("api", text.replace("shares=batch:0.25", "shares=batch:0.1,batch:0.2"), "twice");
+		assertRefused("api", text.replace("shares=batch:0.25", "shares=b a:0.1"), "not a priority class name");
+		assertRefused("api", text.replace("shares=batch:0.25", "shares=batch:lots"), "is not a number");
+		assertRefused("api", text.replace("shares=batch:0.25", "shares=batch"), "class:share");
+		// a later format is refused whole, so the rule before it stays: as a reader of format 1 refuses this one
+		assertRefused("api", text.replace("ratelimit-rule=2", "ratelimit-rule=3"), "format 1 or 2");
+	}
+
+	@Test
 	void hostileRecordsAreRefusedWithWhatIsWrong() {
 		String valid = new String(RuleRecords.encode(RULE), StandardCharsets.UTF_8);
 		assertRefused("orders", "not a rule at all", "field=value");
-		assertRefused("orders", "limiter=orders\nauthor=a\n", "format 1");
+		assertRefused("orders", "limiter=orders\nauthor=a\n", "format 1 or 2");
 		assertRefused("payments", valid, "the key must be the limiter's name");
 		assertRefused("orders", valid + "rate=1/1s\n", "field 'rate' twice");
 		assertRefused("orders", valid.replace("rate=50/s", "rate=lots"), "is not valid");

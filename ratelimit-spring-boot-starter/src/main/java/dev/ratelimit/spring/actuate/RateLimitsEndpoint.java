@@ -164,6 +164,9 @@ public class RateLimitsEndpoint {
 	 * @param capacity the new capacity (burst, or calls in flight), only with {@code fleet=true}
 	 * @param enabled {@code false} to switch the limiter off on every instance (every call permitted
 	 * until the rule is cleared), only with {@code fleet=true}
+	 * @param shares for a limiter divided among priority classes, the minimum share of the rate of
+	 * each class that has one, as {@code batch:0.05,normal:0.1} ({@code none} for none), replacing
+	 * the configured shares on every instance; only with {@code fleet=true}
 	 * @param reset whether to return the limiter to its initial state (full), on this instance only
 	 * @param key the key whose limiter to change, or {@code null} for the shared limiter
 	 * @param fleet whether to change the limiter on every instance through a runtime rule
@@ -173,17 +176,18 @@ public class RateLimitsEndpoint {
 	 */
 	@WriteOperation
 	public RateLimiterDescriptor updateRateLimiter(@Selector String name, @Nullable String rate,
-			@Nullable Long capacity, @Nullable Boolean enabled, @Nullable Boolean reset, @Nullable String key,
-			@Nullable Boolean fleet, @Nullable String reason, @Nullable SecurityContext security) {
+			@Nullable Long capacity, @Nullable Boolean enabled, @Nullable String shares, @Nullable Boolean reset,
+			@Nullable String key, @Nullable Boolean fleet, @Nullable String reason,
+			@Nullable SecurityContext security) {
 		boolean resetting = Boolean.TRUE.equals(reset);
 		if (Boolean.TRUE.equals(fleet)) {
-			return publishRule(name, rate, capacity, enabled, resetting, key, reason, security);
+			return publishRule(name, rate, capacity, enabled, shares, resetting, key, reason, security);
 		}
-		if (capacity != null || enabled != null) {
-			String what = (capacity != null) ? "capacity" : "enabled";
+		if (capacity != null || enabled != null || shares != null) {
+			String what = (capacity != null) ? "capacity" : (enabled != null) ? "enabled" : "shares";
 			throw invalid(what + " of limiter '" + name + "' is changed on every instance at once: add fleet=true "
 					+ "(with ratelimit.rules.enabled=true), or change ratelimit.limiters." + name
-					+ ((capacity != null) ? ".capacity" : ""));
+					+ ((capacity != null) ? ".capacity" : (shares != null) ? ".priority.minimum-shares" : ""));
 		}
 		if (rate == null && !resetting) {
 			throw invalid("nothing to change for limiter '" + name + "': give rate as permits/period (for example "
@@ -231,17 +235,29 @@ public class RateLimitsEndpoint {
 	}
 
 	private RateLimiterDescriptor publishRule(String name, @Nullable String rate, @Nullable Long capacity,
-			@Nullable Boolean enabled, boolean resetting, @Nullable String key, @Nullable String reason,
+			@Nullable Boolean enabled, @Nullable String shares, boolean resetting, @Nullable String key, @Nullable String reason,
 			@Nullable SecurityContext security) {
 		RateLimitRules fleetRules = fleetRules(name);
 		if (key != null || resetting) {
 			throw invalid("a fleet rule changes limiter '" + name + "' as a whole on every instance: leave out "
 					+ ((key != null) ? "key" : "reset") + ", or leave out fleet to change this instance only");
 		}
-		if (rate == null && capacity == null && !Boolean.FALSE.equals(enabled)) {
+		if (rate == null && capacity == null && shares == null && !Boolean.FALSE.equals(enabled)) {
 			throw invalid("nothing to change for limiter '" + name + "': give rate as permits/period (for example "
-					+ "500/1s), capacity, enabled=false to switch it off, or a mix; to return to the configured limit, "
-					+ "send DELETE to this address");
+					+ "500/1s), capacity, shares (class:share,...), enabled=false to switch it off, or a mix; to "
+					+ "return to the configured limit, send DELETE to this address");
+		}
+		java.util.Map<String, Double> parsedShares = null;
+		if (shares != null) {
+			if (shares.length() > 2000) {
+				throw invalid("shares of " + shares.length() + " characters is longer than the 2000 allowed");
+			}
+			try {
+				parsedShares = LimitRule.parseShares(shares);
+			}
+			catch (IllegalArgumentException ex) {
+				throw invalid(ex.getMessage());
+			}
 		}
 		Rate parsed = (rate != null) ? parse(rate) : null;
 		if (capacity != null && capacity <= 0) {
@@ -249,7 +265,7 @@ public class RateLimitsEndpoint {
 					+ "' may hold");
 		}
 		try {
-			fleetRules.publish(name, parsed, capacity, enabled, author(security), text("reason", reason),
+			fleetRules.publish(name, parsed, capacity, enabled, parsedShares, author(security), text("reason", reason),
 					this.publishTimeout);
 		}
 		catch (IllegalArgumentException ex) {
@@ -419,6 +435,9 @@ public class RateLimitsEndpoint {
 		}
 		if (rule.capacity() != null) {
 			details.put("capacity", rule.capacity());
+		}
+		if (rule.shares() != null) {
+			details.put("shares", rule.shares());
 		}
 		if (rule.switchesOff()) {
 			details.put("enabled", false);

@@ -195,6 +195,10 @@ public final class RateLimitedMethods {
 			waitNanos = Math.min(waitNanos, waitNanos(annotation, definition, where));
 			String priority = priority(annotation, definition, key, where);
 			Expression priorityExpression = priorityExpression(annotation, definition, where);
+			// a runtime rule that no such call could fit is then refused
+			String declaredClass = (definition.priority() == null || priorityExpression != null) ? null
+					: (priority != null) ? priority : definition.priority().defaultClass();
+			this.registry.declarePermits(definition.name(), declaredClass, annotation.permits());
 			specs.add(new RateLimitedOperation.Spec(definition.name(), key, annotation.permits(),
 					definition.headers(), priority, priorityExpression,
 					(priorityExpression != null) ? definition.priority().priorities().classes() : List.of()));

@@ -18,6 +18,7 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.context.ApplicationEventPublisher;
 
 import dev.ratelimit.Algorithm;
+import dev.ratelimit.Priorities;
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimiterRegistry;
@@ -29,7 +30,8 @@ import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
 /**
  * Applies the runtime rules of a {@link RuleBook} to the application's limiters, on every instance:
  * a rule's rate and capacity replace the configured ones of its limiter (the shared limiter, every
- * key, keys created later, each priority class, and for an adaptive limiter its ceiling), or the
+ * key, keys created later, each priority class, and for an adaptive limiter its ceiling), its class
+ * shares those of a limiter divided among priority classes, or the
  * rule switches the limiter off (every call permitted), until the rule is cleared, which returns
  * the limiter to its configured limit, switched on.
  *
@@ -40,7 +42,7 @@ import dev.ratelimit.spring.adaptive.AdaptiveRateLimiters;
  *
  * <p>Every rule read is logged and published as a {@link RateLimitRuleEvent} with who made it,
  * when and why. A rule an instance cannot apply (a limiter it does not declare, a capacity its
- * algorithm cannot take) is logged and leaves that limiter as it was; {@link #publish} checks the
+ * algorithm cannot take, or that a call declared here could not fit) is logged and leaves that limiter as it was; {@link #publish} checks the
  * same on the publishing instance first, so such rules are refused before they are written.
  * Thread-safe.
  */
@@ -58,6 +60,9 @@ public class RateLimitRules implements SmartInitializingSingleton {
 
 	/** The configured limit of each declared name with a limit of its own, as it was before any rule. */
 	private final Map<String, RateLimit> configured = new ConcurrentHashMap<>();
+
+	/** The configured classes and shares of each limiter divided among priority classes. */
+	private final Map<String, Priorities> configuredPriorities = new ConcurrentHashMap<>();
 
 	private final Map<String, Applied> applied = new ConcurrentHashMap<>();
 
@@ -78,6 +83,7 @@ public class RateLimitRules implements SmartInitializingSingleton {
 		this.events = Objects.requireNonNull(events, "events");
 		for (String name : registry.definedNames()) {
 			registry.definedLimit(name).ifPresent((limit) -> this.configured.put(name, limit));
+			registry.definedPriorities(name).ifPresent((priorities) -> this.configuredPriorities.put(name, priorities));
 		}
 	}
 
@@ -132,7 +138,28 @@ public class RateLimitRules implements SmartInitializingSingleton {
 	 */
 	public LimitRule publish(String name, @Nullable Rate rate, @Nullable Long capacity, @Nullable Boolean enabled,
 			String author, String reason, Duration timeout) {
-		LimitRule draft = LimitRule.change(name, rate, capacity, enabled, author, reason);
+		return publish(name, rate, capacity, enabled, null, author, reason, timeout);
+	}
+
+	/**
+	 * Publishes a rule for a limiter to every instance, which may also set the minimum shares of
+	 * its priority classes, and waits until this instance has applied it.
+	 * @param name the limiter name
+	 * @param rate the rate, or {@code null} to keep the configured one
+	 * @param capacity the capacity, or {@code null} to keep the configured one
+	 * @param enabled {@code false} to switch the limiter off, {@code null} or {@code true} to keep it on
+	 * @param shares the minimum share of each priority class that has one (an empty map for none),
+	 * replacing the configured shares, or {@code null} to keep them
+	 * @param author who makes the change
+	 * @param reason why
+	 * @param timeout how long to wait for Kafka
+	 * @return the rule as published, with its version
+	 * @throws IllegalArgumentException if the rule cannot apply to the limiter; nothing is written
+	 * @throws IllegalStateException if the rule could not be written or read back in time
+	 */
+	public LimitRule publish(String name, @Nullable Rate rate, @Nullable Long capacity, @Nullable Boolean enabled,
+			@Nullable Map<String, Double> shares, String author, String reason, Duration timeout) {
+		LimitRule draft = LimitRule.change(name, rate, capacity, enabled, shares, author, reason);
 		RateLimit configured = configured(name);
 		String refusal = refusal(draft, configured);
 		if (refusal != null) {
@@ -224,12 +251,13 @@ public class RateLimitRules implements SmartInitializingSingleton {
 			return "limiter '" + rule.limiter() + "' is a concurrency limiter and has no rate: give a capacity "
 					+ "(the most calls in flight) instead";
 		}
-		if (rule.capacity() != null && this.registry.hasPriorities(rule.limiter())) {
-			return "limiter '" + rule.limiter() + "' divides its capacity among priority classes, which a rule cannot "
-					+ "move: give a rate only";
+		Priorities divided = this.configuredPriorities.get(rule.limiter());
+		if (rule.shares() != null && divided == null) {
+			return "limiter '" + rule.limiter() + "' has no priority classes, so it has no class shares to change";
 		}
 		try {
-			effective(rule, configured);
+			this.registry.checkUpdate(rule.limiter(), effective(rule, configured),
+					(divided != null) ? rule.sharesOver(divided) : null);
 			return null;
 		}
 		catch (IllegalArgumentException ex) {
@@ -255,7 +283,8 @@ public class RateLimitRules implements SmartInitializingSingleton {
 		if (refusal == null && configured != null) {
 			limit = effective(rule, configured);
 			try {
-				apply(rule.limiter(), limit, rule);
+				Priorities divided = this.configuredPriorities.get(rule.limiter());
+				apply(rule.limiter(), limit, (divided != null) ? rule.sharesOver(divided) : null, rule);
 			}
 			catch (RuntimeException ex) {
 				refusal = "limiter '" + rule.limiter() + "' could not take the rule: " + ex.getMessage();
@@ -292,7 +321,7 @@ public class RateLimitRules implements SmartInitializingSingleton {
 				: configured;
 	}
 
-	private void apply(String name, RateLimit limit, LimitRule rule) {
+	private void apply(String name, RateLimit limit, @Nullable Priorities priorities, LimitRule rule) {
 		AdaptiveRateLimiters controls = this.adaptive.get();
 		Optional<AdaptiveController> controller = (controls != null) ? controls.controller(name) : Optional.empty();
 		if (controller.isPresent()) {
@@ -300,12 +329,21 @@ public class RateLimitRules implements SmartInitializingSingleton {
 			// then the capacity changes at whatever rate the controller has set
 			controller.get().ceiling(limit.rate());
 			Rate current = this.registry.limiter(name).limit().rate();
-			this.registry.updateLimit(name, limit.withRate(current));
+			update(name, limit.withRate(current), priorities);
+		}
+		else {
+			update(name, limit, priorities);
+		}
+		this.registry.enabled(name, !rule.switchesOff());
+	}
+
+	private void update(String name, RateLimit limit, @Nullable Priorities priorities) {
+		if (priorities != null) {
+			this.registry.updateLimit(name, limit, priorities);
 		}
 		else {
 			this.registry.updateLimit(name, limit);
 		}
-		this.registry.enabled(name, !rule.switchesOff());
 	}
 
 	/**

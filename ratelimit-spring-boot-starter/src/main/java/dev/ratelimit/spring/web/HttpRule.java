@@ -149,6 +149,16 @@ public final class HttpRule {
 	}
 
 	/**
+	 * Returns the priority class every request of this rule takes a limiter at, if it is fixed.
+	 * @param limiter one of the rule's limiters
+	 * @return the class, or {@code null} when an expression may choose another one, or for the
+	 * limiter's default (or a limiter without classes)
+	 */
+	public @Nullable String fixedPriorityOf(String limiter) {
+		return (this.priorityExpression == null) ? priorityOf(limiter) : null;
+	}
+
+	/**
 	 * Returns the priority class a request takes a limiter at: the one its expression gives, when
 	 * that is one of the limiter's classes; otherwise the rule's fixed class, or {@code null} for the
 	 * limiter's default. A value from the client that names no class, or a failing expression, never

@@ -164,7 +164,7 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeChangesTheRateOfTheSharedLimiter() {
 		RateLimiter orders = this.registry.limiter("orders");
-		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("orders", "500/1s", null, null, null, null, null, null, null);
+		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("orders", "500/1s", null, null, null, null, null, null, null, null);
 		assertThat(orders.limit().rate()).isEqualTo(Rate.perSecond(500));
 		assertThat(orders.limit().capacity()).as("capacity unchanged").isEqualTo(20);
 		assertThat(updated.rate()).isEqualTo("500/s");
@@ -176,7 +176,7 @@ class RateLimitsEndpointTests {
 	void writeResetsTheSharedLimiter() {
 		RateLimiter orders = this.registry.limiter("orders");
 		assertThat(orders.tryAcquire(20)).isTrue();
-		RateLimiterDescriptor reset = this.endpoint.updateRateLimiter("orders", null, null, null, true, null, null, null, null);
+		RateLimiterDescriptor reset = this.endpoint.updateRateLimiter("orders", null, null, null, null, true, null, null, null, null);
 		assertThat(reset.available()).isEqualTo(20);
 		assertThat(orders.tryAcquire(20)).isTrue();
 	}
@@ -185,7 +185,7 @@ class RateLimitsEndpointTests {
 	void writeChangesTheRateThenResets() {
 		RateLimiter search = this.registry.limiter("search");
 		assertThat(search.tryAcquire(600)).isTrue();
-		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("search", "1200/1m", null, null, true, null, null, null, null);
+		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("search", "1200/1m", null, null, null, true, null, null, null, null);
 		assertThat(updated.capacity()).isEqualTo(1200);
 		assertThat(updated.available()).isEqualTo(1200);
 	}
@@ -195,7 +195,7 @@ class RateLimitsEndpointTests {
 		RateLimiter a = this.registry.limiter("tenant", "a");
 		RateLimiter b = this.registry.limiter("tenant", "b");
 		a.tryAcquire(5);
-		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("tenant", "60/1m", null, null, true, "a", null, null, null);
+		RateLimiterDescriptor updated = this.endpoint.updateRateLimiter("tenant", "60/1m", null, null, null, true, "a", null, null, null);
 		assertThat(a.limit().rate()).isEqualTo(Rate.perMinute(60));
 		assertThat(b.limit().rate()).isEqualTo(Rate.perMinute(5));
 		assertThat(updated.name()).isEqualTo("tenant");
@@ -208,7 +208,7 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeRejectsRequestsThatChangeNothing() {
 		this.registry.limiter("orders");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", null, null, null, false, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", null, null, null, null, false, null, null, null, null)))
 			.isEqualTo("nothing to change for limiter 'orders': give rate as permits/period (for example 500/1s) "
 					+ "to change its rate, reset=true to return it to its initial state, or both");
 	}
@@ -216,10 +216,10 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeRejectsABadRateNamingTheFormat() {
 		this.registry.limiter("orders");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "fast", null, null, null, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "fast", null, null, null, null, null, null, null, null)))
 			.isEqualTo("rate 'fast' is not understood: write permits/period, for example 100/s, 100/1s, 5000/1m, "
 					+ "0.5/s or 10000/1d");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "0/1s", null, null, null, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "0/1s", null, null, null, null, null, null, null, null)))
 			.startsWith("rate '0/1s' is not valid (permits must be positive")
 			.endsWith("): write permits/period, for example 500/1s");
 		assertThat(this.registry.limiter("orders").limit().rate()).isEqualTo(Rate.perSecond(10));
@@ -227,16 +227,16 @@ class RateLimitsEndpointTests {
 
 	@Test
 	void writeRejectsLimitersThatAreNotLive() {
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("nope", "1/s", null, null, null, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("nope", "1/s", null, null, null, null, null, null, null, null)))
 			.isEqualTo("no limiter named 'nope' is declared or in use: use a name listed by the ratelimits endpoint");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null, null, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null, null, null, null, null, null, null)))
 			.isEqualTo("limiter 'orders' has not been used yet, so there is nothing to change: change "
 					+ "ratelimit.limiters.orders to change its declared limit");
 		this.registry.limiter("tenant", "a");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, null, null, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, null, null, null, null, null, null, null)))
 			.isEqualTo("limiter 'tenant' is used per key (1 live keys) and has no shared limiter: give key to "
 					+ "change one key's limiter, or change ratelimit.limiters.tenant to change every key");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, null, null, "zz", null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("tenant", "1/s", null, null, null, null, "zz", null, null, null)))
 			.isEqualTo("key 'zz' of limiter 'tenant' is not live (never used, or evicted after being idle at full "
 					+ "capacity), so there is nothing to change: a new key starts from the declared limit");
 		assertThat(this.registry.limiters()).as("writes create nothing").isEmpty();
@@ -246,17 +246,17 @@ class RateLimitsEndpointTests {
 	@Test
 	void writeRejectsARateForAConcurrencyLimiterButResetsIt() {
 		this.registry.limiter("db").tryAcquire(3);
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("db", "10/s", null, null, null, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("db", "10/s", null, null, null, null, null, null, null, null)))
 			.isEqualTo("limiter 'db' is a concurrency limiter and has no rate to change: reset it with reset=true, "
 					+ "or change ratelimit.limiters.db.max-concurrent");
 		// a reset keeps what is in flight: those permits are released by their holders
-		assertThat(this.endpoint.updateRateLimiter("db", null, null, null, true, null, null, null, null).available()).isOne();
+		assertThat(this.endpoint.updateRateLimiter("db", null, null, null, null, true, null, null, null, null).available()).isOne();
 	}
 
 	@Test
 	void writeRejectsARateThatCannotBeApplied() {
 		this.registry.limiter("orders");
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "9000000000000000000/1s", null, null, null, null, null, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "9000000000000000000/1s", null, null, null, null, null, null, null, null)))
 			.startsWith("rate 9000000000000000000/1s cannot be applied to limiter 'orders': rate must be at most");
 	}
 
@@ -269,7 +269,7 @@ class RateLimitsEndpointTests {
 		RateLimitsEndpoint fleet = new RateLimitsEndpoint(this.registry, null, rules, Duration.ofSeconds(5));
 		this.registry.limiter("tenant", "a");
 
-		RateLimiterDescriptor orders = fleet.updateRateLimiter("orders", "50/1s", 5L, null, null, null, true,
+		RateLimiterDescriptor orders = fleet.updateRateLimiter("orders", "50/1s", 5L, null, null, null, null, true,
 				"incident 42", security("alice"));
 
 		assertThat(orders.rate()).isEqualTo("50/s");
@@ -278,7 +278,7 @@ class RateLimitsEndpointTests {
 				"50/s", "capacity", 5L, "author", "alice", "reason", "incident 42", "at", "2026-12-04T12:00:00Z",
 				"origin", "this-instance", "configured", "token-bucket[10/s capacity=20]"));
 		assertThat(book.rule("orders")).hasValueSatisfying((rule) -> assertThat(rule.author()).isEqualTo("alice"));
-		fleet.updateRateLimiter("tenant", "1/1s", null, null, null, null, true, null, null);
+		fleet.updateRateLimiter("tenant", "1/1s", null, null, null, null, null, true, null, null);
 		assertThat(book.rule("tenant")).hasValueSatisfying((rule) -> {
 			assertThat(rule.author()).as("no principal").isEqualTo("anonymous");
 			assertThat(rule.reason()).isEmpty();
@@ -292,7 +292,7 @@ class RateLimitsEndpointTests {
 				(rule) -> assertThat(rule).containsEntry("inForce", false).containsEntry("author", "bob"));
 		assertThat(reason(() -> fleet.clearRule("orders", null, null))).contains("has no runtime rule in force");
 
-		RateLimiterDescriptor off = fleet.updateRateLimiter("orders", null, null, false, null, null, true, "INC-7",
+		RateLimiterDescriptor off = fleet.updateRateLimiter("orders", null, null, false, null, null, null, true, "INC-7",
 				security("alice"));
 		assertThat(off.details().get("rule")).isInstanceOfSatisfying(java.util.Map.class,
 				(rule) -> assertThat(rule).containsEntry("enabled", false).containsEntry("inForce", true));
@@ -307,32 +307,44 @@ class RateLimitsEndpointTests {
 		});
 		rules.start();
 		RateLimitsEndpoint fleet = new RateLimitsEndpoint(this.registry, null, rules, Duration.ofSeconds(5));
-		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null, null, null, true, null, null)))
+		assertThat(reason(() -> this.endpoint.updateRateLimiter("orders", "1/s", null, null, null, null, null, true, null, null)))
 			.contains("runtime rules are off", "ratelimit.rules.enabled=true");
 		assertThat(reason(() -> this.endpoint.clearRule("orders", null, null))).contains("runtime rules are off");
-		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, 5L, null, null, null, null, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, 5L, null, null, null, null, null, null, null)))
 			.contains("is changed on every instance at once: add fleet=true");
-		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, false, null, null, null, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, false, null, null, null, null, null, null)))
 			.contains("enabled of limiter 'orders' is changed on every instance at once: add fleet=true");
-		assertThat(reason(() -> fleet.updateRateLimiter("db", null, null, false, null, null, true, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("db", null, null, false, null, null, null, true, null, null)))
 			.contains("cannot be switched off");
-		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, null, null, null, true, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, null, null, null, null, true, null, null)))
 			.contains("nothing to change");
-		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, true, null, true, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, null, true, null, true, null, null)))
 			.contains("leave out reset");
-		assertThat(reason(() -> fleet.updateRateLimiter("tenant", "1/s", null, null, null, "a", true, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("tenant", "1/s", null, null, null, null, "a", true, null, null)))
 			.contains("leave out key");
-		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, 0L, null, null, null, true, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, 0L, null, null, null, null, true, null, null)))
 			.contains("capacity must be positive");
-		assertThat(reason(() -> fleet.updateRateLimiter("search", null, 10L, null, null, null, true, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("search", null, 10L, null, null, null, null, true, null, null)))
 			.contains("change the rate instead");
-		assertThat(reason(() -> fleet.updateRateLimiter("checkout", "1/s", null, null, null, null, true, null, null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("checkout", "1/s", null, null, null, null, null, true, null, null)))
 			.contains("no limiter named 'checkout' with a limit of its own");
-		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, null, null, true, "a\nb", null)))
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, null, null, null, true, "a\nb", null)))
 			.contains("reason holds a control character");
-		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, null, null, true,
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", "1/s", null, null, null, null, null, true,
 				"x".repeat(1001), null)))
 			.contains("reason of 1001 characters is longer than the 1000 allowed");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, null, "batch:0.1", null, null, null, null,
+				null)))
+			.contains("shares of limiter 'orders' is changed on every instance at once", ".priority.minimum-shares");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, null, "batch:0.1", null, null, true, null,
+				null)))
+			.contains("limiter 'orders' has no priority classes");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, null, "batch=0.1", null, null, true, null,
+				null)))
+			.contains("class:share");
+		assertThat(reason(() -> fleet.updateRateLimiter("orders", null, null, null, "b:0.1,".repeat(400), null, null,
+				true, null, null)))
+			.contains("longer than the 2000 allowed");
 	}
 
 	private static SecurityContext security(String user) {

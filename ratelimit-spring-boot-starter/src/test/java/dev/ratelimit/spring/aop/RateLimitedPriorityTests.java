@@ -7,6 +7,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.ratelimit.Priorities;
+import dev.ratelimit.RateLimit;
 import dev.ratelimit.RateLimitExceededException;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.annotation.RateLimited;
@@ -16,6 +18,7 @@ import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * Priority classes from {@code application.yml} and {@code @RateLimited(priority = ...)}: a limit
@@ -64,6 +67,27 @@ class RateLimitedPriorityTests {
 			assertThat(batch).isEqualTo(6);
 			assertThat(call(() -> service.chosen(null))).isFalse();
 			assertThat(call(() -> service.chosen("critical"))).isTrue();
+		});
+	}
+
+	@Test
+	void aChangeOfLimitThatADeclaredCallCouldNoLongerFitIsRefused() {
+		this.contextRunner.withUserConfiguration(BulkyConfiguration.class).run((context) -> {
+			RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
+			RateLimit api = registry.definedLimit("api").orElseThrow();
+			Priorities classes = registry.definedPriorities("api").orElseThrow();
+			// critical's call takes 5: a capacity of 4 could never serve it
+			assertThatIllegalArgumentException().isThrownBy(() -> registry.updateLimit("api", api.withCapacity(4)))
+				.withMessageContaining("priority class 'critical' of limiter 'api' could take at most 4 permits")
+				.withMessageContaining("fewer than the 5 a declared call takes");
+			// nor can critical after batch is given 60% of 10
+			assertThatIllegalArgumentException()
+				.isThrownBy(() -> registry.updateLimit("api", api, classes.minimumShare("batch", 0.6)))
+				.withMessageContaining("could take at most 4 permits");
+			registry.updateLimit("api", api.withCapacity(6));
+			assertThatIllegalArgumentException()
+				.isThrownBy(() -> registry.updateLimit("plain", registry.definedLimit("plain").orElseThrow().withCapacity(2)))
+				.withMessageContaining("limiter 'plain' would hold 2 permits, fewer than the 3 a declared call takes");
 		});
 	}
 
@@ -228,6 +252,28 @@ class RateLimitedPriorityTests {
 
 		@RateLimited(value = "plain", priority = "critical")
 		public void call() {
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class BulkyConfiguration {
+
+		@Bean
+		Bulky service() {
+			return new Bulky();
+		}
+
+	}
+
+	public static class Bulky {
+
+		@RateLimited(value = "api", priority = "critical", permits = 5)
+		public void critical() {
+		}
+
+		@RateLimited(value = "plain", permits = 3)
+		public void plain() {
 		}
 
 	}

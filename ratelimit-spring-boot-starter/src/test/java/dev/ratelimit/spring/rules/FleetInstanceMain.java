@@ -19,9 +19,11 @@ import dev.ratelimit.RateLimiterRegistry;
 /**
  * One instance of an application in its own JVM, for the test of rules across processes: a web
  * application with the starter, runtime rules on, the actuator's ratelimits endpoint writable (no
- * security on this classpath: the author is {@code anonymous}), and one limiter, {@code orders}. Arguments are Spring Boot
- * properties ({@code --name=value}). On standard output: {@code READY <port> <limit>} once it
- * serves, and {@code RULE <version> <appliedAtMillis> <limit>} for each rule it applies.
+ * security on this classpath: the author is {@code anonymous}), and two limiters: {@code orders},
+ * and {@code tiered}, divided among the priority classes critical and batch. Arguments are Spring
+ * Boot properties ({@code --name=value}). On standard output: {@code READY <port> <orders> <tiered>}
+ * once it serves, and {@code RULE <version> <appliedAtMillis> <limit>} for each rule it applies,
+ * each limit as {@code rate,capacity} (with {@code ,shares} for tiered).
  */
 @Configuration(proxyBeanMethods = false)
 @EnableAutoConfiguration
@@ -34,21 +36,35 @@ public class FleetInstanceMain {
 		SpringApplication application = new SpringApplication(FleetInstanceMain.class);
 		application.setDefaultProperties(java.util.Map.of("server.port", "0", "spring.main.banner-mode", "off",
 				"ratelimit.rules.enabled", "true", "management.endpoints.web.exposure.include", "ratelimits",
-				"management.endpoint.ratelimits.access", "unrestricted"));
+				"management.endpoint.ratelimits.access", "unrestricted", "ratelimit.limiters.tiered.rate", "100/1s",
+				"ratelimit.limiters.tiered.priority.classes", "critical,batch"));
 		ConfigurableApplicationContext context = application.run(args);
 		int port = ((WebServerApplicationContext) context).getWebServer().getPort();
-		out.println("READY " + port + " " + limit(context.getBean(RateLimiterRegistry.class)));
+		RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
+		out.println("READY " + port + " " + limit(registry, "orders") + " " + limit(registry, "tiered"));
 	}
 
-	private static String limit(RateLimiterRegistry registry) {
-		RateLimit limit = registry.limiter("orders").limit();
+	private static String limit(RateLimiterRegistry registry, String name) {
+		if (registry.hasPriorities(name)) {
+			dev.ratelimit.PriorityRateLimiter divided = registry.priorities(name);
+			java.util.Map<String, Double> shares = new java.util.LinkedHashMap<>();
+			for (String priorityClass : divided.priorities().classes()) {
+				double share = divided.priorities().minimumShare(priorityClass);
+				if (share > 0) {
+					shares.put(priorityClass, share);
+				}
+			}
+			return divided.limit().rate() + "," + divided.limit().capacity() + ","
+					+ dev.ratelimit.rules.LimitRule.describeShares(shares);
+		}
+		RateLimit limit = registry.limiter(name).limit();
 		return limit.rate() + "," + limit.capacity();
 	}
 
 	@Bean
 	ApplicationListener<RateLimitRuleEvent> printRules(RateLimiterRegistry registry) {
 		return (event) -> out.println("RULE " + event.getRule().version() + " " + System.currentTimeMillis() + " "
-				+ ((event.getLimit() != null) ? limit(registry) : "REFUSED"));
+				+ ((event.getLimit() != null) ? limit(registry, event.getRule().limiter()) : "REFUSED"));
 	}
 
 }

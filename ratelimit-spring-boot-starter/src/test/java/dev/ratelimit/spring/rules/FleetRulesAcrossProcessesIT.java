@@ -24,10 +24,11 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Runtime rules across instance processes against a broker process: three JVMs of one web
- * application ({@link FleetInstanceMain}); a change made on one through the actuator reaches the
- * others within a second, is in force for a whole new fleet after every instance was killed, stays
- * in force after a redeploy with another configured value (as documented), and a clear returns
- * every instance to its own configured limit.
+ * application ({@link FleetInstanceMain}); a change made on one through the actuator (of a rate,
+ * a capacity, or a priority limiter's class shares) reaches the others within a second, is in
+ * force for a whole new fleet after every instance was killed, stays in force after a redeploy
+ * with another configured value (as documented), and a clear returns every instance to its own
+ * configured limit.
  */
 class FleetRulesAcrossProcessesIT {
 
@@ -65,6 +66,7 @@ class FleetRulesAcrossProcessesIT {
 	void aChangeOnOneInstanceReachesTheOthersSurvivesRestartsAndIsClearedEverywhere() throws Exception {
 		List<Instance> fleet = startFleet("first", "100/1s");
 		assertThat(fleet).allSatisfy((instance) -> assertThat(instance.startLimit).isEqualTo("100/s,100"));
+		assertThat(fleet).allSatisfy((instance) -> assertThat(instance.startTiered).isEqualTo("100/s,100,none"));
 
 		// changes made on one instance, timed from just before the request to each other's apply
 		List<Long> delays = new ArrayList<>();
@@ -72,7 +74,7 @@ class FleetRulesAcrossProcessesIT {
 		for (int i = 0; i < changes.length; i++) {
 			Instance origin = fleet.get(i % fleet.size());
 			long before = System.currentTimeMillis();
-			HttpResponse<String> response = send(origin, "POST", "{\"rate\":\"" + changes[i][0] + "\",\"capacity\":"
+			HttpResponse<String> response = send(origin, "orders", "POST", "{\"rate\":\"" + changes[i][0] + "\",\"capacity\":"
 					+ changes[i][1] + ",\"fleet\":true,\"reason\":\"incident 42, step " + i + "\"}");
 			assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
 			assertThat(response.body()).contains("\"author\":\"anonymous\"", "\"reason\":\"incident 42, step " + i + "\"");
@@ -87,6 +89,21 @@ class FleetRulesAcrossProcessesIT {
 				}
 			}
 		}
+		// a priority limiter's capacity and class shares, from the second instance
+		long beforeShares = System.currentTimeMillis();
+		HttpResponse<String> shares = send(fleet.get(1), "tiered", "POST",
+				"{\"capacity\":400,\"shares\":\"batch:0.25\",\"fleet\":true,\"reason\":\"batch backlog\"}");
+		assertThat(shares.statusCode()).as(shares.body()).isEqualTo(200);
+		long sharesVersion = version(shares.body());
+		for (Instance other : fleet) {
+			long appliedAt = await().atMost(Duration.ofSeconds(30))
+				.until(() -> other.applied(sharesVersion), Optional::isPresent)
+				.get();
+			assertThat(other.appliedLimit(sharesVersion)).isEqualTo("100/s,400,batch:0.25");
+			if (other != fleet.get(1)) {
+				delays.add(appliedAt - beforeShares);
+			}
+		}
 		System.out.println("Rule propagation to the other instances, ms from request to apply: " + delays);
 		assertThat(delays).allSatisfy((delay) -> assertThat(delay).isLessThanOrEqualTo(WITHIN_MILLIS));
 
@@ -94,6 +111,7 @@ class FleetRulesAcrossProcessesIT {
 		killAll();
 		List<Instance> restarted = startFleet("restarted", "100/1s");
 		assertThat(restarted).allSatisfy((instance) -> assertThat(instance.startLimit).isEqualTo("25/s,25"));
+		assertThat(restarted).allSatisfy((instance) -> assertThat(instance.startTiered).isEqualTo("100/s,400,batch:0.25"));
 
 		// a redeploy with another configured value: the rule stays in force, each instance says so
 		killAll();
@@ -106,7 +124,7 @@ class FleetRulesAcrossProcessesIT {
 
 		// cleared on one: every instance returns to its own configured limit
 		long before = System.currentTimeMillis();
-		HttpResponse<String> cleared = send(redeployed.get(1), "DELETE", null);
+		HttpResponse<String> cleared = send(redeployed.get(1), "orders", "DELETE", null);
 		assertThat(cleared.statusCode()).as(cleared.body()).isEqualTo(200);
 		long version = version(cleared.body());
 		for (Instance instance : redeployed) {
@@ -115,7 +133,15 @@ class FleetRulesAcrossProcessesIT {
 			assertThat(instance.appliedLimit(version)).isEqualTo("200/s,200");
 			assertThat(appliedAt - before).isLessThanOrEqualTo(WITHIN_MILLIS);
 		}
-		assertThat(send(redeployed.get(2), "GET", null).body()).contains("\"rate\":\"200/s\"", "\"inForce\":false");
+		assertThat(send(redeployed.get(2), "orders", "GET", null).body()).contains("\"rate\":\"200/s\"",
+				"\"inForce\":false");
+		HttpResponse<String> sharesCleared = send(redeployed.get(0), "tiered", "DELETE", null);
+		assertThat(sharesCleared.statusCode()).as(sharesCleared.body()).isEqualTo(200);
+		long sharesClearedVersion = version(sharesCleared.body());
+		for (Instance instance : redeployed) {
+			await().atMost(Duration.ofSeconds(30)).until(() -> instance.applied(sharesClearedVersion), Optional::isPresent);
+			assertThat(instance.appliedLimit(sharesClearedVersion)).isEqualTo("100/s,100,none");
+		}
 	}
 
 	private static String rate(String configured) {
@@ -132,9 +158,9 @@ class FleetRulesAcrossProcessesIT {
 		return Long.parseLong(body.substring(at + "\"version\":".length(), end));
 	}
 
-	private HttpResponse<String> send(Instance instance, String method, String json) throws Exception {
+	private HttpResponse<String> send(Instance instance, String limiter, String method, String json) throws Exception {
 		HttpRequest.Builder request = HttpRequest
-			.newBuilder(URI.create("http://127.0.0.1:" + instance.port + "/actuator/ratelimits/orders"))
+			.newBuilder(URI.create("http://127.0.0.1:" + instance.port + "/actuator/ratelimits/" + limiter))
 			.timeout(Duration.ofSeconds(30));
 		if (json != null) {
 			request.header("Content-Type", "application/json");
@@ -173,6 +199,8 @@ class FleetRulesAcrossProcessesIT {
 
 		private String startLimit;
 
+		private String startTiered;
+
 		private Instance(Process process, Path output) {
 			this.process = process;
 			this.output = output;
@@ -200,6 +228,7 @@ class FleetRulesAcrossProcessesIT {
 			String[] fields = ready.split(" ");
 			this.port = Integer.parseInt(fields[1]);
 			this.startLimit = fields[2];
+			this.startTiered = fields[3];
 		}
 
 		Optional<Long> applied(long version) throws Exception {

@@ -1,6 +1,7 @@
 package dev.ratelimit.spring.rules;
 
 import java.time.Duration;
+import java.util.Map;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,6 +18,7 @@ import org.springframework.context.ApplicationListener;
 
 import dev.ratelimit.Rate;
 import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiter;
 import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.rules.LimitRule;
 import dev.ratelimit.rules.RuleBook;
@@ -130,8 +132,14 @@ class RateLimitRulesTests {
 				.isThrownBy(() -> rules.publish("search", null, 50L, "alice", "", TIMEOUT))
 				.withMessageContaining("change the rate instead");
 			assertThatIllegalArgumentException()
-				.isThrownBy(() -> rules.publish("tiered", null, 50L, "alice", "", TIMEOUT))
-				.withMessageContaining("divides its capacity among priority classes");
+				.isThrownBy(() -> rules.publish("orders", null, null, null, Map.of("batch", 0.1), "alice", "", TIMEOUT))
+				.withMessageContaining("limiter 'orders' has no priority classes");
+			assertThatIllegalArgumentException()
+				.isThrownBy(() -> rules.publish("tiered", null, null, null, Map.of("bulk", 0.1), "alice", "", TIMEOUT))
+				.withMessageContaining("has no priority class 'bulk': its classes are [critical, batch]");
+			assertThatIllegalArgumentException()
+				.isThrownBy(() -> rules.publish("tiered", null, 1L, null, Map.of("batch", 0.5), "alice", "", TIMEOUT))
+				.withMessageContaining("too small to give each reserved minimum share at least one permit");
 			assertThat(book.rules()).isEmpty();
 			rules.publish("jobs", null, 3L, "alice", "", TIMEOUT);
 			assertThat(context.getBean(RateLimiterRegistry.class).limiter("jobs").snapshot().capacity()).isEqualTo(3);
@@ -142,14 +150,42 @@ class RateLimitRulesTests {
 	}
 
 	@Test
+	void aRuleChangesTheClassSharesAndCapacityOfAPriorityLimiterUntilItIsCleared() {
+		this.contextRunner.withPropertyValues("ratelimit.limiters.tiered.priority.minimum-shares.critical=0.1")
+			.run((context) -> {
+				RateLimitRules rules = context.getBean(RateLimitRules.class);
+				RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
+				RateLimiter batch = registry.priorities("tiered").forClass("batch");
+				assertThat(batch.snapshot().details()).containsEntry("minimumShares", Map.of("critical", 0.1));
+
+				LimitRule rule = rules.publish("tiered", null, 400L, null, Map.of("batch", 0.25), "alice",
+						"the nightly batch is behind", TIMEOUT);
+
+				assertThat(rule.describeChange()).isEqualTo("capacity 400, minimum shares batch:0.25");
+				assertThat(registry.priorities("tiered").limit().capacity()).isEqualTo(400);
+				assertThat(registry.priorities("tiered").priorities().minimumShare("batch")).isEqualTo(0.25);
+				assertThat(registry.priorities("tiered").priorities().minimumShare("critical"))
+					.as("shares the rule leaves out are none").isZero();
+				assertThat(batch.snapshot().details()).containsEntry("minimumShares", Map.of("batch", 0.25));
+				assertThat(context.getBean(Events.class).received).last()
+					.satisfies((event) -> assertThat(event.getRefusal()).isNull());
+
+				rules.clear("tiered", "alice", "caught up", TIMEOUT);
+				assertThat(registry.priorities("tiered").limit().capacity()).isEqualTo(100);
+				assertThat(registry.priorities("tiered").priorities().minimumShare("critical")).isEqualTo(0.1);
+				assertThat(registry.priorities("tiered").priorities().minimumShare("batch")).isZero();
+			});
+	}
+
+	@Test
 	void aRuleFromElsewhereThatCannotApplyHereLeavesTheLimiterAloneAndSaysWhy(CapturedOutput output) {
 		this.contextRunner.run((context) -> {
 			InMemoryRuleBook book = context.getBean(InMemoryRuleBook.class);
 			RateLimiterRegistry registry = context.getBean(RateLimiterRegistry.class);
 			RateLimit before = registry.limiter("search").limit();
 
-			book.arrive(new LimitRule("search", 0, null, 5L, null, "mallory", "", Instant.EPOCH, "elsewhere", ""));
-			book.arrive(new LimitRule("unknown", 0, Rate.parse("1/1s"), null, null, "mallory", "", Instant.EPOCH,
+			book.arrive(new LimitRule("search", 0, null, 5L, null, null, "mallory", "", Instant.EPOCH, "elsewhere", ""));
+			book.arrive(new LimitRule("unknown", 0, Rate.parse("1/1s"), null, null, null, "mallory", "", Instant.EPOCH,
 					"elsewhere", ""));
 
 			assertThat(registry.limiter("search").limit()).isEqualTo(before);

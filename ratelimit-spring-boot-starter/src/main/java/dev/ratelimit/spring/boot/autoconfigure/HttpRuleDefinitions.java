@@ -21,6 +21,7 @@ import org.springframework.web.util.pattern.PathPatternParser;
 import org.springframework.web.util.pattern.PatternParseException;
 
 import dev.ratelimit.Algorithm;
+import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.boot.autoconfigure.RateLimitHttpProperties.Phase;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 import dev.ratelimit.spring.config.LimiterDefinitions.Definition;
@@ -81,6 +82,22 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 	 */
 	public List<HttpRule> phase(boolean afterSecurity) {
 		return this.rules.stream().filter((rule) -> rule.afterSecurity() == afterSecurity).toList();
+	}
+
+	/**
+	 * Tells the registry how many permits each rule's requests take from each limiter, so that a
+	 * runtime rule no request could then fit is refused (classes chosen by an expression, or the
+	 * default class, count for every class).
+	 * @param registry the registry of the rules' limiters
+	 * @return these definitions
+	 */
+	public HttpRuleDefinitions declared(RateLimiterRegistry registry) {
+		for (HttpRule rule : this.rules) {
+			for (String limiter : rule.limiters()) {
+				registry.declarePermits(limiter, rule.fixedPriorityOf(limiter), rule.permits());
+			}
+		}
+		return this;
 	}
 
 	private static HttpRule rule(RateLimitHttpProperties.Rule rule, String prefix, int index,

@@ -154,6 +154,10 @@ public final class RateLimitKafkaAutoConfiguration {
 					"Take at most " + capacity + " permits per record, or raise ratelimit.limiters." + name
 							+ ".capacity.");
 		}
+		// a runtime rule that a record could no longer fit is then refused
+		registry.declarePermits(name,
+				registry.hasPriorities(name) ? String.valueOf(limiter.snapshot().details().get("priority")) : null,
+				permits);
 		return new ListenerLimit(limiter, permits);
 	}
 

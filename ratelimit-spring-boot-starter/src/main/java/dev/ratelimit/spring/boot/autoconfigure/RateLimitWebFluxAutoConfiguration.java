@@ -80,7 +80,7 @@ public final class RateLimitWebFluxAutoConfiguration {
 	RateLimitRulesWebFilter rateLimitRulesBeforeSecurity(HttpRuleDefinitions rules, RateLimiterRegistry registry,
 			LimiterDefinitions definitions, RateLimitProperties properties,
 			ObjectProvider<RateLimitObservations> observations) {
-		RateLimitRulesWebFilter filter = new RateLimitRulesWebFilter(rules.phase(false), registry, rules.addresses(),
+		RateLimitRulesWebFilter filter = new RateLimitRulesWebFilter(rules.declared(registry).phase(false), registry, rules.addresses(),
 				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength(), SECURITY_WEB_FILTER_ORDER - 1);
 		filter.setObservations(observations.getIfUnique());
 		return filter;
@@ -91,7 +91,7 @@ public final class RateLimitWebFluxAutoConfiguration {
 	RateLimitRulesWebFilter rateLimitRulesAfterSecurity(HttpRuleDefinitions rules, RateLimiterRegistry registry,
 			LimiterDefinitions definitions, RateLimitProperties properties,
 			ObjectProvider<RateLimitObservations> observations) {
-		RateLimitRulesWebFilter filter = new RateLimitRulesWebFilter(rules.phase(true), registry, rules.addresses(),
+		RateLimitRulesWebFilter filter = new RateLimitRulesWebFilter(rules.declared(registry).phase(true), registry, rules.addresses(),
 				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength(), SECURITY_WEB_FILTER_ORDER + 1);
 		filter.setObservations(observations.getIfUnique());
 		return filter;

@@ -107,7 +107,7 @@ public final class RateLimitWebMvcAutoConfiguration {
 			HttpRuleDefinitions rules, RateLimiterRegistry registry, RateLimitExceededExceptionResolver denials,
 			LimiterDefinitions definitions, RateLimitProperties properties, Environment environment,
 			@Nullable RateLimitObservations observations) {
-		List<HttpRule> phase = rules.phase(afterSecurity);
+		List<HttpRule> phase = rules.declared(registry).phase(afterSecurity);
 		RateLimitRulesFilter filter = new RateLimitRulesFilter(phase, registry, rules.addresses(), denials,
 				new LimiterHeaders(definitions, properties), properties.getMaxKeyLength());
 		filter.setObservations(observations);
