@@ -65,8 +65,10 @@ public interface PriorityRateLimiter {
 	 * Changes the limit as a whole and the classes' minimum shares together, for a runtime rule:
 	 * the classes stay the same, in the same order. The permits the limiter holds stay, divided
 	 * anew (a class's reserve keeps what it held, as far as it fits; the rest goes to the shared
-	 * part), so no change adds permits: the bound of the whole holds across it. Calls that take
-	 * more permits than their class can hold under the new division are refused from then on.
+	 * part), so no change adds permits: the bound of the whole holds across it. A call that takes
+	 * more permits than its class can hold under the new division then fails, as a call over any
+	 * limiter's capacity does ({@code RateLimiterRegistry} refuses a change that a call declared
+	 * to it could no longer fit).
 	 * @param limit the new limit: a token bucket of one bandwidth without warm-up, of any capacity
 	 * @param priorities the same classes, with the minimum shares to keep from now on
 	 * @throws IllegalArgumentException if the classes differ, or the limit cannot be divided so

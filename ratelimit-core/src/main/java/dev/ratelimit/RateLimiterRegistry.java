@@ -434,11 +434,15 @@ public final class RateLimiterRegistry {
 			throw new IllegalArgumentException("limiter '" + name + "' has the priority classes "
 					+ definition.priorities().classes() + ", and a change cannot make them " + priorities.classes());
 		}
+		if (definition.limit().algorithm() != limit.algorithm()) {
+			throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
+					+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
+		}
 		Priorities divided = (priorities != null) ? priorities : definition.priorities();
 		if (divided != null) {
 			dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, divided);
 		}
-		checkDeclaredPermits(name, limit, divided);
+		checkDeclaredPermits(name, limit, divided, definition.defaultClass());
 	}
 
 	/**
@@ -456,9 +460,10 @@ public final class RateLimiterRegistry {
 	 * Records that a call declared in the application takes this many permits at once from a name
 	 * (a method's {@code permits}, a listener's permits per record), so that a later change of the
 	 * name's limit that no such call could fit is refused rather than failing those calls.
-	 * @param name the limiter name
-	 * @param priorityClass the class the call takes from, or {@code null} for every class of a
-	 * divided name (or a name without classes)
+	 * A call whose class an expression chooses is declared once for each class it may take.
+	 * @param name the limiter name (for a composite, each of its tiers is declared)
+	 * @param priorityClass the class the call takes from, or {@code null} for the limiter that
+	 * {@link #limiter(String)} gives (a divided name's default class)
 	 * @param permits the permits one call takes
 	 */
 	public void declarePermits(String name, String priorityClass, long permits) {
@@ -475,11 +480,11 @@ public final class RateLimiterRegistry {
 			.merge((priorityClass != null) ? priorityClass : "", permits, Math::max);
 	}
 
-	/** Per name, per class ({@code ""} for every class): the most permits one declared call takes. */
+	/** Per name, per class ({@code ""} for the default class): the most permits one declared call takes. */
 	private final Map<String, Map<String, Long>> declaredPermits = new ConcurrentHashMap<>();
 
 	/** Fails if a declared call would take more permits than the limit (or its class) could hold. */
-	private void checkDeclaredPermits(String name, RateLimit limit, Priorities priorities) {
+	private void checkDeclaredPermits(String name, RateLimit limit, Priorities priorities, String defaultClass) {
 		Map<String, Long> declared = this.declaredPermits.get(name);
 		if (declared == null || declared.isEmpty()) {
 			return;
@@ -496,7 +501,10 @@ public final class RateLimiterRegistry {
 		long[] capacities = dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, priorities);
 		List<String> classes = priorities.classes();
 		for (int i = 0; i < classes.size(); i++) {
-			long most = Math.max(declared.getOrDefault("", 0L), declared.getOrDefault(classes.get(i), 0L));
+			long most = declared.getOrDefault(classes.get(i), 0L);
+			if (classes.get(i).equals(defaultClass)) {
+				most = Math.max(most, declared.getOrDefault("", 0L));
+			}
 			if (most > capacities[i]) {
 				throw new IllegalArgumentException("priority class '" + classes.get(i) + "' of limiter '" + name
 						+ "' could take at most " + capacities[i] + " permits at once under " + limit + " and "
@@ -512,7 +520,7 @@ public final class RateLimiterRegistry {
 			// fails early on a division that cannot be made
 			dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, priorities);
 		}
-		checkDeclaredPermits(name, limit, priorities);
+		checkDeclaredPermits(name, limit, priorities, definition.defaultClass());
 		// the declaration first, then what is live: a limiter made meanwhile from the old
 		// declaration is brought up to date once it is in place (see reconcile)
 		Definition updated = new Definition(limit, definition.backend(), definition.tiers(), definition.keys(),

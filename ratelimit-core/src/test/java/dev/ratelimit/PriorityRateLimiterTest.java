@@ -214,25 +214,35 @@ class PriorityRateLimiterTest {
 	}
 
 	@Test
-	void callsRacingChangesNeverGetMoreThanWasHeld() throws Exception {
+	void callsAndRefundsRacingChangesNeverGetMoreThanTheBound() throws Exception {
 		Priorities classes = Priorities.of("critical", "normal", "batch");
 		PriorityRateLimiter limiter = limiter(classes.minimumShare("batch", 0.1));
 		java.util.concurrent.atomic.LongAdder admitted = new java.util.concurrent.atomic.LongAdder();
 		java.util.concurrent.atomic.AtomicBoolean changing = new java.util.concurrent.atomic.AtomicBoolean(true);
+		java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(4);
 		List<Thread> callers = new java.util.ArrayList<>();
 		for (int t = 0; t < 4; t++) {
 			RateLimiter view = limiter.forClass(classes.classes().get(t % 3));
+			boolean refunds = (t == 3);
 			callers.add(new Thread(() -> {
-				// the clock stands still: nothing refills, so all the calls together can have only
-				// the 1000 permits the limiter started with, however the changes divide them
+				started.countDown();
 				while (changing.get()) {
 					if (view.tryAcquire()) {
-						admitted.increment();
+						if (refunds) {
+							// taken, then given back while the buckets may be replaced
+							((RefundableRateLimiter) view).refund(1);
+						}
+						else {
+							admitted.increment();
+						}
 					}
 				}
 			}));
 		}
 		callers.forEach(Thread::start);
+		started.await();
+		// 300 changes, the clock 10 ms on after each: 10 permits of refill each time (a change
+		// moves whole permits: what a bucket refilled of a permit is not carried over)
 		for (int change = 0; change < 300; change++) {
 			Priorities shares = switch (change % 3) {
 				case 0 -> classes.minimumShare("normal", 0.3);
@@ -240,12 +250,14 @@ class PriorityRateLimiterTest {
 				default -> classes.minimumShare("batch", 0.2).minimumShare("critical", 0.1);
 			};
 			limiter.update(RateLimit.tokenBucket(Rate.perSecond(1000)).capacity(500 + 250 * (change % 4)).build(), shares);
+			this.clock.advance(Duration.ofMillis(10));
 		}
 		changing.set(false);
 		for (Thread caller : callers) {
 			caller.join();
 		}
-		assertThat(admitted.sum()).isLessThanOrEqualTo(1000);
+		// the first capacity and a permit a millisecond: the callers took some of them as they came
+		assertThat(admitted.sum()).isLessThanOrEqualTo(1000 + 3000).isGreaterThan(1000);
 	}
 
 	@Test

@@ -437,6 +437,26 @@ class RateLimiterRegistryTest {
 	}
 
 	@Test
+	void aCallDeclaredWithoutAClassTakesTheDefaultClassAlsoThroughAComposite() {
+		RateLimiterRegistry registry = registry().build()
+			.definePriorities("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build(),
+					Priorities.of("critical", "batch"), "batch")
+			.defineComposite("both", List.of(Tier.shared("tiered")));
+		registry.declarePermits("both", null, 70);
+		// batch, the default class, leaves critical 20 of 100: 80 at once, enough for 70
+		registry.updateLimit("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build(),
+				Priorities.of("critical", "batch").minimumShare("critical", 0.1));
+		// critical's own 50 does not matter to a call of batch, but batch's 40 of the shared 50 does
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.checkUpdate("tiered", RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100)
+				.build(), Priorities.of("critical", "batch").minimumShare("critical", 0.5)))
+			.withMessageContaining("priority class 'batch' of limiter 'tiered' could take at most 40 permits");
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> registry.checkUpdate("tiered", RateLimit.concurrency(100), null))
+			.withMessageContaining("cannot switch to concurrency");
+	}
+
+	@Test
 	void aCapacityReplacesThePrimaryBandwidthsAndAWindowIsToldToChangeItsRate() {
 		RateLimit bucket = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).initialPermits(80).build();
 		assertThat(bucket.withCapacity(50).capacity()).isEqualTo(50);

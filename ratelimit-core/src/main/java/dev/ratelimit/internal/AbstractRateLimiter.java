@@ -404,7 +404,7 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 		if (this.limit.algorithm() == Algorithm.CONCURRENCY) {
 			throw Errors.notRateBased(this.name);
 		}
-		updateLimit(this.limit.withRate(rate));
+		change(null, rate);
 	}
 
 	/**
@@ -413,10 +413,20 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 	 */
 	public void updateLimit(RateLimit next) {
 		Objects.requireNonNull(next, "limit");
+		change(next, null);
+	}
+
+	/**
+	 * Applies a new limit, or a new rate to the limit in force when the lock is taken: a rate
+	 * change racing a change of capacity keeps that capacity.
+	 */
+	private void change(RateLimit replacement, Rate rate) {
 		RateLimit previous;
+		RateLimit next;
 		this.updateLock.lock();
 		try {
 			previous = this.limit;
+			next = (replacement != null) ? replacement : previous.withRate(rate);
 			if (previous.algorithm() != next.algorithm()) {
 				throw new IllegalArgumentException("limiter '" + this.name + "' uses " + previous.algorithm().id()
 						+ " and cannot switch to " + next.algorithm().id() + ": create a new limiter instead");

@@ -104,6 +104,12 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		/** Per class with a reserved bucket: what a borrowing class leaves in it. */
 		final long[] halves;
 
+		/**
+		 * Set once this layout is being replaced: its buckets are drained and refill at next to
+		 * no rate, so what they say about waits no longer holds.
+		 */
+		volatile boolean retired;
+
 		/** Builds the buckets of a division, each starting as the limit says (full, or its share of the start). */
 		Layout(String name, RateLimit limit, Priorities priorities, Ticker ticker, Scheduler scheduler) {
 			this.priorities = priorities;
@@ -168,6 +174,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		 * @return per bucket, the permits taken out: the classes' reserves in order, then the shared bucket
 		 */
 		long[] retire() {
+			this.retired = true;
 			long[] drained = new long[this.reserved.length + 1];
 			for (int i = 0; i < this.reserved.length; i++) {
 				if (this.reserved[i] != null) {
@@ -296,14 +303,24 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	@Override
 	public void updateRate(Rate rate) {
 		Objects.requireNonNull(rate, "rate");
-		update(this.limit.withRate(rate));
+		update((current) -> current.withRate(rate), null);
 	}
 
 	@Override
 	public void update(RateLimit next, Priorities priorities) {
 		Objects.requireNonNull(next, "limit");
 		Objects.requireNonNull(priorities, "priorities");
-		update(next, priorities, true);
+		update((current) -> next, priorities);
+	}
+
+	/**
+	 * Changes the capacity and the shares, keeping whatever rate is in force when the change is
+	 * made (a gate's rate follows the authority, which may set it meanwhile).
+	 * @param capacity the new capacity
+	 * @param priorities the same classes with the new shares
+	 */
+	void updateKeepingRate(long capacity, Priorities priorities) {
+		update((current) -> current.withCapacity(capacity), Objects.requireNonNull(priorities, "priorities"));
 	}
 
 	/** Returns every bucket to its start: full, or its share of the limit's initial permits. */
@@ -436,9 +453,23 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		return capacities;
 	}
 
+	/**
+	 * The layout in force, once any replacement of it has ended: a retired layout's buckets, drained
+	 * and left next to no rate, would tell a wait of years.
+	 */
+	private Layout settled() {
+		Layout layout = this.layout;
+		if (layout.retired) {
+			this.updateLock.lock(); // held for the whole replacement
+			this.updateLock.unlock();
+			layout = this.layout;
+		}
+		return layout;
+	}
+
 	/** How long until one of a class's sources could give it {@code permits}, were no one else to take. */
 	long retryAfter(int index, long permits) {
-		Layout layout = this.layout;
+		Layout layout = settled();
 		long wait = Long.MAX_VALUE;
 		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null && permits <= own.capacity()) {
@@ -459,7 +490,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	/** How long until every bucket is full. */
 	long resetNanos() {
-		Layout layout = this.layout;
+		Layout layout = settled();
 		long wait = layout.shared.resetNanos(layout.shared.ticker.read());
 		for (AbstractRateLimiter own : layout.reserved) {
 			if (own != null) {
@@ -505,7 +536,7 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 
 	/** Applies a new limit, its rate only or its capacity too, keeping the classes' shares. */
 	void update(RateLimit next) {
-		update(next, null, false);
+		update((current) -> next, null);
 	}
 
 	/**
@@ -515,12 +546,14 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	 * A change of rate alone keeps the buckets; a change of capacity or shares replaces them with
 	 * buckets of the new division, holding the permits the old ones held (none created).
 	 */
-	private void update(RateLimit next, Priorities shares, boolean explicit) {
+	private void update(java.util.function.UnaryOperator<RateLimit> change, Priorities shares) {
 		RateLimit previous;
+		RateLimit next;
+		boolean divided;
 		this.updateLock.lock();
 		try {
 			previous = this.limit;
-			checked(this.name, next);
+			next = checked(this.name, change.apply(previous));
 			Layout current = this.layout;
 			Priorities priorities = (shares != null) ? shares : current.priorities;
 			if (!priorities.classes().equals(current.priorities.classes())) {
@@ -528,7 +561,8 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 						+ current.priorities.classes() + ", and a change cannot make them " + priorities.classes()
 						+ ": give shares of the same classes, or create a new limiter");
 			}
-			if (next.capacity() == previous.capacity() && priorities.equals(current.priorities)) {
+			divided = !priorities.equals(current.priorities);
+			if (next.capacity() == previous.capacity() && !divided) {
 				current.updateRate(next.rate());
 			}
 			else {
@@ -545,7 +579,8 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		finally {
 			this.updateLock.unlock();
 		}
-		if (!previous.equals(next) || explicit) {
+		if (!previous.equals(next) || divided) {
+			// new shares change what each class can take: told as a change, even at the same limit
 			this.listener.onLimitChanged(previous, next);
 		}
 	}

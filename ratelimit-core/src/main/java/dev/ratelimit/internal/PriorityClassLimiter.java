@@ -85,6 +85,12 @@ final class PriorityClassLimiter extends AbstractRateLimiter {
 		this.buckets.refund(this.index, permits);
 	}
 
+	/** Changes the rate of every class, on the limit in force when the buckets apply it. */
+	@Override
+	public void updateRate(dev.ratelimit.Rate rate) {
+		this.buckets.updateRate(rate);
+	}
+
 	/** Changes the limit of every class: the buckets apply it, and each class takes it on. */
 	@Override
 	public void updateLimit(RateLimit next) {

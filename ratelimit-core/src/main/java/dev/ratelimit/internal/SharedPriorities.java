@@ -43,6 +43,9 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 
 	private final PriorityBuckets gate;
 
+	/** The listener of every class, told of a change of shares the shared limiter does not see. */
+	private final RateLimiterListener listener;
+
 	private final SharedClassLimiter[] views;
 
 	/** Leased permits each class must leave for the classes above it; none until the backend says. */
@@ -62,6 +65,7 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 		this.name = Objects.requireNonNull(name, "name");
 		this.shared = Objects.requireNonNull(shared, "shared");
 		this.priorities = Objects.requireNonNull(priorities, "priorities");
+		this.listener = Objects.requireNonNull(listener, "listener");
 		// until the authority says what this instance's share is, the gate lets the whole rate through
 		this.gate = new PriorityBuckets(name, gateLimit(shared.limit(), shared.limit().rate()), priorities, ticker,
 				scheduler, RateLimiterListener.NONE);
@@ -123,12 +127,18 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 					+ this.priorities.classes() + ", and a change cannot make them " + priorities.classes()
 					+ ": give shares of the same classes, or create a new limiter");
 		}
-		RateLimit gateLimit = gateLimit(limit, this.gate.limit().rate());
 		// fails before anything changes if the gate cannot be divided so
-		PriorityBuckets.classCapacities(this.name, gateLimit, priorities);
+		PriorityBuckets.classCapacities(this.name, gateLimit(limit, this.gate.limit().rate()), priorities);
+		boolean divided = !priorities.equals(this.priorities);
+		RateLimit before = this.shared.limit();
 		this.shared.updateLimit(limit);
-		this.gate.update(gateLimit, priorities);
+		// the gate's rate is this instance's share, which the authority sets: kept as it is then
+		this.gate.updateKeepingRate(limit.capacity(), priorities);
 		this.priorities = priorities;
+		if (divided && before.equals(this.shared.limit())) {
+			// the shared limiter told of nothing: new shares still change what each class can take
+			this.listener.onLimitChanged(before, before);
+		}
 	}
 
 	@Override

@@ -124,14 +124,17 @@ class SharedPrioritiesIT extends BrokerPerClass {
 		RateLimit ruled = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(400).build();
 		Priorities shares = priorities.minimumShare("batch", 0.25);
 
+		// the first instance's change reaches the authority, and through it the other instance's
+		// shared limit; its shares stay its own
+		registries.get(0).updateLimit("api", ruled, shares);
+		await().atMost(Duration.ofSeconds(60)).until(() -> registries.get(1).priorities("api").limit().equals(ruled));
+		assertThat(registries.get(1).priorities("api").priorities().minimumShare("batch")).isZero();
 		// as a runtime rule does: each instance applies it to its own registry
-		for (RateLimiterRegistry registry : registries) {
-			registry.updateLimit("api", ruled, shares);
-		}
+		registries.get(1).updateLimit("api", ruled, shares);
 
 		for (RateLimiterRegistry registry : registries) {
 			dev.ratelimit.PriorityRateLimiter divided = registry.priorities("api");
-			await().atMost(Duration.ofSeconds(60)).until(() -> divided.limit().equals(ruled));
+			assertThat(divided.limit()).isEqualTo(ruled);
 			assertThat(divided.priorities().minimumShare("batch")).isEqualTo(0.25);
 			assertThat(divided.forClass("batch").snapshot().details()).containsEntry("minimumShares",
 					java.util.Map.of("batch", 0.25));

@@ -63,7 +63,7 @@ class RuleRecordsTest {
 	}
 
 	@Test
-	void classSharesAreWrittenInFormat2WhichAReaderOfFormat1Refuses() {
+	void classSharesAreWrittenInFormat2AndALaterFormatIsRefusedWhole() {
 		LimitRule shares = LimitRule
 			.change("api", null, 400L, null, java.util.Map.of("batch", 0.25), "alice", "batch backlog")
 			.published(0, Instant.parse("2026-12-05T01:00:00Z"), "instance-1", "token-bucket[100/1s capacity=100]");
@@ -84,7 +84,8 @@ class RuleRecordsTest {
 		assertRefused("api", text.replace("shares=batch:0.25", "shares=b a:0.1"), "not a priority class name");
 		assertRefused("api", text.replace("shares=batch:0.25", "shares=batch:lots"), "is not a number");
 		assertRefused("api", text.replace("shares=batch:0.25", "shares=batch"), "class:share");
-		// a later format is refused whole, so the rule before it stays: as a reader of format 1 refuses this one
+		// a later format is refused whole, so the rule before it stays (as a reader of format 1,
+		// from before this version, refuses format 2)
 		assertRefused("api", text.replace("ratelimit-rule=2", "ratelimit-rule=3"), "format 1 or 2");
 	}
 

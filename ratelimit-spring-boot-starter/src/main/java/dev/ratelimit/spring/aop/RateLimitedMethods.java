@@ -196,9 +196,14 @@ public final class RateLimitedMethods {
 			String priority = priority(annotation, definition, key, where);
 			Expression priorityExpression = priorityExpression(annotation, definition, where);
 			// a runtime rule that no such call could fit is then refused
-			String declaredClass = (definition.priority() == null || priorityExpression != null) ? null
-					: (priority != null) ? priority : definition.priority().defaultClass();
-			this.registry.declarePermits(definition.name(), declaredClass, annotation.permits());
+			if (priorityExpression != null) {
+				for (String priorityClass : definition.priority().priorities().classes()) {
+					this.registry.declarePermits(definition.name(), priorityClass, annotation.permits());
+				}
+			}
+			else {
+				this.registry.declarePermits(definition.name(), priority, annotation.permits());
+			}
 			specs.add(new RateLimitedOperation.Spec(definition.name(), key, annotation.permits(),
 					definition.headers(), priority, priorityExpression,
 					(priorityExpression != null) ? definition.priority().priorities().classes() : List.of()));

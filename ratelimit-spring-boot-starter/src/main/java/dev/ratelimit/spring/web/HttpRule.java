@@ -149,13 +149,12 @@ public final class HttpRule {
 	}
 
 	/**
-	 * Returns the priority class every request of this rule takes a limiter at, if it is fixed.
+	 * Returns whether an expression chooses the class each request takes a limiter at.
 	 * @param limiter one of the rule's limiters
-	 * @return the class, or {@code null} when an expression may choose another one, or for the
-	 * limiter's default (or a limiter without classes)
+	 * @return {@code true} for a limiter with classes and a rule with a priority expression
 	 */
-	public @Nullable String fixedPriorityOf(String limiter) {
-		return (this.priorityExpression == null) ? priorityOf(limiter) : null;
+	public boolean choosesPriorityOf(String limiter) {
+		return this.priorityExpression != null && this.prioritized.containsKey(limiter);
 	}
 
 	/**

@@ -86,15 +86,22 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 
 	/**
 	 * Tells the registry how many permits each rule's requests take from each limiter, so that a
-	 * runtime rule no request could then fit is refused (classes chosen by an expression, or the
-	 * default class, count for every class).
+	 * runtime rule no request could then fit is refused: at the rule's class, the limiter's
+	 * default class, or, when an expression chooses, every class.
 	 * @param registry the registry of the rules' limiters
 	 * @return these definitions
 	 */
 	public HttpRuleDefinitions declared(RateLimiterRegistry registry) {
 		for (HttpRule rule : this.rules) {
 			for (String limiter : rule.limiters()) {
-				registry.declarePermits(limiter, rule.fixedPriorityOf(limiter), rule.permits());
+				if (rule.choosesPriorityOf(limiter)) {
+					for (String priorityClass : registry.definedPriorities(limiter).orElseThrow().classes()) {
+						registry.declarePermits(limiter, priorityClass, rule.permits());
+					}
+				}
+				else {
+					registry.declarePermits(limiter, rule.priorityOf(limiter), rule.permits());
+				}
 			}
 		}
 		return this;

@@ -155,9 +155,7 @@ public final class RateLimitKafkaAutoConfiguration {
 							+ ".capacity.");
 		}
 		// a runtime rule that a record could no longer fit is then refused
-		registry.declarePermits(name,
-				registry.hasPriorities(name) ? String.valueOf(limiter.snapshot().details().get("priority")) : null,
-				permits);
+		registry.declarePermits(name, registry.hasPriorities(name) ? listener.getPriority() : null, permits);
 		return new ListenerLimit(limiter, permits);
 	}
 

@@ -17,6 +17,10 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Configuration;
 
+import dev.ratelimit.Priorities;
+import dev.ratelimit.Rate;
+import dev.ratelimit.RateLimit;
+import dev.ratelimit.RateLimiterRegistry;
 import dev.ratelimit.spring.config.InvalidRateLimitConfigurationException;
 import dev.ratelimit.spring.config.LimiterDefinitions;
 import dev.ratelimit.spring.config.RateLimitProperties;
@@ -25,6 +29,7 @@ import dev.ratelimit.spring.web.HttpRule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * {@code ratelimit.http} is checked at start-up: each bad value names its property, the reason
@@ -63,6 +68,37 @@ class HttpRuleDefinitionsTests {
 				"ratelimit.http.rules[0].priority=critical");
 		assertThat(rules.rules().get(0).priorityOf("prio")).isEqualTo("critical");
 		assertThat(rules.rules().get(0).priorityOf("api")).isNull();
+	}
+
+	@Test
+	void eachRulesPermitsAreDeclaredAtTheClassItTakesSoThatALimitTheyCouldNotFitIsRefused() {
+		RateLimit ten = RateLimit.tokenBucket(Rate.parse("10/1s")).capacity(10).build();
+		Priorities classes = Priorities.of("critical", "batch");
+		RateLimiterRegistry fixed = registry(ten, classes);
+		definitions("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].priority=critical",
+				"ratelimit.http.rules[0].permits=9").declared(fixed);
+		assertThatIllegalArgumentException().isThrownBy(() -> fixed.checkUpdate("prio", ten.withCapacity(8), null))
+			.withMessageContaining("priority class 'critical' of limiter 'prio' could take at most 8 permits");
+		fixed.checkUpdate("prio", ten.withCapacity(9), null);
+		// without a class, the default one: batch, which leaves critical its headroom
+		RateLimiterRegistry unclassified = registry(ten, classes);
+		definitions("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].permits=5").declared(unclassified);
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> unclassified.checkUpdate("prio", ten.withCapacity(12), classes.minimumShare("critical", 0.6)))
+			.withMessageContaining("priority class 'batch' of limiter 'prio' could take at most 4 permits");
+		unclassified.checkUpdate("prio", ten.withCapacity(6), null);
+		// chosen by an expression: every class
+		RateLimiterRegistry chosen = registry(ten, classes);
+		definitions("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].permits=6",
+				"ratelimit.http.rules[0].priority-expression=header('X-Priority')").declared(chosen);
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> chosen.checkUpdate("prio", ten, classes.minimumShare("batch", 0.5)))
+			.withMessageContaining("priority class 'critical' of limiter 'prio' could take at most 5 permits");
+		chosen.checkUpdate("prio", ten, classes.minimumShare("batch", 0.1));
+	}
+
+	private static RateLimiterRegistry registry(RateLimit limit, Priorities classes) {
+		return RateLimiterRegistry.builder().build().definePriorities("prio", limit, classes, "batch");
 	}
 
 	@Test
