@@ -256,8 +256,29 @@ class PriorityRateLimiterTest {
 		for (Thread caller : callers) {
 			caller.join();
 		}
-		// the first capacity and a permit a millisecond: the callers took some of them as they came
-		assertThat(admitted.sum()).isLessThanOrEqualTo(1000 + 3000).isGreaterThan(1000);
+		// at most the first capacity and 10 permits a change, however the callers and changes met
+		assertThat(admitted.sum()).isLessThanOrEqualTo(1000 + 3000).isPositive();
+	}
+
+	@Test
+	void newSharesAreToldAsAChangeAndAChangeThatChangesNothingIsNot() {
+		List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+		Priorities classes = Priorities.of("critical", "batch");
+		PriorityRateLimiter limiter = PriorityRateLimiter.builder("api", LIMIT, classes)
+			.ticker(this.clock)
+			.scheduler(this.clock)
+			.listener(new RateLimiterListener() {
+				@Override
+				public void onLimitChanged(RateLimit previous, RateLimit current) {
+					changes.add(previous.capacity() + " -> " + current.capacity());
+				}
+			})
+			.build();
+		limiter.update(LIMIT, classes);
+		limiter.update(LIMIT, classes.minimumShare("batch", 0.2));
+		limiter.update(LIMIT.withCapacity(500), classes.minimumShare("batch", 0.2));
+		limiter.update(LIMIT.withCapacity(500), classes.minimumShare("batch", 0.2));
+		assertThat(changes).containsExactly("1000 -> 1000", "1000 -> 500");
 	}
 
 	@Test

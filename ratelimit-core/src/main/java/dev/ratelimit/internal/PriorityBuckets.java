@@ -375,6 +375,18 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 			counters[index].add(permits);
 		}
 		Layout layout = this.layout;
+		if (take(layout, index, permits)) {
+			return true;
+		}
+		// denied by buckets being drained for a replacement: the new ones may have the permits
+		if (layout.retired) {
+			Layout replacement = replacementOf(layout);
+			return replacement != null && take(replacement, index, permits);
+		}
+		return false;
+	}
+
+	private static boolean take(Layout layout, int index, long permits) {
 		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null && permits <= own.capacity() && own.tryTake(permits)) {
 			return true;
@@ -454,22 +466,36 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 	}
 
 	/**
-	 * The layout in force, once any replacement of it has ended: a retired layout's buckets, drained
-	 * and left next to no rate, would tell a wait of years.
+	 * The layout that replaced a retired one, or {@code null} while the replacement is still
+	 * being made (it takes microseconds, under the update lock): nothing here waits for it, as the
+	 * decision primitives never block.
 	 */
-	private Layout settled() {
-		Layout layout = this.layout;
-		if (layout.retired) {
-			this.updateLock.lock(); // held for the whole replacement
-			this.updateLock.unlock();
-			layout = this.layout;
-		}
-		return layout;
+	private Layout replacementOf(Layout retired) {
+		Layout current = this.layout;
+		return (current != retired && !current.retired) ? current : null;
 	}
 
-	/** How long until one of a class's sources could give it {@code permits}, were no one else to take. */
+	/**
+	 * How long until one of a class's sources could give it {@code permits}, were no one else to
+	 * take. A retired layout's buckets, drained and left next to no rate, would tell a wait of
+	 * years: a wait worked out on a layout retired meanwhile (retired is set before any of its
+	 * buckets changes) is worked out again on the one that replaced it, or, while that is being
+	 * made, is a short wait to ask again.
+	 */
 	long retryAfter(int index, long permits) {
-		Layout layout = settled();
+		Layout layout = this.layout;
+		long wait = retryAfter(layout, index, permits);
+		if (!layout.retired) {
+			return wait;
+		}
+		Layout replacement = replacementOf(layout);
+		return (replacement != null) ? retryAfter(replacement, index, permits) : Math.min(wait, REPLACING_NANOS);
+	}
+
+	/** How soon a call denied while the buckets are being replaced asks again. */
+	private static final long REPLACING_NANOS = 1_000_000L;
+
+	private static long retryAfter(Layout layout, int index, long permits) {
 		long wait = Long.MAX_VALUE;
 		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null && permits <= own.capacity()) {
@@ -488,9 +514,18 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		return Math.max(0, wait);
 	}
 
-	/** How long until every bucket is full. */
+	/** How long until every bucket is full (worked out again on a replacement, as above). */
 	long resetNanos() {
-		Layout layout = settled();
+		Layout layout = this.layout;
+		long wait = resetNanos(layout);
+		if (!layout.retired) {
+			return wait;
+		}
+		Layout replacement = replacementOf(layout);
+		return (replacement != null) ? resetNanos(replacement) : Math.min(wait, REPLACING_NANOS);
+	}
+
+	private static long resetNanos(Layout layout) {
 		long wait = layout.shared.resetNanos(layout.shared.ticker.read());
 		for (AbstractRateLimiter own : layout.reserved) {
 			if (own != null) {

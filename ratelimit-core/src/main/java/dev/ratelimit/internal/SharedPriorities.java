@@ -129,14 +129,25 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 		}
 		// fails before anything changes if the gate cannot be divided so
 		PriorityBuckets.classCapacities(this.name, gateLimit(limit, this.gate.limit().rate()), priorities);
-		boolean divided = !priorities.equals(this.priorities);
+		Priorities previous = this.priorities;
+		long gateCapacity = this.gate.limit().capacity();
 		RateLimit before = this.shared.limit();
-		this.shared.updateLimit(limit);
-		// the gate's rate is this instance's share, which the authority sets: kept as it is then
+		// the gate first, so that a listener told of the shared limit's change sees the classes'
+		// new capacities; its rate is this instance's share, which the authority sets: kept
 		this.gate.updateKeepingRate(limit.capacity(), priorities);
 		this.priorities = priorities;
-		if (divided && before.equals(this.shared.limit())) {
-			// the shared limiter told of nothing: new shares still change what each class can take
+		try {
+			this.shared.updateLimit(limit);
+		}
+		catch (RuntimeException ex) {
+			this.gate.updateKeepingRate(gateCapacity, previous);
+			this.priorities = previous;
+			throw ex;
+		}
+		if (before.equals(this.shared.limit())
+				&& (!priorities.equals(previous) || gateCapacity != limit.capacity())) {
+			// the shared limiter told of nothing (the authority had brought this limit already,
+			// or only the shares changed): what each class can take changed all the same
 			this.listener.onLimitChanged(before, before);
 		}
 	}

@@ -158,6 +158,15 @@ public final class HttpRule {
 	}
 
 	/**
+	 * Returns the priority classes of one of the rule's limiters.
+	 * @param limiter one of the rule's limiters
+	 * @return its classes, most important first; empty for a limiter without classes
+	 */
+	public List<String> classesOf(String limiter) {
+		return this.prioritized.getOrDefault(limiter, List.of());
+	}
+
+	/**
 	 * Returns the priority class a request takes a limiter at: the one its expression gives, when
 	 * that is one of the limiter's classes; otherwise the rule's fixed class, or {@code null} for the
 	 * limiter's default. A value from the client that names no class, or a failing expression, never

@@ -93,6 +93,11 @@ public class RateLimitGatewayRateLimiter extends AbstractRateLimiter<RateLimitGa
 			if (problem != null) {
 				logger.error(problem.getMessage());
 			}
+			else {
+				// a runtime rule that the route's requests could no longer fit is then refused
+				String name = (config.getLimiter() != null) ? config.getLimiter() : event.getRouteId();
+				this.registry.declarePermits(name, null, config.getPermits());
+			}
 		}
 	}
 

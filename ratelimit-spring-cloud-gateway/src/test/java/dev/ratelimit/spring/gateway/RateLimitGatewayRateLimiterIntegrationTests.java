@@ -30,6 +30,7 @@ import dev.ratelimit.spring.observation.RateLimitObservationContext.Outcome;
 import dev.ratelimit.spring.observation.RateLimitObservationContext.Source;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * A real gateway route on a real (Netty) server whose {@code RequestRateLimiter} filter takes its
@@ -75,7 +76,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"spring.cloud.gateway.server.webflux.routes[5].uri=forward:/backend/hello",
 				"spring.cloud.gateway.server.webflux.routes[5].predicates[0]=Path=/prio",
 				"spring.cloud.gateway.server.webflux.routes[5].filters[0].name=RequestRateLimiter",
-				"spring.cloud.gateway.server.webflux.routes[5].filters[0].args.key-resolver=#{@clientKeyResolver}" })
+				"spring.cloud.gateway.server.webflux.routes[5].filters[0].args.key-resolver=#{@clientKeyResolver}",
+				"ratelimit.limiters.bulk.rate=10/1h",
+				"spring.cloud.gateway.server.webflux.routes[6].id=bulk",
+				"spring.cloud.gateway.server.webflux.routes[6].uri=forward:/backend/hello",
+				"spring.cloud.gateway.server.webflux.routes[6].predicates[0]=Path=/bulk",
+				"spring.cloud.gateway.server.webflux.routes[6].filters[0].name=RequestRateLimiter",
+				"spring.cloud.gateway.server.webflux.routes[6].filters[0].args.key-resolver=#{@clientKeyResolver}",
+				"spring.cloud.gateway.server.webflux.routes[6].filters[0].args.ratelimit.permits=4" })
 @AutoConfigureWebTestClient
 class RateLimitGatewayRateLimiterIntegrationTests {
 
@@ -102,6 +110,15 @@ class RateLimitGatewayRateLimiterIntegrationTests {
 		assertThat(refused.getResponseHeaders().getFirst("RateLimit")).startsWith("\"gateway-hello\";r=0;t=");
 		assertThat(get("/hello", "b").getStatus()).isEqualTo(HttpStatus.OK);
 		assertThat(this.registry.find("gateway-hello", "a")).isPresent();
+	}
+
+	@Test
+	void aChangeOfLimitThatARoutesRequestsCouldNoLongerFitIsRefused() {
+		assertThat(get("/bulk", "f").getStatus()).isEqualTo(HttpStatus.OK);
+		dev.ratelimit.RateLimit bulk = this.registry.definedLimit("bulk").orElseThrow();
+		assertThatIllegalArgumentException().isThrownBy(() -> this.registry.updateLimit("bulk", bulk.withCapacity(3)))
+			.withMessageContaining("fewer than the 4 a declared call takes");
+		this.registry.checkUpdate("bulk", bulk.withCapacity(4), null);
 	}
 
 	@Test

@@ -95,7 +95,7 @@ public record HttpRuleDefinitions(List<HttpRule> rules, ClientAddresses addresse
 		for (HttpRule rule : this.rules) {
 			for (String limiter : rule.limiters()) {
 				if (rule.choosesPriorityOf(limiter)) {
-					for (String priorityClass : registry.definedPriorities(limiter).orElseThrow().classes()) {
+					for (String priorityClass : rule.classesOf(limiter)) {
 						registry.declarePermits(limiter, priorityClass, rule.permits());
 					}
 				}

@@ -87,6 +87,8 @@ class HttpRuleDefinitionsTests {
 			.isThrownBy(() -> unclassified.checkUpdate("prio", ten.withCapacity(12), classes.minimumShare("critical", 0.6)))
 			.withMessageContaining("priority class 'batch' of limiter 'prio' could take at most 4 permits");
 		unclassified.checkUpdate("prio", ten.withCapacity(6), null);
+		// critical could then take only 3 at once, but no call of critical is declared
+		unclassified.checkUpdate("prio", ten, classes.minimumShare("batch", 0.7));
 		// chosen by an expression: every class
 		RateLimiterRegistry chosen = registry(ten, classes);
 		definitions("ratelimit.http.rules[0].limiters=prio", "ratelimit.http.rules[0].permits=6",
