@@ -109,12 +109,23 @@ class SharedPrioritiesIT extends BrokerPerClass {
 		RateLimit limit = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build();
 		Priorities priorities = Priorities.of("critical", "batch");
 		List<RateLimiterRegistry> registries = new ArrayList<>();
+		List<RateLimit> heardBySecond = new java.util.concurrent.CopyOnWriteArrayList<>();
 		for (int i = 0; i < 2; i++) {
 			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
 				.start(KafkaTestSupport.config(broker.getBrokersAsString(), "shares", "instance-" + i).build());
 			this.backends.add(backend);
-			registries.add(RateLimiterRegistry.builder().build().definePriorities("api", limit, priorities, "batch",
-					backend));
+			RateLimiterRegistry.Builder builder = RateLimiterRegistry.builder();
+			if (i == 1) {
+				builder.listeners((name, key) -> new dev.ratelimit.RateLimiterListener() {
+
+					@Override
+					public void onLimitChanged(RateLimit previous, RateLimit current) {
+						heardBySecond.add(current);
+					}
+
+				});
+			}
+			registries.add(builder.build().definePriorities("api", limit, priorities, "batch", backend));
 		}
 		KafkaTestSupport.awaitAuthorities(this.backends);
 		for (RateLimiterRegistry registry : registries) {
@@ -129,8 +140,11 @@ class SharedPrioritiesIT extends BrokerPerClass {
 		registries.get(0).updateLimit("api", ruled, shares);
 		await().atMost(Duration.ofSeconds(60)).until(() -> registries.get(1).priorities("api").limit().equals(ruled));
 		assertThat(registries.get(1).priorities("api").priorities().minimumShare("batch")).isZero();
-		// as a runtime rule does: each instance applies it to its own registry
+		// as a runtime rule does: each instance applies it to its own registry. The second one's
+		// shared limit is the rule's already, so only its shares change: its listener hears it
+		int heard = heardBySecond.size();
 		registries.get(1).updateLimit("api", ruled, shares);
+		assertThat(heardBySecond).hasSize(heard + 1).last().isEqualTo(ruled);
 
 		for (RateLimiterRegistry registry : registries) {
 			dev.ratelimit.PriorityRateLimiter divided = registry.priorities("api");
