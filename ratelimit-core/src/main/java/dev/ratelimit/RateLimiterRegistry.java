@@ -351,19 +351,7 @@ public final class RateLimiterRegistry {
 		Objects.requireNonNull(limit, "limit");
 		this.updates.lock();
 		try {
-			Definition definition = this.definitions.get(name);
-			if (definition == null) {
-				throw new IllegalArgumentException("no limiter named '" + name + "' is declared: declare it "
-						+ "(ratelimit.limiters." + name + ", or registry.define) before changing its limit");
-			}
-			if (definition.limit() == null) {
-				throw new IllegalArgumentException("limiter '" + name + "' is a composite and has no limit of its "
-						+ "own: change the limit of one of its tiers instead");
-			}
-			if (definition.limit().algorithm() != limit.algorithm()) {
-				throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
-						+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
-			}
+			Definition definition = checkedChange(name, limit, null);
 			update(name, definition, limit, definition.priorities());
 		}
 		finally {
@@ -390,22 +378,7 @@ public final class RateLimiterRegistry {
 		Objects.requireNonNull(priorities, "priorities");
 		this.updates.lock();
 		try {
-			Definition definition = this.definitions.get(name);
-			if (definition == null || definition.priorities() == null) {
-				throw new IllegalArgumentException("limiter '" + name + "' is not declared with priority classes: "
-						+ "declare them (ratelimit.limiters." + name + ".priority.classes, or "
-						+ "registry.definePriorities), or change its limit alone");
-			}
-			if (!priorities.classes().equals(definition.priorities().classes())) {
-				throw new IllegalArgumentException("limiter '" + name + "' has the priority classes "
-						+ definition.priorities().classes() + ", and a change cannot make them " + priorities.classes()
-						+ ": give shares of the same classes");
-			}
-			if (definition.limit().algorithm() != limit.algorithm()) {
-				throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
-						+ " and cannot switch to " + limit.algorithm().id() + ": give a limit of the same algorithm");
-			}
-			update(name, definition, limit, priorities);
+			update(name, checkedChange(name, limit, priorities), limit, priorities);
 		}
 		finally {
 			this.updates.unlock();
@@ -422,17 +395,36 @@ public final class RateLimiterRegistry {
 	 * @throws IllegalArgumentException for a change the update would refuse
 	 */
 	public void checkUpdate(String name, RateLimit limit, Priorities priorities) {
+		Objects.requireNonNull(name, "name");
+		Objects.requireNonNull(limit, "limit");
+		checkedChange(name, limit, priorities);
+	}
+
+	/**
+	 * Every check a change of a name's limit (and, if given, of its classes' shares) must pass
+	 * before anything is changed: the name declared with a limit of its own, the same algorithm,
+	 * the same classes, a division that can be made, room for every declared call.
+	 * @return the name's declaration
+	 */
+	private Definition checkedChange(String name, RateLimit limit, Priorities priorities) {
 		Definition definition = this.definitions.get(name);
-		if (definition == null || definition.limit() == null) {
-			throw new IllegalArgumentException("no limiter named '" + name + "' with a limit of its own is declared");
+		if (definition == null) {
+			throw new IllegalArgumentException("no limiter named '" + name + "' is declared: declare it "
+					+ "(ratelimit.limiters." + name + ", or registry.define) before changing its limit");
+		}
+		if (definition.limit() == null) {
+			throw new IllegalArgumentException("limiter '" + name + "' is a composite and has no limit of its "
+					+ "own: change the limit of one of its tiers instead");
 		}
 		if (priorities != null && definition.priorities() == null) {
-			throw new IllegalArgumentException("limiter '" + name + "' has no priority classes, so it has no class "
-					+ "shares to change");
+			throw new IllegalArgumentException("limiter '" + name + "' is not declared with priority classes: "
+					+ "declare them (ratelimit.limiters." + name + ".priority.classes, or "
+					+ "registry.definePriorities), or change its limit alone");
 		}
 		if (priorities != null && !priorities.classes().equals(definition.priorities().classes())) {
 			throw new IllegalArgumentException("limiter '" + name + "' has the priority classes "
-					+ definition.priorities().classes() + ", and a change cannot make them " + priorities.classes());
+					+ definition.priorities().classes() + ", and a change cannot make them " + priorities.classes()
+					+ ": give shares of the same classes");
 		}
 		if (definition.limit().algorithm() != limit.algorithm()) {
 			throw new IllegalArgumentException("limiter '" + name + "' uses " + definition.limit().algorithm().id()
@@ -440,9 +432,11 @@ public final class RateLimiterRegistry {
 		}
 		Priorities divided = (priorities != null) ? priorities : definition.priorities();
 		if (divided != null) {
+			// fails on a division that cannot be made
 			dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, divided);
 		}
 		checkDeclaredPermits(name, limit, divided, definition.defaultClass());
+		return definition;
 	}
 
 	/**
@@ -514,13 +508,11 @@ public final class RateLimiterRegistry {
 		}
 	}
 
-	/** Puts a new limit (and shares) in the declaration, then in every live limiter; all or nothing. */
+	/**
+	 * Puts a new limit (and shares), checked ({@link #checkedChange}), in the declaration, then in
+	 * every live limiter; all or nothing.
+	 */
 	private void update(String name, Definition definition, RateLimit limit, Priorities priorities) {
-		if (priorities != null) {
-			// fails early on a division that cannot be made
-			dev.ratelimit.internal.PriorityBuckets.classCapacities(name, limit, priorities);
-		}
-		checkDeclaredPermits(name, limit, priorities, definition.defaultClass());
 		// the declaration first, then what is live: a limiter made meanwhile from the old
 		// declaration is brought up to date once it is in place (see reconcile)
 		Definition updated = new Definition(limit, definition.backend(), definition.tiers(), definition.keys(),

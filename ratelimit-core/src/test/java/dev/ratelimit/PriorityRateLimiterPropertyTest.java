@@ -35,17 +35,7 @@ class PriorityRateLimiterPropertyTest {
 			for (int i = 0; i < count; i++) {
 				names.add("c" + i);
 			}
-			Priorities priorities = Priorities.of(names);
-			double left = 0.8;
-			for (String name : names) {
-				if (gen.ints(0, 2) == 0) {
-					double share = gen.ints(1, 20) / 100.0;
-					if (share < left) {
-						priorities = priorities.minimumShare(name, share);
-						left -= share;
-					}
-				}
-			}
+			Priorities priorities = shares(gen, names, 20);
 			long perSecond = gen.longs(1, 1_000_000);
 			long capacity = gen.longs(20, 5_000);
 			RateLimit limit = RateLimit.tokenBucket(Rate.perSecond(perSecond)).capacity(capacity).build();
@@ -117,7 +107,7 @@ class PriorityRateLimiterPropertyTest {
 			long firstCapacity = gen.longs(20, 5_000);
 			ManualClock clock = new ManualClock();
 			PriorityRateLimiter limiter = PriorityRateLimiter
-				.builder("p", RateLimit.tokenBucket(rate).capacity(firstCapacity).build(), shares(gen, names))
+				.builder("p", RateLimit.tokenBucket(rate).capacity(firstCapacity).build(), shares(gen, names, 30))
 				.ticker(clock)
 				.scheduler(clock)
 				.build();
@@ -128,7 +118,7 @@ class PriorityRateLimiterPropertyTest {
 				int action = gen.ints(0, 9);
 				if (action == 0) {
 					long capacity = gen.longs(20, 5_000);
-					Priorities priorities = shares(gen, names);
+					Priorities priorities = shares(gen, names, 30);
 					limiter.update(RateLimit.tokenBucket(rate).capacity(capacity).build(), priorities);
 					changes.append(" @").append(clock.read()).append(':').append(capacity).append(' ').append(priorities);
 					if (gen.ints(0, 1) == 0) {
@@ -170,13 +160,16 @@ class PriorityRateLimiterPropertyTest {
 		return taken;
 	}
 
-	/** Random minimum shares for some of the classes, adding up to at most 0.8. */
-	private static Priorities shares(Gen gen, List<String> names) {
+	/**
+	 * Random minimum shares for some of the classes, each of 1% to {@code mostPercent}, adding up
+	 * to at most 0.8.
+	 */
+	private static Priorities shares(Gen gen, List<String> names, int mostPercent) {
 		Priorities priorities = Priorities.of(names);
 		double left = 0.8;
 		for (String name : names) {
 			if (gen.ints(0, 2) == 0) {
-				double share = gen.ints(1, 30) / 100.0;
+				double share = gen.ints(1, mostPercent) / 100.0;
 				if (share < left) {
 					priorities = priorities.minimumShare(name, share);
 					left -= share;

@@ -201,38 +201,18 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 				}
 			}
 			drain(this.shared);
+			// moved into each bucket's state itself, not its pool: the pool's permits are not
+			// counted when the bucket refills, so permits moved there would be counted twice
 			long rest = 0;
 			for (int i = 0; i < this.reserved.length; i++) {
-				long held = (i < drained.length - 1) ? drained[i] : 0;
-				rest += (this.reserved[i] != null) ? moveInto(this.reserved[i], held) : held;
+				rest += (this.reserved[i] != null) ? putInto(this.reserved[i], drained[i], false) : drained[i];
 			}
-			rest = moveInto(this.shared, rest + drained[drained.length - 1]);
+			rest = putInto(this.shared, rest + drained[this.reserved.length], false);
 			for (int i = 0; i < this.reserved.length && rest > 0; i++) {
 				if (this.reserved[i] != null) {
-					rest = moveInto(this.reserved[i], rest);
+					rest = putInto(this.reserved[i], rest, false);
 				}
 			}
-		}
-
-		/**
-		 * Puts permits into an empty bucket's state itself, not its pool: the pool's permits are
-		 * not counted when the bucket refills, so permits moved there would be counted twice.
-		 */
-		private static long moveInto(AbstractRateLimiter bucket, long permits) {
-			if (permits <= 0) {
-				return 0;
-			}
-			long room = bucket.capacity() - Math.max(0, bucket.available(bucket.ticker.read()));
-			long moved = Math.min(permits, room);
-			if (moved > 0) {
-				if (bucket instanceof PooledRateLimiter pooled) {
-					pooled.giveBack(moved);
-				}
-				else {
-					bucket.refundTaken(moved);
-				}
-			}
-			return permits - moved;
 		}
 
 	}
@@ -547,26 +527,36 @@ public final class PriorityBuckets implements PriorityRateLimiter {
 		long rest = permits;
 		AbstractRateLimiter own = layout.reserved[index];
 		if (own != null) {
-			rest = refundInto(own, rest);
+			rest = putInto(own, rest, true);
 		}
-		rest = refundInto(layout.shared, rest);
+		rest = putInto(layout.shared, rest, true);
 		for (int j = 0; j < layout.reserved.length && rest > 0; j++) {
 			if (j != index && layout.reserved[j] != null) {
-				rest = refundInto(layout.reserved[j], rest);
+				rest = putInto(layout.reserved[j], rest, true);
 			}
 		}
 	}
 
-	private static long refundInto(AbstractRateLimiter bucket, long permits) {
+	/**
+	 * Puts permits into a bucket, as many as it has room for: as a refund (which a pooled bucket
+	 * may keep in its pool) or into its state itself.
+	 * @return the permits that found no room
+	 */
+	private static long putInto(AbstractRateLimiter bucket, long permits, boolean refund) {
 		if (permits <= 0) {
 			return 0;
 		}
 		long room = bucket.capacity() - Math.max(0, bucket.available(bucket.ticker.read()));
-		long back = Math.min(permits, room);
-		if (back > 0) {
-			bucket.refundTaken(back);
+		long put = Math.min(permits, room);
+		if (put > 0) {
+			if (!refund && bucket instanceof PooledRateLimiter pooled) {
+				pooled.giveBack(put);
+			}
+			else {
+				bucket.refundTaken(put);
+			}
 		}
-		return permits - back;
+		return permits - put;
 	}
 
 	/** Applies a new limit, its rate only or its capacity too, keeping the classes' shares. */

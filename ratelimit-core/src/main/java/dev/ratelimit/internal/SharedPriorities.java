@@ -120,20 +120,14 @@ public final class SharedPriorities implements dev.ratelimit.PriorityRateLimiter
 	 */
 	@Override
 	public void update(RateLimit limit, Priorities priorities) {
-		java.util.Objects.requireNonNull(limit, "limit");
-		java.util.Objects.requireNonNull(priorities, "priorities");
-		if (!priorities.classes().equals(this.priorities.classes())) {
-			throw new IllegalArgumentException("limiter '" + this.name + "' has the priority classes "
-					+ this.priorities.classes() + ", and a change cannot make them " + priorities.classes()
-					+ ": give shares of the same classes, or create a new limiter");
-		}
-		// fails before anything changes if the gate cannot be divided so
-		PriorityBuckets.classCapacities(this.name, gateLimit(limit, this.gate.limit().rate()), priorities);
+		Objects.requireNonNull(limit, "limit");
+		Objects.requireNonNull(priorities, "priorities");
 		Priorities previous = this.priorities;
 		long gateCapacity = this.gate.limit().capacity();
 		RateLimit before = this.shared.limit();
 		// the gate first, so that a listener told of the shared limit's change sees the classes'
-		// new capacities; its rate is this instance's share, which the authority sets: kept
+		// new capacities; its rate is this instance's share, which the authority sets: kept. It
+		// refuses other classes, or a division it cannot make, before anything changes
 		this.gate.updateKeepingRate(limit.capacity(), priorities);
 		this.priorities = priorities;
 		try {

@@ -35,15 +35,7 @@ class SharedPrioritiesIT extends BrokerPerClass {
 	void criticalCallsOnOneInstanceKeepTheirShareWhileEveryInstanceSaturatesWithBatch() throws Exception {
 		RateLimit limit = RateLimit.tokenBucket(Rate.parse("300/1s")).capacity(300).build();
 		Priorities priorities = Priorities.of("critical", "batch");
-		List<RateLimiterRegistry> registries = new ArrayList<>();
-		for (int i = 0; i < 3; i++) {
-			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
-				.start(KafkaTestSupport.config(broker.getBrokersAsString(), "priorities", "instance-" + i).build());
-			this.backends.add(backend);
-			registries.add(RateLimiterRegistry.builder().build().definePriorities("api", limit, priorities, "batch",
-					backend));
-		}
-		KafkaTestSupport.awaitAuthorities(this.backends);
+		List<RateLimiterRegistry> registries = instances("priorities", 3, limit, priorities, -1, null);
 		List<KafkaTestSupport.Load> warmUp = new ArrayList<>();
 		List<KafkaTestSupport.Load> loads = new ArrayList<>();
 		for (RateLimiterRegistry registry : registries) {
@@ -75,25 +67,7 @@ class SharedPrioritiesIT extends BrokerPerClass {
 		RateLimit limit = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build();
 		Priorities priorities = Priorities.of("critical", "batch");
 		List<RateLimit> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
-		List<RateLimiterRegistry> registries = new ArrayList<>();
-		for (int i = 0; i < 2; i++) {
-			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
-				.start(KafkaTestSupport.config(broker.getBrokersAsString(), "changes", "instance-" + i).build());
-			this.backends.add(backend);
-			RateLimiterRegistry.Builder builder = RateLimiterRegistry.builder();
-			if (i == 0) {
-				builder.listeners((name, key) -> new dev.ratelimit.RateLimiterListener() {
-
-					@Override
-					public void onLimitChanged(RateLimit previous, RateLimit current) {
-						heard.add(current);
-					}
-
-				});
-			}
-			registries.add(builder.build().definePriorities("api", limit, priorities, "batch", backend));
-		}
-		KafkaTestSupport.awaitAuthorities(this.backends);
+		List<RateLimiterRegistry> registries = instances("changes", 2, limit, priorities, 0, heard);
 		dev.ratelimit.RateLimiter critical = registries.get(0).priorities("api").forClass("critical");
 		await().atMost(Duration.ofSeconds(60)).until(critical::tryAcquire);
 
@@ -108,26 +82,8 @@ class SharedPrioritiesIT extends BrokerPerClass {
 	void newCapacityAndSharesAppliedOnEveryInstanceReachTheAuthorityAndEachGate() throws Exception {
 		RateLimit limit = RateLimit.tokenBucket(Rate.parse("100/1s")).capacity(100).build();
 		Priorities priorities = Priorities.of("critical", "batch");
-		List<RateLimiterRegistry> registries = new ArrayList<>();
 		List<RateLimit> heardBySecond = new java.util.concurrent.CopyOnWriteArrayList<>();
-		for (int i = 0; i < 2; i++) {
-			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
-				.start(KafkaTestSupport.config(broker.getBrokersAsString(), "shares", "instance-" + i).build());
-			this.backends.add(backend);
-			RateLimiterRegistry.Builder builder = RateLimiterRegistry.builder();
-			if (i == 1) {
-				builder.listeners((name, key) -> new dev.ratelimit.RateLimiterListener() {
-
-					@Override
-					public void onLimitChanged(RateLimit previous, RateLimit current) {
-						heardBySecond.add(current);
-					}
-
-				});
-			}
-			registries.add(builder.build().definePriorities("api", limit, priorities, "batch", backend));
-		}
-		KafkaTestSupport.awaitAuthorities(this.backends);
+		List<RateLimiterRegistry> registries = instances("shares", 2, limit, priorities, 1, heardBySecond);
 		for (RateLimiterRegistry registry : registries) {
 			dev.ratelimit.RateLimiter batch = registry.priorities("api").forClass("batch");
 			await().atMost(Duration.ofSeconds(60)).until(batch::tryAcquire);
@@ -157,6 +113,35 @@ class SharedPrioritiesIT extends BrokerPerClass {
 			dev.ratelimit.RateLimiter critical = divided.forClass("critical");
 			await().atMost(Duration.ofSeconds(60)).until(critical::tryAcquire);
 		}
+	}
+
+	/**
+	 * Starts instances of one cluster, each a backend and a registry declaring {@code api} divided
+	 * among the classes, once every authority is up.
+	 * @param listening the instance whose limit changes go to {@code heard}, or -1 for none
+	 */
+	private List<RateLimiterRegistry> instances(String cluster, int count, RateLimit limit, Priorities priorities,
+			int listening, List<RateLimit> heard) {
+		List<RateLimiterRegistry> registries = new ArrayList<>();
+		for (int i = 0; i < count; i++) {
+			KafkaRateLimiterBackend backend = KafkaRateLimiterBackend
+				.start(KafkaTestSupport.config(broker.getBrokersAsString(), cluster, "instance-" + i).build());
+			this.backends.add(backend);
+			RateLimiterRegistry.Builder builder = RateLimiterRegistry.builder();
+			if (i == listening) {
+				builder.listeners((name, key) -> new dev.ratelimit.RateLimiterListener() {
+
+					@Override
+					public void onLimitChanged(RateLimit previous, RateLimit current) {
+						heard.add(current);
+					}
+
+				});
+			}
+			registries.add(builder.build().definePriorities("api", limit, priorities, "batch", backend));
+		}
+		KafkaTestSupport.awaitAuthorities(this.backends);
+		return registries;
 	}
 
 }
