@@ -74,6 +74,9 @@ class LagBackpressureIT extends BrokerPerClass {
 						.get();
 				}
 				awaitRate(registry, 1000);
+				// the controller publishes each change's event once the limiter has the new rate:
+				// the last one may come just after the rate is seen
+				await().atMost(Duration.ofSeconds(30)).until(() -> events.size() >= 5);
 
 				List<Double> rates = events.stream().map((event) -> event.getCurrent().perSecond()).toList();
 				List<Severity> severities = events.stream().map(RateLimitAdjustedEvent::getSeverity).toList();
