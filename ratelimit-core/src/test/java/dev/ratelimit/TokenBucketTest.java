@@ -2,6 +2,10 @@ package dev.ratelimit;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +39,48 @@ class TokenBucketTest {
 		assertThat(limiter.tryAcquire()).isFalse();
 		this.clock.advance(Duration.ofMillis(350));
 		assertThat(RateLimiterContractTest.drain(limiter)).isEqualTo(3);
+	}
+
+	/**
+	 * A call reads the clock, and before it takes, another call reads it 1 us later and takes: at
+	 * 10^8/s with a capacity of 10 the first call's reading is then far behind the count, so it
+	 * reads the clock once more and is admitted, as the bucket has room at that reading.
+	 */
+	@Test
+	void aCallThatALaterReadingOvertookReadsTheClockAgain() {
+		AtomicLong time = new AtomicLong(1_000_000_000L);
+		AtomicReference<Runnable> afterReading = new AtomicReference<>();
+		AtomicInteger reads = new AtomicInteger();
+		Ticker ticker = () -> {
+			reads.incrementAndGet();
+			long reading = time.get();
+			Runnable other = afterReading.getAndSet(null);
+			if (other != null) {
+				other.run();
+			}
+			return reading;
+		};
+		RateLimiter limiter = RateLimiter.builder("fast", RateLimit.tokenBucket(Rate.perSecond(100_000_000)).capacity(10).build())
+			.ticker(ticker)
+			.scheduler(this.clock)
+			.build();
+		assertThat(RateLimiterContractTest.drain(limiter)).isEqualTo(10);
+		time.addAndGet(1_000);
+		AtomicBoolean otherAdmitted = new AtomicBoolean();
+		afterReading.set(() -> {
+			time.addAndGet(1_000);
+			otherAdmitted.set(limiter.tryAcquire());
+		});
+		int readsBefore = reads.get();
+		assertThat(limiter.tryAcquire()).isTrue();
+		assertThat(otherAdmitted).isTrue();
+		assertThat(reads.get() - readsBefore).isEqualTo(3);
+		// the two took 2 of the 10 at that reading; a call denied with nothing taken past its
+		// reading reads the clock once
+		assertThat(RateLimiterContractTest.drain(limiter)).isEqualTo(8);
+		readsBefore = reads.get();
+		assertThat(limiter.tryAcquire()).isFalse();
+		assertThat(reads.get() - readsBefore).isEqualTo(1);
 	}
 
 	@Test

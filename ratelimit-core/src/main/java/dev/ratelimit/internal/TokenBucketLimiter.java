@@ -164,6 +164,17 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 	}
 
 	@Override
+	protected boolean countedPast(long now) {
+		for (BucketEpoch epoch : this.epochs) {
+			long consumed = epoch.consumed();
+			if (consumed != BucketEpoch.FROZEN && consumed - epoch.refilled(now) > epoch.capacity) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	@Override
 	protected long authorityAvailable(long now) {
 		long available = Long.MAX_VALUE;
 		for (BucketEpoch epoch : this.epochs) {
