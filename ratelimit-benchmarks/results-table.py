@@ -81,6 +81,10 @@ def variant(method, result):
         return f"{method}[{params['limit']}]"
     if "keys" in params:
         return f"{method}[{params['keys']}]"
+    if "smallCapacity" in params:
+        # the standard run's capacity of 10 is the row of the issue; others (-p smallCapacity=50) apart
+        capacity = params["smallCapacity"]
+        return method if capacity == "10" else f"{method}[capacity {capacity}]"
     if method.endswith("Tenants"):
         return f"{method}[{params.get('tenants')} tenants, {params.get('tenantRate')}/s burst {params.get('tenantCapacity')}]"
     horizon = params.get("leaseHorizonMillis")
