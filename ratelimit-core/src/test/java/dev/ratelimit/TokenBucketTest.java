@@ -81,6 +81,22 @@ class TokenBucketTest {
 		readsBefore = reads.get();
 		assertThat(limiter.tryAcquire()).isFalse();
 		assertThat(reads.get() - readsBefore).isEqualTo(1);
+
+		// full again; the others take all of it at their later reading and the clock stands: the
+		// first call's second reading finds no room either, and nothing beyond the capacity went
+		time.addAndGet(1_000);
+		AtomicInteger othersAdmitted = new AtomicInteger();
+		afterReading.set(() -> {
+			time.addAndGet(1_000);
+			while (limiter.tryAcquire()) {
+				othersAdmitted.incrementAndGet();
+			}
+		});
+		readsBefore = reads.get();
+		assertThat(limiter.tryAcquire()).isFalse();
+		assertThat(othersAdmitted).hasValue(10);
+		// the first call's two readings, and one for each of the others' 11 calls
+		assertThat(reads.get() - readsBefore).isEqualTo(13);
 	}
 
 	@Test

@@ -141,8 +141,13 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 		long precise = coarse.precise();
 		if (!takeSlow(permits, precise)) {
 			// Another call may have taken at a later reading between this one and the take: at
-			// 10^8/s a reading 100 ns old is a capacity of 10 behind. The state shows it; a fresh
-			// reading then decides as that call did.
+			// 10^8/s a reading 100 ns old is a capacity of 10 behind. Its reading, if it admitted
+			// and published it already, decides as that call did; otherwise, where the state shows
+			// a take past this reading, a fresh one.
+			long later = seen();
+			if (later > precise && takeSlow(permits, later)) {
+				return true;
+			}
 			if (!countedPast(precise)) {
 				return false;
 			}
@@ -160,7 +165,9 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 	/**
 	 * Whether the authority's state counts more than its capacity beyond what it had refilled at
 	 * {@code now}: a take at a later reading (or a reservation) is in it, so a denial at
-	 * {@code now} may be one a fresh reading would not make. False by default.
+	 * {@code now} may be one a fresh reading would not make, and the call reads the clock once more
+	 * and asks {@link #lease} again. False by default; it must stay false where {@link #lease}
+	 * asks a remote authority.
 	 */
 	protected boolean countedPast(long now) {
 		return false;
