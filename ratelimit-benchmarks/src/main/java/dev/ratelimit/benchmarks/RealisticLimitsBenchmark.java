@@ -42,14 +42,15 @@ import dev.ratelimit.internal.CoarseClock;
  * mix: {@code limit = 1M} is 10<sup>6</sup>/s with a burst of 1,000, {@code limit = 1K} is 1,000/s
  * with a burst of 10 (where the permit pool is off);</li>
  * <li>{@code small*}: a capacity of 10 (the pool off) at 10<sup>8</sup>/s, a rate the calls do not
- * reach, so almost every call is admitted from the bucket itself;</li>
+ * reach, so almost every call is admitted from the bucket itself ({@code smallCapacity} sets
+ * another capacity);</li>
  * <li>{@code keyed*}: 10,000 tenant keys of 100/s with a burst of 10, a key drawn per call
  * uniformly or by Zipf(1.1) ({@code keys}): ours through a {@link RateLimiterRegistry}, Bucket4j
  * from a {@link ConcurrentHashMap} of buckets, Resilience4j through its registry. Guava has no
  * keyed form.</li>
  * </ul>
- * Every saturated and small-capacity iteration counts what each implementation admitted, over all
- * threads, and prints it against {@code capacity + rate x elapsed}; for ours it also fails the run
+ * Every saturated and small-capacity iteration counts the calls each implementation made and
+ * what it admitted, over all threads, and prints them against {@code capacity + rate x elapsed}; for ours it also fails the run
  * when the count exceeds that bound plus the documented slack (the pool's 1% of the capacity and
  * the coarse clock's {@code rate x period}). Guava's burst is a second of its rate, not a
  * capacity, so its count is printed against its own bound. The drained limiter is
@@ -106,6 +107,12 @@ public class RealisticLimitsBenchmark {
 		return admitted.guava(limiters.guava.tryAcquire());
 	}
 
+	/** {@link ExactBucket}: the least an exact decision does, next to ours and the peers. */
+	@Benchmark
+	public boolean smallExactBaseline(Small limiters, AdmittedSmall admitted) {
+		return admitted.exactBaseline(limiters.exact.tryAcquire());
+	}
+
 	// ---- keyed: 10,000 tenants ---------------------------------------------------------------------
 
 	@Benchmark
@@ -149,9 +156,14 @@ public class RealisticLimitsBenchmark {
 		/** When the current iteration began (every implementation's bucket may be full then). */
 		volatile long iterationStart;
 
-		final AtomicLong[] admitted = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong() };
+		/** {@link #admitted} and {@link #calls}: ours, Bucket4j, Resilience4j, Guava, the exact baseline. */
+		final AtomicLong[] admitted = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong(),
+				new AtomicLong() };
 
-		final AtomicLong[] calls = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong() };
+		final AtomicLong[] calls = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong(),
+				new AtomicLong() };
+
+		ExactBucket exact;
 
 		final AtomicInteger threadsDone = new AtomicInteger();
 
@@ -175,6 +187,7 @@ public class RealisticLimitsBenchmark {
 						.timeoutDuration(Duration.ZERO)
 						.build());
 			this.guava = com.google.common.util.concurrent.RateLimiter.create(perSecond);
+			this.exact = new ExactBucket(perSecond, capacity);
 		}
 
 		@Setup(Level.Iteration)
@@ -204,7 +217,7 @@ public class RealisticLimitsBenchmark {
 			double guavaBound = this.perSecond + this.perSecond * seconds;
 			long ours = this.admitted[0].get();
 			double slack = this.capacity / 100 + this.perSecond * (CoarseClock.PERIOD_NANOS / 1e9);
-			String[] names = { "ours", "Bucket4j", "Resilience4j", "Guava" };
+			String[] names = { "ours", "Bucket4j", "Resilience4j", "Guava", "exact baseline" };
 			StringBuilder line = new StringBuilder(String.format("%n    admitted in %.3f s (bound %.0f):", seconds, bound));
 			for (int i = 0; i < names.length; i++) {
 				long count = this.admitted[i].get();
@@ -242,7 +255,7 @@ public class RealisticLimitsBenchmark {
 
 	}
 
-	/** A capacity of 10 at 10^8/s: the pool is off, the rate beyond the calls. */
+	/** A capacity of 10 (or {@code smallCapacity}) at 10^8/s: the pool is off, the rate beyond the calls. */
 	@State(Scope.Benchmark)
 	public static class Small extends Limiters {
 
@@ -269,9 +282,9 @@ public class RealisticLimitsBenchmark {
 
 		public long admitted;
 
-		final long[] counts = new long[4];
+		final long[] counts = new long[5];
 
-		final long[] calls = new long[4];
+		final long[] calls = new long[5];
 
 		void clearCounts() {
 			this.admitted = 0;
@@ -293,6 +306,10 @@ public class RealisticLimitsBenchmark {
 
 		boolean guava(boolean permitted) {
 			return count(3, permitted);
+		}
+
+		boolean exactBaseline(boolean permitted) {
+			return count(4, permitted);
 		}
 
 		private boolean count(int implementation, boolean permitted) {
@@ -461,5 +478,93 @@ public class RealisticLimitsBenchmark {
 		}
 
 	}
+
+}
+
+/**
+ * A baseline, not a limiter: the least an exact token bucket on the coarse clock does per decision,
+ * to tell what any exact decision pays from what ours adds. One count in permits (the generic cell
+ * rate algorithm, as ours) alone on its cache line, changed by compare-and-set; the coarse clock
+ * ({@link dev.ratelimit.Ticker#coarse()}); a denial checked again on {@link System#nanoTime()}, whose
+ * reading later decisions start from. No pool, listener, limit change, reservation or overflow
+ * guard; the rate must be a whole number of nanoseconds per permit (10^8/s: 10).
+ */
+final class ExactBucket extends ExactBucketPadAfter {
+
+	private static final java.lang.invoke.VarHandle CONSUMED;
+
+	static {
+		try {
+			CONSUMED = java.lang.invoke.MethodHandles.lookup()
+				.findVarHandle(ExactBucketCount.class, "consumed", long.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
+
+	private final dev.ratelimit.Ticker clock = dev.ratelimit.Ticker.coarse();
+
+	private final long origin = System.nanoTime();
+
+	private final long nanosPerPermit;
+
+	private final long capacity;
+
+	ExactBucket(long perSecond, long capacity) {
+		this.nanosPerPermit = 1_000_000_000L / perSecond;
+		this.capacity = capacity;
+		this.seen = this.origin;
+	}
+
+	boolean tryAcquire() {
+		if (take(Math.max(this.clock.read(), this.seen))) {
+			return true;
+		}
+		long precise = System.nanoTime();
+		if (!take(precise)) {
+			return false;
+		}
+		if (precise > this.seen) {
+			this.seen = precise;
+		}
+		return true;
+	}
+
+	private boolean take(long now) {
+		long refilled = (now - this.origin) / this.nanosPerPermit;
+		for (;;) {
+			long consumed = this.consumed;
+			if (this.capacity + refilled - Math.max(consumed, refilled) < 1) {
+				return false;
+			}
+			if (CONSUMED.compareAndSet(this, consumed, Math.max(consumed, refilled) + 1)) {
+				return true;
+			}
+		}
+	}
+
+}
+
+/** Padding before {@link ExactBucket}'s count. */
+abstract class ExactBucketPadBefore {
+
+	long p0, p1, p2, p3, p4, p5, p6, p7;
+
+}
+
+/** {@link ExactBucket}'s count and the last system-clock reading that admitted, on one line. */
+abstract class ExactBucketCount extends ExactBucketPadBefore {
+
+	volatile long consumed;
+
+	volatile long seen;
+
+}
+
+/** Padding after the count, before the fields every decision reads. */
+abstract class ExactBucketPadAfter extends ExactBucketCount {
+
+	long q0, q1, q2, q3, q4, q5, q6, q7;
 
 }
