@@ -198,6 +198,9 @@ def realistic_table(timing):
             verdict = "" if target is None else f" ({'meets' if ratio <= target else 'misses'} target ≤ {target}x)"
             cells.append(f"**{ratio:.2f}x** of {name}{verdict}")
         lines.append(f"| {title}: ours / fastest peer | " + " | ".join(cells) + " |")
+        if any((path + "ExactBaseline" + suffix, t) in timing for t in threads):
+            cells = [time_cell(timing.get((path + "ExactBaseline" + suffix, t))) for t in threads]
+            lines.append(f"| {title}: exact baseline (not a limiter: one padded count, no pool) | " + " | ".join(cells) + " |")
         if any((path + "ChoiceOnly" + suffix, t) in timing for t in threads):
             cells = [time_cell(timing.get((path + "ChoiceOnly" + suffix, t))) for t in threads]
             lines.append(f"| {title}: the key choice alone, in every row above | " + " | ".join(cells) + " |")
