@@ -179,7 +179,7 @@ def realistic_table(timing):
         return []
     lines = thread_header(threads, "ns/op")
     for path, suffix, title in REALISTIC_PATHS:
-        if not any((path + "Ours" + suffix, t) in timing for t in threads):
+        if not any((path + impl + suffix, t) in timing for impl in IMPLEMENTATIONS + ["ExactBaseline"] for t in threads):
             continue  # not in this run (a -p smallCapacity=50 row, say)
         for impl in IMPLEMENTATIONS:
             if any((path + impl + suffix, t) in timing for t in threads):

@@ -512,6 +512,9 @@ final class ExactBucket extends ExactBucketPadAfter {
 	private final long capacity;
 
 	ExactBucket(long perSecond, long capacity) {
+		if (perSecond <= 0 || perSecond > 1_000_000_000L || 1_000_000_000L % perSecond != 0) {
+			throw new IllegalArgumentException(perSecond + "/s is not a whole number of nanoseconds per permit");
+		}
 		this.nanosPerPermit = 1_000_000_000L / perSecond;
 		this.capacity = capacity;
 		this.seen = this.origin;
