@@ -169,7 +169,8 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 
 	/**
 	 * Whether the authority's state counts more than its capacity beyond what it had refilled at
-	 * {@code now}: a take at a later reading (or a reservation) is in it, so a denial at
+	 * {@code now} (its {@link #authorityAvailable} is negative): a take at a later reading (or a
+	 * reservation) is in it, so a denial at
 	 * {@code now} may be one a fresh reading would not make, and the call reads the clock once more
 	 * and asks {@link #lease} again. False by default; it must stay false where {@link #lease}
 	 * asks a remote authority.

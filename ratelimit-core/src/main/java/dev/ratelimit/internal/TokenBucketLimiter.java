@@ -163,15 +163,10 @@ final class TokenBucketLimiter extends PooledRateLimiter {
 		}
 	}
 
+	/** A count past the refill by more than the capacity is exactly a negative availability. */
 	@Override
 	protected boolean countedPast(long now) {
-		for (BucketEpoch epoch : this.epochs) {
-			long consumed = epoch.consumed();
-			if (consumed != BucketEpoch.FROZEN && consumed - epoch.refilled(now) > epoch.capacity) {
-				return true;
-			}
-		}
-		return false;
+		return authorityAvailable(now) < 0;
 	}
 
 	@Override
