@@ -157,13 +157,17 @@ public class RealisticLimitsBenchmark {
 		volatile long iterationStart;
 
 		/** {@link #admitted} and {@link #calls}: ours, Bucket4j, Resilience4j, Guava, the exact baseline. */
-		final AtomicLong[] admitted = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong(),
-				new AtomicLong() };
+		final AtomicLong[] admitted = counters();
 
-		final AtomicLong[] calls = { new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong(),
-				new AtomicLong() };
+		final AtomicLong[] calls = counters();
 
 		ExactBucket exact;
+
+		private static AtomicLong[] counters() {
+			AtomicLong[] counters = new AtomicLong[5];
+			java.util.Arrays.setAll(counters, (i) -> new AtomicLong());
+			return counters;
+		}
 
 		final AtomicInteger threadsDone = new AtomicInteger();
 
@@ -192,11 +196,9 @@ public class RealisticLimitsBenchmark {
 
 		@Setup(Level.Iteration)
 		public void startIteration() {
-			for (AtomicLong count : this.admitted) {
-				count.set(0);
-			}
-			for (AtomicLong count : this.calls) {
-				count.set(0);
+			for (int i = 0; i < this.admitted.length; i++) {
+				this.admitted[i].set(0);
+				this.calls[i].set(0);
 			}
 			this.threadsDone.set(0);
 			this.iterationStart = System.nanoTime();
