@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -19,6 +20,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -79,19 +81,32 @@ final class KafkaTestSupport {
 		}
 	}
 
-	/** Sends {@code count} records round-robin over the partitions, values "0", "1", ... */
+	/**
+	 * Sends {@code count} records round-robin over the partitions, values "0", "1", ..., and waits
+	 * until every one is written: a record that could not be fails the test here.
+	 *
+	 * <p>One request in flight at a time: a broker that has just created the topic can refuse the
+	 * first request (not yet the partition's leader) and take the next ones, and an idempotent
+	 * producer then retries the first behind them for ever ({@code OUT_OF_ORDER_SEQUENCE_NUMBER}).
+	 */
 	static Map<Integer, Integer> produce(EmbeddedKafkaBroker broker, String topic, int partitions, int count)
 			throws Exception {
 		Map<Integer, Integer> perPartition = new HashMap<>();
+		List<Future<RecordMetadata>> sent = new ArrayList<>(count);
 		try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
 				ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(), ProducerConfig.ACKS_CONFIG,
-				"all", ProducerConfig.LINGER_MS_CONFIG, "5"), new StringSerializer(), new StringSerializer())) {
+				"all", ProducerConfig.LINGER_MS_CONFIG, "5",
+				ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1"), new StringSerializer(),
+				new StringSerializer())) {
 			for (int i = 0; i < count; i++) {
 				int partition = i % partitions;
-				producer.send(new ProducerRecord<>(topic, partition, null, Integer.toString(i)));
+				sent.add(producer.send(new ProducerRecord<>(topic, partition, null, Integer.toString(i))));
 				perPartition.merge(partition, 1, Integer::sum);
 			}
 			producer.flush();
+		}
+		for (Future<RecordMetadata> record : sent) {
+			record.get();
 		}
 		return perPartition;
 	}
