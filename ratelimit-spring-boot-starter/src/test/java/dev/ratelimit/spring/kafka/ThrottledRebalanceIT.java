@@ -2,12 +2,14 @@ package dev.ratelimit.spring.kafka;
 
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,6 +26,9 @@ import static org.awaitility.Awaitility.await;
 class ThrottledRebalanceIT extends BrokerPerClass {
 
 	static final int RECORDS = 1200;
+
+	/** Produced once the second instance has its partitions, so that some are surely its own. */
+	static final int LATER_RECORDS = 800;
 
 	@Test
 	void instancesJoiningAndLeavingDuringHoldsStopNoContainerAndLoseNoRecord() throws Exception {
@@ -46,9 +51,22 @@ class ThrottledRebalanceIT extends BrokerPerClass {
 						KafkaTestSupport.Processed processedBySecond = context
 							.getBean(KafkaTestSupport.Processed.class);
 						second.set(processedBySecond);
-						// both hold records for permits while the group rebalances
+						// the group rebalances while the first holds records for permits. The partitions
+						// the second is given may be ones the first has read to their end meanwhile (it
+						// reads some partitions before others, and a slow start gives it the time): records
+						// produced now, a quarter on each partition, are the second's to process too.
 						await().atMost(Duration.ofSeconds(60))
-							.until(() -> processedBySecond.count() >= 100 && processedByFirst.count() >= 600);
+							.untilAsserted(() -> assertThat(container(context).getAssignedPartitions())
+								.as("second: %s", state(context, processedBySecond))
+								.isNotEmpty());
+						KafkaTestSupport.produce(broker, topic, 4, LATER_RECORDS);
+						// both hold records for permits; the second leaves while it holds some
+						await().atMost(Duration.ofSeconds(60))
+							.untilAsserted(() -> assertThat(
+									processedBySecond.count() >= 100 && processedByFirst.count() >= 600)
+								.as("first: %s%nsecond: %s", state(first, processedByFirst),
+										state(context, processedBySecond))
+								.isTrue());
 						assertThat(container(context).isRunning()).isTrue();
 					});
 				// the second instance has left (it processed records until its container stopped):
@@ -58,10 +76,27 @@ class ThrottledRebalanceIT extends BrokerPerClass {
 				await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
 					Set<String> all = offsets(second.get());
 					all.addAll(offsets(processedByFirst));
-					assertThat(all).hasSize(RECORDS);
+					assertThat(all).hasSize(RECORDS + LATER_RECORDS);
 				});
 				assertThat(container(first).isRunning()).isTrue();
 			});
+	}
+
+	/** What an instance processed and where its container stands, for a failure's message. */
+	private static String state(org.springframework.context.ApplicationContext context,
+			KafkaTestSupport.Processed processed) {
+		StringBuilder state = new StringBuilder("processed " + processed.count());
+		MessageListenerContainer container = container(context);
+		List<? extends MessageListenerContainer> consumers = List.of(container);
+		if (container instanceof ConcurrentMessageListenerContainer<?, ?> concurrent) {
+			consumers = concurrent.getContainers();
+		}
+		for (MessageListenerContainer consumer : consumers) {
+			state.append("; consumer running ").append(consumer.isRunning()).append(", pause requested ")
+				.append(consumer.isPauseRequested()).append(", paused ").append(consumer.isContainerPaused())
+				.append(", assigned ").append(consumer.getAssignedPartitions());
+		}
+		return state.toString();
 	}
 
 	private static MessageListenerContainer container(org.springframework.context.ApplicationContext context) {
