@@ -5,14 +5,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProductionExceptionHandler;
 
 /**
  * The authority's production exception handler: a record the broker refuses as too large (a
  * bucket state or a grant outgrown by hostile input) is dropped and logged, so it cannot fail the
- * task and stop every key of its partition, replayed forever. Any other failure fails as by default.
- * The state stays in the task's store; its changelog keeps the previous version for that key.
+ * task and stop every key of its partition, replayed forever. The state stays in the task's store;
+ * its changelog keeps the previous version for that key.
+ *
+ * <p>Any other failure is answered as Kafka Streams' default handler answers it: a retriable one
+ * (a broker that is not the leader yet or any more, a delivery timeout) re-initialises the task
+ * where it runs, and the stream thread goes on; one that is not fails the thread, which the
+ * authority replaces. Failing on a retriable one would replace the thread for a passing broker
+ * fault, and the new thread's consumer would rebalance the whole authority group.
  */
 public final class OversizedRecordHandler implements ProductionExceptionHandler {
 
@@ -33,7 +40,7 @@ public final class OversizedRecordHandler implements ProductionExceptionHandler 
 			}
 			return Response.resume();
 		}
-		return Response.fail();
+		return (exception instanceof RetriableException) ? Response.retry() : Response.fail();
 	}
 
 }

@@ -1,8 +1,11 @@
 package dev.ratelimit.kafka.internal;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
 import org.apache.kafka.streams.errors.ProductionExceptionHandler.Result;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A record the broker refuses as too large (a state or grant outgrown by hostile input) is dropped,
- * so the task goes on with its partition; any other failure fails the task as by default.
+ * so the task goes on with its partition; any other failure is answered as by Kafka Streams' default
+ * handler: a retriable one re-initialises the task, one that is not fails it.
  */
 class OversizedRecordHandlerTest {
 
@@ -26,8 +30,18 @@ class OversizedRecordHandlerTest {
 	}
 
 	@Test
+	void aRetriableFailureIsRetriedAsByDefault() {
+		for (Exception retriable : new Exception[] { new TimeoutException("no broker"),
+				new NotLeaderOrFollowerException("not the leader yet") }) {
+			assertThat(this.handler.handleError(null, this.record, retriable).result()).as(retriable.toString())
+				.isEqualTo(Result.RETRY)
+				.isEqualTo(new DefaultProductionExceptionHandler().handleError(null, this.record, retriable).result());
+		}
+	}
+
+	@Test
 	void anyOtherFailureFailsTheTask() {
-		assertThat(this.handler.handleError(null, this.record, new TimeoutException("no broker")).result())
+		assertThat(this.handler.handleError(null, this.record, new TopicAuthorizationException("denied")).result())
 			.isEqualTo(Result.FAIL);
 	}
 
