@@ -212,7 +212,6 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 		return Math.max(0, retryAfter(permits, now));
 	}
 
-	/** Takes {@code permits} from the pool if it holds them: no clock read. */
 	/**
 	 * Takes permits from the pool only if it keeps at least {@code floor} after them (for a lower
 	 * priority class, which leaves what higher classes need until the pool is refilled).
@@ -230,6 +229,7 @@ public abstract class PooledRateLimiter extends PoolPadAfter {
 		return false;
 	}
 
+	/** Takes {@code permits} from the pool if it holds them: no clock read. */
 	private boolean takePooled(long permits) {
 		long pool = (long) POOL.getVolatile(this);
 		while (pool >= permits) {
