@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -17,11 +19,16 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.DescribeTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.internals.KafkaFutureImpl;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -180,6 +187,41 @@ class TopicSetupIT {
 
 		assertThat(failures).hasValue(0);
 		assertThat(partitions(config.requestTopic())).isEqualTo(3);
+	}
+
+	/**
+	 * Topics created at start-up take a producer's first request to each partition at once: a
+	 * broker that has not applied a new topic yet refuses it (not yet the leader), and an idempotent
+	 * producer whose next request got in first then retries it until its delivery timeout
+	 * (KAFKA-15591), which would stall a partition's lease requests for seconds. The producer here
+	 * does not retry, so a refusal fails the send; fresh topics each round, sent to the moment
+	 * start-up returns.
+	 */
+	@Test
+	void createdTopicsTakeTheFirstRequestToEveryPartitionAtOnce() throws Exception {
+		try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+				ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(), ProducerConfig.RETRIES_CONFIG, 0,
+				ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.ACKS_CONFIG, "all",
+				ProducerConfig.LINGER_MS_CONFIG, 0), new ByteArraySerializer(), new ByteArraySerializer())) {
+			for (int round = 0; round < 10; round++) {
+				KafkaBackendConfig config = KafkaTestSupport
+					.config(broker.getBrokersAsString(), "first-request-" + round, "instance-0")
+					.requestPartitions(8)
+					.grantPartitions(4)
+					.build();
+				TopicSetup.apply(admin, config, 30_000);
+				List<Future<RecordMetadata>> sent = new ArrayList<>();
+				for (int partition = 0; partition < 8; partition++) {
+					sent.add(producer.send(new ProducerRecord<>(config.requestTopic(), partition, null, new byte[1])));
+				}
+				for (int partition = 0; partition < 4; partition++) {
+					sent.add(producer.send(new ProducerRecord<>(config.grantTopic(), partition, null, new byte[1])));
+				}
+				for (Future<RecordMetadata> record : sent) {
+					assertThat(record.get(30, TimeUnit.SECONDS).hasOffset()).as("round %d", round).isTrue();
+				}
+			}
+		}
 	}
 
 	@Test

@@ -14,7 +14,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.RetriableException;
@@ -28,6 +31,8 @@ import dev.ratelimit.kafka.KafkaTopicConfigurationException;
  * with a message that names the topic, the problem and the fix.
  */
 public final class TopicSetup {
+
+	private static final System.Logger logger = System.getLogger(TopicSetup.class.getName());
 
 	/** Requests and grants are consumed within seconds; an hour is plenty and bounds the disk. */
 	static final String TRANSIENT_RETENTION_MS = String.valueOf(TimeUnit.HOURS.toMillis(1));
@@ -72,6 +77,9 @@ public final class TopicSetup {
 				}
 			}
 			validateOnceVisible(admin, config, existing, timeoutMillis);
+			if (!missing.isEmpty()) {
+				awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), timeoutMillis);
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -91,6 +99,36 @@ public final class TopicSetup {
 			validate(admin, config, existing, left);
 			return null;
 		});
+	}
+
+	/**
+	 * Waits, within the time allowed, until the leader of every partition of topics created a
+	 * moment ago answers for it. A broker that has not applied a new topic yet refuses a first
+	 * produce request to it (not yet the leader) while its metadata already names the partition, and
+	 * may take the producer's next request: an idempotent producer then retries the first until its
+	 * delivery timeout (KAFKA-15591, fixed in brokers after Kafka 4.2), which would stall that
+	 * partition's lease requests for seconds. Best effort: a partition without a leader when the
+	 * time is up leaves start-up to go on as before, and its requests to be retried as any others.
+	 */
+	static void awaitLeaders(Admin admin, List<String> topics, long timeoutMillis) throws InterruptedException {
+		try {
+			retryWhileNotVisible(timeoutMillis, (left) -> {
+				Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+				for (TopicDescription description : admin.describeTopics(topics)
+					.allTopicNames()
+					.get(left, TimeUnit.MILLISECONDS)
+					.values()) {
+					for (TopicPartitionInfo partition : description.partitions()) {
+						latest.put(new TopicPartition(description.name(), partition.partition()), OffsetSpec.latest());
+					}
+				}
+				return admin.listOffsets(latest).all().get(left, TimeUnit.MILLISECONDS);
+			});
+		}
+		catch (ExecutionException | TimeoutException ex) {
+			logger.log(System.Logger.Level.INFO, "Not every leader of the new topics {0} answered yet ({1}); going on",
+					topics, (ex.getCause() != null) ? ex.getCause() : ex);
+		}
 	}
 
 	/** An admin call, given the milliseconds left of the time it may take. */
