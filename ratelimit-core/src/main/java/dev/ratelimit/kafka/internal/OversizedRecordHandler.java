@@ -1,7 +1,9 @@
 package dev.ratelimit.kafka.internal;
 
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -17,15 +19,25 @@ import org.apache.kafka.streams.errors.ProductionExceptionHandler;
  *
  * <p>Any other failure is answered as Kafka Streams' default handler answers it: a retriable one
  * (a broker that is not the leader yet or any more, a delivery timeout) re-initialises the task
- * where it runs, and the stream thread goes on; one that is not fails the thread, which the
- * authority replaces. Failing on a retriable one would replace the thread for a passing broker
- * fault, and the new thread's consumer would rebalance the whole authority group.
+ * where it runs, its state restored from the changelog, and the stream thread goes on (under
+ * exactly-once Streams also asks for a rebalance, in which no member leaves); one that is not
+ * fails the thread, which the authority replaces. Failing on a retriable one replaced the thread
+ * for a passing broker fault, and the new thread's consumer rebalanced the whole authority group.
+ * A retriable failure is logged (the first, then at most one a minute), since it never reaches
+ * the authority's uncaught-exception handler: a fault that lasts (too few in-sync replicas, a
+ * deleted topic) would otherwise re-initialise the task every delivery timeout unseen.
  */
 public final class OversizedRecordHandler implements ProductionExceptionHandler {
 
 	private static final System.Logger logger = System.getLogger(OversizedRecordHandler.class.getName());
 
 	private static final AtomicBoolean LOGGED = new AtomicBoolean();
+
+	/** How often a retriable failure is logged at most. */
+	static final long RETRY_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+	/** When a retriable failure was last logged ({@link System#nanoTime()}), or 0 for never. */
+	private static final AtomicLong retryLogged = new AtomicLong();
 
 	@Override
 	public void configure(Map<String, ?> configs) {
@@ -40,7 +52,17 @@ public final class OversizedRecordHandler implements ProductionExceptionHandler 
 			}
 			return Response.resume();
 		}
-		return (exception instanceof RetriableException) ? Response.retry() : Response.fail();
+		if (!(exception instanceof RetriableException)) {
+			return Response.fail();
+		}
+		long now = System.nanoTime() | 1; // never 0, which means never logged
+		long last = retryLogged.get();
+		if ((last == 0 || now - last >= RETRY_LOG_INTERVAL_NANOS) && retryLogged.compareAndSet(last, now)) {
+			logger.log(System.Logger.Level.WARNING, "Rate limit authority could not write to {0} ({1}); Kafka Streams "
+					+ "re-initialises the task and tries again (logged at most once a minute)", record.topic(),
+					exception.toString());
+		}
+		return Response.retry();
 	}
 
 }
