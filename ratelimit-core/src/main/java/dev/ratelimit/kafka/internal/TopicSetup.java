@@ -13,6 +13,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -43,6 +45,7 @@ public final class TopicSetup {
 	}
 
 	public static void apply(Admin admin, KafkaBackendConfig config, long timeoutMillis) {
+		long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
 		try {
 			Set<String> existing = admin.listTopics().names().get(timeoutMillis, TimeUnit.MILLISECONDS);
 			List<NewTopic> missing = new ArrayList<>();
@@ -77,8 +80,10 @@ public final class TopicSetup {
 				}
 			}
 			validateOnceVisible(admin, config, existing, timeoutMillis);
-			if (!missing.isEmpty()) {
-				awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), timeoutMillis);
+			long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+			if (!missing.isEmpty() && left > 0) {
+				// within what is left of the time allowed: start-up takes no longer than it did
+				awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), left);
 			}
 		}
 		catch (InterruptedException ex) {
@@ -106,15 +111,17 @@ public final class TopicSetup {
 	 * moment ago answers for it. A broker that has not applied a new topic yet refuses a first
 	 * produce request to it (not yet the leader) while its metadata already names the partition, and
 	 * may take the producer's next request: an idempotent producer then retries the first until its
-	 * delivery timeout (KAFKA-15591, fixed in brokers after Kafka 4.2), which would stall that
-	 * partition's lease requests for seconds. Best effort: a partition without a leader when the
-	 * time is up leaves start-up to go on as before, and its requests to be retried as any others.
+	 * delivery timeout and fails it (KAFKA-15591, fixed in later brokers), so that a lease request
+	 * sent at once after start-up would go unanswered for that long. Best effort: a partition
+	 * without a leader when the time is up leaves start-up to go on as before, and its requests to
+	 * be retried as any others.
 	 */
 	static void awaitLeaders(Admin admin, List<String> topics, long timeoutMillis) throws InterruptedException {
 		try {
 			retryWhileNotVisible(timeoutMillis, (left) -> {
 				Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-				for (TopicDescription description : admin.describeTopics(topics)
+				for (TopicDescription description : admin
+					.describeTopics(topics, new DescribeTopicsOptions().timeoutMs((int) Math.min(left, Integer.MAX_VALUE)))
 					.allTopicNames()
 					.get(left, TimeUnit.MILLISECONDS)
 					.values()) {
@@ -122,12 +129,16 @@ public final class TopicSetup {
 						latest.put(new TopicPartition(description.name(), partition.partition()), OffsetSpec.latest());
 					}
 				}
-				return admin.listOffsets(latest).all().get(left, TimeUnit.MILLISECONDS);
+				return admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs((int) Math.min(left, Integer.MAX_VALUE)))
+					.all()
+					.get(left, TimeUnit.MILLISECONDS);
 			});
 		}
 		catch (ExecutionException | TimeoutException ex) {
-			logger.log(System.Logger.Level.INFO, "Not every leader of the new topics {0} answered yet ({1}); going on",
-					topics, (ex.getCause() != null) ? ex.getCause() : ex);
+			Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+			logger.log((cause instanceof RetriableException || cause instanceof TimeoutException)
+					? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+					"Not every leader of the new topics {0} answered yet ({1}); going on", topics, cause);
 		}
 	}
 
