@@ -87,7 +87,8 @@ final class KafkaTestSupport {
 	 *
 	 * <p>One request in flight at a time: a broker that has just created the topic can refuse the
 	 * first request (not yet the partition's leader) and take the next ones, and an idempotent
-	 * producer then retries the first behind them for ever ({@code OUT_OF_ORDER_SEQUENCE_NUMBER}).
+	 * producer then retries the first ({@code OUT_OF_ORDER_SEQUENCE_NUMBER}) until its delivery
+	 * timeout, two minutes, and fails it (KAFKA-15591).
 	 */
 	static Map<Integer, Integer> produce(EmbeddedKafkaBroker broker, String topic, int partitions, int count)
 			throws Exception {

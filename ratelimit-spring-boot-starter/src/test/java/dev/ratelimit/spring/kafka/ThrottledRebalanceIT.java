@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,7 @@ class ThrottledRebalanceIT extends BrokerPerClass {
 		KafkaTestSupport.createTopic(broker, topic, 4);
 		KafkaTestSupport.produce(broker, topic, 4, RECORDS);
 		AtomicReference<KafkaTestSupport.Processed> second = new AtomicReference<>();
+		AtomicInteger joinedAt = new AtomicInteger();
 		KafkaTestSupport.contextRunner(broker, KafkaTestSupport.THROTTLING_YAML)
 			.withUserConfiguration(ThrottledDrainIT.OrdersListener.class)
 			.withPropertyValues("test.topic=" + topic)
@@ -59,6 +61,9 @@ class ThrottledRebalanceIT extends BrokerPerClass {
 							.untilAsserted(() -> assertThat(container(context).getAssignedPartitions())
 								.as("second: %s", state(context, processedBySecond))
 								.isNotEmpty());
+						// how far the first had got when the group had rebalanced (below RECORDS: the
+						// second joined while the first held records; printed, as start-up speed decides it)
+						joinedAt.set(processedByFirst.count());
 						KafkaTestSupport.produce(broker, topic, 4, LATER_RECORDS);
 						// both hold records for permits; the second leaves while it holds some
 						await().atMost(Duration.ofSeconds(60))
@@ -71,8 +76,9 @@ class ThrottledRebalanceIT extends BrokerPerClass {
 					});
 				// the second instance has left (it processed records until its container stopped):
 				// the first takes its partitions back and finishes
-				System.out.printf("rebalance: %d by the first instance so far, %d by the second in all%n",
-						processedByFirst.count(), second.get().count());
+				System.out.printf("rebalance: %d by the first instance when the second had its partitions, %d by the "
+						+ "first so far, %d by the second in all%n", joinedAt.get(), processedByFirst.count(),
+						second.get().count());
 				await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
 					Set<String> all = offsets(second.get());
 					all.addAll(offsets(processedByFirst));
