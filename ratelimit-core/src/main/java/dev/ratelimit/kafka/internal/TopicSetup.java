@@ -119,9 +119,10 @@ public final class TopicSetup {
 	static void awaitLeaders(Admin admin, List<String> topics, long timeoutMillis) throws InterruptedException {
 		try {
 			retryWhileNotVisible(timeoutMillis, (left) -> {
+				int leftMs = (int) Math.min(left, Integer.MAX_VALUE);
 				Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
 				for (TopicDescription description : admin
-					.describeTopics(topics, new DescribeTopicsOptions().timeoutMs((int) Math.min(left, Integer.MAX_VALUE)))
+					.describeTopics(topics, new DescribeTopicsOptions().timeoutMs(leftMs))
 					.allTopicNames()
 					.get(left, TimeUnit.MILLISECONDS)
 					.values()) {
@@ -129,7 +130,7 @@ public final class TopicSetup {
 						latest.put(new TopicPartition(description.name(), partition.partition()), OffsetSpec.latest());
 					}
 				}
-				return admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs((int) Math.min(left, Integer.MAX_VALUE)))
+				return admin.listOffsets(latest, new ListOffsetsOptions().timeoutMs(leftMs))
 					.all()
 					.get(left, TimeUnit.MILLISECONDS);
 			});
