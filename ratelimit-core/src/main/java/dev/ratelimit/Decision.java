@@ -7,7 +7,8 @@ import java.time.Duration;
  * whether it was permitted, how many permits remain and how long to wait.
  *
  * @param permitted whether the permits were taken
- * @param remaining permits still available right after the decision (never negative)
+ * @param remaining permits still available right after the decision (never negative); when denied,
+ * fewer than were asked, even if some came between the denial and its report
  * @param retryAfterNanos when denied, nanoseconds until the same request could be permitted
  * ({@link Long#MAX_VALUE} when unknown, as for a concurrency limit); zero when permitted
  * @param resetNanos nanoseconds until the limiter is back at its full capacity, if nothing else

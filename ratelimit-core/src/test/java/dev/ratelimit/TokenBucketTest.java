@@ -99,6 +99,36 @@ class TokenBucketTest {
 		assertThat(reads.get() - readsBefore).isEqualTo(13);
 	}
 
+	/**
+	 * A permit that comes between a denial and its report (a refill here; a lease's grant on a
+	 * shared limit) does not make the denial report room for what it denied: an HTTP 429 would
+	 * otherwise say {@code r=1}. The permit is there for the next call.
+	 */
+	@Test
+	void aDenialNeverReportsRoomForWhatItDenied() {
+		AtomicLong time = new AtomicLong(1_000_000_000L);
+		AtomicBoolean refillAfterReading = new AtomicBoolean();
+		Ticker ticker = () -> {
+			long reading = time.get();
+			if (refillAfterReading.getAndSet(false)) {
+				time.addAndGet(100_000_000L); // a permit of 10/s, after this reading
+			}
+			return reading;
+		};
+		RateLimiter limiter = RateLimiter.builder("slow", RateLimit.tokenBucket(Rate.perSecond(10)).capacity(1).build())
+			.ticker(ticker)
+			.scheduler(this.clock)
+			.build();
+		assertThat(RateLimiterContractTest.drain(limiter)).isEqualTo(1);
+		refillAfterReading.set(true);
+
+		Decision denied = limiter.decide(1);
+
+		assertThat(denied.permitted()).isFalse();
+		assertThat(denied.remaining()).isZero();
+		assertThat(limiter.decide(1).permitted()).isTrue();
+	}
+
 	@Test
 	void refillStopsAtTheCapacity() {
 		RateLimiter limiter = limiter(RateLimit.tokenBucket(Rate.perSecond(10)).capacity(20).build());

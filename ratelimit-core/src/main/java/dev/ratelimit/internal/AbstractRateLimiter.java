@@ -250,14 +250,23 @@ public abstract class AbstractRateLimiter implements RefundableRateLimiter {
 	@Override
 	public Decision decide(long permits) {
 		checkPermits(permits);
-		boolean permitted = take(permits);
-		long now = this.ticker.read();
-		long remaining = Math.max(0, available(now));
-		if (permitted) {
-			this.listener.onPermitted(permits);
-			return new Decision(true, remaining, 0, resetNanos(now));
+		if (!take(permits)) {
+			this.listener.onRejected(permits);
+			return denial(permits);
 		}
-		this.listener.onRejected(permits);
+		this.listener.onPermitted(permits);
+		long now = this.ticker.read();
+		return new Decision(true, Math.max(0, available(now)), 0, resetNanos(now));
+	}
+
+	/**
+	 * The decision of a call denied {@code permits} a moment ago. What it reports remaining is read
+	 * after the denial and never {@code permits} or more: permits that came meanwhile (a refill, a
+	 * lease's grant) do not make a denial say there was room for it, as a 429 with {@code r=1} would.
+	 */
+	final Decision denial(long permits) {
+		long now = this.ticker.read();
+		long remaining = Math.min(Math.max(0, available(now)), permits - 1);
 		return new Decision(false, remaining, Math.max(1, retryAfter(permits, now)), resetNanos(now));
 	}
 

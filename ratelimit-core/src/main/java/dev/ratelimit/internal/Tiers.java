@@ -24,7 +24,7 @@ public final class Tiers {
 			if (!checked[i].take(permits[i])) {
 				refund(checked, permits, i);
 				checked[i].listener().onRejected(permits[i]);
-				return new Outcome(denial(checked[i], permits[i]), i, null);
+				return new Outcome(checked[i].denial(permits[i]), i, null);
 			}
 		}
 		if (!withDecision) {
@@ -50,13 +50,7 @@ public final class Tiers {
 
 	/** See {@link dev.ratelimit.AllOrNothing#denial}. */
 	public static Decision denial(RateLimiter limiter, long permits) {
-		return denial(check(List.of(limiter), new long[] { permits })[0], permits);
-	}
-
-	private static Decision denial(AbstractRateLimiter limiter, long permits) {
-		long now = limiter.clock().read();
-		long remaining = Math.max(0, limiter.available(now));
-		return new Decision(false, remaining, Math.max(1, limiter.retryAfter(permits, now)), limiter.resetNanos(now));
+		return check(List.of(limiter), new long[] { permits })[0].denial(permits);
 	}
 
 	/** See {@link dev.ratelimit.AllOrNothing#reserve}. */
@@ -68,7 +62,7 @@ public final class Tiers {
 			if (reservation < 0) {
 				refund(checked, permits, i);
 				checked[i].listener().onRejected(permits[i]);
-				return new Reservation(-1, i, denial(checked[i], permits[i]));
+				return new Reservation(-1, i, checked[i].denial(permits[i]));
 			}
 			wait = Math.max(wait, reservation);
 		}
